@@ -4,11 +4,10 @@ import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import AdbKit from '@devicefarmer/adbkit';
 import type Client from '@devicefarmer/adbkit/dist/src/adb/client';
-import type Tracker from '@devicefarmer/adbkit/dist/src/adb/tracker';
 import type Connection from '@devicefarmer/adbkit/dist/src/adb/connection';
 import { locateAdb, type AdbLocation } from './locate';
 import { resolveServerAddress, type AdbServerAddress } from './serverAddress';
-import { INFO_COMMAND, parseInfoOutput, summarize, type DeviceInfo, type DeviceSummary } from './deviceInfo';
+import { INFO_COMMAND, parseDevicesL, parseInfoOutput, type DeviceInfo, type DeviceSummary } from './deviceInfo';
 import { quoteArg, shellCommand } from '../util/shellQuote';
 import { writeFileAtomicNoClobber } from '../util/fsAtomic';
 import { errorMessage, silentLogger, type Logger } from '../util/log';
@@ -113,8 +112,37 @@ export class AdbService {
 
   async listDevices(): Promise<DeviceSummary[]> {
     await this.ensureServer();
-    const list = await this.client.listDevices();
-    return (list as Array<{ id: string; type: string }>).map((d) => summarize(d.id, d.type)).sort((a, b) => a.serial.localeCompare(b.serial));
+    return parseDevicesL(await this.hostQuery('host:devices-l'));
+  }
+
+  /** One `host:` request answered with a length-prefixed value (devices-l, features, version…). */
+  private async hostQuery(service: string): Promise<string> {
+    const conn = (await this.client.connection()) as unknown as Connection;
+    try {
+      conn.write(encodeRequest(service));
+      const reply = await conn.parser.readAscii(4);
+      if (reply !== 'OKAY') throw new Error(`adb server refused ${service}: ${String(await conn.parser.readError().catch((e: Error) => e.message))}`);
+      return (await conn.parser.readValue()).toString('utf8');
+    } finally {
+      conn.end();
+    }
+  }
+
+  /**
+   * The list with each ready device's real model and manufacturer (getprop: the banner's model has
+   * underscores for spaces). A device that does not answer within `timeoutMs` keeps its banner values.
+   */
+  async listDevicesDetailed(timeoutMs = 3000): Promise<DeviceSummary[]> {
+    const list = await this.listDevices();
+    return Promise.all(list.map(async (d) => {
+      if (d.state !== 'device') return d;
+      try {
+        const out = (await withTimeout(this.shell(d.serial, 'getprop ro.product.model; getprop ro.product.manufacturer'), timeoutMs, () => undefined)).toString('utf8').split(/\r?\n/);
+        return { ...d, model: out[0]?.trim() || d.model, manufacturer: out[1]?.trim() || undefined };
+      } catch {
+        return d;
+      }
+    }));
   }
 
   /** Live device list from adb's track-devices (pushed by the server: no polling). */
@@ -156,15 +184,7 @@ export class AdbService {
     let p = this.features.get(serial);
     if (!p) {
       p = (async () => {
-        const conn = (await this.client.connection()) as unknown as Connection;
-        try {
-          conn.write(encodeRequest(`host-serial:${serial}:features`));
-          const reply = await conn.parser.readAscii(4);
-          if (reply !== 'OKAY') return [];
-          return (await conn.parser.readValue()).toString('utf8').split(',');
-        } finally {
-          conn.end();
-        }
+        return (await this.hostQuery(`host-serial:${serial}:features`)).split(',');
       })().catch(() => []);
       this.features.set(serial, p);
       setTimeout(() => this.features.delete(serial), 30000).unref();
@@ -354,9 +374,12 @@ function watchTransfer(transfer: Transfer, total: number, what: string, opts: { 
   });
 }
 
-/** Live device list. Emits 'devices' (DeviceSummary[]) on every change and 'error' when tracking stops. */
+/**
+ * Live device list from the server's `host:track-devices-l` (the server pushes every change: no polling),
+ * over an adbkit connection. Emits 'devices' (DeviceSummary[]) on every change and 'error' when it stops.
+ */
 export class DeviceWatcher extends EventEmitter {
-  private tracker: Tracker | undefined;
+  private conn: Connection | undefined;
   private stopped = false;
   devices: DeviceSummary[] = [];
 
@@ -365,32 +388,33 @@ export class DeviceWatcher extends EventEmitter {
   }
 
   async start(): Promise<void> {
-    const tracker = await this.client.trackDevices();
-    this.tracker = tracker;
-    const current = new Map<string, string>();
-    const publish = () => {
-      this.devices = [...current].map(([id, type]) => summarize(id, type)).sort((a, b) => a.serial.localeCompare(b.serial));
-      this.emit('devices', this.devices);
-    };
-    tracker.on('changeSet', (set: { added: Array<{ id: string; type: string }>; removed: Array<{ id: string }>; changed: Array<{ id: string; type: string }> }) => {
-      for (const d of set.removed) current.delete(d.id);
-      for (const d of [...set.added, ...set.changed]) current.set(d.id, d.type);
-      publish();
-    });
-    tracker.on('error', (err: Error) => {
-      if (!this.stopped) this.emit('error', err);
-    });
-    tracker.on('end', () => {
-      if (!this.stopped) {
-        this.log.warn('adb device tracking ended (adb server stopped?)');
-        this.emit('error', new AdbServerUnreachableError('The adb server stopped; device tracking ended.'));
+    const conn = (await this.client.connection()) as unknown as Connection;
+    this.conn = conn;
+    conn.write(encodeRequest('host:track-devices-l'));
+    const reply = await conn.parser.readAscii(4);
+    if (reply !== 'OKAY') throw new Error(`adb server refused device tracking: ${String(await conn.parser.readError().catch((e: Error) => e.message))}`);
+    // The first list arrives at once; read it before returning so callers start with the truth.
+    this.devices = parseDevicesL((await conn.parser.readValue()).toString('utf8'));
+    void this.loop(conn);
+  }
+
+  private async loop(conn: Connection): Promise<void> {
+    try {
+      for (;;) {
+        const value = (await conn.parser.readValue()).toString('utf8');
+        if (this.stopped) return;
+        this.devices = parseDevicesL(value);
+        this.emit('devices', this.devices);
       }
-    });
-    publish();
+    } catch (err) {
+      if (this.stopped) return;
+      this.log.warn(`adb device tracking ended: ${errorMessage(err)}`);
+      this.emit('error', new AdbServerUnreachableError(`The adb server stopped answering (${errorMessage(err)}); device tracking ended.`));
+    }
   }
 
   stop(): void {
     this.stopped = true;
-    this.tracker?.end();
+    this.conn?.end();
   }
 }

@@ -8,6 +8,13 @@ export interface DeviceSummary {
   /** What the user should do about the state, when it is not "device". */
   hint?: string;
   transport: 'usb' | 'tcp' | 'emulator';
+  /** From the device's banner (`adb devices -l`), when it has sent one: spaces appear as `_` there, restored here only via getprop. */
+  model?: string;
+  product?: string;
+  device?: string;
+  transportId?: number;
+  /** Filled by listDevicesDetailed() for ready devices. */
+  manufacturer?: string;
 }
 
 export interface DeviceInfo extends DeviceSummary {
@@ -64,9 +71,40 @@ export function transportOf(serial: string): DeviceSummary['transport'] {
   return 'usb';
 }
 
-export function summarize(serial: string, rawState: string): DeviceSummary {
+export function summarize(serial: string, rawState: string, extra: Partial<DeviceSummary> = {}): DeviceSummary {
   const state = normalizeState(rawState);
-  return { serial, state, hint: stateHint(state), transport: transportOf(serial) };
+  return { serial, state, hint: stateHint(state), transport: transportOf(serial), ...extra };
+}
+
+/**
+ * `adb devices -l` / `host:devices-l` / `host:track-devices-l` lines:
+ * `SERIAL  STATE [usb:…] [product:…] [model:…] [device:…] [transport_id:N]`. The state may contain a
+ * space ("no permissions (…)"), so the serial is the first field and key:value pairs are read from the end.
+ */
+export function parseDevicesL(text: string): DeviceSummary[] {
+  const out: DeviceSummary[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('List of devices') || line.startsWith('*')) continue;
+    const m = /^(\S+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const serial = m[1];
+    let rest = m[2];
+    const extra: Partial<DeviceSummary> = {};
+    for (;;) {
+      const kv = /\s*(\b[a-z_]+):(\S*)$/.exec(rest);
+      if (!kv || kv.index === 0) break;
+      const [, k, v] = kv;
+      if (k === 'model') extra.model = v;
+      else if (k === 'product') extra.product = v;
+      else if (k === 'device') extra.device = v;
+      else if (k === 'transport_id') extra.transportId = Number(v);
+      else if (k !== 'usb') break;
+      rest = rest.slice(0, kv.index);
+    }
+    out.push(summarize(serial, rest.trim(), extra));
+  }
+  return out.sort((a, b) => a.serial.localeCompare(b.serial));
 }
 
 /** `getprop` output: `[key]: [value]` lines; values may span lines. */

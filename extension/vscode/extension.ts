@@ -1,0 +1,39 @@
+import * as vscode from 'vscode';
+import { createLog } from './log';
+import { DeviceStore } from './devices/deviceStore';
+import { DevicesTreeProvider } from './devices/devicesTree';
+import { registerDeviceCommands } from './devices/deviceCommands';
+import { registerVirtualPhone } from './virtualPhoneCommands';
+import { registerStatusBar } from './statusBar';
+import { SECTION } from './config';
+
+/** Activation does no I/O before returning: adb is found and tracked in the background. */
+export function activate(context: vscode.ExtensionContext): { activationMs: number } {
+  const t0 = performance.now();
+  const { channel, log } = createLog();
+  context.subscriptions.push(channel);
+  const store = new DeviceStore(log, context.workspaceState);
+  context.subscriptions.push(store);
+  const tree = vscode.window.createTreeView('mobileai.devices', { treeDataProvider: new DevicesTreeProvider(store), showCollapseAll: false });
+  context.subscriptions.push(tree);
+  store.onDidChange(() => {
+    tree.message = store.problem ? `⚠ ${store.problem}` : undefined;
+  });
+  registerDeviceCommands(context, store, log);
+  registerVirtualPhone(context, store, log);
+  registerStatusBar(context, store);
+  context.subscriptions.push(
+    vscode.commands.registerCommand('mobileai.showLog', () => channel.show()),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(`${SECTION}.adb`)) void store.reconfigure();
+    }),
+  );
+  setImmediate(() => void store.start());
+  const activationMs = performance.now() - t0;
+  log.info(`Mobile AI Studio activated in ${activationMs.toFixed(1)} ms`);
+  return { activationMs };
+}
+
+export function deactivate(): void {
+  /* disposables registered on the context are disposed by VS Code */
+}

@@ -1,0 +1,69 @@
+// Builds the extension, the CLI and every webview app with esbuild.
+//   node scripts/build.mjs [--watch] [--production]
+import * as esbuild from 'esbuild';
+import { existsSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+/** Native or host-provided modules: never bundled. */
+const external = ['vscode', 'onnxruntime-node', 'sharp'];
+
+const problemMatcherPlugin = {
+  name: 'problem-matcher',
+  setup(build) {
+    build.onStart(() => console.log('[watch] build started'));
+    build.onEnd((result) => {
+      for (const { text, location } of [...result.errors, ...result.warnings]) {
+        console.error(`✘ [ERROR] ${text}`);
+        if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
+      }
+      console.log('[watch] build finished');
+    });
+  },
+};
+
+const node = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external,
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+  plugins: watch ? [problemMatcherPlugin] : [],
+  absWorkingDir: root,
+};
+
+const configs = [
+  { ...node, entryPoints: { extension: 'extension/vscode/extension.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { cli: 'extension/cli/mobileai.ts' }, outdir: 'dist' },
+];
+if (existsSync(path.join(root, 'language-server/server.ts'))) {
+  configs.push({ ...node, entryPoints: { 'language-server': 'language-server/server.ts' }, outdir: 'dist' });
+}
+
+// Each webview app is webview/<name>/main.ts (browser bundle dist/webview/<name>.js).
+const webviewDir = path.join(root, 'webview');
+for (const name of existsSync(webviewDir) ? readdirSync(webviewDir) : []) {
+  const entry = path.join('webview', name, 'main.ts');
+  if (!existsSync(path.join(root, entry))) continue;
+  configs.push({
+    bundle: true, platform: 'browser', format: 'iife', target: 'chrome114', sourcemap: production ? false : 'linked', minify: production,
+    entryPoints: { [name]: entry }, outdir: 'dist/webview', logLevel: 'warning', plugins: watch ? [problemMatcherPlugin] : [], absWorkingDir: root,
+    loader: { '.css': 'css' },
+  });
+}
+
+if (watch) {
+  const contexts = await Promise.all(configs.map((c) => esbuild.context(c)));
+  await Promise.all(contexts.map((c) => c.watch()));
+} else {
+  const t0 = Date.now();
+  await Promise.all(configs.map((c) => esbuild.build(c)));
+  console.log(`built ${configs.length} bundle(s) in ${Date.now() - t0} ms${production ? ' (production)' : ''}`);
+}
