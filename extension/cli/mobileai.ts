@@ -49,6 +49,7 @@ export function buildProgram(): Command {
     .option('-H, --host <host>', 'adb server host (default: adb environment or 127.0.0.1)')
     .option('-P, --port <port>', 'adb server port (default: ANDROID_ADB_SERVER_PORT or 5037)', int('port'))
     .option('-v, --verbose', 'log adb commands to stderr')
+    .enablePositionalOptions()
     .showHelpAfterError();
 
   program.command('devices').description('list connected devices').option('--json', 'print JSON').action(async (o: { json?: boolean }) => {

@@ -261,8 +261,16 @@ export class AdbService {
     await this.ensureServer();
     const { host, port } = splitHostPort(target);
     this.log.info(`adb connect ${host}:${port}`);
-    const id = await this.client.connect(host, port);
-    return String(id);
+    try {
+      return String(await this.client.connect(host, port));
+    } catch (err) {
+      // adb itself treats this as connected: the phone is listed as "unauthorized" until the user allows it.
+      if (/failed to authenticate/.test(errorMessage(err))) {
+        this.log.warn(`${host}:${port} is waiting for the user to allow USB debugging on the phone`);
+        return `${host}:${port}`;
+      }
+      throw new Error(`Cannot connect to ${host}:${port}: ${errorMessage(err)}`);
+    }
   }
 
   async disconnect(target: string): Promise<void> {

@@ -84,9 +84,9 @@ export function parse(src: string): CommandList {
   const list: CommandList = { items: [] };
   let pipeline: Pipeline = { commands: [] };
   let cmd: SimpleCommand = { argv: [], redirects: [] };
-  const endCommand = () => {
+  const endCommand = (beforePipe = false) => {
     if (cmd.argv.length || cmd.redirects.length) pipeline.commands.push(cmd);
-    else if (pipeline.commands.length) throw new ShellSyntaxError("syntax error: unexpected '|'");
+    else if (beforePipe || pipeline.commands.length) throw new ShellSyntaxError("syntax error: unexpected '|'");
     cmd = { argv: [], redirects: [] };
   };
   const endPipeline = (next: ';' | '&&' | '||' | undefined) => {
@@ -100,7 +100,7 @@ export function parse(src: string): CommandList {
     if (tok.t === 'word') { cmd.argv.push(tok.v); continue; }
     const v = tok.v;
     if (v === ';' || v === '&&' || v === '||' || v === '&') { endPipeline(v === '&' ? ';' : v); continue; }
-    if (v === '|') { endCommand(); continue; }
+    if (v === '|') { endCommand(true); continue; }
     // redirection: fd + op, then a word
     const m = /^([012]?)(>>|>&|>|<)$/.exec(v);
     if (!m) throw new ShellSyntaxError(`syntax error near '${v}'`);
