@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PACKAGES, ensureNodeModules, ensureSystemPackages } from './setup.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const which = process.argv[2] ?? 'all';
@@ -23,7 +24,19 @@ function files(dir) {
   return out.sort();
 }
 
-const suites = which === 'all' ? ['unit', 'integration', 'e2e'] : [which];
+const suites = (which === 'all' ? ['unit', 'integration', 'e2e'] : [which]).filter((s) => which !== 'all' || files(path.join('test', s)).length);
+if (!['unit', 'integration', 'e2e', 'all'].includes(which)) {
+  console.error('usage: node scripts/test.mjs unit|integration|e2e|all');
+  process.exit(2);
+}
+// A fresh machine: install what the suites need first (Debian packages, node_modules).
+try {
+  ensureSystemPackages([...PACKAGES.base, ...(suites.includes('e2e') ? PACKAGES.e2e : [])]);
+  ensureNodeModules();
+} catch (err) {
+  console.error(`[setup] ${err.message}`);
+  process.exit(1);
+}
 const totals = { pass: 0, fail: 0, skipped: 0, todo: 0 };
 let failedRun = false;
 // Integration and e2e tests run the built CLI and extension: build first (esbuild takes well under a second).

@@ -1,5 +1,5 @@
 import { DEFAULT_PROFILE, PhoneState, type PhoneProfile } from './phone';
-import { Sandbox } from './sandbox';
+import { type Sandbox } from './sandbox';
 
 type Sharp = typeof import('sharp');
 let sharpModule: Promise<Sharp> | undefined;

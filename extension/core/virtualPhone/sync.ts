@@ -1,7 +1,7 @@
 import { promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { ByteQueue } from './byteQueue';
-import { Sandbox, SandboxError } from './sandbox';
+import { type Sandbox, SandboxError } from './sandbox';
 import type { ServiceStream } from './stream';
 
 /** The `sync:` service: file transfer (STAT, STA2, LST2, LIST, SEND, RECV, QUIT). */
