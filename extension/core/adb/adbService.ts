@@ -58,6 +58,9 @@ export class AdbService {
     this.address = resolveServerAddress({ host: settings.serverHost, port: settings.serverPort }, this.env);
     // bin: a path that cannot run, so adbkit never starts a server on its own; we do that in ensureServer().
     this.client = AdbKit.createClient({ host: this.address.host, port: this.address.port, bin: '/nonexistent/mobileai-no-autostart-adb', timeout: 5000 });
+    // adbkit re-emits every connection's socket errors (EPIPE when a phone vanishes mid-transfer) on the
+    // client; unheard, they would crash the process. The operation that owned the socket reports the failure.
+    (this.client as unknown as EventEmitter).on('error', (err: Error) => this.log.warn(`adb connection error: ${err.message}`));
   }
 
   /** Finds the adb executable (setting, ANDROID_HOME/ANDROID_SDK_ROOT, PATH). Throws AdbNotFoundError. */
@@ -288,21 +291,42 @@ export class AdbService {
     await this.requireDevice(serial);
     const total = (await fs.stat(localPath)).size;
     this.log.info(`[${serial}] push ${localPath} → ${remotePath} (${total} bytes)`);
-    const transfer = await this.client.getDevice(serial).push(createReadStream(localPath), remotePath, opts.mode ?? 0o644);
-    await watchTransfer(transfer, total, `push to ${serial}:${remotePath}`, opts);
+    const sync = await this.openSync(serial);
+    try {
+      const transfer = sync.push(createReadStream(localPath), remotePath, opts.mode ?? 0o644);
+      await watchTransfer(transfer, total, `push to ${serial}:${remotePath}`, opts);
+    } finally {
+      sync.end();
+    }
     return { bytes: total };
   }
 
   /** Pulls a file to a new local file (written atomically, never overwriting). */
   async pull(serial: string, remotePath: string, localPath: string, opts: { progress?: ProgressSink; signal?: CancelSignal; stallMs?: number } = {}): Promise<{ bytes: number }> {
     await this.requireDevice(serial);
-    const device = this.client.getDevice(serial);
-    const st = await device.stat(remotePath);
+    const sync = await this.openSync(serial);
+    try {
+      return await this.pullWith(sync, serial, remotePath, localPath, opts);
+    } finally {
+      sync.end();
+    }
+  }
+
+  /** One sync connection per transfer, ended when the transfer ends however it ends. */
+  private async openSync(serial: string): Promise<SyncClient> {
+    return (await this.client.getDevice(serial).syncService()) as unknown as SyncClient;
+  }
+
+  private async pullWith(sync: SyncClient, serial: string, remotePath: string, localPath: string, opts: { progress?: ProgressSink; signal?: CancelSignal; stallMs?: number }): Promise<{ bytes: number }> {
+    const st = await sync.stat(remotePath).catch((err: Error) => {
+      throw new TransferError(`Cannot read ${serial}:${remotePath}: ${err.message}`);
+    });
+    if (!st.isFile()) throw new TransferError(`${serial}:${remotePath} is not a file (or does not exist)`);
     this.log.info(`[${serial}] pull ${remotePath} → ${localPath} (${st.size} bytes)`);
     const dir = path.dirname(localPath);
     await fs.mkdir(dir, { recursive: true });
     const tmp = path.join(dir, `.${path.basename(localPath)}.${process.pid}.${Date.now()}.part`);
-    const transfer = await device.pull(remotePath);
+    const transfer = sync.pull(remotePath);
     const out = createWriteStream(tmp, { flags: 'wx' });
     transfer.pipe(out);
     try {
@@ -351,6 +375,13 @@ function withTimeout<T>(p: PromiseLike<T>, ms: number | undefined, onTimeout: ()
 
 interface Transfer extends EventEmitter {
   cancel(): unknown;
+}
+
+interface SyncClient {
+  push(contents: NodeJS.ReadableStream, path: string, mode?: number): Transfer;
+  pull(path: string): Transfer & NodeJS.ReadableStream;
+  stat(path: string): Promise<{ size: number; isFile(): boolean }>;
+  end(): void;
 }
 
 /** Waits for an adbkit transfer, with progress, cancel and a stall watchdog. */
