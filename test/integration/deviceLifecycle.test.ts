@@ -41,6 +41,24 @@ test('the device watcher sees a phone plugged and unplugged, pushed by the adb s
   }
 });
 
+test('the device watcher outlives an idle connection longer than the request timeout', async () => {
+  const quick = new AdbService({ serverPort: server.port }, { env: server.env, requestTimeoutMs: 300 });
+  const watcher = await quick.watch();
+  let failed: Error | undefined;
+  watcher.on('error', (e: Error) => (failed = e));
+  const phone = await VirtualPhone.start({ port: 0 });
+  try {
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(failed, undefined, 'tracking still alive after an idle second');
+    await quick.connect(phone.address);
+    await waitFor('the phone in the watcher', () => watcher.devices.some((d) => d.serial === phone.address) || undefined, 5000);
+  } finally {
+    watcher.stop();
+    await quick.disconnect(phone.address).catch(() => undefined);
+    await phone.stop();
+  }
+});
+
 test('a phone that requires authorization shows as unauthorized, with a hint, until allowed', async () => {
   const phone = await VirtualPhone.start({ port: 0, requireAuth: true });
   try {

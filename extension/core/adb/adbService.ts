@@ -52,12 +52,12 @@ export class AdbService {
   private readonly log: Logger;
   private readonly env: NodeJS.ProcessEnv;
 
-  constructor(private readonly settings: AdbSettings = {}, opts: { env?: NodeJS.ProcessEnv; log?: Logger } = {}) {
+  constructor(private readonly settings: AdbSettings = {}, opts: { env?: NodeJS.ProcessEnv; log?: Logger; requestTimeoutMs?: number } = {}) {
     this.env = opts.env ?? process.env;
     this.log = opts.log ?? silentLogger;
     this.address = resolveServerAddress({ host: settings.serverHost, port: settings.serverPort }, this.env);
     // bin: a path that cannot run, so adbkit never starts a server on its own; we do that in ensureServer().
-    this.client = AdbKit.createClient({ host: this.address.host, port: this.address.port, bin: '/nonexistent/mobileai-no-autostart-adb', timeout: 5000 });
+    this.client = AdbKit.createClient({ host: this.address.host, port: this.address.port, bin: '/nonexistent/mobileai-no-autostart-adb', timeout: opts.requestTimeoutMs ?? 5000 });
     // adbkit re-emits every connection's socket errors (EPIPE when a phone vanishes mid-transfer) on the
     // client; unheard, they would crash the process. The operation that owned the socket reports the failure.
     (this.client as unknown as EventEmitter).on('error', (err: Error) => this.log.warn(`adb connection error: ${err.message}`));
@@ -429,6 +429,8 @@ export class DeviceWatcher extends EventEmitter {
   async start(): Promise<void> {
     const conn = (await this.client.connection()) as unknown as Connection;
     this.conn = conn;
+    // The client's socket timeout is for requests; this connection is idle until a device changes.
+    conn.socket.setTimeout(0);
     conn.write(encodeRequest('host:track-devices-l'));
     const reply = await conn.parser.readAscii(4);
     if (reply !== 'OKAY') throw new Error(`adb server refused device tracking: ${String(await conn.parser.readError().catch((e: Error) => e.message))}`);
