@@ -26,6 +26,17 @@ const problemMatcherPlugin = {
   },
 };
 
+/**
+ * adbkit (with bluebird and node-forge) is most of the engine's code: it lives in its own file,
+ * dist/vendor/adbkit.js, required on first use, so loading the extension stays cheap.
+ */
+const vendorAdbkit = {
+  name: 'vendor-adbkit',
+  setup(build) {
+    build.onResolve({ filter: /^@devicefarmer\/adbkit$/ }, () => ({ path: './vendor/adbkit.js', external: true }));
+  },
+};
+
 const node = {
   bundle: true,
   platform: 'node',
@@ -35,11 +46,12 @@ const node = {
   sourcemap: production ? false : 'linked',
   minify: production,
   logLevel: 'warning',
-  plugins: watch ? [problemMatcherPlugin] : [],
+  plugins: watch ? [problemMatcherPlugin, vendorAdbkit] : [vendorAdbkit],
   absWorkingDir: root,
 };
 
 const configs = [
+  { ...node, plugins: watch ? [problemMatcherPlugin] : [], entryPoints: { 'vendor/adbkit': '@devicefarmer/adbkit' }, outdir: 'dist' },
   { ...node, entryPoints: { extension: 'extension/vscode/extension.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'extension/cli/mobileai.ts' }, outdir: 'dist' },
 ];

@@ -104,7 +104,8 @@ export async function launchWorkbench(opts) {
     if (opts.dataDir) phoneArgs.push('--data-dir', path.join(opts.dataDir, 'virtual-phone'));
     const phone = spawn(process.execPath, phoneArgs, { env, stdio: ['ignore', 'ignore', 'inherit'] });
     started.push(async () => {
-      adb(['disconnect', `127.0.0.1:${opts.phonePort}`]);
+      // Only while the server still runs: adb would otherwise start a new daemon just to disconnect.
+      if (await canConnect(opts.adbPort)) adb(['disconnect', `127.0.0.1:${opts.phonePort}`]);
       phone.kill('SIGTERM');
       await new Promise((r) => (phone.exitCode !== null ? r() : phone.once('exit', r)));
     });

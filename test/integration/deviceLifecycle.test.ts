@@ -25,6 +25,24 @@ after(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
+test('the engine starts a local adb server when none runs, on the port adb\'s environment names', async () => {
+  const port = await freePort();
+  const home = await mkdtemp(path.join(os.tmpdir(), 'mobileai-home-'));
+  const env = { ...process.env, HOME: home, ANDROID_ADB_SERVER_PORT: String(port) };
+  delete env.ADB_SERVER_SOCKET;
+  const fresh = new AdbService({}, { env });
+  try {
+    assert.equal(await canConnect(port), false);
+    assert.deepEqual(await fresh.listDevices(), []);
+    assert.equal(await canConnect(port), true, 'a server now listens there');
+    assert.equal(fresh.address.source, 'ANDROID_ADB_SERVER_PORT');
+  } finally {
+    spawn('adb', ['-P', String(port), 'kill-server'], { env, stdio: 'ignore' });
+    await waitFor('the server to stop', async () => ((await canConnect(port)) ? undefined : true), 10000).catch(() => undefined);
+    await rm(home, { recursive: true, force: true });
+  }
+});
+
 test('the device watcher sees a phone plugged and unplugged, pushed by the adb server', async () => {
   const phone = await VirtualPhone.start({ port: 0 });
   const watcher = await adb.watch();

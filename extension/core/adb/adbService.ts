@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import AdbKit from '@devicefarmer/adbkit';
 import type Client from '@devicefarmer/adbkit/dist/src/adb/client';
 import type Connection from '@devicefarmer/adbkit/dist/src/adb/connection';
 import { locateAdb, type AdbLocation } from './locate';
@@ -45,7 +44,7 @@ function encodeRequest(service: string): Buffer {
  */
 export class AdbService {
   readonly address: AdbServerAddress;
-  private readonly client: Client;
+  private clientInstance: Client | undefined;
   private located: Promise<AdbLocation> | undefined;
   private serverChecked: Promise<void> | undefined;
   private readonly features = new Map<string, Promise<string[]>>();
@@ -56,11 +55,24 @@ export class AdbService {
     this.env = opts.env ?? process.env;
     this.log = opts.log ?? silentLogger;
     this.address = resolveServerAddress({ host: settings.serverHost, port: settings.serverPort }, this.env);
-    // bin: a path that cannot run, so adbkit never starts a server on its own; we do that in ensureServer().
-    this.client = AdbKit.createClient({ host: this.address.host, port: this.address.port, bin: '/nonexistent/mobileai-no-autostart-adb', timeout: opts.requestTimeoutMs ?? 5000 });
-    // adbkit re-emits every connection's socket errors (EPIPE when a phone vanishes mid-transfer) on the
-    // client; unheard, they would crash the process. The operation that owned the socket reports the failure.
-    (this.client as unknown as EventEmitter).on('error', (err: Error) => this.log.warn(`adb connection error: ${err.message}`));
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 5000;
+  }
+
+  private readonly requestTimeoutMs: number;
+
+  /** adbkit is loaded on first use (it is most of the bundle's start-up cost; activation stays fast). */
+  private get client(): Client {
+    if (!this.clientInstance) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const adbkit = require('@devicefarmer/adbkit') as typeof import('@devicefarmer/adbkit');
+      // bin: a path that cannot run, so adbkit never starts a server on its own; ensureServer() does.
+      const client = adbkit.default.createClient({ host: this.address.host, port: this.address.port, bin: '/nonexistent/mobileai-no-autostart-adb', timeout: this.requestTimeoutMs });
+      // adbkit re-emits every connection's socket errors (EPIPE when a phone vanishes mid-transfer) on the
+      // client; unheard, they would crash the process. The operation that owned the socket reports the failure.
+      (client as unknown as EventEmitter).on('error', (err: Error) => this.log.warn(`adb connection error: ${err.message}`));
+      this.clientInstance = client;
+    }
+    return this.clientInstance;
   }
 
   /** Finds the adb executable (setting, ANDROID_HOME/ANDROID_SDK_ROOT, PATH). Throws AdbNotFoundError. */
@@ -75,7 +87,9 @@ export class AdbService {
   /** Runs the adb CLI against our server (for start-server and the terminal). */
   async adbArgs(): Promise<{ adb: string; args: string[] }> {
     const { path: adb } = await this.locate();
-    return { adb, args: ['-H', this.address.host, '-P', String(this.address.port)] };
+    // adb refuses to start a server when given -H, even 127.0.0.1: pass the host only when it is remote.
+    const host = this.address.local ? [] : ['-H', this.address.host];
+    return { adb, args: [...host, '-P', String(this.address.port)] };
   }
 
   private async runAdb(args: string[], timeoutMs = 20000): Promise<string> {

@@ -1,0 +1,194 @@
+/**
+ * End-to-end harness: the real main job (adb server, virtual phone, code-server with the packaged .vsix)
+ * driven in Debian's Chromium by playwright-core, as a user would. Reusable by every feature's e2e tests.
+ */
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile, copyFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+// eslint-disable-next-line @typescript-eslint/ban-ts-comment
+// @ts-ignore: plain ESM helpers shared with `npm start`
+import { launchWorkbench, prepareWorkspace, freePort } from '../../scripts/workbench.mjs';
+
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'];
+const ROOT = path.resolve(__dirname, '..', '..');
+export const ARTIFACTS = path.join(ROOT, 'test-results', 'e2e');
+
+interface Launched {
+  url: string;
+  userDir: string;
+  logsDir: string;
+  stop(): Promise<void>;
+  codeServerLog(): string;
+}
+
+export class Workbench {
+  private constructor(
+    readonly page: Page,
+    private readonly browser: Browser,
+    private readonly launched: Launched,
+    readonly workspace: string,
+    readonly adbPort: number,
+    readonly phoneSerial: string,
+    private readonly tmp: string,
+  ) {}
+
+  static async open(opts: { settings?: Record<string, unknown> } = {}): Promise<Workbench> {
+    const tmp = await mkdtemp(path.join(os.tmpdir(), 'mobileai-e2e-'));
+    const home = path.join(tmp, 'home');
+    await mkdir(home, { recursive: true });
+    const workspace = prepareWorkspace(path.join(tmp, 'workspace')) as string;
+    const [port, adbPort, phonePort] = [await freePort(), await freePort(), await freePort()];
+    const launched = (await launchWorkbench({
+      port, adbPort, phonePort, workspace, dataDir: path.join(tmp, 'data'), home, env: { HOME: home }, settings: opts.settings, log: () => undefined,
+    })) as Launched;
+    let browser: Browser | undefined;
+    try {
+      browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS, `--user-data-dir=${path.join(tmp, 'chromium')}`].filter((a) => !a.startsWith('--user-data-dir')) });
+      const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+      const page = await context.newPage();
+      await page.goto(launched.url);
+      await page.waitForSelector('.monaco-workbench .activitybar', { timeout: 90000 });
+      return new Workbench(page, browser, launched, workspace, adbPort, `127.0.0.1:${phonePort}`, tmp);
+    } catch (err) {
+      await browser?.close();
+      await launched.stop();
+      throw err;
+    }
+  }
+
+  /** Opens a view container from the activity bar by its title. */
+  async openActivity(title: string): Promise<void> {
+    const item = this.page.locator(`.activitybar .action-item a[aria-label^="${title}"]`);
+    await item.waitFor({ timeout: 30000 });
+    const checked = await item.getAttribute('aria-expanded').catch(() => null);
+    if (checked !== 'true') await item.click();
+  }
+
+  /** The rows of a tree view (by its pane title), as the user reads them. */
+  async treeRows(viewTitle: string): Promise<string[]> {
+    const pane = this.page.locator('.pane').filter({ has: this.page.locator(`.pane-header[aria-label*="${viewTitle}"]`) });
+    return pane.locator('.monaco-list-row').allInnerTexts();
+  }
+
+  /** Runs a command from the command palette by its title, as a user types it. */
+  async runCommand(title: string): Promise<void> {
+    await this.page.keyboard.press('F1');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: 10000 });
+    await input.fill(`>${title}`);
+    const row = this.page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+    await row.waitFor({ timeout: 10000 });
+    await input.press('Enter');
+  }
+
+  async notifications(): Promise<string[]> {
+    return this.page.locator('.notifications-toasts .notification-toast').allInnerTexts();
+  }
+
+  /** The "Mobile AI" output channel as written by the extension host (a LogOutputChannel file). */
+  async outputChannel(name = 'Mobile AI'): Promise<string> {
+    const found = await findFile(this.launched.logsDir, `${name}.log`);
+    return found ? readFile(found, 'utf8') : '';
+  }
+
+  /** The extension host's own log (activation events and errors). */
+  async extensionHostLog(): Promise<string> {
+    const found = await findFile(this.launched.logsDir, 'exthost.log');
+    return found ? readFile(found, 'utf8') : '';
+  }
+
+  /**
+   * The content frame of a webview panel (VS Code nests the app in iframe.webview > iframe#active-frame),
+   * for tests that read a webview's DOM. `match` picks the panel by its title or its extension-given id.
+   */
+  async webviewFrame(match: (frame: Frame) => boolean | Promise<boolean> = () => true, timeoutMs = 30000): Promise<Frame> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      for (const f of this.page.frames()) {
+        if (f.name() === 'active-frame' || /fake\.html|index\.html\?id=/.test(f.url())) {
+          if (f.name() === 'active-frame' && (await match(f))) return f;
+        }
+      }
+      if (Date.now() > deadline) throw new Error('no matching webview frame');
+      await this.page.waitForTimeout(200);
+    }
+  }
+
+  /**
+   * The extension host's own activation time for an extension, as VS Code shows it in
+   * "Developer: Show Running Extensions" (code loading + activate() until it resolves).
+   */
+  async activationTimeMs(displayName: string): Promise<number> {
+    await this.runCommand('Developer: Show Running Extensions');
+    const row = this.page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: displayName }).first();
+    const text = await waitUntil(`the ${displayName} row with its activation time`, async () => {
+      const t = await row.innerText().catch(() => '');
+      return /Activation:\s*\d+\s*ms/.test(t) ? t : undefined;
+    });
+    await this.page.keyboard.press('Control+W');
+    return Number(/Activation:\s*(\d+)\s*ms/.exec(text)?.[1]);
+  }
+
+  /** Saves a screenshot of the workbench and the extension's logs for a failed test. */
+  async saveArtifacts(testName: string): Promise<string> {
+    const dir = path.join(ARTIFACTS, testName.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 80));
+    await mkdir(dir, { recursive: true });
+    await this.page.screenshot({ path: path.join(dir, 'workbench.png') }).catch(() => undefined);
+    await writeFile(path.join(dir, 'mobile-ai-output.log'), await this.outputChannel().catch(() => ''));
+    await writeFile(path.join(dir, 'exthost.log'), await this.extensionHostLog().catch(() => ''));
+    await writeFile(path.join(dir, 'code-server.log'), this.launched.codeServerLog());
+    return dir;
+  }
+
+  /** Runs a test step; on failure leaves artifacts and rethrows. */
+  async step<T>(testName: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const dir = await this.saveArtifacts(testName);
+      (err as Error).message += `\n(artifacts: ${dir})`;
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.browser.close().catch(() => undefined);
+    await this.launched.stop();
+    await rm(this.tmp, { recursive: true, force: true });
+  }
+
+  async copyToArtifacts(file: string, testName: string): Promise<void> {
+    const dir = path.join(ARTIFACTS, testName.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 80));
+    await mkdir(dir, { recursive: true });
+    await copyFile(file, path.join(dir, path.basename(file)));
+  }
+}
+
+async function findFile(dir: string, name: string): Promise<string | undefined> {
+  if (!existsSync(dir)) return undefined;
+  let best: string | undefined;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name === name) {
+      const p = path.join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name);
+      if (!best || p > best) best = p;
+    }
+  }
+  return best;
+}
+
+export async function waitUntil<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
