@@ -28,7 +28,7 @@ after(async () => {
 test('the engine starts a local adb server when none runs, on the port adb\'s environment names', async () => {
   const port = await freePort();
   const home = await mkdtemp(path.join(os.tmpdir(), 'mobileai-home-'));
-  const env = { ...process.env, HOME: home, ANDROID_ADB_SERVER_PORT: String(port) };
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, ANDROID_ADB_SERVER_PORT: String(port) };
   delete env.ADB_SERVER_SOCKET;
   const fresh = new AdbService({}, { env });
   try {
