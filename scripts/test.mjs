@@ -39,6 +39,19 @@ try {
 }
 const totals = { pass: 0, fail: 0, skipped: 0, todo: 0 };
 let failedRun = false;
+// The whole run also checks types and lint: a red typecheck is a failed test run.
+if (which === 'all') {
+  for (const [what, cmd] of [['typecheck', ['node_modules/typescript/bin/tsc', '-p', '.']], ['lint', ['node_modules/eslint/bin/eslint.js', '.']]]) {
+    console.log(`\n=== ${what} ===`);
+    const r = spawnSync(process.execPath, cmd, { cwd: root, stdio: 'inherit' });
+    if (r.status !== 0) {
+      console.error(`${what} failed`);
+      console.log('\ntests: 0 passed, 1 failed, 0 skipped');
+      process.exit(1);
+    }
+    console.log(`${what}: ok`);
+  }
+}
 // Integration and e2e tests run the built CLI and extension: build first (esbuild takes well under a second).
 if (suites.some((s) => s !== 'unit')) {
   const b = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
