@@ -55,3 +55,16 @@ test('activation time is measured by the extension host and reported', async (t)
     await writeFile(path.join(ARTIFACTS, 'activation.json'), JSON.stringify({ extensionHostActivationMs: host, activateBodyMs: body, targetMs: 150, measuredAt: new Date().toISOString() }, null, 2));
   });
 });
+
+test('"Mobile AI: Start Virtual Phone" runs a second phone in the editor, connected to adb; Stop removes it', async (t) => {
+  await wb.step(t.name, async () => {
+    await wb.openActivity('Mobile AI');
+    const phones = async () => (await wb.treeRows('Devices')).filter((r) => r.includes('Virtual Phone') || /127\.0\.0\.1:\d+/.test(r));
+    assert.equal((await phones()).length, 1);
+    await wb.runCommand('Mobile AI: Start Virtual Phone');
+    const rows = await waitUntil('two phones in Devices', async () => ((await phones()).length === 2 ? phones() : undefined));
+    assert.ok(rows.some((r) => !r.includes(wb.phoneSerial)), 'the new phone has its own address');
+    await wb.runCommand('Mobile AI: Stop Virtual Phone');
+    await waitUntil('one phone again', async () => ((await phones()).length === 1 ? true : undefined));
+  });
+});

@@ -58,12 +58,14 @@ export class Workbench {
     }
   }
 
-  /** Opens a view container from the activity bar by its title. */
+  /** Opens a view container from the activity bar by its title (a click on an open one would close it). */
   async openActivity(title: string): Promise<void> {
     const item = this.page.locator(`.activitybar .action-item a[aria-label^="${title}"]`);
     await item.waitFor({ timeout: 30000 });
-    const checked = await item.getAttribute('aria-expanded').catch(() => null);
-    if (checked !== 'true') await item.click();
+    const sidebarTitle = this.page.locator('.part.sidebar .composite.title h2');
+    const open = (await sidebarTitle.isVisible().catch(() => false)) && (await sidebarTitle.innerText()).toUpperCase().startsWith(title.toUpperCase());
+    if (!open) await item.click();
+    await this.page.locator('.part.sidebar .composite.title h2', { hasText: new RegExp(`^${title}`, 'i') }).waitFor({ timeout: 10000 });
   }
 
   /** The rows of a tree view (by its pane title), as the user reads them. */
