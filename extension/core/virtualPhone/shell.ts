@@ -190,6 +190,35 @@ function virtualFile(ctx: ShellContext, devicePath: string): string | undefined 
   }
 }
 
+/** Runs `fn` for each argument; failures print `cmd: arg: reason` and make the status 1, like toybox. */
+async function eachArg(cmd: string, items: string[], io: ShellIO, fn: (item: string) => Promise<unknown>, ignore?: (e: unknown) => boolean): Promise<number> {
+  let status = 0;
+  for (const item of items) {
+    try {
+      await fn(item);
+    } catch (e) {
+      if (ignore?.(e)) continue;
+      io.err(`${cmd}: ${item}: ${errText(e)}\n`);
+      status = 1;
+    }
+  }
+  return status;
+}
+
+async function moveOrCopy(cmd: 'mv' | 'cp', argv: string[], io: ShellIO, ctx: ShellContext): Promise<number> {
+  const { flags, args } = splitFlags(argv, cmd === 'mv' ? 'fin' : 'rRfpa');
+  if (args.length < 2) { io.err(`${cmd}: needs 2 arguments\n`); return 1; }
+  const dest = await resolveHost(ctx, args[args.length - 1]).catch(() => undefined);
+  if (!dest) { io.err(`${cmd}: ${args[args.length - 1]}: Permission denied\n`); return 1; }
+  const destIsDir = (await fs.stat(dest).catch(() => undefined))?.isDirectory() ?? false;
+  return eachArg(cmd, args.slice(0, -1), io, async (src) => {
+    const hs = await resolveHost(ctx, src);
+    const hd = destIsDir ? path.join(dest, path.basename(hs)) : dest;
+    if (cmd === 'mv') await fs.rename(hs, hd);
+    else await fs.cp(hs, hd, { recursive: flags.has('r') || flags.has('R') || flags.has('a') });
+  });
+}
+
 /* ------------------------------------------------------------------ */
 /* builtins                                                             */
 
@@ -296,108 +325,36 @@ const BUILTINS: Record<string, Builtin> = {
   },
   mkdir: async (argv, io, ctx) => {
     const { flags, args } = splitFlags(argv, 'pm');
-    let status = 0;
-    for (const d of args) {
-      try {
-        await fs.mkdir(await resolveHost(ctx, d), { recursive: flags.has('p') });
-      } catch (e) {
-        if (flags.has('p') && (e as NodeJS.ErrnoException).code === 'EEXIST') continue;
-        io.err(`mkdir: '${d}': ${errText(e)}\n`);
-        status = 1;
-      }
-    }
-    return status;
+    return eachArg('mkdir', args, io, async (d) => {
+      await fs.mkdir(await resolveHost(ctx, d), { recursive: flags.has('p') });
+    }, (e) => flags.has('p') && (e as NodeJS.ErrnoException).code === 'EEXIST');
   },
   rm: async (argv, io, ctx) => {
     const { flags, args } = splitFlags(argv, 'rRfvd');
-    let status = 0;
-    for (const f of args) {
-      try {
-        const host = await resolveHost(ctx, f);
-        if (host === (await resolveHost(ctx, '/'))) throw new SandboxError('EACCES', 'refusing to remove /');
-        const st = await fs.lstat(host);
-        if (st.isDirectory() && !(flags.has('r') || flags.has('R'))) { io.err(`rm: ${f}: Is a directory\n`); status = 1; continue; }
-        await fs.rm(host, { recursive: true, force: false });
-      } catch (e) {
-        if (flags.has('f') && (e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        io.err(`rm: ${f}: ${errText(e)}\n`);
-        status = 1;
-      }
-    }
-    return status;
+    return eachArg('rm', args, io, async (f) => {
+      const host = await resolveHost(ctx, f);
+      if (host === (await resolveHost(ctx, '/'))) throw new SandboxError('EACCES', 'refusing to remove /');
+      const st = await fs.lstat(host);
+      if (st.isDirectory() && !(flags.has('r') || flags.has('R'))) throw Object.assign(new Error('Is a directory'), { code: 'EISDIR' });
+      await fs.rm(host, { recursive: true, force: false });
+    }, (e) => flags.has('f') && (e as NodeJS.ErrnoException).code === 'ENOENT');
   },
-  rmdir: async (argv, io, ctx) => {
-    let status = 0;
-    for (const d of argv.slice(1)) {
-      try { await fs.rmdir(await resolveHost(ctx, d)); } catch (e) { io.err(`rmdir: ${d}: ${errText(e)}\n`); status = 1; }
-    }
-    return status;
-  },
-  mv: async (argv, io, ctx) => {
-    const { args } = splitFlags(argv, 'fin');
-    if (args.length < 2) { io.err('mv: needs 2 arguments\n'); return 1; }
-    const dest = args[args.length - 1];
-    let status = 0;
-    for (const src of args.slice(0, -1)) {
-      try {
-        const hs = await resolveHost(ctx, src);
-        let hd = await resolveHost(ctx, dest);
-        if ((await fs.stat(hd).catch(() => undefined))?.isDirectory()) hd = path.join(hd, path.basename(hs));
-        await fs.rename(hs, hd);
-      } catch (e) {
-        io.err(`mv: ${src}: ${errText(e)}\n`);
-        status = 1;
-      }
-    }
-    return status;
-  },
-  cp: async (argv, io, ctx) => {
-    const { flags, args } = splitFlags(argv, 'rRfpa');
-    if (args.length < 2) { io.err('cp: needs 2 arguments\n'); return 1; }
-    const dest = args[args.length - 1];
-    let status = 0;
-    for (const src of args.slice(0, -1)) {
-      try {
-        const hs = await resolveHost(ctx, src);
-        let hd = await resolveHost(ctx, dest);
-        if ((await fs.stat(hd).catch(() => undefined))?.isDirectory()) hd = path.join(hd, path.basename(hs));
-        await fs.cp(hs, hd, { recursive: flags.has('r') || flags.has('R') || flags.has('a') });
-      } catch (e) {
-        io.err(`cp: ${src}: ${errText(e)}\n`);
-        status = 1;
-      }
-    }
-    return status;
-  },
-  touch: async (argv, io, ctx) => {
-    let status = 0;
-    for (const f of argv.slice(1).filter((a) => !a.startsWith('-'))) {
-      try {
-        const host = await resolveHost(ctx, f);
-        const now = new Date();
-        await fs.utimes(host, now, now).catch(async () => fs.writeFile(host, '', { flag: 'a' }));
-      } catch (e) {
-        io.err(`touch: ${f}: ${errText(e)}\n`);
-        status = 1;
-      }
-    }
-    return status;
-  },
+  rmdir: async (argv, io, ctx) => eachArg('rmdir', argv.slice(1), io, async (d) => fs.rmdir(await resolveHost(ctx, d))),
+  mv: (argv, io, ctx) => moveOrCopy('mv', argv, io, ctx),
+  cp: (argv, io, ctx) => moveOrCopy('cp', argv, io, ctx),
+  touch: async (argv, io, ctx) => eachArg('touch', argv.slice(1).filter((a) => !a.startsWith('-')), io, async (f) => {
+    const host = await resolveHost(ctx, f);
+    const now = new Date();
+    await fs.utimes(host, now, now).catch(async () => fs.writeFile(host, '', { flag: 'a' }));
+  }),
   chmod: async (argv, io, ctx) => {
     const { args } = splitFlags(argv, 'R');
     const mode = parseInt(args[0] ?? '', 8);
-    let status = 0;
-    for (const f of args.slice(1)) {
-      try {
-        const host = await resolveHost(ctx, f);
-        if (Number.isFinite(mode)) await fs.chmod(host, mode & 0o777);
-        else await fs.access(host);
-      } catch (e) {
-        io.err(`chmod: ${f}: ${errText(e)}\n`);
-        status = 1;
-      }
-    }
-    return status;
+    return eachArg('chmod', args.slice(1), io, async (f) => {
+      const host = await resolveHost(ctx, f);
+      if (Number.isFinite(mode)) await fs.chmod(host, mode & 0o777);
+      else await fs.access(host);
+    });
   },
   sha256sum: (argv, io, ctx) => hashFiles('sha256', argv, io, ctx),
   md5sum: (argv, io, ctx) => hashFiles('md5', argv, io, ctx),
@@ -440,7 +397,8 @@ const BUILTINS: Record<string, Builtin> = {
   sh: async (argv, io, ctx) => {
     const i = argv.indexOf('-c');
     if (i < 0 || argv[i + 1] === undefined) { io.err('sh: interactive sub-shells are not supported here\n'); return 2; }
-    return runShell(ctx.device, argv[i + 1], io, ctx.session);
+    // A child shell: its `exit` ends it, not the caller.
+    return runShell(ctx.device, argv[i + 1], io, { cwd: ctx.session.cwd, lastExit: ctx.session.lastExit });
   },
   df: (_a, io) => {
     io.out('Filesystem     1K-blocks    Used Available Use% Mounted on\n/dev/block/dm-5 115343360 20971520 94371840  19% /data\n');
