@@ -1,0 +1,202 @@
+import { allGraphs, externalRef, loadModel, onnx, resolveExternalPath, toNumber, OnnxFormatError, type LoadedModel, type ModelProto, type TensorProto } from './model';
+import { byteSize, dtypeOf } from './dtypes';
+import { MAC_OPS, ShapeInference, nodeMacs, valueInfoToTensor, type Dim } from './shapes';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+
+/** `mobileai summary --json` prints this object: an interface (README). */
+export interface ValueSummary {
+  name: string;
+  type: string;
+  /** Dimensions: numbers, symbolic names, or null when unknown; null for the whole shape when the rank is unknown. */
+  shape: Dim[] | null;
+}
+
+export interface ModelSummary {
+  file?: string;
+  fileBytes: number;
+  irVersion: number;
+  producer: { name: string; version: string };
+  graphName: string;
+  opsets: Array<{ domain: string; version: number }>;
+  inputs: ValueSummary[];
+  outputs: ValueSummary[];
+  /** Nodes in the main graph; `nodeCountWithSubgraphs` adds If/Loop/Scan bodies. */
+  nodeCount: number;
+  nodeCountWithSubgraphs: number;
+  opHistogram: Array<{ opType: string; domain: string; count: number }>;
+  parameters: {
+    /** Elements in all weights (initializers and Constant node tensors). */
+    count: number;
+    bytes: number;
+    initializers: number;
+    constantNodes: number;
+    byDtype: Record<string, { tensors: number; count: number; bytes: number }>;
+    external: { files: string[]; bytes: number };
+  };
+  macs: {
+    /** Sum over the nodes whose shapes are known. */
+    total: number;
+    byOpType: Record<string, number>;
+    nodesCounted: number;
+    /** Conv/ConvTranspose/Gemm/MatMul nodes whose shapes could not be inferred. */
+    nodesUnknown: number;
+    unknownExamples: string[];
+  };
+  metadata: Record<string, string>;
+  warnings: string[];
+}
+
+function typeName(v: onnx.IValueInfoProto): string {
+  const t = v.type;
+  if (t?.tensorType) return dtypeOf(t.tensorType.elemType).name;
+  if (t?.sequenceType) return 'sequence';
+  if (t?.mapType) return 'map';
+  return 'unknown';
+}
+
+function elementCount(t: TensorProto): number {
+  return (t.dims ?? []).reduce((a: number, d) => a * toNumber(d), 1);
+}
+
+/** Stored bytes of a tensor (raw_data, typed fields, or external length). */
+function storedBytes(t: TensorProto, count: number): number {
+  if (t.rawData?.length) return t.rawData.length;
+  const ext = externalRef(t);
+  if (ext) return ext.length ?? byteSize(t.dataType ?? 0, count);
+  return byteSize(t.dataType ?? 0, count);
+}
+
+export interface SummaryOptions {
+  /** Values for symbolic dimensions, so that MACs can be counted (e.g. { batch: 1, sequence: 128 }). */
+  dims?: Record<string, number>;
+}
+
+export function summarize(loaded: LoadedModel, opts: SummaryOptions = {}): ModelSummary {
+  const model: ModelProto = loaded.model;
+  const graph = model.graph as onnx.IGraphProto;
+  const warnings: string[] = [];
+  const opsets = (model.opsetImport ?? []).map((o) => ({ domain: o.domain || 'ai.onnx', version: toNumber(o.version) }));
+  const defaultOpset = opsets.find((o) => o.domain === 'ai.onnx')?.version ?? 1;
+  const initNames = new Set((graph.initializer ?? []).map((t) => t.name ?? ''));
+
+  const si = new ShapeInference(defaultOpset, opts.dims);
+  si.run(graph);
+  const value = (v: onnx.IValueInfoProto): ValueSummary => {
+    const declared = valueInfoToTensor(v);
+    const inferred = v.name ? si.get(v.name) : undefined;
+    const shape = declared?.shape ?? inferred?.shape ?? null;
+    return { name: v.name ?? '', type: typeName(v), shape };
+  };
+
+  // Weights: initializers of every graph, and tensors held by Constant nodes.
+  const byDtype: ModelSummary['parameters']['byDtype'] = {};
+  const external = new Map<string, number>();
+  let count = 0;
+  let bytes = 0;
+  let initializers = 0;
+  let constantNodes = 0;
+  const addTensor = (t: TensorProto) => {
+    const n = elementCount(t);
+    if (!Number.isSafeInteger(n) || n < 0) {
+      warnings.push(`tensor "${t.name ?? ''}" has impossible dimensions ${JSON.stringify((t.dims ?? []).map((d) => toNumber(d)))}`);
+      return;
+    }
+    let b: number;
+    try {
+      b = storedBytes(t, n);
+      const ext = externalRef(t);
+      if (ext) external.set(ext.location, (external.get(ext.location) ?? 0) + b);
+    } catch (err) {
+      warnings.push((err as Error).message);
+      return;
+    }
+    const expected = byteSize(t.dataType ?? 0, n);
+    if (t.rawData?.length && expected && t.rawData.length !== expected && dtypeOf(t.dataType).bits > 0) {
+      warnings.push(`tensor "${t.name ?? ''}" holds ${t.rawData.length} bytes but its shape needs ${expected}`);
+    }
+    const dt = dtypeOf(t.dataType).name;
+    const e = (byDtype[dt] ??= { tensors: 0, count: 0, bytes: 0 });
+    e.tensors++;
+    e.count += n;
+    e.bytes += b;
+    count += n;
+    bytes += b;
+  };
+
+  const histogram = new Map<string, { opType: string; domain: string; count: number }>();
+  const macsByOp: Record<string, number> = {};
+  let macsTotal = 0;
+  let nodesCounted = 0;
+  let nodesUnknown = 0;
+  const unknownExamples: string[] = [];
+  let nodeCountWithSubgraphs = 0;
+  let first = true;
+  for (const g of allGraphs(graph)) {
+    const gsi = first ? si : (() => { const s = new ShapeInference(defaultOpset, opts.dims); s.run(g); return s; })();
+    first = false;
+    for (const t of g.initializer ?? []) { addTensor(t); initializers++; }
+    for (const node of g.node ?? []) {
+      nodeCountWithSubgraphs++;
+      const domain = node.domain || 'ai.onnx';
+      const key = `${domain}::${node.opType ?? ''}`;
+      const h = histogram.get(key) ?? { opType: node.opType ?? '', domain, count: 0 };
+      h.count++;
+      histogram.set(key, h);
+      if (node.opType === 'Constant') {
+        const v = (node.attribute ?? []).find((a) => a.name === 'value' || a.name === 'sparse_value');
+        if (v?.t) { addTensor(v.t); constantNodes++; }
+        else if (v?.sparseTensor?.values) { addTensor(v.sparseTensor.values); constantNodes++; }
+      }
+      if (MAC_OPS.has(node.opType ?? '')) {
+        const m = nodeMacs(node, gsi);
+        if (m !== undefined && Number.isFinite(m)) {
+          macsTotal += m;
+          macsByOp[node.opType ?? ''] = (macsByOp[node.opType ?? ''] ?? 0) + m;
+          nodesCounted++;
+        } else {
+          nodesUnknown++;
+          if (unknownExamples.length < 5) unknownExamples.push(node.name || `${node.opType} → ${node.output?.[0] ?? ''}`);
+        }
+      }
+    }
+  }
+
+  const metadata: Record<string, string> = {};
+  for (const p of model.metadataProps ?? []) if (p.key) metadata[p.key] = p.value ?? '';
+
+  return {
+    file: loaded.file,
+    fileBytes: loaded.fileBytes,
+    irVersion: toNumber(model.irVersion),
+    producer: { name: model.producerName ?? '', version: model.producerVersion ?? '' },
+    graphName: graph.name ?? '',
+    opsets,
+    inputs: (graph.input ?? []).filter((v) => !initNames.has(v.name ?? '')).map(value),
+    outputs: (graph.output ?? []).map(value),
+    nodeCount: graph.node?.length ?? 0,
+    nodeCountWithSubgraphs,
+    opHistogram: [...histogram.values()].sort((a, b) => b.count - a.count || a.opType.localeCompare(b.opType)),
+    parameters: { count, bytes, initializers, constantNodes, byDtype, external: { files: [...external.keys()], bytes: [...external.values()].reduce((a, b) => a + b, 0) } },
+    macs: { total: macsTotal, byOpType: macsByOp, nodesCounted, nodesUnknown, unknownExamples },
+    metadata,
+    warnings,
+  };
+}
+
+/** Loads and summarizes a file; external data files are checked for presence and size. */
+export async function summarizeFile(file: string, opts: SummaryOptions = {}): Promise<ModelSummary> {
+  const loaded = await loadModel(file);
+  const s = summarize(loaded, opts);
+  for (const loc of s.parameters.external.files) {
+    try {
+      const p = resolveExternalPath(loaded.baseDir as string, loc);
+      const st = await fs.stat(p).catch(() => undefined);
+      if (!st) s.warnings.push(`external data file "${loc}" is missing next to ${path.basename(file)}`);
+    } catch (err) {
+      if (err instanceof OnnxFormatError) s.warnings.push(err.message);
+      else throw err;
+    }
+  }
+  return s;
+}
