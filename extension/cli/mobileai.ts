@@ -6,6 +6,12 @@ import type { DeviceInfo, DeviceSummary } from '../core/adb/deviceInfo';
 import { VirtualPhone } from '../core/virtualPhone/server';
 import { stderrLogger, silentLogger, errorMessage } from '../core/util/log';
 import { formatBytes } from '../core/util/format';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomicNoClobber } from '../core/util/fsAtomic';
+import { CancelSource, CancelledError, type Progress } from '../core/util/progress';
+import type { ModelSummary } from '../core/onnx/summary';
+import type { ProfileResult } from '../core/profile/types';
+import type { ProfileComparison } from '../core/profile/compare';
 
 /** JSON shapes printed with --json are an interface: see the README before changing them. */
 export interface DevicesJson {
@@ -142,7 +148,165 @@ export function buildProgram(): Command {
       process.exit(0);
     });
 
+  const collect = (v: string, prev: string[] = []) => [...prev, v];
+  const parseDims = (list: string[] = []) => {
+    const dims: Record<string, number> = {};
+    for (const d of list) {
+      const m = /^([^=]+)=(\d+)$/.exec(d);
+      if (!m || Number(m[2]) < 1) throw new InvalidArgumentError(`--dim ${d}: expected NAME=POSITIVE_INTEGER`);
+      dims[m[1]] = Number(m[2]);
+    }
+    return dims;
+  };
+
+  program
+    .command('summary <model>')
+    .description('what is in an ONNX model: inputs/outputs, opsets, op histogram, parameters, MACs')
+    .option('--dim <name=value...>', 'value for a symbolic dimension (repeatable), so MACs can be counted', collect)
+    .option('--json', 'print JSON')
+    .action(async (model: string, o: { dim?: string[]; json?: boolean }) => {
+      const { summarizeFile } = await import('../core/onnx/summary');
+      const s = await summarizeFile(path.resolve(model), { dims: parseDims(o.dim) });
+      process.stdout.write(o.json ? `${JSON.stringify(s, null, 2)}\n` : `${describeSummary(s)}\n`);
+    });
+
+  program
+    .command('profile <model>')
+    .description('per-op profile on this machine (onnxruntime-node) or on a phone (--device)')
+    .option('--runs <n>', 'measured runs', (v) => positiveInt('--runs', v), 20)
+    .option('--warmup <n>', 'warm-up runs (not measured)', (v) => nonNegativeInt('--warmup', v), 3)
+    .option('--opt <level>', 'graph optimization: all (fused kernels) | extended | basic | disabled (1:1 with the file\'s nodes)', 'all')
+    .option('--device <serial>', 'profile on this phone through a runner')
+    .option('--dim <name=value...>', 'value for a symbolic dimension (repeatable; unset ones are 1)', collect)
+    .option('--input <name=file...>', 'input from a .npy or .pb tensor file (repeatable)', collect)
+    .option('--threads <n>', 'intra-op threads', (v) => positiveInt('--threads', v))
+    .option('--ort-runner <path>', 'onnxruntime_perf_test built for Android (for --device)')
+    .option('--tflite-runner <path>', 'TFLite benchmark_model built for Android (for --device and .tflite)')
+    .option('--json', 'print the profile as JSON')
+    .option('--out <file>', 'also save the profile JSON (never overwrites)')
+    .option('--trace <file>', 'save a Chrome trace (opens in Perfetto)')
+    .option('--csv <file>', 'save per-node times as CSV')
+    .option('--compare <profile.json>', 'compare with a saved profile (per-op deltas)')
+    .action(async (model: string, o: { runs: number; warmup: number; opt: string; device?: string; dim?: string[]; input?: string[]; threads?: number; ortRunner?: string; tfliteRunner?: string; json?: boolean; out?: string; trace?: string; csv?: string; compare?: string }) => {
+      const { OPT_LEVELS } = await import('../core/profile/ort');
+      if (!(OPT_LEVELS as readonly string[]).includes(o.opt)) throw new InvalidArgumentError(`--opt must be one of ${OPT_LEVELS.join(', ')}`);
+      const inputFiles: Record<string, string> = {};
+      for (const i of o.input ?? []) {
+        const eq = i.indexOf('=');
+        if (eq <= 0) throw new InvalidArgumentError(`--input ${i}: expected NAME=FILE`);
+        inputFiles[i.slice(0, eq)] = path.resolve(i.slice(eq + 1));
+      }
+      const cancel = new CancelSource();
+      const onSigint = () => {
+        process.stderr.write('\ncancelling…\n');
+        cancel.cancel();
+      };
+      process.once('SIGINT', onSigint);
+      const progress = { report: (p: Progress) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${p.message ?? ''}`); } };
+      const common = { runs: o.runs, warmup: o.warmup, optimization: o.opt as 'all', dims: parseDims(o.dim), threads: o.threads, progress, signal: cancel.signal };
+      let result;
+      try {
+        if (o.device) {
+          const { profileOnPhone } = await import('../core/profile/phoneProfiler');
+          result = await profileOnPhone(adbFrom(program.opts()), o.device, path.resolve(model), { ...common, ortRunner: o.ortRunner, tfliteRunner: o.tfliteRunner });
+        } else {
+          const { profileOnHost } = await import('../core/profile/hostProfiler');
+          result = (await profileOnHost(path.resolve(model), { ...common, inputFiles })).result;
+        }
+      } finally {
+        process.off('SIGINT', onSigint);
+        if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+      }
+      const { toChromeTrace, toCsv } = await import('../core/profile/export');
+      if (o.out) await writeFileAtomicNoClobber(path.resolve(o.out), `${JSON.stringify(result, null, 2)}\n`);
+      if (o.trace) await writeFileAtomicNoClobber(path.resolve(o.trace), JSON.stringify(toChromeTrace(result)));
+      if (o.csv) await writeFileAtomicNoClobber(path.resolve(o.csv), toCsv(result));
+      let comparison;
+      if (o.compare) {
+        const { compareProfiles } = await import('../core/profile/compare');
+        comparison = compareProfiles(JSON.parse(await readFile(path.resolve(o.compare), 'utf8')), result);
+      }
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify(comparison ? { profile: result, comparison } : result, null, 2)}\n`);
+      } else {
+        process.stdout.write(`${describeProfile(result)}\n`);
+        if (comparison) process.stdout.write(`\n${describeComparison(comparison)}\n`);
+      }
+    });
+
+  program
+    .command('compare <a> <b>')
+    .description('compare two saved profiles (a is the baseline)')
+    .option('--json', 'print JSON')
+    .action(async (a: string, b: string, o: { json?: boolean }) => {
+      const { compareProfiles } = await import('../core/profile/compare');
+      const load = async (f: string) => JSON.parse(await readFile(path.resolve(f), 'utf8'));
+      const c = compareProfiles(await load(a), await load(b));
+      process.stdout.write(o.json ? `${JSON.stringify(c, null, 2)}\n` : `${describeComparison(c)}\n`);
+    });
+
   return program;
+}
+
+function positiveInt(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  return n;
+}
+
+function nonNegativeInt(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be 0 or a positive integer`);
+  return n;
+}
+
+const fmtShape = (s: Array<number | string | null> | null) => (s ? `[${s.map((d) => (d === null ? '?' : d)).join(', ')}]` : '(unknown)');
+
+export function describeSummary(s: ModelSummary): string {
+  const lines = [
+    `${s.file ? path.basename(s.file) : 'model'}: ${formatBytes(s.fileBytes)}, IR ${s.irVersion}, producer ${s.producer.name || '?'} ${s.producer.version}`.trim(),
+    `opsets: ${s.opsets.map((o) => `${o.domain} ${o.version}`).join(', ')}`,
+    'inputs:',
+    ...s.inputs.map((i) => `  ${i.name}: ${i.type} ${fmtShape(i.shape)}`),
+    'outputs:',
+    ...s.outputs.map((i) => `  ${i.name}: ${i.type} ${fmtShape(i.shape)}`),
+    `nodes: ${s.nodeCount}${s.nodeCountWithSubgraphs !== s.nodeCount ? ` (${s.nodeCountWithSubgraphs} with subgraphs)` : ''}`,
+    `ops: ${s.opHistogram.map((h) => `${h.domain === 'ai.onnx' ? '' : `${h.domain}.`}${h.opType} ${h.count}`).join(', ')}`,
+    `parameters: ${s.parameters.count.toLocaleString('en-US')} (${formatBytes(s.parameters.bytes)}; ${Object.entries(s.parameters.byDtype).map(([k, v]) => `${k} ${v.count.toLocaleString('en-US')}`).join(', ')})`,
+    `  ${s.parameters.initializers} initializers, ${s.parameters.constantNodes} Constant nodes${s.parameters.external.files.length ? `, external data ${formatBytes(s.parameters.external.bytes)} in ${s.parameters.external.files.join(', ')}` : ''}`,
+    `MACs: ${s.macs.nodesCounted ? s.macs.total.toLocaleString('en-US') : 'unknown'}${s.macs.nodesUnknown ? ` (${s.macs.nodesUnknown} node(s) with unknown shapes, e.g. ${s.macs.unknownExamples[0]}; give --dim values)` : ''}`,
+    ...s.warnings.map((w) => `warning: ${w}`),
+  ];
+  return lines.join('\n');
+}
+
+export function describeProfile(p: ProfileResult): string {
+  const l = p.latencyMs;
+  const f = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : 'n/a');
+  const lines = [
+    `${p.model.name} on ${p.device.label}${p.device.note ? ` (${p.device.note})` : ''}, ${p.runtime.runner}, optimization ${p.runtime.optimization ?? 'n/a'}`,
+    `runs: ${p.settings.runs} measured after ${p.settings.warmup} warm-up`,
+    `latency ms: p50 ${f(l.p50)}  p90 ${f(l.p90)}  p99 ${f(l.p99)}  mean ${f(l.mean)}  std ${f(l.std)}`,
+    `kernels cover ${(p.kernelCoverage * 100).toFixed(1)}% of the run${p.peakMemoryBytes ? `; allocator peak ${formatBytes(p.peakMemoryBytes)}` : ''}${p.peakRssBytes ? `; peak RSS ${formatBytes(p.peakRssBytes)}` : ''}`,
+    '',
+    'by op type:',
+    ...p.opTypes.slice(0, 15).map((t) => `  ${t.opType.padEnd(28)} ${(t.meanUs / 1000).toFixed(3).padStart(9)} ms ${(t.share * 100).toFixed(1).padStart(5)}%  (${t.nodes} node${t.nodes > 1 ? 's' : ''})`),
+    '',
+    'slowest nodes:',
+    ...p.nodes.slice(0, 10).map((n) => `  ${n.name.slice(0, 40).padEnd(40)} ${n.opType.padEnd(22)} ${(n.meanUs / 1000).toFixed(3).padStart(9)} ms ${(n.share * 100).toFixed(1).padStart(5)}%`),
+    ...p.warnings.map((w) => `warning: ${w}`),
+  ];
+  return lines.join('\n');
+}
+
+export function describeComparison(c: ProfileComparison): string {
+  const us = (v: number | null) => (v === null ? '—' : `${(v / 1000).toFixed(3)} ms`);
+  return [
+    `A: ${c.a.label}: p50 ${c.a.p50Ms.toFixed(3)} ms`,
+    `B: ${c.b.label}: p50 ${c.b.p50Ms.toFixed(3)} ms  (B is ${c.speedup.toFixed(2)}× ${c.speedup >= 1 ? 'faster' : 'slower'})`,
+    'by op type (B − A):',
+    ...c.byOpType.slice(0, 15).map((d) => `  ${d.key.padEnd(28)} ${us(d.aUs).padStart(11)} → ${us(d.bUs).padStart(11)}  ${d.deltaUs === null ? '' : `${d.deltaUs >= 0 ? '+' : ''}${(d.deltaUs / 1000).toFixed(3)} ms`}`),
+  ].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -152,7 +316,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const msg = err instanceof AdbNotFoundError ? err.message : `error: ${errorMessage(err)}`;
     process.stderr.write(`${msg}\n`);
-    return 1;
+    return err instanceof CancelledError ? 130 : 1;
   }
 }
 

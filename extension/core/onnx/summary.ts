@@ -1,4 +1,4 @@
-import { allGraphs, externalRef, loadModel, onnx, resolveExternalPath, toNumber, OnnxFormatError, type LoadedModel, type ModelProto, type TensorProto } from './model';
+import { allGraphs, externalRef, loadModel, type onnx, resolveExternalPath, toNumber, OnnxFormatError, type LoadedModel, type ModelProto, type TensorProto } from './model';
 import { byteSize, dtypeOf } from './dtypes';
 import { MAC_OPS, ShapeInference, nodeMacs, valueInfoToTensor, type Dim } from './shapes';
 import { promises as fs } from 'node:fs';

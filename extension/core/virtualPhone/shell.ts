@@ -6,6 +6,7 @@ import { Sandbox, SandboxError } from './sandbox';
 import { KEYCODES, type PhoneState } from './phone';
 import { apkPackageName, ApkError } from './apk';
 import type { VirtualDevice } from './device';
+import { perfTestBuiltin } from './perfTestRunner';
 
 export interface ShellIO {
   stdin: Buffer;
@@ -467,6 +468,7 @@ const BUILTINS: Record<string, Builtin> = {
     return 20;
   },
   am: (argv, io, ctx) => am(argv.slice(1), io, ctx),
+  onnxruntime_perf_test: (argv, io, ctx) => perfTestBuiltin(argv, { out: (s) => io.out(s), err: (s) => io.err(s) }, ctx.fs, ctx.session.cwd),
   monkey: (argv, io, ctx) => {
     const i = argv.indexOf('-p');
     const pkg = i >= 0 ? argv[i + 1] : undefined;
