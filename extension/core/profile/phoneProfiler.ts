@@ -51,14 +51,14 @@ export async function profileOnPhone(adb: AdbService, serial: string, modelFile:
   const isTflite = path.extname(modelFile).toLowerCase() === '.tflite';
   const runnerHost = isTflite ? opts.tfliteRunner : opts.ortRunner;
   const runnerName = isTflite ? 'benchmark_model' : 'onnxruntime_perf_test';
-  if (!runnerHost && !(info.virtual && !isTflite)) {
+  if (info.virtual && isTflite && !runnerHost) throw new RunnerMissingError('The virtual phone has no TFLite runtime: profile .onnx models on it, or a .tflite on a real phone.');
+  if (!runnerHost && !info.virtual) {
     throw new RunnerMissingError(
       isTflite
         ? `Profiling .tflite on ${label} needs TFLite's benchmark_model built for Android (${info.abis[0] ?? 'arm64-v8a'}): set "mobileAI.profiling.tfliteBenchmarkModel" (CLI: --tflite-runner PATH).`
         : `Profiling on ${label} needs onnxruntime_perf_test built for Android (${info.abis[0] ?? 'arm64-v8a'}): set "mobileAI.profiling.onnxruntimePerfTest" (CLI: --ort-runner PATH).`,
     );
   }
-  if (info.virtual && isTflite && !runnerHost) throw new RunnerMissingError('The virtual phone has no TFLite runtime: profile .onnx models on it, or a .tflite on a real phone.');
   const st = await fs.stat(modelFile);
   await adb.exec(serial, ['mkdir', '-p', REMOTE_DIR]);
   const remoteModel = `${REMOTE_DIR}/${safeName(modelFile)}`;

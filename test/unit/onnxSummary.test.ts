@@ -1,0 +1,142 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import { summarizeFile } from '../../extension/core/onnx/summary';
+import { allGraphs, loadModel, onnx, saveModel, OnnxFormatError, readExternalData } from '../../extension/core/onnx/model';
+import { ShapeInference, topologicalOrder } from '../../extension/core/onnx/shapes';
+
+const M = (f: string) => path.join(__dirname, '..', 'fixtures', 'models', f);
+
+test('mnist: histogram, parameters and MACs match the values worked out by hand from its layers', async () => {
+  const s = await summarizeFile(M('mnist.onnx'));
+  assert.deepEqual(s.inputs, [{ name: 'Input3', type: 'float32', shape: [1, 1, 28, 28] }]);
+  assert.deepEqual(s.outputs, [{ name: 'Plus214_Output_0', type: 'float32', shape: [1, 10] }]);
+  assert.deepEqual(s.opsets, [{ domain: 'ai.onnx', version: 8 }]);
+  const h = Object.fromEntries(s.opHistogram.map((x) => [x.opType, x.count]));
+  assert.deepEqual(h, { Add: 3, Conv: 2, MaxPool: 2, Relu: 2, Reshape: 2, MatMul: 1 });
+  // Conv 8x1x5x5 + 8, Conv 16x8x5x5 + 16, MatMul 256x10 + 10 (float32); two Reshape shapes of 2 int64 each.
+  assert.equal(s.parameters.byDtype.float32.count, 200 + 8 + 3200 + 16 + 2560 + 10);
+  assert.equal(s.parameters.byDtype.int64.count, 4);
+  assert.equal(s.parameters.bytes, 5994 * 4 + 4 * 8);
+  // Conv1: 8x28x28 outputs x 25 MACs; Conv2: 16x14x14 x 200; MatMul: 256x10.
+  assert.equal(s.macs.byOpType.Conv, 8 * 28 * 28 * 25 + 16 * 14 * 14 * 200);
+  assert.equal(s.macs.byOpType.MatMul, 2560);
+  assert.equal(s.macs.nodesUnknown, 0);
+});
+
+test('weights held by Constant nodes count as parameters (silero VAD)', async () => {
+  const s = await summarizeFile(M('silero_vad_16k_op15.onnx'));
+  assert.ok(s.parameters.constantNodes > 100, `constant nodes: ${s.parameters.constantNodes}`);
+  const model = (await loadModel(M('silero_vad_16k_op15.onnx'))).model;
+  let fromConstants = 0;
+  let fromInit = 0;
+  // The If branches hold weights too: walk every graph.
+  for (const g of allGraphs(model.graph!)) {
+    for (const n of g.node!) {
+      if (n.opType !== 'Constant') continue;
+      const t = n.attribute!.find((a) => a.name === 'value')!.t!;
+      fromConstants += t.dims!.reduce((a: number, d) => a * Number(d), 1);
+    }
+    fromInit += g.initializer!.reduce((a, t) => a + t.dims!.reduce((x: number, d) => x * Number(d), 1), 0);
+  }
+  assert.equal(s.parameters.count, fromConstants + fromInit);
+  assert.ok(s.nodeCountWithSubgraphs > s.nodeCount, 'If bodies are counted');
+});
+
+test('inputs exclude initializers, symbolic dims stay named, and --dim values let MACs be counted', async () => {
+  const s = await summarizeFile(M('bert_toy_optimized.onnx'));
+  assert.deepEqual(s.inputs.map((i) => [i.name, i.type, i.shape]), [
+    ['input_ids', 'int64', ['batch', 'max_seq_len_in_batch']], ['token_type_ids', 'int64', ['batch', 'max_seq_len_in_batch']], ['input_mask', 'int64', ['batch', 'max_seq_len_in_batch']],
+  ]);
+  assert.equal(s.opHistogram.find((h) => h.opType === 'MatMul')?.count, 42);
+  assert.equal(s.macs.nodesCounted, 0);
+  const withDims = await summarizeFile(M('bert_toy_optimized.onnx'), { dims: { batch: 1, max_seq_len_in_batch: 128 } });
+  assert.equal(withDims.macs.nodesUnknown, 0, `unknown: ${withDims.macs.unknownExamples.join(', ')}`);
+  assert.equal(withDims.macs.nodesCounted, 44);
+  const twice = await summarizeFile(M('bert_toy_optimized.onnx'), { dims: { batch: 2, max_seq_len_in_batch: 128 } });
+  assert.equal(twice.macs.total, 2 * withDims.macs.total, 'MACs scale with the batch');
+});
+
+test('quantized and contrib-op models: dtype mix, domains, MatMulNBits', async () => {
+  const q = await summarizeFile(M('conv_qdq_s8s8_perchannel.onnx'), { dims: { batch_size: 1 } });
+  assert.ok(q.parameters.byDtype.int8.count > 0);
+  assert.equal(q.macs.byOpType.Conv, 32 * 26 * 26 * 3 * 3 * 3);
+  const nb = await summarizeFile(M('matmulnbits_add.onnx'), { dims: { M: 4 } });
+  assert.deepEqual(nb.opHistogram.map((h) => [h.domain, h.opType]), [['ai.onnx', 'Add'], ['com.microsoft', 'MatMulNBits']]);
+  assert.equal(nb.macs.byOpType.MatMulNBits, 4 * 2 * 3);
+  const gpt = await summarizeFile(M('tiny-random-gpt2-fp32-past.onnx'), { dims: { batch_size: 1, seq_len: 8, past_seq_len: 4, total_seq_len: 12 } });
+  assert.equal(gpt.opHistogram.find((h) => h.opType === 'Attention')?.domain, 'com.microsoft');
+  assert.equal(gpt.macs.nodesUnknown, 0);
+});
+
+test('nodes out of order (Constants last, as some optimizers write them) are sorted before inference', async () => {
+  const { model } = await loadModel(M('bert_toy_optimized.onnx'));
+  const order = topologicalOrder(model.graph!.node!);
+  const seen = new Set<string>([...model.graph!.input!.map((i) => i.name!), ...model.graph!.initializer!.map((i) => i.name!)]);
+  for (const n of order) {
+    for (const i of n.input!) if (i) assert.ok(seen.has(i), `${n.name} runs after ${i} is produced`);
+    for (const o of n.output!) seen.add(o);
+  }
+});
+
+test('conv, pool and transpose-conv shape arithmetic', () => {
+  const g = onnx.GraphProto.create({
+    input: [onnx.ValueInfoProto.create({ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }, { dimValue: 3 }, { dimValue: 224 }, { dimValue: 224 }] } } } })],
+    initializer: [
+      onnx.TensorProto.create({ name: 'w', dataType: 1, dims: [16, 3, 3, 3] }),
+      onnx.TensorProto.create({ name: 'wt', dataType: 1, dims: [16, 8, 4, 4] }),
+    ],
+    node: [
+      onnx.NodeProto.create({ opType: 'Conv', input: ['x', 'w'], output: ['c'], attribute: [{ name: 'strides', ints: [2, 2], type: 7 }, { name: 'pads', ints: [1, 1, 1, 1], type: 7 }] }),
+      onnx.NodeProto.create({ opType: 'MaxPool', input: ['c'], output: ['p'], attribute: [{ name: 'kernel_shape', ints: [3, 3], type: 7 }, { name: 'strides', ints: [2, 2], type: 7 }, { name: 'ceil_mode', i: 1, type: 2 }] }),
+      onnx.NodeProto.create({ opType: 'ConvTranspose', input: ['p', 'wt'], output: ['t'], attribute: [{ name: 'strides', ints: [2, 2], type: 7 }, { name: 'pads', ints: [1, 1, 1, 1], type: 7 }] }),
+      onnx.NodeProto.create({ opType: 'GlobalAveragePool', input: ['t'], output: ['g'] }),
+      onnx.NodeProto.create({ opType: 'Flatten', input: ['g'], output: ['f'] }),
+    ],
+  });
+  const si = new ShapeInference(13);
+  si.run(g);
+  assert.deepEqual(si.get('c')?.shape, [1, 16, 112, 112]);
+  assert.deepEqual(si.get('p')?.shape, [1, 16, 56, 56]);
+  assert.deepEqual(si.get('t')?.shape, [1, 8, 112, 112]);
+  assert.deepEqual(si.get('f')?.shape, [1, 8]);
+});
+
+test('external data is read from the model folder, and locations that leave it are refused', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'mobileai-ext-'));
+  try {
+    const weights = Buffer.alloc(64);
+    for (let i = 0; i < 16; i++) weights.writeFloatLE(i, i * 4);
+    await writeFile(path.join(dir, 'weights.bin'), Buffer.concat([Buffer.alloc(16), weights]));
+    const ext = (location: string, offset = 16) => onnx.TensorProto.create({ name: 'W', dataType: 1, dims: [4, 4], dataLocation: 1, externalData: [{ key: 'location', value: location }, { key: 'offset', value: String(offset) }, { key: 'length', value: '64' }] });
+    const model = (t: onnx.ITensorProto) => onnx.ModelProto.create({
+      irVersion: 8, opsetImport: [{ domain: '', version: 17 }],
+      graph: { name: 'g', initializer: [t], input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 2 }, { dimValue: 4 }] } } } }], output: [{ name: 'y' }], node: [{ opType: 'MatMul', input: ['x', 'W'], output: ['y'] }] },
+    });
+    await saveModel(model(ext('weights.bin')), path.join(dir, 'ok.onnx'));
+    await assert.rejects(saveModel(model(ext('weights.bin')), path.join(dir, 'ok.onnx')), /Refusing to overwrite/);
+    const s = await summarizeFile(path.join(dir, 'ok.onnx'));
+    assert.deepEqual(s.parameters.external, { files: ['weights.bin'], bytes: 64 });
+    assert.equal(s.parameters.count, 16);
+    assert.equal(s.macs.byOpType.MatMul, 2 * 4 * 4);
+    const loaded = await loadModel(path.join(dir, 'ok.onnx'));
+    const data = await readExternalData(loaded.baseDir!, loaded.model.graph!.initializer![0]);
+    assert.equal(data.readFloatLE(60), 15);
+    for (const hostile of ['../outside.bin', '/etc/passwd']) {
+      const f = path.join(dir, `bad-${hostile.length}.onnx`);
+      await saveModel(model(ext(hostile)), f);
+      const b = await loadModel(f);
+      await assert.rejects(readExternalData(b.baseDir!, b.model.graph!.initializer![0]), OnnxFormatError);
+      assert.ok((await summarizeFile(f)).warnings.some((w) => /outside the model's folder|relative path/.test(w)));
+    }
+    const past = path.join(dir, 'past.onnx');
+    await saveModel(model(ext('weights.bin', 1000)), past);
+    const p = await loadModel(past);
+    await assert.rejects(readExternalData(p.baseDir!, p.model.graph!.initializer![0]), /runs past the end/);
+    assert.ok((await readFile(path.join(dir, 'ok.onnx'))).length < 400, 'weights stay outside the .onnx');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
