@@ -6,6 +6,8 @@ import { registerDeviceCommands } from './devices/deviceCommands';
 import { registerVirtualPhone } from './virtualPhoneCommands';
 import { registerStatusBar } from './statusBar';
 import { SECTION } from './config';
+import { ModelEditorProvider } from './models/modelEditor';
+import { registerProfileCommands } from './profile/profileCommands';
 
 /** Activation does no I/O before returning: adb is found and tracked in the background. */
 export function activate(context: vscode.ExtensionContext): { activationMs: number } {
@@ -22,6 +24,13 @@ export function activate(context: vscode.ExtensionContext): { activationMs: numb
   registerDeviceCommands(context, store, log);
   registerVirtualPhone(context, store, log);
   registerStatusBar(context, store);
+  registerProfileCommands(context, store, log);
+  context.subscriptions.push(
+    vscode.window.registerCustomEditorProvider(ModelEditorProvider.viewType, new ModelEditorProvider(context, log), {
+      webviewOptions: { retainContextWhenHidden: true },
+      supportsMultipleEditorsPerDocument: true,
+    }),
+  );
   context.subscriptions.push(
     vscode.commands.registerCommand('mobileai.showLog', () => channel.show()),
     vscode.workspace.onDidChangeConfiguration((e) => {

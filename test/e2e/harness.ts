@@ -109,9 +109,8 @@ export class Workbench {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       for (const f of this.page.frames()) {
-        if (f.name() === 'active-frame' || /fake\.html|index\.html\?id=/.test(f.url())) {
-          if (f.name() === 'active-frame' && (await match(f))) return f;
-        }
+        if (f === this.page.mainFrame() || f.isDetached()) continue;
+        if (await Promise.resolve(match(f)).catch(() => false)) return f;
       }
       if (Date.now() > deadline) throw new Error('no matching webview frame');
       await this.page.waitForTimeout(200);

@@ -102,6 +102,8 @@ export class DeviceStore implements vscode.Disposable {
     this.devices = list;
     this.log.info(`devices: ${list.length ? list.map((d) => `${d.serial} (${d.state})`).join(', ') : 'none'}`);
     this.changed.fire();
+    // Details for ready phones, in the background: the status bar and views show real names.
+    for (const d of list) if (d.state === 'device' && !this.details.has(d.serial)) void this.info(d.serial);
   }
 
   /** Details of a ready device, fetched once (undefined when the device cannot answer). */

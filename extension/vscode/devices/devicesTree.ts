@@ -6,7 +6,8 @@ import type { DeviceStore } from './deviceStore';
 type Node = { kind: 'device'; device: DeviceSummary } | { kind: 'detail'; serial: string; label: string; value: string; icon: string };
 
 export function deviceLabel(d: DeviceSummary, info?: DeviceInfo): string {
-  return info?.model ? `${info.model}` : d.serial;
+  // The banner's model has underscores for spaces; the details (getprop) have the real name.
+  return info?.model ?? d.model?.replace(/_/g, ' ') ?? d.serial;
 }
 
 export function detailRows(i: DeviceInfo): Array<[string, string, string]> {

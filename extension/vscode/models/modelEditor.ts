@@ -1,0 +1,60 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { webviewHtml } from '../webviews/html';
+import { isFromModelWebview, type ToModelWebview } from '../../../webview/model/protocol';
+import { errorMessage, type Logger } from '../../core/util/log';
+import { profileEvents } from '../profile/profilePanel';
+
+/** The read-only editor for .onnx files: summary, op table, graph, and actions. */
+export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider {
+  static readonly viewType = 'mobileai.onnxModel';
+  private readonly open = new Map<string, Set<vscode.Webview>>();
+
+  constructor(private readonly ctx: vscode.ExtensionContext, private readonly log: Logger) {
+    ctx.subscriptions.push(profileEvents.event((p) => {
+      const views = this.open.get(path.resolve(p.model.file));
+      if (!views) return;
+      const shares = Object.fromEntries(p.nodes.map((n) => [n.name, n.share]));
+      const msg: ToModelWebview = { type: 'profileOverlay', label: `${p.device.label}, optimization ${p.runtime.optimization ?? '?'}`, shares };
+      for (const w of views) void w.postMessage(msg);
+    }));
+  }
+
+  openCustomDocument(uri: vscode.Uri): vscode.CustomDocument {
+    return { uri, dispose: () => undefined };
+  }
+
+  resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
+    const file = document.uri.fsPath;
+    const webview = panel.webview;
+    webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.ctx.extensionUri, 'dist', 'webview')] };
+    webview.html = webviewHtml(webview, this.ctx.extensionUri, 'model', path.basename(file));
+    const set = this.open.get(file) ?? new Set();
+    set.add(webview);
+    this.open.set(file, set);
+    panel.onDidDispose(() => set.delete(webview));
+    webview.onDidReceiveMessage(async (raw: unknown) => {
+      if (!isFromModelWebview(raw)) {
+        this.log.warn(`model editor: ignored an invalid message from the webview: ${JSON.stringify(raw)?.slice(0, 200)}`);
+        return;
+      }
+      if (raw.type === 'ready') await this.load(file, webview);
+      else if (raw.type === 'profile') await vscode.commands.executeCommand(raw.target === 'host' ? 'mobileai.profile.model' : 'mobileai.profile.modelOnPhone', document.uri);
+      else if (raw.type === 'copy') await vscode.env.clipboard.writeText(raw.text);
+    });
+  }
+
+  private async load(file: string, webview: vscode.Webview): Promise<void> {
+    const t = performance.now();
+    try {
+      const { inspectFile } = await import('../../core/onnx/inspect');
+      const dims = vscode.workspace.getConfiguration('mobileAI').get<Record<string, number>>('profiling.dimensions') ?? {};
+      const { summary, graph } = await inspectFile(file, { dims });
+      await webview.postMessage({ type: 'model', fileName: path.basename(file), summary, graph } satisfies ToModelWebview);
+      this.log.info(`model ${path.basename(file)}: ${summary.nodeCount} nodes, summary and layout in ${(performance.now() - t).toFixed(0)} ms`);
+    } catch (err) {
+      this.log.error(`cannot read ${file}`, err);
+      await webview.postMessage({ type: 'error', fileName: path.basename(file), message: errorMessage(err) } satisfies ToModelWebview);
+    }
+  }
+}

@@ -1,0 +1,177 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { webviewHtml } from '../webviews/html';
+import { isFromProfileWebview, type FromProfileWebview, type ToProfileWebview } from '../../../webview/profile/protocol';
+import type { ProfileResult } from '../../core/profile/types';
+import { CancelSource, CancelledError } from '../../core/util/progress';
+import { errorMessage, type Logger } from '../../core/util/log';
+import { uniquePath, writeFileAtomicNoClobber } from '../../core/util/fsAtomic';
+import type { DeviceStore } from '../devices/deviceStore';
+import { buildRequest, describeRequest, runProfile, type ProfileRequest } from './profileRunner';
+
+/** Listeners told about every finished profile (the model editor colours its graph with them). */
+export const profileEvents = new vscode.EventEmitter<ProfileResult>();
+
+/** One Profile panel: runs a profile with progress and cancel, shows it, exports, compares. */
+export class ProfilePanel {
+  private static readonly panels = new Set<ProfilePanel>();
+  private readonly panel: vscode.WebviewPanel;
+  private ready: Promise<void>;
+  private markReady!: () => void;
+  private cancel: CancelSource | undefined;
+  private current: ProfileResult | undefined;
+  private baseline: ProfileResult | undefined;
+  private request: ProfileRequest;
+
+  private constructor(private readonly ctx: vscode.ExtensionContext, private readonly store: DeviceStore, private readonly log: Logger, request: ProfileRequest) {
+    this.request = request;
+    this.panel = vscode.window.createWebviewPanel('mobileai.profile', `Profile: ${path.basename(request.model)}`, vscode.ViewColumn.Beside, {
+      enableScripts: true,
+      retainContextWhenHidden: true,
+      localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')],
+    });
+    this.ready = new Promise((r) => (this.markReady = r));
+    this.panel.webview.html = webviewHtml(this.panel.webview, ctx.extensionUri, 'profile', 'Profile');
+    this.panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m));
+    this.panel.onDidDispose(() => {
+      this.cancel?.cancel();
+      ProfilePanel.panels.delete(this);
+    });
+    ProfilePanel.panels.add(this);
+  }
+
+  static async open(ctx: vscode.ExtensionContext, store: DeviceStore, log: Logger, request: ProfileRequest): Promise<ProfilePanel> {
+    const p = new ProfilePanel(ctx, store, log, request);
+    void p.run(request);
+    return p;
+  }
+
+  private post(m: ToProfileWebview): void {
+    void this.ready.then(() => this.panel.webview.postMessage(m));
+  }
+
+  private onMessage(raw: unknown): void {
+    if (!isFromProfileWebview(raw)) {
+      this.log.warn(`profile panel: ignored an invalid message from the webview: ${JSON.stringify(raw)?.slice(0, 200)}`);
+      return;
+    }
+    const m: FromProfileWebview = raw;
+    switch (m.type) {
+      case 'ready': this.markReady(); break;
+      case 'cancel': this.cancel?.cancel(); break;
+      case 'export': void this.export(m.format); break;
+      case 'compare': void this.compare(); break;
+      case 'rerun': void this.run(this.request); break;
+    }
+  }
+
+  /** Runs a profile; with `asComparison`, the current result becomes the baseline (A) of the comparison. */
+  async run(request: ProfileRequest, asComparison = false): Promise<void> {
+    if (this.cancel) return;
+    const cancel = new CancelSource();
+    this.cancel = cancel;
+    const title = `Profiling ${describeRequest(request)}`;
+    this.log.info(title);
+    this.post({ type: 'progress', title, message: 'starting…' });
+    try {
+      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+        token.onCancellationRequested(() => cancel.cancel());
+        let last = 0;
+        return runProfile(this.store, request, cancel, (message, fraction) => {
+          this.post({ type: 'progress', title, message, fraction });
+          if (fraction !== undefined) {
+            progress.report({ message, increment: Math.max(0, (fraction - last) * 100) });
+            last = fraction;
+          } else progress.report({ message });
+        });
+      });
+      if (asComparison && this.current) this.baseline = this.current;
+      else if (!asComparison) this.baseline = undefined;
+      this.request = request;
+      this.current = result;
+      this.panel.title = `Profile: ${result.model.name}${this.baseline ? ' (compared)' : ''}`;
+      this.log.info(`profile done: p50 ${result.latencyMs.p50.toFixed(3)} ms, ${result.nodes.length} kernels, coverage ${(result.kernelCoverage * 100).toFixed(1)}%`);
+      await this.show();
+      profileEvents.fire(result);
+    } catch (err) {
+      if (err instanceof CancelledError) {
+        this.post({ type: 'cancelled' });
+        this.log.info('profiling cancelled');
+      } else {
+        this.log.error('profiling failed', err);
+        this.post({ type: 'error', message: errorMessage(err) });
+        void vscode.window.showErrorMessage(`Profiling failed: ${errorMessage(err)}`);
+      }
+    } finally {
+      this.cancel = undefined;
+    }
+  }
+
+  private async show(): Promise<void> {
+    if (!this.current) return;
+    if (this.baseline) {
+      const { compareProfiles } = await import('../../core/profile/compare');
+      this.post({ type: 'result', profile: this.current, baseline: this.baseline, comparison: compareProfiles(this.baseline, this.current) });
+    } else {
+      this.post({ type: 'result', profile: this.current });
+    }
+  }
+
+  private async export(format: 'trace' | 'csv' | 'json'): Promise<void> {
+    const p = this.current;
+    if (!p) return;
+    try {
+      const { toChromeTrace, toCsv } = await import('../../core/profile/export');
+      const ext = format === 'csv' ? 'csv' : 'json';
+      const base = `${p.model.name.replace(/\.[^.]+$/, '')}.${format === 'trace' ? 'trace' : 'profile'}.${ext}`;
+      const dir = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? path.dirname(p.model.file);
+      const suggestion = await uniquePath(path.join(dir, base));
+      const uri = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(suggestion), filters: format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] }, title: format === 'trace' ? 'Save a Chrome trace (open it in Perfetto)' : undefined });
+      if (!uri) return;
+      const text = format === 'trace' ? JSON.stringify(toChromeTrace(p)) : format === 'csv' ? toCsv(p) : `${JSON.stringify(p, null, 2)}\n`;
+      await writeFileAtomicNoClobber(uri.fsPath, text);
+      void vscode.window.setStatusBarMessage(`$(save) Saved ${vscode.workspace.asRelativePath(uri.fsPath)}`, 5000);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Export failed: ${errorMessage(err)}`);
+    }
+  }
+
+  private async compare(): Promise<void> {
+    if (!this.current) return;
+    const other = this.request.optimization === 'all' ? 'disabled' : 'all';
+    const choice = await vscode.window.showQuickPick(
+      [
+        { label: `This model, optimization ${other}`, id: 'opt' },
+        { label: 'This model on a phone', id: 'phone' },
+        { label: 'This model on this machine', id: 'host' },
+        { label: 'Another model (e.g. the int8 one)…', id: 'model' },
+        { label: 'A saved profile (JSON)…', id: 'saved' },
+      ],
+      { title: 'Compare this profile (A) with…' },
+    );
+    if (!choice) return;
+    if (choice.id === 'saved') {
+      const uri = await vscode.window.showOpenDialog({ filters: { 'Profile JSON': ['json'] }, canSelectMany: false });
+      if (!uri?.[0]) return;
+      try {
+        const saved = JSON.parse(await readFile(uri[0].fsPath, 'utf8')) as ProfileResult;
+        if (saved.schema !== 'mobileai.profile/1' || !Array.isArray(saved.nodes)) throw new Error('not a Mobile AI profile (schema mobileai.profile/1)');
+        this.baseline = this.current;
+        this.current = saved;
+        await this.show();
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Cannot compare: ${errorMessage(err)}`);
+      }
+      return;
+    }
+    let model = this.request.model;
+    if (choice.id === 'model') {
+      const uri = await vscode.window.showOpenDialog({ filters: { 'ONNX model': ['onnx'] }, canSelectMany: false });
+      if (!uri?.[0]) return;
+      model = uri[0].fsPath;
+    }
+    const req = await buildRequest(this.store, model, choice.id === 'phone' ? 'phone' : choice.id === 'host' || choice.id === 'opt' ? 'host' : this.request.target, choice.id === 'opt' ? other : this.request.optimization);
+    if (req) await this.run(req, true);
+  }
+}

@@ -1,0 +1,67 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import type { ProfileResult } from '../../core/profile/types';
+import type { OptLevel } from '../../core/profile/ort';
+import { type CancelSource } from '../../core/util/progress';
+import type { DeviceStore } from '../devices/deviceStore';
+import { pickDevice } from '../devices/deviceCommands';
+import { SECTION } from '../config';
+
+export interface ProfileRequest {
+  model: string;
+  target: 'host' | 'phone';
+  serial?: string;
+  optimization: OptLevel;
+}
+
+export function describeRequest(r: ProfileRequest): string {
+  return `${path.basename(r.model)} · ${r.target === 'host' ? 'this machine' : r.serial} · optimization ${r.optimization}`;
+}
+
+function profilingSettings() {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  return {
+    runs: c.get<number>('profiling.runs') ?? 20,
+    warmup: c.get<number>('profiling.warmup') ?? 3,
+    dims: c.get<Record<string, number>>('profiling.dimensions') ?? {},
+    ortRunner: c.get<string>('profiling.onnxruntimePerfTest') || undefined,
+    tfliteRunner: c.get<string>('profiling.tfliteBenchmarkModel') || undefined,
+    threads: c.get<number>('profiling.threads') || undefined,
+  };
+}
+
+/** Asks what to profile with (optimization level; a device for phone runs). */
+export async function buildRequest(store: DeviceStore, model: string, target: 'host' | 'phone', optimization?: OptLevel): Promise<ProfileRequest | undefined> {
+  let opt = optimization;
+  if (!opt) {
+    const pick = await vscode.window.showQuickPick(
+      [
+        { label: 'all', description: 'fused kernels, as deployed (default)', opt: 'all' as const },
+        { label: 'disabled', description: 'one kernel per node of the file (compare with the graph)', opt: 'disabled' as const },
+        { label: 'extended', description: 'extended optimizations', opt: 'extended' as const },
+        { label: 'basic', description: 'basic optimizations', opt: 'basic' as const },
+      ],
+      { title: `Profile ${path.basename(model)}: graph optimization level` },
+    );
+    if (!pick) return undefined;
+    opt = pick.opt;
+  }
+  let serial: string | undefined;
+  if (target === 'phone') {
+    serial = await pickDevice(store, undefined, { readyOnly: true, title: `Profile ${path.basename(model)} on…` });
+    if (!serial) return undefined;
+  }
+  return { model, target, serial, optimization: opt };
+}
+
+/** Runs a profile with progress reported to `onProgress`; cancellable through `cancel`. */
+export async function runProfile(store: DeviceStore, req: ProfileRequest, cancel: CancelSource, onProgress: (message: string, fraction?: number) => void): Promise<ProfileResult> {
+  const s = profilingSettings();
+  const progress = { report: (p: { done?: number; total?: number; message?: string }) => onProgress(p.message ?? '', p.total ? (p.done ?? 0) / p.total : undefined) };
+  if (req.target === 'phone' && req.serial) {
+    const { profileOnPhone } = await import('../../core/profile/phoneProfiler');
+    return profileOnPhone(store.adb, req.serial, req.model, { ...s, optimization: req.optimization, progress, signal: cancel.signal });
+  }
+  const { profileOnHost } = await import('../../core/profile/hostProfiler');
+  return (await profileOnHost(req.model, { ...s, optimization: req.optimization, progress, signal: cancel.signal })).result;
+}

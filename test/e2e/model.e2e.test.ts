@@ -1,0 +1,61 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Frame } from 'playwright-core';
+import { Workbench, waitUntil } from './harness';
+
+let wb: Workbench;
+
+before(async () => {
+  wb = await Workbench.open();
+});
+
+after(async () => {
+  await wb?.close();
+});
+
+const hasElement = (selector: string) => async (f: Frame) => (await f.$(selector).catch(() => null)) !== null;
+
+test('opening an .onnx from the explorer shows its summary in the model editor', async (t) => {
+  await wb.step(t.name, async () => {
+    await wb.openActivity('Explorer');
+    const models = wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'models' }).first();
+    await models.click();
+    const file = wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'mnist.onnx' }).first();
+    await file.waitFor({ timeout: 15000 });
+    await file.dblclick();
+    const frame = await wb.webviewFrame(hasElement('#param-count'));
+    assert.match(await frame.locator('#param-count').innerText(), /^5,998 /);
+    assert.match(await frame.locator('#macs').innerText(), /786,560/);
+    assert.match(await frame.locator('#summary').innerText(), /Input3\s+float32\s+\[1, 1, 28, 28\]/);
+    await frame.locator('.tabs button', { hasText: 'Ops' }).click();
+    const ops = await frame.locator('#op-table tbody tr').allInnerTexts();
+    assert.equal(ops.length, 6);
+    assert.match(ops[0], /^Add\s+ai\.onnx\s+3/);
+    await frame.locator('.tabs button', { hasText: 'Graph' }).click();
+    await frame.locator('#graph').waitFor();
+    const box = await frame.locator('#graph').boundingBox();
+    assert.ok(box && box.width > 100 && box.height > 100, 'the graph canvas is laid out');
+  });
+});
+
+test('Profile from the model editor: the op table appears in the Profile webview', async (t) => {
+  await wb.step(t.name, async () => {
+    const frame = await wb.webviewFrame(hasElement('#profile-host'));
+    await frame.locator('#profile-host').click();
+    const pick = wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'disabled' }).first();
+    await pick.waitFor({ timeout: 10000 });
+    await pick.click();
+    const profile = await wb.webviewFrame(hasElement('#node-table'), 60000);
+    const rows = await waitUntil('12 node rows', async () => {
+      const r = await profile.locator('#node-table tbody tr').allInnerTexts();
+      return r.length === 12 ? r : undefined;
+    });
+    assert.ok(rows.some((r) => /Convolution28\s+Conv/.test(r)));
+    assert.match(await profile.locator('#stat-p50').innerText(), /^\d+\.\d{3} ms$/);
+    assert.match(await profile.locator('#stat-coverage').innerText(), /^\d+\.\d%$/);
+    assert.ok(await profile.locator('#optype-chart').isVisible(), 'the op-type chart is drawn');
+    const log = await wb.outputChannel();
+    assert.match(log, /profile done: p50/);
+    if (process.env.MOBILEAI_E2E_SHOTS) await wb.page.screenshot({ path: '/tmp/prof.png' });
+  });
+});

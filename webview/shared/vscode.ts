@@ -1,0 +1,81 @@
+/** The webview side of the host channel, typed by each app's protocol. */
+interface VsCodeApi<TState> {
+  postMessage(message: unknown): void;
+  getState(): TState | undefined;
+  setState(state: TState): void;
+}
+
+declare function acquireVsCodeApi<TState>(): VsCodeApi<TState>;
+
+export function connect<TToHost, TState = unknown>(): { post(m: TToHost): void; state: VsCodeApi<TState> } {
+  const api = acquireVsCodeApi<TState>();
+  return { post: (m) => api.postMessage(m), state: api };
+}
+
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') e.className = v;
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c);
+  return e;
+}
+
+export function fmtBytes(n: number): string {
+  const u = ['B', 'KiB', 'MiB', 'GiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < u.length - 1) { v /= 1024; i++; }
+  return `${i ? v.toFixed(1) : v} ${u[i]}`;
+}
+
+export function fmtCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} K`;
+  return String(n);
+}
+
+/** A table whose columns sort on click (numbers numerically). */
+export function sortableTable<R>(columns: Array<{ title: string; value: (r: R) => string | number; render?: (r: R) => string; numeric?: boolean }>, rows: R[], opts: { id?: string; initialSort?: number; maxRows?: number } = {}): HTMLTableElement {
+  const table = el('table', { class: 'grid', ...(opts.id ? { id: opts.id } : {}) });
+  let sortCol = opts.initialSort ?? -1;
+  let desc = true;
+  const thead = el('thead');
+  const tbody = el('tbody');
+  const headRow = el('tr');
+  const draw = () => {
+    const sorted = [...rows];
+    if (sortCol >= 0) {
+      const c = columns[sortCol];
+      sorted.sort((a, b) => {
+        const x = c.value(a);
+        const y = c.value(b);
+        const d = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+        return desc ? -d : d;
+      });
+    }
+    tbody.replaceChildren(...sorted.slice(0, opts.maxRows ?? 5000).map((r) => el('tr', {}, ...columns.map((c) => {
+      const td = el('td', c.numeric ? { class: 'num' } : {});
+      td.textContent = c.render ? c.render(r) : String(c.value(r));
+      return td;
+    }))));
+    headRow.querySelectorAll('th').forEach((th, i) => th.setAttribute('aria-sort', i === sortCol ? (desc ? 'descending' : 'ascending') : 'none'));
+  };
+  columns.forEach((c, i) => {
+    const th = el('th', { tabindex: '0', role: 'columnheader' }, c.title);
+    const sort = () => {
+      if (sortCol === i) desc = !desc;
+      else { sortCol = i; desc = c.numeric ?? false; }
+      draw();
+    };
+    th.addEventListener('click', sort);
+    th.addEventListener('keydown', (e) => { if (e.key === 'Enter') sort(); });
+    headRow.append(th);
+  });
+  thead.append(headRow);
+  table.append(thead, tbody);
+  draw();
+  return table;
+}
