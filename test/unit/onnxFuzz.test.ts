@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { decodeModel, OnnxFormatError } from '../../extension/core/onnx/model';
 import { summarize } from '../../extension/core/onnx/summary';
+import { ShapeInference } from '../../extension/core/onnx/shapes';
+import { layoutGraph } from '../../extension/core/onnx/graph';
 
 /**
  * Mutates real models thousands of times (bit flips, truncation, inserted and duplicated bytes, huge
@@ -48,7 +50,12 @@ for (const name of MODELS) {
       const bytes = mutate(original, r);
       const t = performance.now();
       try {
-        const s = summarize({ model: decodeModel(bytes, 'mutant.onnx'), fileBytes: bytes.length });
+        const model = decodeModel(bytes, 'mutant.onnx');
+        const s = summarize({ model, fileBytes: bytes.length });
+        // What the model editor does next: shape inference and the graph layout.
+        const si = new ShapeInference(8);
+        si.run(model.graph ?? {});
+        assert.ok(layoutGraph(model.graph ?? {}, si).nodes.length >= 0);
         assert.ok(Number.isFinite(s.parameters.count) && s.parameters.count >= 0);
         JSON.stringify(s);
         ok++;
