@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { profileOnHost } from '../extension/core/profile/hostProfiler';
-import { onnx, saveModel } from '../extension/core/onnx/model';
+import { type onnx, saveModel } from '../extension/core/onnx/model';
 import { layoutGraph } from '../extension/core/onnx/graph';
 import { ShapeInference } from '../extension/core/onnx/shapes';
 import { type Metric, report, summarize } from './report';
