@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadOrt, OrtModelError, type OptLevel } from './ort';
-import { prepareInputs, type InputSpec } from './inputs';
+import { initializerFeeds, prepareInputs, type InputSpec } from './inputs';
+import { loadModel } from '../onnx/model';
 import { parseOrtProfile } from './ortProfile';
 import { stats, type ProfileResult } from './types';
 import { CancelledError, type CancelSignal, type ProgressSink } from '../util/progress';
@@ -80,13 +81,15 @@ export async function profileOnHost(modelFile: string, opts: HostProfileOptions 
     throw new OrtModelError(path.basename(modelFile), err instanceof Error ? err.message : String(err));
   }
   try {
-    const specs: InputSpec[] = session.inputMetadata.map((m) => ({
+    const model = (await loadModel(modelFile)).model;
+    const fixed = initializerFeeds(model, session.inputNames);
+    const specs: InputSpec[] = session.inputMetadata.filter((m) => !fixed[m.name]).map((m) => ({
       name: m.name,
       type: m.isTensor ? String(m.type) : 'non-tensor',
       shape: m.isTensor ? (m.shape as Array<number | string>) : [],
     }));
     const { inputs, defaulted } = await prepareInputs(specs, opts.dims ?? {}, opts.inputFiles ?? {});
-    const feeds = Object.fromEntries(inputs.map((i) => [i.name, i.tensor]));
+    const feeds = { ...fixed, ...Object.fromEntries(inputs.map((i) => [i.name, i.tensor])) };
     const total = warmup + runs;
     const wall: number[] = [];
     for (let i = 0; i < total; i++) {

@@ -82,11 +82,17 @@ async function fromFile(spec: InputSpec, file: string): Promise<{ tensor: Tensor
   } catch (err) {
     throw new InputError(`${path.basename(file)} is not a TensorProto .pb file: ${(err as Error).message}`);
   }
+  return protoToOrt(t, path.basename(file));
+}
+
+/** An ONNX TensorProto (raw or typed data) as an onnxruntime tensor. */
+export function protoToOrt(t: onnx.ITensorProto, what = t.name ?? 'tensor'): { tensor: Tensor; shape: number[] } {
+  const ort = loadOrt();
   const shape = (t.dims ?? []).map((d) => toNumber(d));
   const n = shape.reduce((a, b) => a * b, 1);
   const raw = t.rawData?.length ? Buffer.from(t.rawData) : undefined;
   const copy = (bytes: number) => {
-    if (!raw || raw.length !== n * bytes) throw new InputError(`${path.basename(file)}: expected ${n * bytes} bytes of raw data`);
+    if (!raw || raw.length !== n * bytes) throw new InputError(`${what}: expected ${n * bytes} bytes of raw data`);
     const ab = new ArrayBuffer(raw.length);
     new Uint8Array(ab).set(raw);
     return ab;
@@ -96,18 +102,30 @@ async function fromFile(spec: InputSpec, file: string): Promise<{ tensor: Tensor
     case onnx.TensorProto.DataType.INT64: return { tensor: new ort.Tensor('int64', raw ? new BigInt64Array(copy(8)) : BigInt64Array.from((t.int64Data ?? []).map((v) => BigInt(toNumber(v)))), shape), shape };
     case onnx.TensorProto.DataType.INT32: return { tensor: new ort.Tensor('int32', raw ? new Int32Array(copy(4)) : Int32Array.from(t.int32Data ?? []), shape), shape };
     case onnx.TensorProto.DataType.UINT8: return { tensor: new ort.Tensor('uint8', raw ? new Uint8Array(copy(1)) : Uint8Array.from(t.int32Data ?? []), shape), shape };
-    default: throw new InputError(`${path.basename(file)}: tensor type ${t.dataType} is not supported for inputs`);
+    case onnx.TensorProto.DataType.INT8: return { tensor: new ort.Tensor('int8', raw ? new Int8Array(copy(1)) : Int8Array.from(t.int32Data ?? []), shape), shape };
+    default: throw new InputError(`${what}: tensor type ${t.dataType} is not supported for inputs`);
   }
 }
 
+/**
+ * Old models (IR < 4) list their initializers among the graph inputs, and onnxruntime-node then wants
+ * them fed: feed each its own stored value, never generated data.
+ */
+export function initializerFeeds(model: onnx.IModelProto, inputNames: readonly string[]): Record<string, Tensor> {
+  const wanted = new Set(inputNames);
+  const feeds: Record<string, Tensor> = {};
+  for (const t of model.graph?.initializer ?? []) if (t.name && wanted.has(t.name)) feeds[t.name] = protoToOrt(t).tensor;
+  return feeds;
+}
+
 /** Inputs for every declared model input: from the user's files where given, else generated (seeded). */
-export async function prepareInputs(specs: InputSpec[], dims: Record<string, number>, files: Record<string, string> = {}): Promise<{ inputs: PreparedInput[]; defaulted: string[] }> {
+export async function prepareInputs(specs: InputSpec[], dims: Record<string, number>, files: Record<string, string> = {}, firstSeed = 1234): Promise<{ inputs: PreparedInput[]; defaulted: string[] }> {
   const defaulted = new Set<string>();
   const inputs: PreparedInput[] = [];
   for (const [name] of Object.entries(files)) {
     if (!specs.some((s) => s.name === name)) throw new InputError(`the model has no input named "${name}" (inputs: ${specs.map((s) => s.name).join(', ')})`);
   }
-  let seed = 1234;
+  let seed = firstSeed;
   for (const spec of specs) {
     if (files[spec.name]) {
       const { tensor, shape } = await fromFile(spec, files[spec.name]);

@@ -1,0 +1,282 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { Tensor, InferenceSession } from 'onnxruntime-node';
+import { loadOrt } from '../profile/ort';
+import { prepareInputs, concreteShape, type InputSpec } from '../profile/inputs';
+import { parseNpy } from '../profile/npy';
+import { onnx } from 'onnx-proto';
+import { toNumber } from '../onnx/model';
+import { CancelledError, type CancelSignal } from '../util/progress';
+import { QuantizeError } from './tensors';
+
+export type Sample = Record<string, Tensor>;
+
+/** Where calibration (and evaluation) inputs come from. */
+export type CalibrationSpec =
+  | { kind: 'files'; path: string }
+  | { kind: 'images'; path: string; recipe: ImageRecipe }
+  | { kind: 'random'; count: number };
+
+export interface ImageRecipe {
+  width: number;
+  height: number;
+  layout: 'nchw' | 'nhwc';
+  /** Per-channel mean and std applied after scaling, e.g. ImageNet's. */
+  mean: [number, number, number];
+  std: [number, number, number];
+  /** Multiplies 0..255 pixel values first (1/255 gives 0..1). */
+  scale: number;
+  channels: 'rgb' | 'bgr';
+}
+
+export const DEFAULT_RECIPE: Omit<ImageRecipe, 'width' | 'height'> = { layout: 'nchw', mean: [0, 0, 0], std: [1, 1, 1], scale: 1 / 255, channels: 'rgb' };
+
+/** "resize=224x224,layout=nchw,mean=0.485/0.456/0.406,std=0.229/0.224/0.225,scale=1/255,channels=rgb" */
+export function parseRecipe(text: string, fallback: { width: number; height: number }): ImageRecipe {
+  const r: ImageRecipe = { ...DEFAULT_RECIPE, width: fallback.width, height: fallback.height };
+  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [k, v] = part.split('=').map((s) => s.trim());
+    const triple = () => {
+      const xs = (v ?? '').split('/').map(Number);
+      if (xs.length !== 3 || xs.some((x) => !Number.isFinite(x))) throw new QuantizeError(`preprocessing ${k}=${v}: expected three numbers like 0.485/0.456/0.406`);
+      return xs as [number, number, number];
+    };
+    if (k === 'resize') {
+      const m = /^(\d+)x(\d+)$/.exec(v ?? '');
+      if (!m) throw new QuantizeError(`preprocessing resize=${v}: expected WIDTHxHEIGHT`);
+      r.width = Number(m[1]);
+      r.height = Number(m[2]);
+    } else if (k === 'layout' && (v === 'nchw' || v === 'nhwc')) r.layout = v;
+    else if (k === 'mean') r.mean = triple();
+    else if (k === 'std') { r.std = triple(); if (r.std.some((x) => x === 0)) throw new QuantizeError('preprocessing std cannot be 0'); }
+    else if (k === 'scale') { const [a, b] = (v ?? '').split('/').map(Number); r.scale = b ? a / b : a; if (!Number.isFinite(r.scale)) throw new QuantizeError(`preprocessing scale=${v} is not a number`); }
+    else if (k === 'channels' && (v === 'rgb' || v === 'bgr')) r.channels = v;
+    else throw new QuantizeError(`unknown preprocessing step "${part}" (resize, layout, mean, std, scale, channels)`);
+  }
+  return r;
+}
+
+const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif', '.tif', '.tiff']);
+const TENSOR_EXT = new Set(['.npy', '.pb']);
+
+async function tensorFromFile(file: string, spec: InputSpec): Promise<Tensor> {
+  const ort = loadOrt();
+  const buf = await fs.readFile(file);
+  if (file.endsWith('.npy')) {
+    const a = parseNpy(buf);
+    if (a.dtype !== spec.type) throw new QuantizeError(`${path.basename(file)} holds ${a.dtype} but input ${spec.name} is ${spec.type}`);
+    return new ort.Tensor(a.dtype as 'float32', a.data as Float32Array, a.shape);
+  }
+  const { inputs } = await prepareInputs([spec], {}, { [spec.name]: file });
+  return inputs[0].tensor;
+}
+
+async function imageTensor(file: string, r: ImageRecipe): Promise<Tensor> {
+  const sharp = ((await import('sharp')) as unknown as { default: typeof import('sharp') }).default;
+  const { data } = await sharp(file).removeAlpha().resize(r.width, r.height, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+  const hw = r.width * r.height;
+  const out = new Float32Array(3 * hw);
+  for (let i = 0; i < hw; i++) {
+    for (let c = 0; c < 3; c++) {
+      const src = r.channels === 'rgb' ? c : 2 - c;
+      const v = (data[i * 3 + src] * r.scale - r.mean[c]) / r.std[c];
+      if (r.layout === 'nchw') out[c * hw + i] = v;
+      else out[i * 3 + c] = v;
+    }
+  }
+  return new (loadOrt().Tensor)('float32', out, r.layout === 'nchw' ? [1, 3, r.height, r.width] : [1, r.height, r.width, 3]);
+}
+
+/**
+ * The calibration samples, one at a time (memory stays bounded however many there are). Folders hold one
+ * file per sample for single-input models, or one sub-folder per sample with a file per input
+ * (`<input name>.npy`, or ONNX's `input_0.pb`…).
+ */
+export async function* samples(spec: CalibrationSpec, inputs: InputSpec[], dims: Record<string, number>, signal?: CancelSignal): AsyncGenerator<Sample> {
+  const check = () => {
+    if (signal?.cancelled) throw new CancelledError('quantization cancelled');
+  };
+  if (spec.kind === 'random') {
+    for (let i = 0; i < spec.count; i++) {
+      check();
+      const { inputs: prepared } = await prepareInputs(inputs, dims, {}, 1000 + i);
+      yield Object.fromEntries(prepared.map((p) => [p.name, p.tensor]));
+    }
+    return;
+  }
+  const st = await fs.stat(spec.path).catch(() => undefined);
+  if (!st) throw new QuantizeError(`calibration data ${spec.path} does not exist`);
+  if (spec.kind === 'images') {
+    if (inputs.length !== 1) throw new QuantizeError('image calibration needs a model with one input');
+    const files = st.isDirectory() ? (await fs.readdir(spec.path)).filter((f) => IMAGE_EXT.has(path.extname(f).toLowerCase())).sort().map((f) => path.join(spec.path, f)) : [spec.path];
+    if (!files.length) throw new QuantizeError(`no images (.png, .jpg, .webp…) in ${spec.path}`);
+    for (const f of files) {
+      check();
+      try {
+        yield { [inputs[0].name]: await imageTensor(f, spec.recipe) };
+      } catch (err) {
+        if (err instanceof CancelledError) throw err;
+        throw new QuantizeError(`cannot read image ${path.basename(f)}: ${(err as Error).message}`);
+      }
+    }
+    return;
+  }
+  if (!st.isDirectory()) {
+    if (inputs.length !== 1) throw new QuantizeError('a single calibration file works for one-input models only; use a folder with one sub-folder per sample');
+    yield { [inputs[0].name]: await tensorFromFile(spec.path, inputs[0]) };
+    return;
+  }
+  const entries = (await fs.readdir(spec.path, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  let count = 0;
+  for (const e of entries) {
+    check();
+    const full = path.join(spec.path, e.name);
+    if (e.isFile() && TENSOR_EXT.has(path.extname(e.name))) {
+      if (inputs.length !== 1) throw new QuantizeError(`${spec.path} holds loose tensor files, but the model has ${inputs.length} inputs: put each sample in a sub-folder with one file per input`);
+      yield { [inputs[0].name]: await tensorFromFile(full, inputs[0]) };
+      count++;
+    } else if (e.isDirectory()) {
+      const files = (await fs.readdir(full)).filter((f) => TENSOR_EXT.has(path.extname(f)));
+      const sample: Sample = {};
+      for (const [i, spec2] of inputs.entries()) {
+        const f = files.find((x) => x.replace(/\.(npy|pb)$/, '') === spec2.name) ?? files.find((x) => x === `input_${i}.pb`);
+        if (!f) throw new QuantizeError(`sample ${e.name} has no file for input ${spec2.name} (expected ${spec2.name}.npy or input_${i}.pb)`);
+        sample[spec2.name] = await tensorFromFile(path.join(full, f), spec2);
+      }
+      yield sample;
+      count++;
+    }
+  }
+  if (!count) throw new QuantizeError(`no calibration samples in ${spec.path} (.npy/.pb files, or one sub-folder per sample)`);
+}
+
+/** The model's real inputs (old models also list their initializers as inputs: those are not fed). */
+export function inputSpecs(session: InferenceSession, model?: onnx.ModelProto): InputSpec[] {
+  const inits = new Set((model?.graph?.initializer ?? []).map((t) => t.name));
+  return session.inputMetadata.filter((m) => !inits.has(m.name)).map((m) => ({ name: m.name, type: m.isTensor ? String(m.type) : 'non-tensor', shape: m.isTensor ? (m.shape as Array<number | string>) : [] }));
+}
+
+export { concreteShape };
+
+/* ------------------------------------------------------------------ */
+/* Calibrators                                                          */
+
+const BINS = 2048;
+
+export type Method = 'minmax' | 'percentile' | 'entropy';
+
+interface TensorStats {
+  min: number;
+  max: number;
+  absmax: number;
+  hist?: Float64Array;
+}
+
+/** Collects ranges per tensor from the augmented model's outputs. MinMax in one pass; histograms in a second. */
+export class RangeCollector {
+  readonly stats = new Map<string, TensorStats>();
+  constructor(readonly method: Method, readonly percentile = 99.999) {}
+
+  get needsSecondPass(): boolean {
+    return this.method !== 'minmax';
+  }
+
+  observeMinMax(name: string, data: Float32Array): void {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    if (lo === Infinity) return;
+    const s = this.stats.get(name) ?? { min: Infinity, max: -Infinity, absmax: 0 };
+    s.min = Math.min(s.min, lo);
+    s.max = Math.max(s.max, hi);
+    s.absmax = Math.max(Math.abs(s.min), Math.abs(s.max));
+    this.stats.set(name, s);
+  }
+
+  observeHistogram(name: string, data: Float32Array): void {
+    const s = this.stats.get(name);
+    if (!s || s.absmax === 0) return;
+    s.hist ??= new Float64Array(BINS);
+    const w = s.absmax / BINS;
+    for (let i = 0; i < data.length; i++) {
+      const b = Math.min(BINS - 1, Math.floor(Math.abs(data[i]) / w));
+      s.hist[b]++;
+    }
+  }
+
+  ranges(): Map<string, [number, number]> {
+    const out = new Map<string, [number, number]>();
+    for (const [name, s] of this.stats) {
+      if (this.method === 'minmax' || !s.hist) { out.set(name, [s.min, s.max]); continue; }
+      const t = this.method === 'percentile' ? percentileThreshold(s.hist, s.absmax, this.percentile) : entropyThreshold(s.hist, s.absmax);
+      out.set(name, [Math.max(s.min, -t), Math.min(s.max, t)]);
+    }
+    return out;
+  }
+}
+
+/** The |x| below which `percentile` % of the values fall. */
+export function percentileThreshold(hist: Float64Array, absmax: number, percentile: number): number {
+  const total = hist.reduce((a, b) => a + b, 0);
+  if (!total) return absmax;
+  const target = (percentile / 100) * total;
+  let acc = 0;
+  for (let i = 0; i < hist.length; i++) {
+    acc += hist[i];
+    if (acc >= target) return ((i + 1) * absmax) / hist.length;
+  }
+  return absmax;
+}
+
+/** KL-divergence threshold (TensorRT's entropy calibration) over a histogram of |x|, 128 quantized bins. */
+export function entropyThreshold(hist: Float64Array, absmax: number, quantBins = 128): number {
+  const n = hist.length;
+  let best = n;
+  let bestKl = Infinity;
+  for (let i = quantBins; i <= n; i += Math.max(1, Math.floor(n / 256))) {
+    const p = Array.from(hist.subarray(0, i));
+    let outliers = 0;
+    for (let j = i; j < n; j++) outliers += hist[j];
+    p[i - 1] += outliers;
+    const q = new Array<number>(i).fill(0);
+    const per = i / quantBins;
+    for (let b = 0; b < quantBins; b++) {
+      const start = Math.floor(b * per);
+      const end = b === quantBins - 1 ? i : Math.floor((b + 1) * per);
+      let sum = 0;
+      let nonzero = 0;
+      for (let j = start; j < end; j++) { sum += hist[j]; if (hist[j] !== 0) nonzero++; }
+      if (b === quantBins - 1) sum += outliers;
+      for (let j = start; j < end; j++) if (hist[j] !== 0 || (b === quantBins - 1 && j === i - 1)) q[j] = nonzero ? sum / nonzero : 0;
+    }
+    const ps = p.reduce((a, b) => a + b, 0);
+    const qs = q.reduce((a, b) => a + b, 0);
+    if (!ps || !qs) continue;
+    let kl = 0;
+    for (let j = 0; j < i; j++) {
+      const pj = p[j] / ps;
+      if (pj === 0) continue;
+      const qj = q[j] / qs;
+      kl += qj > 0 ? pj * Math.log(pj / qj) : pj * Math.log(pj / 1e-12);
+    }
+    if (kl < bestKl) { bestKl = kl; best = i; }
+  }
+  return ((best + 0.5) * absmax) / n;
+}
+
+/** Adds intermediate tensors as graph outputs so a session returns them (for calibration). */
+export function augment(model: onnx.ModelProto, tensors: string[]): Uint8Array {
+  const copy = onnx.ModelProto.decode(onnx.ModelProto.encode(model).finish());
+  const g = copy.graph as onnx.GraphProto;
+  const have = new Set(g.output.map((o) => o.name));
+  for (const t of tensors) if (!have.has(t)) g.output.push(onnx.ValueInfoProto.create({ name: t, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } }));
+  return onnx.ModelProto.encode(copy).finish();
+}
+
+export function irVersionOf(model: onnx.ModelProto): number {
+  return toNumber(model.irVersion);
+}
