@@ -12,6 +12,7 @@ import { CancelSource, CancelledError, type Progress } from '../core/util/progre
 import type { ModelSummary } from '../core/onnx/summary';
 import type { ProfileResult } from '../core/profile/types';
 import type { ProfileComparison } from '../core/profile/compare';
+import type { QuantizeReport } from '../core/quantize/quantize';
 
 /** JSON shapes printed with --json are an interface: see the README before changing them. */
 export interface DevicesJson {
@@ -245,7 +246,89 @@ export function buildProgram(): Command {
       process.stdout.write(o.json ? `${JSON.stringify(c, null, 2)}\n` : `${describeComparison(c)}\n`);
     });
 
+  program
+    .command('quantize <model>')
+    .description('post-training quantization, checked with onnxruntime, with a fidelity and speed report')
+    .requiredOption('--out <file>', 'the quantized model (a new file: nothing is ever overwritten)')
+    .option('--mode <mode>', 'dynamic | static | int4', 'static')
+    .option('--calibration <path>', 'calibration data: a folder or file of .npy/.pb tensors, or a folder of images (with --preprocess)')
+    .option('--preprocess <recipe>', 'for images: resize=224x224,layout=nchw,mean=0.485/0.456/0.406,std=0.229/0.224/0.225,scale=1/255,channels=rgb')
+    .option('--eval <path>', 'held-out inputs for the report (same forms as --calibration; default: the calibration data or random inputs)')
+    .option('--samples <n>', 'at most this many calibration samples', (v) => positiveInt('--samples', v), 512)
+    .option('--random <n>', 'calibrate on N random inputs (a poor choice: the report says why)', (v) => positiveInt('--random', v))
+    .option('--method <m>', 'calibration: minmax | percentile | entropy', 'minmax')
+    .option('--percentile <p>', 'for --method percentile', (v) => Number(v), 99.999)
+    .option('--per-channel', 'per-channel weights (Conv axis 0, ConvTranspose axis 1, MatMul axis 1)')
+    .option('--u8s8', 'uint8 activations (default: S8S8, int8 activations and weights)')
+    .option('--reduce-range', '7-bit ranges (uint8 0..127, int8 -64..64) for CPUs without VNNI')
+    .option('--symmetric-activations', 'symmetric activations (default asymmetric)')
+    .option('--asymmetric-weights', 'asymmetric weights (default symmetric)')
+    .option('--block-size <n>', 'int4: a power of two from 16 to 256', (v) => positiveInt('--block-size', v), 32)
+    .option('--int4-asymmetric', 'int4: with zero points (default symmetric)')
+    .option('--exclude <name...>', 'node names to keep in float', collect)
+    .option('--exclude-op <type...>', 'op types to keep in float', collect)
+    .option('--keep-first-last', 'keep the first and last Conv/MatMul/Gemm layers in float')
+    .option('--dim <name=value...>', 'symbolic dimension values for generated inputs', collect)
+    .option('--no-sensitivity', 'skip the per-layer sensitivity analysis')
+    .option('--json', 'print the report as JSON')
+    .action(async (model: string, o: Record<string, unknown> & { out: string; mode: string; method: string; percentile: number; samples: number; blockSize: number; sensitivity: boolean; dim?: string[]; exclude?: string[]; excludeOp?: string[] }) => {
+      if (!['dynamic', 'static', 'int4'].includes(o.mode)) throw new InvalidArgumentError('--mode must be dynamic, static or int4');
+      if (!['minmax', 'percentile', 'entropy'].includes(o.method)) throw new InvalidArgumentError('--method must be minmax, percentile or entropy');
+      if (!(o.percentile > 0 && o.percentile <= 100)) throw new InvalidArgumentError('--percentile must be in (0, 100]');
+      const { quantizeModel } = await import('../core/quantize/quantize');
+      const { parseRecipe } = await import('../core/quantize/calibration');
+      const dims = parseDims(o.dim);
+      const spec = async (p: string | undefined): Promise<import('../core/quantize/calibration').CalibrationSpec | undefined> => {
+        if (!p) return undefined;
+        const full = path.resolve(p);
+        if (o.preprocess || (await isImageFolder(full))) {
+          const r = /resize=(\d+)x(\d+)/.exec(String(o.preprocess ?? ''));
+          return { kind: 'images', path: full, recipe: parseRecipe(String(o.preprocess ?? ''), { width: r ? Number(r[1]) : 224, height: r ? Number(r[2]) : 224 }) };
+        }
+        return { kind: 'files', path: full };
+      };
+      const calibration = o.random ? { kind: 'random' as const, count: o.random as number } : await spec(o.calibration as string | undefined);
+      const cancel = new CancelSource();
+      const onSigint = () => { process.stderr.write('\ncancelling…\n'); cancel.cancel(); };
+      process.once('SIGINT', onSigint);
+      try {
+        const report = await quantizeModel({
+          input: path.resolve(model), output: path.resolve(o.out), mode: o.mode as 'static', method: o.method as 'minmax', percentile: o.percentile,
+          perChannel: !!o.perChannel, u8s8: !!o.u8s8, reduceRange: !!o.reduceRange, symmetricActivations: !!o.symmetricActivations, symmetricWeights: !o.asymmetricWeights,
+          blockSize: o.blockSize, int4Symmetric: !o.int4Asymmetric, exclude: o.exclude ?? [], excludeOpTypes: o.excludeOp ?? [], keepFirstLast: !!o.keepFirstLast,
+          calibration, evaluation: await spec(o.eval as string | undefined), maxCalibrationSamples: o.samples, dims, sensitivity: o.sensitivity,
+          signal: cancel.signal, progress: { report: (p: Progress) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${p.message ?? ''}`); } },
+        });
+        if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+        process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${describeQuantize(report)}\n`);
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
+
   return program;
+}
+
+async function isImageFolder(p: string): Promise<boolean> {
+  const { readdir, stat } = await import('node:fs/promises');
+  const st = await stat(p).catch(() => undefined);
+  if (!st) return false;
+  const names = st.isDirectory() ? await readdir(p) : [p];
+  return names.some((n) => /\.(png|jpe?g|webp|bmp|gif|tiff?)$/i.test(n));
+}
+
+export function describeQuantize(r: QuantizeReport): string {
+  const pct = (v: number | undefined) => (v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
+  return [
+    `${path.basename(r.input.file)} → ${path.basename(r.output.file)} (${r.mode}): ${formatBytes(r.input.bytes)} → ${formatBytes(r.output.bytes)} (${(r.output.bytes / r.input.bytes * 100).toFixed(0)}%)`,
+    `quantized ${r.quantized.nodes} nodes: ${Object.entries(r.quantized.byOpType).map(([k, v]) => `${k} ${v}`).join(', ')}${r.quantized.skipped.length ? `; ${r.quantized.skipped.length} kept in float` : ''}`,
+    ...(r.calibration ? [`calibration: ${r.calibration.method} on ${r.calibration.samples} sample(s) from ${r.calibration.source}`] : []),
+    `fidelity on ${r.fidelity.samples} held-out input(s):`,
+    ...r.fidelity.outputs.map((f) => `  ${f.name}: cosine ${f.cosine.toFixed(5)}, SQNR ${f.sqnrDb.toFixed(1)} dB, max |err| ${f.maxAbsError.toPrecision(3)}${f.top1Agreement !== undefined ? `, top-1 agree ${pct(f.top1Agreement)}, top-5 ${pct(f.top5Agreement)}` : ''}`),
+    `host latency (interleaved, ${r.latency.runs} runs): float ${r.latency.floatMs.p50.toFixed(3)} ms, quantized ${r.latency.quantizedMs.p50.toFixed(3)} ms → ${r.latency.speedup.toFixed(2)}×`,
+    ...(r.sensitivity.length ? ['most sensitive layers (SQNR when quantized alone):', ...r.sensitivity.slice(0, 5).map((s) => `  ${s.node} (${s.opType}): ${s.sqnrDb.toFixed(1)} dB`)] : []),
+    ...r.warnings.map((w) => `warning: ${w}`),
+  ].join('\n');
 }
 
 function positiveInt(name: string, v: string): number {

@@ -232,26 +232,30 @@ export function percentileThreshold(hist: Float64Array, absmax: number, percenti
   return absmax;
 }
 
-/** KL-divergence threshold (TensorRT's entropy calibration) over a histogram of |x|, 128 quantized bins. */
+/**
+ * KL-divergence threshold (TensorRT's entropy calibration, as in ORT's tool) over a histogram of |x|: for each
+ * candidate cut i, P is hist[0:i] with the tail folded into its last bin, Q is hist[0:i] merged into 128
+ * bins and spread back over P's non-zero bins; the cut with the smallest KL(P‖Q) wins.
+ */
 export function entropyThreshold(hist: Float64Array, absmax: number, quantBins = 128): number {
   const n = hist.length;
   let best = n;
   let bestKl = Infinity;
-  for (let i = quantBins; i <= n; i += Math.max(1, Math.floor(n / 256))) {
+  const step = Math.max(1, Math.floor(n / 512));
+  for (let i = quantBins; i <= n; i += step) {
     const p = Array.from(hist.subarray(0, i));
     let outliers = 0;
     for (let j = i; j < n; j++) outliers += hist[j];
     p[i - 1] += outliers;
+    const merged = Math.floor(i / quantBins);
     const q = new Array<number>(i).fill(0);
-    const per = i / quantBins;
     for (let b = 0; b < quantBins; b++) {
-      const start = Math.floor(b * per);
-      const end = b === quantBins - 1 ? i : Math.floor((b + 1) * per);
+      const start = b * merged;
+      const end = b === quantBins - 1 ? i : start + merged;
       let sum = 0;
       let nonzero = 0;
-      for (let j = start; j < end; j++) { sum += hist[j]; if (hist[j] !== 0) nonzero++; }
-      if (b === quantBins - 1) sum += outliers;
-      for (let j = start; j < end; j++) if (hist[j] !== 0 || (b === quantBins - 1 && j === i - 1)) q[j] = nonzero ? sum / nonzero : 0;
+      for (let j = start; j < end; j++) { sum += hist[j]; if (p[j] !== 0) nonzero++; }
+      if (nonzero) for (let j = start; j < end; j++) if (p[j] !== 0) q[j] = sum / nonzero;
     }
     const ps = p.reduce((a, b) => a + b, 0);
     const qs = q.reduce((a, b) => a + b, 0);
@@ -261,7 +265,7 @@ export function entropyThreshold(hist: Float64Array, absmax: number, quantBins =
       const pj = p[j] / ps;
       if (pj === 0) continue;
       const qj = q[j] / qs;
-      kl += qj > 0 ? pj * Math.log(pj / qj) : pj * Math.log(pj / 1e-12);
+      kl += pj * Math.log(pj / (qj > 0 ? qj : 1e-12));
     }
     if (kl < bestKl) { bestKl = kl; best = i; }
   }

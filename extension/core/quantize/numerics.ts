@@ -124,7 +124,7 @@ export function quantizeNBits(w: Float32Array, K: number, N: number, blockSize: 
         scale = Math.fround((mx - mn) / 15);
         zp = scale !== 0 ? Math.min(15, Math.max(0, roundHalfAway(-mn / scale))) : 0;
       }
-      q.fill(zp);
+      q.fill(0); // padding past K stays 0 bits, as ORT's packing leaves it
       for (let k = k0; k < k1; k++) q[k - k0] = scale !== 0 ? Math.min(15, Math.max(0, roundHalfAway(w[k * N + n] / scale + zp))) : zp;
       const base = (n * blocks + b) * half;
       for (let i = 0; i < half; i++) packed[base + i] = (q[2 * i] & 0x0f) | ((q[2 * i + 1] & 0x0f) << 4);

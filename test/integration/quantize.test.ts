@@ -1,0 +1,164 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile, access } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { quantizeModel, RANDOM_WARNING } from '../../extension/core/quantize/quantize';
+import { QuantizeError } from '../../extension/core/quantize/tensors';
+import { floatData } from '../../extension/core/quantize/tensors';
+import { loadModel, saveModel, toNumber } from '../../extension/core/onnx/model';
+import { CancelSource, CancelledError } from '../../extension/core/util/progress';
+import { loadOrt } from '../../extension/core/profile/ort';
+import { resnetLike } from '../helpers/models';
+
+const M = (f: string) => path.join(__dirname, '..', 'fixtures', 'models', f);
+const root = path.resolve(__dirname, '..', '..');
+let tmp: string;
+let cnn: string;
+let cnnSmall: string;
+
+const sha = async (f: string) => createHash('sha256').update(await readFile(f)).digest('hex');
+
+function npy(shape: number[], data: Float32Array): Buffer {
+  const header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const total = 10 + header.length + 1;
+  const h = Buffer.from(header + ' '.repeat((64 - (total % 64)) % 64) + '\n', 'latin1');
+  return Buffer.concat([Buffer.from([0x93, ...Buffer.from('NUMPY'), 1, 0, h.length & 0xff, h.length >> 8]), h, Buffer.from(data.buffer)]);
+}
+
+before(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'mobileai-quant-'));
+  cnn = path.join(tmp, 'cnn.onnx');
+  await saveModel(resnetLike({ size: 64, width: 32, blocks: 2 }), cnn);
+  cnnSmall = path.join(tmp, 'cnn32.onnx');
+  await saveModel(resnetLike({ size: 32, width: 16, blocks: 1 }), cnnSmall);
+});
+
+after(async () => {
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+test('static QDQ on a CNN, calibrated from a folder of .npy files: valid, faithful, biases int32 at input × weight scale', async () => {
+  const calib = path.join(tmp, 'calib');
+  await mkdir(calib);
+  let seed = 3;
+  const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  for (let i = 0; i < 6; i++) await writeFile(path.join(calib, `s${i}.npy`), npy([1, 3, 64, 64], Float32Array.from({ length: 3 * 64 * 64 }, rnd)));
+  const before = await sha(cnn);
+  const out = path.join(tmp, 'cnn_int8.onnx');
+  const r = await quantizeModel({ input: cnn, output: out, mode: 'static', perChannel: true, calibration: { kind: 'files', path: calib }, sensitivity: true, latencyRuns: 5 });
+  assert.equal(await sha(cnn), before, 'the input model is untouched');
+  assert.equal(r.calibration?.samples, 6);
+  assert.equal(r.calibration?.warning, undefined);
+  assert.equal(r.quantized.byOpType.Conv, 5);
+  assert.ok(r.output.bytes < r.input.bytes * 0.45, `int8 weights: ${r.output.bytes} of ${r.input.bytes} bytes`);
+  const f = r.fidelity.outputs[0];
+  assert.ok(f.cosine > 0.999 && f.sqnrDb > 25, JSON.stringify(f));
+  assert.equal(f.top1Agreement !== undefined, true, 'a class-score output gets top-1 agreement');
+  assert.ok(r.sensitivity.length >= 5 && r.sensitivity[0].sqnrDb <= r.sensitivity[r.sensitivity.length - 1].sqnrDb, 'sensitivity sorted worst first');
+  await loadOrt().InferenceSession.create(out);
+  const { model } = await loadModel(out);
+  const g = model.graph!;
+  const init = new Map(g.initializer!.map((t) => [t.name!, t]));
+  const conv = g.node!.find((n) => n.opType === 'Conv' && n.name === 'b0_c2')!;
+  const dqOf = (name: string) => g.node!.find((n) => n.output!.includes(name))!;
+  const x = dqOf(conv.input![0]);
+  const w = dqOf(conv.input![1]);
+  const b = dqOf(conv.input![2]);
+  assert.deepEqual([x.opType, w.opType, b.opType], ['DequantizeLinear', 'DequantizeLinear', 'DequantizeLinear']);
+  assert.equal(init.get(b.input![0])!.dataType, 6, 'bias is int32');
+  const xs = floatData(init.get(x.input![1])!)![0];
+  const ws = floatData(init.get(w.input![1])!)!;
+  const bs = floatData(init.get(b.input![1])!)!;
+  assert.equal(ws.length, 32, 'per-channel weight scales');
+  for (let c = 0; c < ws.length; c++) assert.equal(bs[c], Math.fround(xs * ws[c]));
+  await assert.rejects(quantizeModel({ input: cnn, output: out, mode: 'static' }), /already exists/);
+  await assert.rejects(quantizeModel({ input: cnn, output: cnn, mode: 'static' }), /never overwritten/);
+});
+
+test('the report times float and int8 interleaved, and says why random calibration is a poor choice', async (t) => {
+  const big = path.join(tmp, 'cnn_big.onnx');
+  await saveModel(resnetLike({ size: 112, width: 64, blocks: 4 }), big);
+  const r = await quantizeModel({ input: big, output: path.join(tmp, 'cnn_big_int8.onnx'), mode: 'static', calibration: { kind: 'random', count: 4 }, sensitivity: false, latencyRuns: 20 });
+  t.diagnostic(`float ${r.latency.floatMs.p50.toFixed(2)} ms, int8 ${r.latency.quantizedMs.p50.toFixed(2)} ms, ×${r.latency.speedup.toFixed(2)}`);
+  assert.ok(r.latency.quantizedMs.p50 > 0 && r.latency.floatMs.p50 > 0);
+  assert.ok(r.warnings.includes(RANDOM_WARNING), 'random calibration says why it is a poor choice');
+  assert.equal(r.latency.runs, 20);
+  assert.ok(Math.abs(r.latency.speedup - r.latency.floatMs.p50 / r.latency.quantizedMs.p50) < 1e-9);
+});
+
+test('a model below opset 10 is upgraded (mnist, opset 8) and its initializer inputs stay initializers', async () => {
+  const out = path.join(tmp, 'mnist_int8.onnx');
+  const r = await quantizeModel({ input: M('mnist.onnx'), output: out, mode: 'static', sensitivity: false, latencyRuns: 3 });
+  assert.ok(r.warnings.some((w) => /upgraded from opset 8 to 10/.test(w)));
+  const s = await loadOrt().InferenceSession.create(out);
+  assert.deepEqual(s.inputNames, ['Input3']);
+  assert.ok(r.fidelity.outputs[0].top1Agreement !== undefined);
+});
+
+test('calibration from a folder of images with a preprocessing recipe', async () => {
+  const imgs = path.join(tmp, 'images');
+  await mkdir(imgs);
+  for (let i = 0; i < 3; i++) await sharp({ create: { width: 48, height: 40, channels: 3, background: { r: 40 * i, g: 100, b: 200 - 30 * i } } }).png().toFile(path.join(imgs, `img${i}.png`));
+  await writeFile(path.join(imgs, 'notes.txt'), 'not an image');
+  const r = await quantizeModel({ input: cnnSmall, output: path.join(tmp, 'img_int8.onnx'), mode: 'static', sensitivity: false, latencyRuns: 2, calibration: { kind: 'images', path: imgs, recipe: { width: 32, height: 32, layout: 'nchw', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], scale: 1 / 255, channels: 'rgb' } } });
+  assert.equal(r.calibration?.samples, 3);
+  await assert.rejects(quantizeModel({ input: cnnSmall, output: path.join(tmp, 'img2.onnx'), mode: 'static', calibration: { kind: 'images', path: path.join(tmp, 'nope'), recipe: { width: 32, height: 32, layout: 'nchw', mean: [0, 0, 0], std: [1, 1, 1], scale: 1, channels: 'rgb' } } }), /does not exist/);
+});
+
+test('dynamic int8: the same node pattern as the reference graph, loads and stays faithful', async () => {
+  const out = path.join(tmp, 'bert_dyn.onnx');
+  const r = await quantizeModel({ input: M('bert_toy_optimized.onnx'), output: out, mode: 'dynamic', dims: { batch: 1, max_seq_len_in_batch: 32 }, sensitivity: false, latencyRuns: 3 });
+  assert.equal(r.quantized.byOpType.MatMul + r.quantized.byOpType.Gemm, 33);
+  const ref = (await loadModel(M('dynamic_quantize_matmul_int8.onnx'))).model.graph!.node!.map((n) => n.opType);
+  const mine = (await loadModel(out)).model.graph!.node!.map((n) => n.opType);
+  const i = mine.indexOf('DynamicQuantizeLinear');
+  assert.deepEqual(mine.slice(i, i + 5).sort(), [...ref].sort());
+  assert.ok(r.fidelity.outputs.every((o) => o.cosine > 0.999));
+});
+
+test('int4 MatMulNBits: B is [N, blocks, block/2], the model runs, weights shrink', async () => {
+  const out = path.join(tmp, 'gpt2_int4.onnx');
+  const r = await quantizeModel({ input: M('tiny-random-gpt2-fp32-past.onnx'), output: out, mode: 'int4', blockSize: 16, dims: { batch_size: 1, seq_len: 4, past_seq_len: 2, total_seq_len: 6 }, sensitivity: false, latencyRuns: 2 });
+  assert.equal(r.quantized.byOpType.MatMul, 16);
+  const g = (await loadModel(out)).model.graph!;
+  const nb = g.node!.find((n) => n.opType === 'MatMulNBits')!;
+  assert.equal(nb.domain, 'com.microsoft');
+  const attr = (k: string) => toNumber(nb.attribute!.find((a) => a.name === k)!.i);
+  const B = g.initializer!.find((t) => t.name === nb.input![1])!;
+  assert.deepEqual(B.dims!.map(toNumber), [attr('N'), Math.ceil(attr('K') / 16), 8]);
+  assert.equal(nb.input!.length, 3, 'symmetric: no zero points');
+  assert.ok(r.output.bytes < r.input.bytes * 0.7);
+  assert.ok(r.fidelity.outputs[0].cosine > 0.95);
+});
+
+test('nothing to quantize, bad block sizes and cancellation end cleanly with a reason', async () => {
+  await assert.rejects(quantizeModel({ input: M('mnist.onnx'), output: path.join(tmp, 'x.onnx'), mode: 'dynamic' }), (e: unknown) => e instanceof QuantizeError && /nothing to quantize in dynamic mode/.test(e.message));
+  await assert.rejects(quantizeModel({ input: M('matmulnbits_add.onnx'), output: path.join(tmp, 'y.onnx'), mode: 'int4' }), /nothing to quantize/);
+  await assert.rejects(quantizeModel({ input: M('tiny-random-gpt2-fp32-past.onnx'), output: path.join(tmp, 'z.onnx'), mode: 'int4', blockSize: 48 }), /power of two/);
+  const cancel = new CancelSource();
+  const out = path.join(tmp, 'cancelled.onnx');
+  await assert.rejects(quantizeModel({ input: cnn, output: out, mode: 'static', calibration: { kind: 'random', count: 50 }, signal: cancel.signal, progress: { report: (p) => { if (/calibrating/.test(p.message ?? '')) cancel.cancel(); } } }), CancelledError);
+  await assert.rejects(access(out), 'a cancelled calibration writes nothing');
+});
+
+test('CLI: quantize --json writes the model and the report', async () => {
+  const out = path.join(tmp, 'cli_int8.onnx');
+  const res = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const c = spawn(process.execPath, [path.join(root, 'bin', 'mobileai.js'), 'quantize', cnnSmall, '--mode', 'static', '--method', 'percentile', '--random', '4', '--out', out, '--json', '--no-sensitivity']);
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    c.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+  assert.equal(res.code, 0, res.stderr);
+  const report = JSON.parse(res.stdout);
+  assert.equal(report.schema, 'mobileai.quantize/1');
+  assert.equal(report.calibration.method, 'percentile');
+  assert.equal(report.output.file, out);
+  await access(out);
+});
