@@ -8,6 +8,7 @@ import { registerStatusBar } from './statusBar';
 import { SECTION } from './config';
 import { ModelEditorProvider } from './models/modelEditor';
 import { registerProfileCommands } from './profile/profileCommands';
+import { registerQuantizeCommands } from './quantize/quantizeCommands';
 
 /** Activation does no I/O before returning: adb is found and tracked in the background. */
 export function activate(context: vscode.ExtensionContext): { activationMs: number } {
@@ -25,6 +26,7 @@ export function activate(context: vscode.ExtensionContext): { activationMs: numb
   registerVirtualPhone(context, store, log);
   registerStatusBar(context, store);
   registerProfileCommands(context, store, log);
+  registerQuantizeCommands(context, store, log);
   context.subscriptions.push(
     vscode.window.registerCustomEditorProvider(ModelEditorProvider.viewType, new ModelEditorProvider(context, log), {
       webviewOptions: { retainContextWhenHidden: true },

@@ -1,6 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Frame } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import { Workbench, waitUntil } from './harness';
 
 let wb: Workbench;
@@ -57,5 +59,30 @@ test('Profile from the model editor: the op table appears in the Profile webview
     const log = await wb.outputChannel();
     assert.match(log, /profile done: p50/);
     if (process.env.MOBILEAI_E2E_SHOTS) await wb.page.screenshot({ path: '/tmp/prof.png' });
+  });
+});
+
+test('Quantize from the model editor: the report webview shows sizes, fidelity and sensitivity', async (t) => {
+  await wb.step(t.name, async () => {
+    const editor = await wb.webviewFrame(hasElement('#quantize'));
+    await editor.locator('#quantize').click();
+    const choose = async (label: string) => {
+      const row = wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first();
+      await row.waitFor({ timeout: 15000 });
+      await row.click();
+    };
+    await choose('static');
+    await choose('Random inputs');
+    await choose('minmax');
+    await choose('per-channel weights');
+    const report = await wb.webviewFrame(hasElement('#fidelity-table'), 120000);
+    assert.match(await report.locator('#stat-size').innerText(), /KiB → .*KiB/);
+    const rows = await report.locator('#fidelity-table tbody tr').allInnerTexts();
+    assert.equal(rows.length, 1);
+    assert.match(rows[0], /^Plus214_Output_0\s+0\.\d{5}/);
+    assert.ok((await report.locator('#sensitivity-table tbody tr').count()) > 3);
+    assert.match(await report.locator('body').innerText(), /calibrated on random inputs/);
+    assert.ok(existsSync(path.join(wb.workspace, 'models', 'mnist.int8.onnx')), 'the quantized model is written next to the original');
+    if (process.env.MOBILEAI_E2E_SHOTS) await wb.page.screenshot({ path: '/tmp/quant.png' });
   });
 });

@@ -36,7 +36,9 @@ function render(fileName: string, s: ModelSummary, graph: GraphView): void {
   profileHost.addEventListener('click', () => vscode.post({ type: 'profile', target: 'host' }));
   const profilePhone = el('button', { class: 'secondary', id: 'profile-phone', title: 'Profile on the selected phone through a runner' }, 'Profile on Phone');
   profilePhone.addEventListener('click', () => vscode.post({ type: 'profile', target: 'phone' }));
-  const toolbar = el('div', { class: 'toolbar' }, profileHost, profilePhone);
+  const quantize = el('button', { class: 'secondary', id: 'quantize', title: 'Post-training quantization with a fidelity and speed report' }, 'Quantize');
+  quantize.addEventListener('click', () => vscode.post({ type: 'quantize' }));
+  const toolbar = el('div', { class: 'toolbar' }, profileHost, profilePhone, quantize);
   const tabBar = el('div', { class: 'tabs', role: 'tablist' });
   const body = el('div', { id: 'tab-body' });
   const show = (t: string) => {

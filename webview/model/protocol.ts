@@ -12,6 +12,7 @@ export type ToModelWebview =
 export type FromModelWebview =
   | { type: 'ready' }
   | { type: 'profile'; target: 'host' | 'phone' }
+  | { type: 'quantize' }
   | { type: 'copy'; text: string };
 
 /** The host trusts nothing a webview sends: this checks every field. */
@@ -19,6 +20,7 @@ export function isFromModelWebview(m: unknown): m is FromModelWebview {
   if (!isObject(m)) return false;
   if (hasType(m, 'ready')) return Object.keys(m).length === 1;
   if (hasType(m, 'profile')) return m.target === 'host' || m.target === 'phone';
+  if (hasType(m, 'quantize')) return Object.keys(m).length === 1;
   if (hasType(m, 'copy')) return isString(m.text, 100_000);
   return false;
 }

@@ -40,6 +40,7 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider 
       }
       if (raw.type === 'ready') await this.load(file, webview);
       else if (raw.type === 'profile') await vscode.commands.executeCommand(raw.target === 'host' ? 'mobileai.profile.model' : 'mobileai.profile.modelOnPhone', document.uri);
+      else if (raw.type === 'quantize') await vscode.commands.executeCommand('mobileai.quantize.model', document.uri);
       else if (raw.type === 'copy') await vscode.env.clipboard.writeText(raw.text);
     });
   }

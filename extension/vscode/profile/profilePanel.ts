@@ -47,6 +47,13 @@ export class ProfilePanel {
     return p;
   }
 
+  /** Profiles `a` (baseline) then `b` on this machine and shows the comparison (fp32 vs int8). */
+  static async compareModels(ctx: vscode.ExtensionContext, store: DeviceStore, log: Logger, a: string, b: string): Promise<void> {
+    const p = new ProfilePanel(ctx, store, log, { model: a, target: 'host', optimization: 'all' });
+    await p.run(p.request);
+    if (p.current) await p.run({ model: b, target: 'host', optimization: 'all' }, true);
+  }
+
   private post(m: ToProfileWebview): void {
     void this.ready.then(() => this.panel.webview.postMessage(m));
   }

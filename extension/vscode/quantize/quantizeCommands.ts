@@ -1,0 +1,153 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { webviewHtml } from '../webviews/html';
+import { isFromQuantizeWebview, type ToQuantizeWebview } from '../../../webview/quantize/protocol';
+import type { QuantizeReport, QuantizeRequest } from '../../core/quantize/quantize';
+import { CancelSource, CancelledError } from '../../core/util/progress';
+import { errorMessage, type Logger } from '../../core/util/log';
+import { uniquePath, writeFileAtomicNoClobber } from '../../core/util/fsAtomic';
+import type { DeviceStore } from '../devices/deviceStore';
+import { ProfilePanel } from '../profile/profilePanel';
+
+async function pickModel(arg: unknown): Promise<string | undefined> {
+  if (arg instanceof vscode.Uri) return arg.fsPath;
+  if (typeof arg === 'string') return arg;
+  const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  if (tab instanceof vscode.TabInputCustom && tab.uri.fsPath.endsWith('.onnx')) return tab.uri.fsPath;
+  const found = await vscode.workspace.findFiles('**/*.onnx', '**/node_modules/**', 200);
+  const pick = await vscode.window.showQuickPick(found.map((u) => ({ label: vscode.workspace.asRelativePath(u), uri: u })), { title: 'Quantize which model?' });
+  return pick?.uri.fsPath;
+}
+
+/** Asks how to quantize (mode, calibration, method) and where to write; undefined when the user backs out. */
+async function buildRequest(model: string, preset?: Partial<QuantizeRequest>): Promise<Omit<QuantizeRequest, 'signal' | 'progress'> | undefined> {
+  const mode = preset?.mode ?? (await vscode.window.showQuickPick(
+    [
+      { label: 'static', description: 'int8 QDQ, calibrated: CNNs and transformers, fastest when the whole graph quantizes', mode: 'static' as const },
+      { label: 'dynamic', description: 'int8 MatMul/Gemm weights, activations quantized at run time', mode: 'dynamic' as const },
+      { label: 'int4', description: 'weight-only 4-bit MatMulNBits: the LLM path', mode: 'int4' as const },
+    ],
+    { title: `Quantize ${path.basename(model)}: mode` },
+  ))?.mode;
+  if (!mode) return undefined;
+  const req: Omit<QuantizeRequest, 'signal' | 'progress'> = { input: model, output: '', mode, ...preset };
+  if (mode === 'static' && !preset?.calibration) {
+    const src = await vscode.window.showQuickPick(
+      [
+        { label: 'Folder of .npy / .pb tensors…', id: 'files' },
+        { label: 'Folder of images…', id: 'images' },
+        { label: 'Random inputs', description: 'poor: ranges reflect noise, not your data', id: 'random' },
+      ],
+      { title: 'Calibration data' },
+    );
+    if (!src) return undefined;
+    if (src.id === 'random') req.calibration = { kind: 'random', count: 16 };
+    else {
+      const dir = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: src.id === 'files', canSelectMany: false, title: 'Calibration data' });
+      if (!dir?.[0]) return undefined;
+      if (src.id === 'files') req.calibration = { kind: 'files', path: dir[0].fsPath };
+      else {
+        const recipe = await vscode.window.showInputBox({ title: 'Image preprocessing', value: 'resize=224x224,layout=nchw,mean=0.485/0.456/0.406,std=0.229/0.224/0.225,scale=1/255,channels=rgb' });
+        if (!recipe) return undefined;
+        const { parseRecipe } = await import('../../core/quantize/calibration');
+        req.calibration = { kind: 'images', path: dir[0].fsPath, recipe: parseRecipe(recipe, { width: 224, height: 224 }) };
+      }
+    }
+    const method = await vscode.window.showQuickPick(['minmax', 'percentile', 'entropy'], { title: 'Calibration method' });
+    if (!method) return undefined;
+    req.method = method as 'minmax';
+    const pc = await vscode.window.showQuickPick(['per-channel weights', 'per-tensor weights'], { title: 'Weights' });
+    if (!pc) return undefined;
+    req.perChannel = pc.startsWith('per-channel');
+  }
+  const suggested = await uniquePath(path.join(path.dirname(model), `${path.basename(model, '.onnx')}.${mode === 'int4' ? 'int4' : mode === 'dynamic' ? 'dyn-int8' : 'int8'}.onnx`));
+  req.output = suggested;
+  req.dims = vscode.workspace.getConfiguration('mobileAI').get<Record<string, number>>('profiling.dimensions') ?? {};
+  return req;
+}
+
+/** The Quantize report panel: progress and cancel while it runs, then the report. */
+class QuantizePanel {
+  private readonly panel: vscode.WebviewPanel;
+  private ready: Promise<void>;
+  private markReady!: () => void;
+  private readonly cancel = new CancelSource();
+  private report: QuantizeReport | undefined;
+
+  constructor(private readonly ctx: vscode.ExtensionContext, private readonly store: DeviceStore, private readonly log: Logger, private readonly req: Omit<QuantizeRequest, 'signal' | 'progress'>) {
+    this.panel = vscode.window.createWebviewPanel('mobileai.quantize', `Quantize: ${path.basename(req.input)}`, vscode.ViewColumn.Beside, {
+      enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')],
+    });
+    this.ready = new Promise((r) => (this.markReady = r));
+    this.panel.webview.html = webviewHtml(this.panel.webview, ctx.extensionUri, 'quantize', 'Quantize');
+    this.panel.onDidDispose(() => this.cancel.cancel());
+    this.panel.webview.onDidReceiveMessage((m: unknown) => {
+      if (!isFromQuantizeWebview(m)) {
+        this.log.warn(`quantize panel: ignored an invalid message: ${JSON.stringify(m)?.slice(0, 200)}`);
+        return;
+      }
+      if (m.type === 'ready') this.markReady();
+      else if (m.type === 'cancel') this.cancel.cancel();
+      else if (m.type === 'openModel' && this.report) void vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(this.report.output.file), 'mobileai.onnxModel');
+      else if (m.type === 'compareProfiles' && this.report) void ProfilePanel.compareModels(this.ctx, this.store, this.log, this.report.input.file, this.report.output.file);
+      else if (m.type === 'saveReport' && this.report) void this.save();
+    });
+  }
+
+  private post(m: ToQuantizeWebview): void {
+    void this.ready.then(() => this.panel.webview.postMessage(m));
+  }
+
+  async run(): Promise<void> {
+    const title = `Quantizing ${path.basename(this.req.input)} (${this.req.mode})`;
+    this.log.info(`${title} → ${this.req.output}`);
+    try {
+      const { quantizeModel } = await import('../../core/quantize/quantize');
+      this.report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+        token.onCancellationRequested(() => this.cancel.cancel());
+        return quantizeModel({
+          ...this.req,
+          signal: this.cancel.signal,
+          progress: { report: (p) => { this.post({ type: 'progress', title, message: p.message ?? '', fraction: p.total ? (p.done ?? 0) / p.total : undefined }); progress.report({ message: p.message }); } },
+        });
+      });
+      this.log.info(`quantized: ${this.report.input.bytes} → ${this.report.output.bytes} bytes, speed-up ×${this.report.latency.speedup.toFixed(2)}`);
+      this.post({ type: 'report', report: this.report });
+    } catch (err) {
+      if (err instanceof CancelledError) {
+        this.post({ type: 'cancelled', message: err.message });
+        return;
+      }
+      this.log.error('quantization failed', err);
+      this.post({ type: 'error', message: errorMessage(err) });
+      void vscode.window.showErrorMessage(`Quantization failed: ${errorMessage(err)}`);
+    }
+  }
+
+  private async save(): Promise<void> {
+    if (!this.report) return;
+    const suggestion = await uniquePath(this.report.output.file.replace(/\.onnx$/, '.report.json'));
+    const uri = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(suggestion), filters: { JSON: ['json'] } });
+    if (!uri) return;
+    try {
+      await writeFileAtomicNoClobber(uri.fsPath, `${JSON.stringify(this.report, null, 2)}\n`);
+    } catch (err) {
+      void vscode.window.showErrorMessage(errorMessage(err));
+    }
+  }
+}
+
+export function registerQuantizeCommands(context: vscode.ExtensionContext, store: DeviceStore, log: Logger): void {
+  context.subscriptions.push(vscode.commands.registerCommand('mobileai.quantize.model', async (arg?: unknown, preset?: Partial<QuantizeRequest>) => {
+    try {
+      const model = await pickModel(arg);
+      if (!model) return;
+      const req = await buildRequest(model, preset);
+      if (!req) return;
+      await new QuantizePanel(context, store, log, req).run();
+    } catch (err) {
+      log.error('quantize command failed', err);
+      void vscode.window.showErrorMessage(errorMessage(err));
+    }
+  }));
+}
