@@ -99,6 +99,25 @@ test('a model below opset 10 is upgraded (mnist, opset 8) and its initializer in
   assert.ok(r.fidelity.outputs[0].top1Agreement !== undefined);
 });
 
+test('calibration from an .npz holding a batch of samples (stored zip, as numpy.savez writes)', async () => {
+  const arr = npy([3, 1, 3, 32, 32], Float32Array.from({ length: 3 * 3 * 32 * 32 }, (_, i) => Math.sin(i)));
+  const name = Buffer.from('input.npy');
+  const crc = 0; // readers here do not check it
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt32LE(crc, 14); local.writeUInt32LE(arr.length, 18); local.writeUInt32LE(arr.length, 22); local.writeUInt16LE(name.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0); central.writeUInt32LE(arr.length, 20); central.writeUInt32LE(arr.length, 24); central.writeUInt16LE(name.length, 28); central.writeUInt32LE(0, 42);
+  const cdOffset = local.length + name.length + arr.length;
+  const eocd = Buffer.alloc(22);
+  eocd.writeUInt32LE(0x06054b50, 0); eocd.writeUInt16LE(1, 8); eocd.writeUInt16LE(1, 10); eocd.writeUInt32LE(central.length + name.length, 12); eocd.writeUInt32LE(cdOffset, 16);
+  const file = path.join(tmp, 'calib.npz');
+  await writeFile(file, Buffer.concat([local, name, arr, central, name, eocd]));
+  const r = await quantizeModel({ input: cnnSmall, output: path.join(tmp, 'npz_int8.onnx'), mode: 'static', calibration: { kind: 'files', path: file }, sensitivity: false, latencyRuns: 2 });
+  assert.equal(r.calibration?.samples, 3);
+  await writeFile(path.join(tmp, 'bad.npz'), 'not a zip');
+  await assert.rejects(quantizeModel({ input: cnnSmall, output: path.join(tmp, 'npz_bad.onnx'), mode: 'static', calibration: { kind: 'files', path: path.join(tmp, 'bad.npz') } }), /not a valid \.npz/);
+});
+
 test('calibration from a folder of images with a preprocessing recipe', async () => {
   const imgs = path.join(tmp, 'images');
   await mkdir(imgs);

@@ -8,6 +8,7 @@ import { onnx } from 'onnx-proto';
 import { toNumber } from '../onnx/model';
 import { CancelledError, type CancelSignal } from '../util/progress';
 import { QuantizeError } from './tensors';
+import { listZip, readZipEntry } from '../util/zip';
 
 export type Sample = Record<string, Tensor>;
 
@@ -121,6 +122,10 @@ export async function* samples(spec: CalibrationSpec, inputs: InputSpec[], dims:
     }
     return;
   }
+  if (!st.isDirectory() && spec.path.toLowerCase().endsWith('.npz')) {
+    yield* npzSamples(spec.path, inputs, check);
+    return;
+  }
   if (!st.isDirectory()) {
     if (inputs.length !== 1) throw new QuantizeError('a single calibration file works for one-input models only; use a folder with one sub-folder per sample');
     yield { [inputs[0].name]: await tensorFromFile(spec.path, inputs[0]) };
@@ -151,6 +156,43 @@ export async function* samples(spec: CalibrationSpec, inputs: InputSpec[], dims:
 }
 
 /** The model's real inputs (old models also list their initializers as inputs: those are not fed). */
+/**
+ * A NumPy .npz: one array per input, named after the input (`arr_0` for a one-input model). An array one rank
+ * higher than the input holds one sample per row of its first dimension; otherwise it is a single sample.
+ */
+async function* npzSamples(file: string, inputs: InputSpec[], check: () => void): AsyncGenerator<Sample> {
+  const zip = await fs.readFile(file);
+  let names: string[];
+  try {
+    names = listZip(zip).map((e) => e.name);
+  } catch (err) {
+    throw new QuantizeError(`${path.basename(file)} is not a valid .npz: ${(err as Error).message}`);
+  }
+  const arrays = new Map<string, ReturnType<typeof parseNpy>>();
+  for (const [i, spec] of inputs.entries()) {
+    const entry = names.find((n) => n === `${spec.name}.npy`) ?? (inputs.length === 1 ? names.find((n) => n === `arr_${i}.npy`) : undefined);
+    if (!entry) throw new QuantizeError(`${path.basename(file)} has no array for input ${spec.name} (arrays: ${names.map((n) => n.replace(/\.npy$/, '')).join(', ')})`);
+    const a = parseNpy(readZipEntry(zip, entry));
+    if (a.dtype !== spec.type) throw new QuantizeError(`${path.basename(file)}: ${entry} holds ${a.dtype} but input ${spec.name} is ${spec.type}`);
+    arrays.set(spec.name, a);
+  }
+  const ort = loadOrt();
+  const batched = inputs.every((s) => (arrays.get(s.name)?.shape.length ?? 0) === s.shape.length + 1);
+  const count = batched ? (arrays.get(inputs[0].name)?.shape[0] ?? 0) : 1;
+  for (let k = 0; k < count; k++) {
+    check();
+    const sample: Sample = {};
+    for (const s of inputs) {
+      const a = arrays.get(s.name)!;
+      const shape = batched ? a.shape.slice(1) : a.shape;
+      const per = shape.reduce((x, y) => x * y, 1);
+      const data = batched ? (a.data as Float32Array).slice(k * per, (k + 1) * per) : a.data;
+      sample[s.name] = new ort.Tensor(a.dtype as 'float32', data as Float32Array, shape);
+    }
+    yield sample;
+  }
+}
+
 export function inputSpecs(session: InferenceSession, model?: onnx.ModelProto): InputSpec[] {
   const inits = new Set((model?.graph?.initializer ?? []).map((t) => t.name));
   return session.inputMetadata.filter((m) => !inits.has(m.name)).map((m) => ({ name: m.name, type: m.isTensor ? String(m.type) : 'non-tensor', shape: m.isTensor ? (m.shape as Array<number | string>) : [] }));

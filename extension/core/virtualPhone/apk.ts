@@ -1,38 +1,7 @@
-import { inflateRawSync } from 'node:zlib';
+import { readZipEntry, ZipError } from '../util/zip';
 
 /** Reads what `pm install` needs from an APK: the package name in its binary AndroidManifest.xml. */
 export class ApkError extends Error {}
-
-export function readZipEntry(zip: Buffer, name: string): Buffer {
-  // End of central directory: signature 0x06054b50 within the last 64 KiB + 22 bytes.
-  let eocd = -1;
-  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 65557); i--) {
-    if (zip.readUInt32LE(i) === 0x06054b50) { eocd = i; break; }
-  }
-  if (eocd < 0) throw new ApkError('not a zip archive');
-  const count = zip.readUInt16LE(eocd + 10);
-  let p = zip.readUInt32LE(eocd + 16);
-  for (let n = 0; n < count; n++) {
-    if (p + 46 > zip.length || zip.readUInt32LE(p) !== 0x02014b50) throw new ApkError('corrupt zip central directory');
-    const method = zip.readUInt16LE(p + 10);
-    const csize = zip.readUInt32LE(p + 20);
-    const nameLen = zip.readUInt16LE(p + 28);
-    const extraLen = zip.readUInt16LE(p + 30);
-    const commentLen = zip.readUInt16LE(p + 32);
-    const local = zip.readUInt32LE(p + 42);
-    const entryName = zip.toString('utf8', p + 46, p + 46 + nameLen);
-    if (entryName === name) {
-      if (local + 30 > zip.length || zip.readUInt32LE(local) !== 0x04034b50) throw new ApkError('corrupt zip local header');
-      const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-      const raw = zip.subarray(start, start + csize);
-      if (method === 0) return Buffer.from(raw);
-      if (method === 8) return inflateRawSync(raw);
-      throw new ApkError(`unsupported zip method ${method}`);
-    }
-    p += 46 + nameLen + extraLen + commentLen;
-  }
-  throw new ApkError(`${name} not found in archive`);
-}
 
 function readStringPool(buf: Buffer, at: number): string[] {
   const count = buf.readUInt32LE(at + 8);
@@ -89,5 +58,10 @@ export function manifestPackage(axml: Buffer): string {
 }
 
 export function apkPackageName(apk: Buffer): string {
-  return manifestPackage(readZipEntry(apk, 'AndroidManifest.xml'));
+  try {
+    return manifestPackage(readZipEntry(apk, 'AndroidManifest.xml'));
+  } catch (err) {
+    if (err instanceof ZipError) throw new ApkError(err.message);
+    throw err;
+  }
 }
