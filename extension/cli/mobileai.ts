@@ -306,6 +306,75 @@ export function buildProgram(): Command {
       }
     });
 
+  program
+    .command('search')
+    .description('hardware-aware architecture search over a latency table')
+    .requiredOption('--table <file-or-dir>', 'latency table(s): JSON, Once-for-All YAML, CSV, or a folder of them')
+    .requiredOption('--budget-ms <ms>', 'latency budget', (v) => Number(v))
+    .option('--space <space>', 'ofa-mbv3', 'ofa-mbv3')
+    .option('--predictor <file>', 'accuracy estimator: Once-for-All predictor weights (JSON) or a JSON table of accuracies')
+    .option('--algorithm <a>', 'evolution | nsga2 | random', 'evolution')
+    .option('--evaluations <n>', 'candidate evaluations', (v) => positiveInt('--evaluations', v), 5000)
+    .option('--seed <n>', 'random seed (same seed, same result)', (v) => nonNegativeInt('--seed', v), 0)
+    .option('--soft', "MnasNet's soft latency constraint instead of rejecting over-budget candidates")
+    .option('--export <file.onnx>', 'write the best architecture as a runnable ONNX model (random weights) and check its host latency')
+    .option('--json', 'print JSON')
+    .action(async (o: { table: string; budgetMs: number; space: string; predictor?: string; algorithm: string; evaluations: number; seed: number; soft?: boolean; export?: string; json?: boolean }) => {
+      if (!Number.isFinite(o.budgetMs) || o.budgetMs <= 0) throw new InvalidArgumentError('--budget-ms must be a positive number');
+      if (!['evolution', 'nsga2', 'random'].includes(o.algorithm)) throw new InvalidArgumentError('--algorithm must be evolution, nsga2 or random');
+      const { runSearch, exportArchitecture } = await import('../core/search/run');
+      const cancel = new CancelSource();
+      const onSigint = () => { process.stderr.write('\ncancelling…\n'); cancel.cancel(); };
+      process.once('SIGINT', onSigint);
+      try {
+        const report = await runSearch({
+          space: o.space, table: path.resolve(o.table), predictor: o.predictor && path.resolve(o.predictor), budgetMs: o.budgetMs, algorithm: o.algorithm as 'evolution', evaluations: o.evaluations, seed: o.seed, soft: o.soft, signal: cancel.signal,
+          onProgress: (p) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${p.evaluations} evaluated${p.best ? `, best ${p.best.score.toFixed(4)} at ${p.best.latencyMs.toFixed(2)} ms` : ''}`); },
+        });
+        if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+        let exported;
+        if (o.export && report.best) exported = await exportArchitecture(report.space, report.best.arch, path.resolve(o.export));
+        if (o.json) process.stdout.write(`${JSON.stringify(exported ? { ...report, export: exported } : report, null, 2)}\n`);
+        else {
+          const b = report.best;
+          process.stdout.write([
+            `${report.algorithm} over ${report.space}, ${report.evaluations} evaluations, seed ${report.seed}, ${report.wallSeconds.toFixed(1)} s; table: ${report.table.device} (${report.table.source})`,
+            `score: ${report.score.label}${report.score.kind === 'proxy' ? ' — a proxy, not an accuracy' : ''}`,
+            b ? `best under ${report.budgetMs} ms: ${b.score.toFixed(4)} at ${b.latencyMs.toFixed(3)} ms — ${b.id}` : `no architecture found under ${report.budgetMs} ms`,
+            `front: ${report.front.length} points, ${report.front[0]?.latencyMs.toFixed(2)}–${report.front[report.front.length - 1]?.latencyMs.toFixed(2)} ms`,
+            ...(exported ? [`exported ${exported.file} (${formatBytes(exported.bytes)}): host latency predicted ${exported.predictedHostMs.toFixed(3)} ms, measured ${exported.measuredHostMs.toFixed(3)} ms, error ${exported.errorPercent.toFixed(1)}%`] : []),
+          ].join('\n') + '\n');
+        }
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
+
+  const table = program.command('table').description('latency tables');
+  table
+    .command('build')
+    .description('measure every block of a search space on this machine or a phone')
+    .requiredOption('--out <file>', 'table file to write (JSON; one file per resolution gets a -<r> suffix)')
+    .option('--space <space>', 'ofa-mbv3', 'ofa-mbv3')
+    .option('--device <serial|host>', 'where to measure', 'host')
+    .option('--resolution <r>', 'only this input resolution', (v) => positiveInt('--resolution', v))
+    .option('--runs <n>', 'runs per block', (v) => positiveInt('--runs', v), 20)
+    .option('--ort-runner <path>', 'onnxruntime_perf_test built for Android (real phones)')
+    .action(async (o: { out: string; space: string; device: string; resolution?: number; runs: number; ortRunner?: string }) => {
+      const { buildSpaceTable } = await import('../core/search/run');
+      const { saveTable } = await import('../core/search/table');
+      const cancel = new CancelSource();
+      process.once('SIGINT', () => cancel.cancel());
+      const target = o.device === 'host' ? { kind: 'host' as const } : { kind: 'phone' as const, adb: adbFrom(program.opts()), serial: o.device, runner: o.ortRunner && path.resolve(o.ortRunner) };
+      const tables = await buildSpaceTable(o.space, o.resolution, target, { runs: o.runs, signal: cancel.signal, progress: { report: (p: Progress) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${p.message ?? ''}`); } } });
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+      for (const t of tables) {
+        const file = tables.length > 1 ? path.resolve(o.out).replace(/(\.json)?$/, `-${t.resolution}.json`) : path.resolve(o.out);
+        await saveTable(t, file);
+        process.stdout.write(`${file}: ${Object.keys(t.entries).length} blocks measured on ${t.device.label}${t.device.note ? ` (${t.device.note})` : ''}\n`);
+      }
+    });
+
   return program;
 }
 

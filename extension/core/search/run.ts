@@ -1,0 +1,160 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { onnx } from 'onnx-proto';
+import { loadTables, type LatencyTable } from './table';
+import { ofaSpace, ofaBlocks, type OfaArch } from './ofa';
+import { OfaPredictor, TablePredictor, type AccuracyEstimator } from './predictor';
+import { search, type Algorithm, type Point, type SearchResult } from './search';
+import type { SearchSpace } from './space';
+import { buildOfaBlockModel, buildOfaNetwork } from './build';
+import { buildTable, timeOnHost } from './measure';
+import { writeFileAtomicNoClobber } from '../util/fsAtomic';
+import type { CancelSignal } from '../util/progress';
+
+export interface SearchRequest {
+  space: string;
+  table: string;
+  predictor?: string;
+  budgetMs: number;
+  algorithm: Algorithm;
+  evaluations: number;
+  seed: number;
+  soft?: boolean;
+  signal?: CancelSignal;
+  onProgress?: Parameters<typeof search>[3]['onProgress'];
+}
+
+/** `mobileai search --json` prints this (README). */
+export interface SearchReport {
+  schema: 'mobileai.search/1';
+  space: string;
+  table: { device: string; source: string; resolutions: Array<number | null> };
+  score: { kind: 'accuracy' | 'proxy'; label: string };
+  algorithm: Algorithm;
+  seed: number;
+  budgetMs: number;
+  evaluations: number;
+  wallSeconds: number;
+  best: { id: string; arch: unknown; latencyMs: number; score: number } | null;
+  front: Array<{ id: string; arch: unknown; latencyMs: number; score: number }>;
+  history: Array<{ evaluations: number; bestScore: number }>;
+}
+
+export function resolveSpace(id: string): SearchSpace<OfaArch> {
+  if (id === 'ofa-mbv3' || id === 'ofa') return ofaSpace;
+  throw new Error(`unknown search space "${id}" (available: ofa-mbv3)`);
+}
+
+export async function loadEstimator(space: SearchSpace<OfaArch>, file: string | undefined): Promise<AccuracyEstimator<OfaArch>> {
+  if (!file) throw new Error('give an accuracy estimator: --predictor FILE (the Once-for-All predictor weights JSON, or a JSON table of accuracies by architecture id)');
+  const text = await fs.readFile(file, 'utf8').catch(() => {
+    throw new Error(`predictor ${file} cannot be read`);
+  });
+  const head = text.slice(0, 200);
+  if (head.includes('"0.weight"')) return OfaPredictor.load(file);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`predictor ${path.basename(file)} is not JSON: ${(err as Error).message}`);
+  }
+  if (json && typeof json === 'object' && Object.values(json).every((v) => typeof v === 'number')) {
+    return new TablePredictor(`accuracy table (${path.basename(file)})`, json as Record<string, number>, (a) => space.id_(a));
+  }
+  throw new Error(`${path.basename(file)} is neither the Once-for-All predictor weights nor a JSON table { "<architecture id>": accuracy }`);
+}
+
+const pointJson = <A>(space: SearchSpace<A>, p: Point<A>) => ({ id: p.id, arch: space.toJson(p.arch), latencyMs: p.latencyMs, score: p.score });
+
+export async function runSearch(req: SearchRequest): Promise<SearchReport> {
+  const space = resolveSpace(req.space);
+  const tables: LatencyTable[] = await loadTables(req.table);
+  const estimator = await loadEstimator(space, req.predictor);
+  const r: SearchResult<OfaArch> = await search(space, tables, estimator, { algorithm: req.algorithm, budgetMs: req.budgetMs, evaluations: req.evaluations, seed: req.seed, soft: req.soft, signal: req.signal, onProgress: req.onProgress });
+  return {
+    schema: 'mobileai.search/1',
+    space: space.id,
+    table: { device: tables[0].device.label, source: [...new Set(tables.map((t) => t.provenance.source))].join(', '), resolutions: tables.map((t) => t.resolution ?? null) },
+    score: { kind: r.scoreKind, label: r.scoreLabel },
+    algorithm: r.algorithm,
+    seed: r.seed,
+    budgetMs: r.budgetMs,
+    evaluations: r.evaluations,
+    wallSeconds: r.wallMs / 1000,
+    best: r.best ? pointJson(space, r.best) : null,
+    front: r.front.map((p) => pointJson(space, p)),
+    history: r.history,
+  };
+}
+
+export interface ExportReport {
+  file: string;
+  bytes: number;
+  /** Sum of this machine's block latencies for the architecture (measured now, block by block). */
+  predictedHostMs: number;
+  /** The exported network, timed whole on this machine. */
+  measuredHostMs: number;
+  /** (predicted − measured) / measured × 100. */
+  errorPercent: number;
+}
+
+/**
+ * Writes the architecture's real network as ONNX (random or supplied weights) and checks the host latency
+ * predicted from its blocks against the whole network measured on this machine.
+ */
+export async function exportArchitecture(spaceId: string, archJson: unknown, out: string, opts: { seed?: number; weightsFile?: string; runs?: number } = {}): Promise<ExportReport> {
+  const space = resolveSpace(spaceId);
+  const arch = space.fromJson(archJson);
+  let weights: Map<string, Float32Array> | undefined;
+  if (opts.weightsFile) {
+    const m = onnx.ModelProto.decode(await fs.readFile(opts.weightsFile));
+    weights = new Map((m.graph?.initializer ?? []).map((t) => [t.name ?? '', new Float32Array(new Uint8Array(t.rawData ?? []).slice().buffer)]));
+  }
+  const model = buildOfaNetwork(arch, { seed: opts.seed, weights });
+  const bytes = onnx.ModelProto.encode(onnx.ModelProto.fromObject(model as Record<string, unknown>)).finish();
+  await writeFileAtomicNoClobber(out, bytes);
+  const blocks = ofaBlocks(arch).map((b) => ({ key: b.key, model: buildOfaBlockModel(b) }));
+  const table = await buildTable(blocks, { kind: 'host' }, { resolution: arch.r, space: space.id }, { runs: opts.runs ?? 30 });
+  const predicted = blocks.reduce((s, b) => s + table.entries[b.key].mean, 0);
+  const measured = (await timeOnHost(bytes, { runs: opts.runs ?? 30 })).mean;
+  return { file: out, bytes: bytes.length, predictedHostMs: predicted, measuredHostMs: measured, errorPercent: ((predicted - measured) / measured) * 100 };
+}
+
+/** Builds a latency table for a space by measuring its blocks (all of them, or one resolution's). */
+export async function buildSpaceTable(spaceId: string, resolution: number | undefined, target: Parameters<typeof buildTable>[1], o: Parameters<typeof buildTable>[3] = {}): Promise<LatencyTable[]> {
+  const space = resolveSpace(spaceId);
+  const all = space.allKeys().filter((k) => resolution === undefined || k.resolution === resolution);
+  const byRes = new Map<number | undefined, Array<{ key: string; resolution?: number }>>();
+  for (const k of all) byRes.set(k.resolution, [...(byRes.get(k.resolution) ?? []), k]);
+  const out: LatencyTable[] = [];
+  for (const [res, keys] of byRes) {
+    const blocksByKey = new Map<string, ReturnType<typeof buildOfaBlockModel>>();
+    for (const k of keys) {
+      const b = blockForKey(k.key);
+      blocksByKey.set(k.key, buildOfaBlockModel(b));
+    }
+    out.push(await buildTable([...blocksByKey].map(([key, model]) => ({ key, model })), target, { resolution: res, space: space.id }, o));
+  }
+  return out;
+}
+
+/** Parses an OFA block key back into the block it names. */
+export function blockForKey(key: string): ReturnType<typeof ofaBlocks>[number] {
+  const dims = (s: string) => s.split('x').map(Number);
+  let m = /^Conv-input:(\d+)x\d+x3-output:(\d+)x\d+x24$/.exec(key);
+  if (m) return { key, kind: 'stem', inH: Number(m[1]), inC: 3, outH: Number(m[2]), outC: 24 };
+  m = /^expanded_conv-input:([\dx]+)-output:([\dx]+)-expand:(\d+)-kernel:(\d+)-stride:(\d+)-idskip:(\d)-se:(\d)-hs:(\d)$/.exec(key);
+  if (m) {
+    const [ih, , ic] = dims(m[1]);
+    const [oh, , oc] = dims(m[2]);
+    const first = ic === 24 && oc === 24 && Number(m[3]) === 24;
+    return { key, kind: first ? 'first' : 'mbconv', inH: ih, inC: ic, outH: oh, outC: oc, mid: Number(m[3]), k: Number(m[4]), stride: Number(m[5]), idskip: m[6] === '1', se: m[7] === '1', hs: m[8] === '1' };
+  }
+  m = /^Conv_1-input:(\d+)x\d+x192-output:/.exec(key);
+  if (m) return { key, kind: 'final_expand', inH: Number(m[1]), inC: 192, outH: Number(m[1]), outC: 1152 };
+  m = /^AvgPool2D-input:(\d+)x\d+x1152-/.exec(key);
+  if (m) return { key, kind: 'pool', inH: Number(m[1]), inC: 1152, outH: 1, outC: 1152 };
+  if (key === 'Conv_2-input:1x1x1152-output:1x1x1536') return { key, kind: 'feature', inH: 1, inC: 1152, outH: 1, outC: 1536 };
+  if (key === 'Logits-input:1x1x1536-output:1000') return { key, kind: 'classifier', inH: 1, inC: 1536, outH: 1, outC: 1000 };
+  throw new Error(`not an OFA block key: ${key}`);
+}
