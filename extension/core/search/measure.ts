@@ -45,7 +45,6 @@ export function emptyLike(model: onnx.IModelProto): Uint8Array {
   const g = model.graph as onnx.IGraphProto;
   const input = g.input?.[0];
   const output = g.output?.[0];
-  const inDims = input?.type?.tensorType?.shape?.dim?.map((d) => Number(d.dimValue)) ?? [];
   const outDims = output?.type?.tensorType?.shape?.dim?.map((d) => Number(d.dimValue)) ?? [];
   const shape = { name: 'shape', dataType: 7, dims: [outDims.length], rawData: new Uint8Array(BigInt64Array.from(outDims.map(BigInt)).buffer) };
   const empty: onnx.IModelProto = {
