@@ -54,6 +54,7 @@ const configs = [
   { ...node, plugins: watch ? [problemMatcherPlugin] : [], entryPoints: { 'vendor/adbkit': '@devicefarmer/adbkit' }, outdir: 'dist' },
   { ...node, entryPoints: { extension: 'extension/vscode/extension.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'extension/cli/mobileai.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { 'search-worker': 'extension/core/search/worker.ts' }, outdir: 'dist' },
 ];
 if (existsSync(path.join(root, 'language-server/server.ts'))) {
   configs.push({ ...node, entryPoints: { 'language-server': 'language-server/server.ts' }, outdir: 'dist' });

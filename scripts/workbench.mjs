@@ -44,6 +44,12 @@ export function prepareWorkspace(dir) {
     [path.join(root, 'test', 'fixtures', 'PROVENANCE.md'), path.join(dir, 'models', 'PROVENANCE.md')],
   ];
   for (const [from, to] of want) if (!existsSync(to)) copyFileSync(from, to);
+  // The Once-for-All Note10 tables and predictor, for Search Architecture.
+  mkdirSync(path.join(dir, 'nas'), { recursive: true });
+  for (const f of readdirSync(path.join(root, 'test', 'fixtures', 'nas'))) {
+    const to = path.join(dir, 'nas', f);
+    if (!existsSync(to)) copyFileSync(path.join(root, 'test', 'fixtures', 'nas', f), to);
+  }
   for (const name of readdirSync(path.join(root, 'samples', 'workspace'))) {
     const to = path.join(dir, name);
     if (!existsSync(to)) cpSync(path.join(root, 'samples', 'workspace', name), to, { recursive: true });

@@ -9,6 +9,7 @@ import { SECTION } from './config';
 import { ModelEditorProvider } from './models/modelEditor';
 import { registerProfileCommands } from './profile/profileCommands';
 import { registerQuantizeCommands } from './quantize/quantizeCommands';
+import { registerSearchCommands } from './search/searchPanel';
 
 /** Activation does no I/O before returning: adb is found and tracked in the background. */
 export function activate(context: vscode.ExtensionContext): { activationMs: number } {
@@ -27,6 +28,7 @@ export function activate(context: vscode.ExtensionContext): { activationMs: numb
   registerStatusBar(context, store);
   registerProfileCommands(context, store, log);
   registerQuantizeCommands(context, store, log);
+  registerSearchCommands(context, log);
   context.subscriptions.push(
     vscode.window.registerCustomEditorProvider(ModelEditorProvider.viewType, new ModelEditorProvider(context, log), {
       webviewOptions: { retainContextWhenHidden: true },

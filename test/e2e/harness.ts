@@ -74,15 +74,29 @@ export class Workbench {
     return pane.locator('.monaco-list-row').allInnerTexts();
   }
 
-  /** Runs a command from the command palette by its title, as a user types it. */
-  async runCommand(title: string): Promise<void> {
-    await this.page.keyboard.press('F1');
-    const input = this.page.locator('.quick-input-widget input');
-    await input.waitFor({ timeout: 10000 });
-    await input.fill(`>${title}`);
-    const row = this.page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
-    await row.waitFor({ timeout: 10000 });
-    await input.press('Enter');
+  /**
+   * Runs a command from the command palette by its title, as a user types it. Extension commands show up
+   * once the extension host has registered them: until then, close the palette and try again.
+   */
+  async runCommand(title: string, timeoutMs = 30000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.page.keyboard.press('F1');
+      const input = this.page.locator('.quick-input-widget input');
+      await input.waitFor({ timeout: 10000 });
+      // The palette's fuzzy filter gives up on long queries: type the start, then pick the full title.
+      await input.fill(`>${title.slice(0, 40)}`);
+      const row = this.page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+      try {
+        await row.waitFor({ timeout: 3000 });
+        await row.click();
+        return;
+      } catch (err) {
+        await this.page.keyboard.press('Escape');
+        if (Date.now() > deadline) throw err;
+        await this.page.waitForTimeout(500);
+      }
+    }
   }
 
   async notifications(): Promise<string[]> {

@@ -1,0 +1,140 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { webviewHtml } from '../webviews/html';
+import { isFromSearchWebview, type PlotPoint, type ToSearchWebview } from '../../../webview/search/protocol';
+import type { SearchReport, SearchRequest } from '../../core/search/run';
+import { errorMessage, type Logger } from '../../core/util/log';
+import { uniquePath } from '../../core/util/fsAtomic';
+
+type WorkerMessage =
+  | { type: 'progress'; evaluations: number; best?: PlotPoint; points: Array<PlotPoint & { arch: unknown }> }
+  | { type: 'done'; report: SearchReport }
+  | { type: 'error'; message: string; cancelled: boolean };
+
+/** The Search panel: the search runs in a worker thread; points stream into a live scatter plot. */
+export class SearchPanel {
+  private readonly panel: vscode.WebviewPanel;
+  private ready: Promise<void>;
+  private markReady!: () => void;
+  private worker: Worker | undefined;
+  private readonly archs = new Map<string, unknown>();
+  private pending: PlotPoint[] = [];
+  private flush: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ctx: vscode.ExtensionContext, private readonly log: Logger, private readonly req: Omit<SearchRequest, 'signal' | 'onProgress'>) {
+    this.panel = vscode.window.createWebviewPanel('mobileai.search', `Search: ${req.space} ≤ ${req.budgetMs} ms`, vscode.ViewColumn.Active, {
+      enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')],
+    });
+    this.ready = new Promise((r) => (this.markReady = r));
+    this.panel.webview.html = webviewHtml(this.panel.webview, ctx.extensionUri, 'search', 'Search');
+    this.panel.onDidDispose(() => void this.worker?.terminate());
+    this.panel.webview.onDidReceiveMessage((m: unknown) => {
+      if (!isFromSearchWebview(m)) {
+        this.log.warn(`search panel: ignored an invalid message: ${JSON.stringify(m)?.slice(0, 200)}`);
+        return;
+      }
+      if (m.type === 'ready') this.markReady();
+      else if (m.type === 'cancel') this.worker?.postMessage('cancel');
+      else if (m.type === 'export' || m.type === 'open') void this.export(m.id, m.type === 'open');
+    });
+  }
+
+  private post(m: ToSearchWebview): void {
+    void this.ready.then(() => this.panel.webview.postMessage(m));
+  }
+
+  run(estimatorLabel: { label: string; kind: 'accuracy' | 'proxy' }): void {
+    this.post({ type: 'start', title: `${this.req.algorithm} over ${this.req.space}, budget ${this.req.budgetMs} ms, seed ${this.req.seed}`, budgetMs: this.req.budgetMs, scoreLabel: estimatorLabel.label, scoreKind: estimatorLabel.kind, evaluations: this.req.evaluations });
+    const worker = new Worker(path.join(this.ctx.extensionPath, 'dist', 'search-worker.js'), { workerData: this.req });
+    this.worker = worker;
+    let evaluations = 0;
+    let best: PlotPoint | undefined;
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'progress') {
+        for (const p of m.points) this.archs.set(p.id, p.arch);
+        this.pending.push(...m.points.map(({ id, latencyMs, score }) => ({ id, latencyMs, score })));
+        evaluations = m.evaluations;
+        best = m.best;
+        // Batch updates (~10 per second) so the webview draws without a backlog.
+        this.flush ??= setTimeout(() => {
+          this.flush = undefined;
+          this.post({ type: 'points', evaluations, points: this.pending.splice(0), best });
+        }, 100);
+      } else if (m.type === 'done') {
+        if (this.flush) { clearTimeout(this.flush); this.flush = undefined; }
+        this.post({ type: 'points', evaluations: m.report.evaluations, points: this.pending.splice(0), best });
+        for (const f of m.report.front) this.archs.set(f.id, f.arch);
+        if (m.report.best) this.archs.set(m.report.best.id, m.report.best.arch);
+        this.post({ type: 'done', report: m.report });
+        this.log.info(`search done: ${m.report.evaluations} evaluations in ${m.report.wallSeconds.toFixed(1)} s; best ${m.report.best ? `${m.report.best.score.toFixed(4)} at ${m.report.best.latencyMs.toFixed(2)} ms` : 'none'}`);
+        void worker.terminate();
+      } else if (m.type === 'error') {
+        this.post({ type: 'error', message: m.cancelled ? 'Search cancelled.' : m.message });
+        if (!m.cancelled) void vscode.window.showErrorMessage(`Search failed: ${m.message}`);
+        void worker.terminate();
+      }
+    });
+    worker.on('error', (err) => this.post({ type: 'error', message: errorMessage(err) }));
+  }
+
+  private async export(id: string, open: boolean): Promise<void> {
+    const arch = this.archs.get(id);
+    if (!arch) return;
+    try {
+      const dir = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? path.dirname(this.req.table);
+      const file = await uniquePath(path.join(dir, 'search', `${this.req.space}-${id.replace(/[^A-Za-z0-9]+/g, '_').slice(0, 60)}.onnx`));
+      const { exportArchitecture } = await import('../../core/search/run');
+      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Exporting and timing the network on this machine…' }, () => exportArchitecture(this.req.space, arch, file));
+      this.post({ type: 'exported', id, export: result });
+      if (open) await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(file), 'mobileai.onnxModel');
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Export failed: ${errorMessage(err)}`);
+    }
+  }
+}
+
+async function pickFile(title: string, candidates: vscode.Uri[], folders: boolean): Promise<string | undefined> {
+  const items = [...candidates.map((u) => ({ label: vscode.workspace.asRelativePath(u), path: u.fsPath })), { label: 'Browse…', path: '' }];
+  const pick = await vscode.window.showQuickPick(items, { title });
+  if (!pick) return undefined;
+  if (pick.path) return pick.path;
+  const uri = await vscode.window.showOpenDialog({ canSelectFolders: folders, canSelectFiles: true, canSelectMany: false, title });
+  return uri?.[0]?.fsPath;
+}
+
+export function registerSearchCommands(context: vscode.ExtensionContext, log: Logger): void {
+  context.subscriptions.push(vscode.commands.registerCommand('mobileai.search.start', async () => {
+    try {
+      const c = vscode.workspace.getConfiguration('mobileAI');
+      let table = c.get<string>('search.table') || undefined;
+      if (!table) {
+        const yamls = await vscode.workspace.findFiles('**/*lookup_table*.{yaml,yml}', '**/node_modules/**', 50);
+        const jsons = await vscode.workspace.findFiles('**/*table*.json', '**/node_modules/**', 50);
+        const folders = [...new Map(yamls.map((u) => [path.dirname(u.fsPath), vscode.Uri.file(path.dirname(u.fsPath))])).values()];
+        table = await pickFile('Latency table (a file, or a folder with one table per resolution)', [...folders, ...jsons], true);
+      }
+      if (!table) return;
+      let predictor = c.get<string>('search.predictor') || undefined;
+      if (!predictor) predictor = await pickFile('Accuracy estimator (Once-for-All predictor weights, or a JSON table)', await vscode.workspace.findFiles('**/*predictor*.json', '**/node_modules/**', 20), false);
+      if (!predictor) return;
+      const budget = await vscode.window.showInputBox({ title: 'Latency budget (ms)', value: '25', validateInput: (v) => (Number(v) > 0 ? undefined : 'a positive number of milliseconds') });
+      if (!budget) return;
+      const alg = await vscode.window.showQuickPick([
+        { label: 'evolution', description: 'regularized evolution under the budget (Once-for-All)' },
+        { label: 'nsga2', description: 'NSGA-II: the latency-accuracy front' },
+        { label: 'random', description: 'random search: the baseline' },
+      ], { title: 'Algorithm' });
+      if (!alg) return;
+      const evals = await vscode.window.showInputBox({ title: 'Evaluations', value: '5000', validateInput: (v) => (Number.isInteger(Number(v)) && Number(v) > 0 ? undefined : 'a positive integer') });
+      if (!evals) return;
+      const req = { space: 'ofa-mbv3', table, predictor, budgetMs: Number(budget), algorithm: alg.label as 'evolution', evaluations: Number(evals), seed: c.get<number>('search.seed') ?? 0 };
+      const { resolveSpace, loadEstimator } = await import('../../core/search/run');
+      const est = await loadEstimator(resolveSpace(req.space), predictor);
+      new SearchPanel(context, log, req).run({ label: est.label, kind: est.kind });
+    } catch (err) {
+      log.error('search failed to start', err);
+      void vscode.window.showErrorMessage(errorMessage(err));
+    }
+  }));
+}
