@@ -311,8 +311,8 @@ export function buildProgram(): Command {
     .description('hardware-aware architecture search over a latency table')
     .requiredOption('--table <file-or-dir>', 'latency table(s): JSON, Once-for-All YAML, CSV, or a folder of them')
     .requiredOption('--budget-ms <ms>', 'latency budget', (v) => Number(v))
-    .option('--space <space>', 'ofa-mbv3', 'ofa-mbv3')
-    .option('--predictor <file>', 'accuracy estimator: Once-for-All predictor weights (JSON) or a JSON table of accuracies')
+    .option('--space <space>', 'ofa-mbv3 | fbnet | a space file (mobileai.space/1 JSON)', 'ofa-mbv3')
+    .option('--predictor <file>', 'accuracy estimator: Once-for-All predictor weights (JSON), a JSON table of accuracies, an ONNX predictor, or "naswot" (a zero-cost proxy)')
     .option('--algorithm <a>', 'evolution | nsga2 | random', 'evolution')
     .option('--evaluations <n>', 'candidate evaluations', (v) => positiveInt('--evaluations', v), 5000)
     .option('--seed <n>', 'random seed (same seed, same result)', (v) => nonNegativeInt('--seed', v), 0)
@@ -328,7 +328,7 @@ export function buildProgram(): Command {
       process.once('SIGINT', onSigint);
       try {
         const report = await runSearch({
-          space: o.space, table: path.resolve(o.table), predictor: o.predictor && path.resolve(o.predictor), budgetMs: o.budgetMs, algorithm: o.algorithm as 'evolution', evaluations: o.evaluations, seed: o.seed, soft: o.soft, signal: cancel.signal,
+          space: ['ofa-mbv3', 'ofa', 'fbnet'].includes(o.space) ? o.space : path.resolve(o.space), table: path.resolve(o.table), predictor: o.predictor === 'naswot' ? 'naswot' : o.predictor && path.resolve(o.predictor), budgetMs: o.budgetMs, algorithm: o.algorithm as 'evolution', evaluations: o.evaluations, seed: o.seed, soft: o.soft, signal: cancel.signal,
           onProgress: (p) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${p.evaluations} evaluated${p.best ? `, best ${p.best.score.toFixed(4)} at ${p.best.latencyMs.toFixed(2)} ms` : ''}`); },
         });
         if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
@@ -355,7 +355,7 @@ export function buildProgram(): Command {
     .command('build')
     .description('measure every block of a search space on this machine or a phone')
     .requiredOption('--out <file>', 'table file to write (JSON; one file per resolution gets a -<r> suffix)')
-    .option('--space <space>', 'ofa-mbv3', 'ofa-mbv3')
+    .option('--space <space>', 'ofa-mbv3 | fbnet | a space file', 'ofa-mbv3')
     .option('--device <serial|host>', 'where to measure', 'host')
     .option('--resolution <r>', 'only this input resolution', (v) => positiveInt('--resolution', v))
     .option('--runs <n>', 'runs per block', (v) => positiveInt('--runs', v), 20)
@@ -366,7 +366,7 @@ export function buildProgram(): Command {
       const cancel = new CancelSource();
       process.once('SIGINT', () => cancel.cancel());
       const target = o.device === 'host' ? { kind: 'host' as const } : { kind: 'phone' as const, adb: adbFrom(program.opts()), serial: o.device, runner: o.ortRunner && path.resolve(o.ortRunner) };
-      const tables = await buildSpaceTable(o.space, o.resolution, target, { runs: o.runs, signal: cancel.signal, progress: { report: (p: Progress) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${p.message ?? ''}`); } } });
+      const tables = await buildSpaceTable(['ofa-mbv3', 'ofa', 'fbnet'].includes(o.space) ? o.space : path.resolve(o.space), o.resolution, target, { runs: o.runs, signal: cancel.signal, progress: { report: (p: Progress) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${p.message ?? ''}`); } } });
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       for (const t of tables) {
         const file = tables.length > 1 ? path.resolve(o.out).replace(/(\.json)?$/, `-${t.resolution}.json`) : path.resolve(o.out);

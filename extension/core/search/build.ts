@@ -17,7 +17,7 @@ export class GraphBuilder {
     return `${base}_${this.n++}`;
   }
 
-  private tensor(name: string, dims: number[], scale: number): string {
+  tensor(name: string, dims: number[], scale: number): string {
     const count = dims.reduce((a, b) => a * b, 1);
     const given = this.weights?.get(name);
     if (given && given.length !== count) throw new Error(`supplied weight ${name} has ${given.length} values; the network needs ${count}`);
@@ -49,6 +49,20 @@ export class GraphBuilder {
     return y;
   }
 
+  gemm(x: string, inF: number, outF: number, prefix: string): string {
+    const w = this.tensor(`${prefix}.weight`, [outF, inF], Math.sqrt(1 / inF));
+    const b = this.tensor(`${prefix}.bias`, [outF], 0.01);
+    return this.op('Gemm', [x, w, b], [{ name: 'transB', type: 2, i: 1 }]);
+  }
+
+  squeezeExcite(y: string, ch: number, prefix: string): string {
+    const red = Math.max(8, Math.round(ch / 4 / 8) * 8);
+    const s = this.op('GlobalAveragePool', [y]);
+    const r = this.act(this.conv(s, ch, red, 1, 1, 1, `${prefix}.se.reduce`), false);
+    const e = this.op('HardSigmoid', [this.conv(r, red, ch, 1, 1, 1, `${prefix}.se.expand`)], [{ name: 'alpha', type: 1, f: 1 / 6 }]);
+    return this.op('Mul', [y, e]);
+  }
+
   /** One OFA block, from NCHW input `x`. */
   block(x: string, b: OfaBlock, prefix: string): string {
     switch (b.kind) {
@@ -60,13 +74,7 @@ export class GraphBuilder {
         let y = x;
         if (b.kind === 'mbconv') y = this.act(this.conv(y, b.inC, mid, 1, 1, 1, `${prefix}.expand`), !!b.hs);
         y = this.act(this.conv(y, mid, mid, b.k as number, b.stride as number, mid, `${prefix}.depthwise`), !!b.hs);
-        if (b.se) {
-          const red = Math.max(8, Math.round(mid / 4 / 8) * 8);
-          const s = this.op('GlobalAveragePool', [y]);
-          const r = this.act(this.conv(s, mid, red, 1, 1, 1, `${prefix}.se.reduce`), false);
-          const e = this.op('HardSigmoid', [this.conv(r, red, mid, 1, 1, 1, `${prefix}.se.expand`)], [{ name: 'alpha', type: 1, f: 1 / 6 }]);
-          y = this.op('Mul', [y, e]);
-        }
+        if (b.se) y = this.squeezeExcite(y, mid, prefix);
         y = this.conv(y, mid, b.outC, 1, 1, 1, `${prefix}.project`);
         return b.idskip ? this.op('Add', [y, x]) : y;
       }
@@ -76,16 +84,13 @@ export class GraphBuilder {
         return this.op('GlobalAveragePool', [x]);
       case 'feature':
         return this.act(this.conv(x, 1152, 1536, 1, 1, 1, `${prefix}.conv`), true);
-      case 'classifier': {
-        const f = this.op('Flatten', [x]);
-        const w = this.tensor(`${prefix}.weight`, [1000, 1536], Math.sqrt(1 / 1536));
-        const bias = this.tensor(`${prefix}.bias`, [1000], 0.01);
-        return this.op('Gemm', [f, w, bias], [{ name: 'transB', type: 2, i: 1 }]);
-      }
+      case 'classifier':
+        return this.gemm(this.op('Flatten', [x]), 1536, 1000, prefix);
     }
   }
 
   model(input: { name: string; dims: number[] }, output: string, outDims: number[], name: string): onnx.IModelProto {
+    if (output === input.name) output = this.op('Identity', [output]);
     const vi = (n: string, dims: number[]) => ({ name: n, type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
     const last = this.nodes[this.nodes.length - 1];
     if (last && output !== 'output') last.output = last.output?.map((o) => (o === output ? 'output' : o));

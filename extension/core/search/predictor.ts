@@ -9,7 +9,7 @@ import { ofaEncode, type OfaArch } from './ofa';
 export interface AccuracyEstimator<A> {
   kind: 'accuracy' | 'proxy';
   label: string;
-  estimate(a: A): number;
+  estimate(a: A): number | Promise<number>;
 }
 
 /** Weights stored transposed ([in][out]): a layer adds one contiguous row per non-zero input. */

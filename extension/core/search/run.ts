@@ -2,7 +2,9 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
 import { loadTables, type LatencyTable } from './table';
-import { ofaSpace, ofaBlocks, type OfaArch } from './ofa';
+import { ofaSpace, ofaBlocks, ofaEncode, type OfaArch } from './ofa';
+import { FBNET, LayeredSpace, type LayerPlan, type LayeredSpaceJson } from './layered';
+import { NaswotProxy, OnnxPredictor } from './proxy';
 import { OfaPredictor, TablePredictor, type AccuracyEstimator } from './predictor';
 import { search, type Algorithm, type Point, type SearchResult } from './search';
 import type { SearchSpace } from './space';
@@ -40,13 +42,94 @@ export interface SearchReport {
   history: Array<{ evaluations: number; bestScore: number }>;
 }
 
+/** A space with what it takes to build its networks and blocks as ONNX. */
+export interface SpaceKit<A> {
+  space: SearchSpace<A>;
+  network(a: A, opts?: { seed?: number; batch?: number; weights?: Map<string, Float32Array> }): onnx.IModelProto;
+  blockModels(a: A): Array<{ key: string; model: onnx.IModelProto }>;
+  blockModelForKey(key: string): onnx.IModelProto;
+  /** A float32 encoding of an architecture, for ONNX predictors. */
+  encode(a: A): Float32Array;
+}
+
+const ofaKit: SpaceKit<OfaArch> = {
+  space: ofaSpace,
+  network: (a, o) => {
+    const m = buildOfaNetwork(a, o);
+    if (o?.batch && o.batch !== 1) {
+      const d = m.graph?.input?.[0]?.type?.tensorType?.shape?.dim;
+      if (d?.[0]) d[0].dimValue = o.batch;
+      const od = m.graph?.output?.[0]?.type?.tensorType?.shape?.dim;
+      if (od?.[0]) od[0].dimValue = o.batch;
+    }
+    return m;
+  },
+  blockModels: (a) => ofaBlocks(a).map((b) => ({ key: b.key, model: buildOfaBlockModel(b) })),
+  blockModelForKey: (key) => buildOfaBlockModel(blockForKey(key)),
+  encode: (a) => Float32Array.from(ofaEncode(a)),
+};
+
+function layeredKit(space: LayeredSpace): SpaceKit<string[]> {
+  const byKey = new Map<string, LayerPlan>();
+  return {
+    space,
+    network: (a, o) => space.buildNetwork(a, o),
+    blockModels: (a) => space.plan(a).map((p) => ({ key: p.key, model: space.buildBlockModel(p) })),
+    blockModelForKey: (key) => {
+      if (!byKey.size) {
+        const base = space.spec.layers.map((l) => l.choices.find((c) => c !== 'skip') ?? l.choices[0]);
+        const addPlan = (a: string[]) => space.plan(a).forEach((p) => byKey.set(p.key, p));
+        addPlan(base);
+        space.spec.layers.forEach((l, i) => l.choices.forEach((c) => { try { const a = [...base]; a[i] = c; addPlan(a); } catch { /* not allowed here */ } }));
+      }
+      const p = byKey.get(key);
+      if (!p) throw new Error(`not a block key of ${space.id}: ${key}`);
+      return space.buildBlockModel(p);
+    },
+    encode: (a) => {
+      const v: number[] = [];
+      space.spec.layers.forEach((l, i) => l.choices.forEach((c) => v.push(c === a[i] ? 1 : 0)));
+      return Float32Array.from(v);
+    },
+  };
+}
+
+/** `ofa-mbv3`, `fbnet`, or a space file (`mobileai.space/1` JSON). */
+export async function resolveKit(id: string): Promise<SpaceKit<unknown>> {
+  if (id === 'ofa-mbv3' || id === 'ofa') return ofaKit as SpaceKit<unknown>;
+  if (id === 'fbnet') return layeredKit(new LayeredSpace(FBNET)) as SpaceKit<unknown>;
+  const text = await fs.readFile(id, 'utf8').catch(() => {
+    throw new Error(`unknown search space "${id}": use ofa-mbv3, fbnet, or a space file (mobileai.space/1 JSON)`);
+  });
+  let json: LayeredSpaceJson;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`space file ${path.basename(id)} is not JSON: ${(err as Error).message}`);
+  }
+  return layeredKit(new LayeredSpace(json)) as SpaceKit<unknown>;
+}
+
+/** For callers that only handle Once-for-All (kept for the editor's quick flow). */
 export function resolveSpace(id: string): SearchSpace<OfaArch> {
   if (id === 'ofa-mbv3' || id === 'ofa') return ofaSpace;
   throw new Error(`unknown search space "${id}" (available: ofa-mbv3)`);
 }
 
+/**
+ * The accuracy estimator: the Once-for-All predictor (weights JSON), a JSON table of accuracies, an ONNX
+ * predictor (input: the architecture's encoding), or the NASWOT proxy (`naswot`), which is labelled a proxy.
+ */
+export async function loadEstimatorFor(kit: SpaceKit<unknown>, file: string | undefined): Promise<AccuracyEstimator<unknown>> {
+  if (file === 'naswot') return new NaswotProxy((a, batch) => kit.network(a, { batch }));
+  if (file?.toLowerCase().endsWith('.onnx')) return new OnnxPredictor(`predicted accuracy (${path.basename(file)})`, file, (a) => kit.encode(a));
+  if (kit.space.id === 'ofa-mbv3') return (await loadEstimator(ofaSpace, file)) as AccuracyEstimator<unknown>;
+  if (!file) throw new Error(`give an accuracy estimator for ${kit.space.id}: --predictor FILE (a JSON table of accuracies, or an ONNX predictor) or --predictor naswot (a zero-cost proxy)`);
+  return (await loadEstimator(kit.space as unknown as SearchSpace<OfaArch>, file)) as AccuracyEstimator<unknown>;
+}
+
 export async function loadEstimator(space: SearchSpace<OfaArch>, file: string | undefined): Promise<AccuracyEstimator<OfaArch>> {
-  if (!file) throw new Error('give an accuracy estimator: --predictor FILE (the Once-for-All predictor weights JSON, or a JSON table of accuracies by architecture id)');
+  if (!file) throw new Error('give an accuracy estimator: --predictor FILE (the Once-for-All predictor weights JSON, or a JSON table of accuracies by architecture id), or --predictor naswot (a zero-cost proxy)');
   const text = await fs.readFile(file, 'utf8').catch(() => {
     throw new Error(`predictor ${file} cannot be read`);
   });
@@ -64,13 +147,14 @@ export async function loadEstimator(space: SearchSpace<OfaArch>, file: string | 
   throw new Error(`${path.basename(file)} is neither the Once-for-All predictor weights nor a JSON table { "<architecture id>": accuracy }`);
 }
 
-const pointJson = <A>(space: SearchSpace<A>, p: Point<A>) => ({ id: p.id, arch: space.toJson(p.arch), latencyMs: p.latencyMs, score: p.score });
+const pointJson = <A>(space: SearchSpace<A>, p: Point<A>): { id: string; arch: unknown; latencyMs: number; score: number } => ({ id: p.id, arch: space.toJson(p.arch), latencyMs: p.latencyMs, score: p.score });
 
 export async function runSearch(req: SearchRequest): Promise<SearchReport> {
-  const space = resolveSpace(req.space);
+  const kit = await resolveKit(req.space);
+  const space = kit.space;
   const tables: LatencyTable[] = await loadTables(req.table);
-  const estimator = await loadEstimator(space, req.predictor);
-  const r: SearchResult<OfaArch> = await search(space, tables, estimator, { algorithm: req.algorithm, budgetMs: req.budgetMs, evaluations: req.evaluations, seed: req.seed, soft: req.soft, signal: req.signal, onProgress: req.onProgress });
+  const estimator = await loadEstimatorFor(kit, req.predictor);
+  const r: SearchResult<unknown> = await search(space, tables, estimator, { algorithm: req.algorithm, budgetMs: req.budgetMs, evaluations: req.evaluations, seed: req.seed, soft: req.soft, signal: req.signal, onProgress: req.onProgress });
   return {
     schema: 'mobileai.search/1',
     space: space.id,
@@ -103,18 +187,19 @@ export interface ExportReport {
  * predicted from its blocks against the whole network measured on this machine.
  */
 export async function exportArchitecture(spaceId: string, archJson: unknown, out: string, opts: { seed?: number; weightsFile?: string; runs?: number } = {}): Promise<ExportReport> {
-  const space = resolveSpace(spaceId);
+  const kit = await resolveKit(spaceId);
+  const space = kit.space;
   const arch = space.fromJson(archJson);
   let weights: Map<string, Float32Array> | undefined;
   if (opts.weightsFile) {
     const m = onnx.ModelProto.decode(await fs.readFile(opts.weightsFile));
     weights = new Map((m.graph?.initializer ?? []).map((t) => [t.name ?? '', new Float32Array(new Uint8Array(t.rawData ?? []).slice().buffer)]));
   }
-  const model = buildOfaNetwork(arch, { seed: opts.seed, weights });
+  const model = kit.network(arch, { seed: opts.seed, weights });
   const bytes = onnx.ModelProto.encode(onnx.ModelProto.fromObject(model as Record<string, unknown>)).finish();
   await writeFileAtomicNoClobber(out, bytes);
-  const blocks = ofaBlocks(arch).map((b) => ({ key: b.key, model: buildOfaBlockModel(b) }));
-  const table = await buildTable(blocks, { kind: 'host' }, { resolution: arch.r, space: space.id }, { runs: opts.runs ?? 30 });
+  const blocks = kit.blockModels(arch);
+  const table = await buildTable(blocks, { kind: 'host' }, { resolution: space.keys(arch).resolution, space: space.id }, { runs: opts.runs ?? 30 });
   const predicted = blocks.reduce((s, b) => s + table.entries[b.key].mean, 0);
   const measured = (await timeOnHost(bytes, { runs: opts.runs ?? 30 })).mean;
   return { file: out, bytes: bytes.length, predictedHostMs: predicted, measuredHostMs: measured, errorPercent: ((predicted - measured) / measured) * 100 };
@@ -122,17 +207,15 @@ export async function exportArchitecture(spaceId: string, archJson: unknown, out
 
 /** Builds a latency table for a space by measuring its blocks (all of them, or one resolution's). */
 export async function buildSpaceTable(spaceId: string, resolution: number | undefined, target: Parameters<typeof buildTable>[1], o: Parameters<typeof buildTable>[3] = {}): Promise<LatencyTable[]> {
-  const space = resolveSpace(spaceId);
+  const kit = await resolveKit(spaceId);
+  const space = kit.space;
   const all = space.allKeys().filter((k) => resolution === undefined || k.resolution === resolution);
   const byRes = new Map<number | undefined, Array<{ key: string; resolution?: number }>>();
   for (const k of all) byRes.set(k.resolution, [...(byRes.get(k.resolution) ?? []), k]);
   const out: LatencyTable[] = [];
   for (const [res, keys] of byRes) {
-    const blocksByKey = new Map<string, ReturnType<typeof buildOfaBlockModel>>();
-    for (const k of keys) {
-      const b = blockForKey(k.key);
-      blocksByKey.set(k.key, buildOfaBlockModel(b));
-    }
+    const blocksByKey = new Map<string, onnx.IModelProto>();
+    for (const k of keys) blocksByKey.set(k.key, kit.blockModelForKey(k.key));
     out.push(await buildTable([...blocksByKey].map(([key, model]) => ({ key, model })), target, { resolution: res, space: space.id }, o));
   }
   return out;

@@ -96,11 +96,9 @@ export async function search<A>(space: SearchSpace<A>, tables: LatencyTable[], e
   const w = o.softExponent ?? -0.07;
   const fitness = (p: Point<A>) => (o.soft ? p.score * Math.pow(p.latencyMs / o.budgetMs, w) : p.latencyMs <= o.budgetMs ? p.score : -Infinity);
   const exhausted = () => all.length >= o.evaluations;
-  const evaluate = (a: A): Point<A> => {
-    const id = space.id_(a);
-    const hit = seen.get(id);
-    if (hit) return hit;
-    const p: Point<A> = { id, arch: a, latencyMs: latencyOf(space, tables, a), score: estimator.estimate(a) };
+  // Synchronous estimators (the OFA predictor) stay synchronous: no promise per candidate on the hot path.
+  const record = (id: string, a: A, latencyMs: number, score: number): Point<A> => {
+    const p: Point<A> = { id, arch: a, latencyMs, score };
     seen.set(id, p);
     all.push(p);
     fresh.push(p);
@@ -108,6 +106,15 @@ export async function search<A>(space: SearchSpace<A>, tables: LatencyTable[], e
     history.push({ evaluations: all.length, bestScore: best?.score ?? NaN });
     return p;
   };
+  const evaluateSync = (a: A): Point<A> | Promise<Point<A>> => {
+    const id = space.id_(a);
+    const hit = seen.get(id);
+    if (hit) return hit;
+    const latencyMs = latencyOf(space, tables, a);
+    const est = estimator.estimate(a);
+    return typeof est === 'number' ? record(id, a, latencyMs, est) : est.then((score) => record(id, a, latencyMs, score));
+  };
+  const evaluate = (a: A): Point<A> | Promise<Point<A>> => evaluateSync(a);
   const tick = async () => {
     if (o.signal?.cancelled) throw new CancelledError('search cancelled');
     o.onProgress?.({ evaluations: all.length, best: best as Point<unknown> | undefined, newPoints: fresh as Array<Point<unknown>> });
@@ -115,16 +122,23 @@ export async function search<A>(space: SearchSpace<A>, tables: LatencyTable[], e
     await new Promise((r) => setImmediate(r));
   };
   /** Samples (or makes, with `make`) a candidate that meets the hard constraint, giving up after 500 tries. */
-  const valid = (make: () => A): Point<A> => {
+  const valid = (make: () => A): Point<A> | Promise<Point<A>> => {
     let p = evaluate(make());
-    for (let i = 0; i < 500 && !o.soft && p.latencyMs > o.budgetMs && !exhausted(); i++) p = evaluate(make());
+    if (p instanceof Promise) {
+      return (async () => {
+        let q = await p;
+        for (let i = 0; i < 500 && !o.soft && q.latencyMs > o.budgetMs && !exhausted(); i++) q = await evaluate(make());
+        return q;
+      })();
+    }
+    for (let i = 0; i < 500 && !o.soft && p.latencyMs > o.budgetMs && !exhausted(); i++) p = evaluate(make()) as Point<A>;
     return p;
   };
 
   const N = o.population ?? 100;
   if (o.algorithm === 'random') {
     while (!exhausted()) {
-      for (let i = 0; i < N && !exhausted(); i++) evaluate(space.sample(rng));
+      for (let i = 0; i < N && !exhausted(); i++) { const r = evaluate(space.sample(rng)); if (r instanceof Promise) await r; }
       await tick();
     }
   } else if (o.algorithm === 'evolution') {
@@ -132,19 +146,21 @@ export async function search<A>(space: SearchSpace<A>, tables: LatencyTable[], e
     const mutN = Math.round(N * (o.mutationRatio ?? 0.5));
     const p = o.mutateProb ?? 0.1;
     let pop: Array<Point<A>> = [];
-    while (pop.length < N && !exhausted()) pop.push(valid(() => space.sample(rng)));
+    while (pop.length < N && !exhausted()) { const r = valid(() => space.sample(rng)); pop.push(r instanceof Promise ? await r : r); }
     await tick();
     while (!exhausted()) {
       const parents = [...pop].sort((a, b) => fitness(b) - fitness(a)).slice(0, parentsN);
       const children: Array<Point<A>> = [];
       for (let i = 0; i < mutN && !exhausted(); i++) {
         const par = rng.pick(parents);
-        children.push(valid(() => space.mutate(par.arch, rng, p)));
+        const r = valid(() => space.mutate(par.arch, rng, p));
+        children.push(r instanceof Promise ? await r : r);
       }
       for (let i = 0; i < N - parentsN - mutN && !exhausted(); i++) {
         const x = rng.pick(parents);
         const y = rng.pick(parents);
-        children.push(valid(() => space.crossover(x.arch, y.arch, rng)));
+        const r = valid(() => space.crossover(x.arch, y.arch, rng));
+        children.push(r instanceof Promise ? await r : r);
       }
       pop = [...parents, ...children];
       await tick();
@@ -152,7 +168,7 @@ export async function search<A>(space: SearchSpace<A>, tables: LatencyTable[], e
   } else {
     // NSGA-II on (latency ↓, score ↑).
     let pop: Array<Point<A>> = [];
-    while (pop.length < N && !exhausted()) pop.push(evaluate(space.sample(rng)));
+    while (pop.length < N && !exhausted()) { const r = evaluate(space.sample(rng)); pop.push(r instanceof Promise ? await r : r); }
     await tick();
     const rankOf = new Map<Point<A>, { rank: number; crowd: number }>();
     const assign = (ps: Array<Point<A>>) => {
@@ -175,7 +191,8 @@ export async function search<A>(space: SearchSpace<A>, tables: LatencyTable[], e
         const a = better(rng.pick(pop), rng.pick(pop));
         const b = better(rng.pick(pop), rng.pick(pop));
         const before = all.length;
-        const kid = evaluate(space.mutate(space.crossover(a.arch, b.arch, rng), rng, o.mutateProb ?? 0.1));
+        const r = evaluate(space.mutate(space.crossover(a.arch, b.arch, rng), rng, o.mutateProb ?? 0.1));
+        const kid = r instanceof Promise ? await r : r;
         if (all.length > before) kids.push(kid);
       }
       const merged = [...pop, ...kids];
