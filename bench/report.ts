@@ -24,7 +24,7 @@ function quantile(sorted: number[], q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (i - lo);
 }
 
-const round = (v: number) => Math.round(v * 100) / 100;
+const round = (v: number) => (Math.abs(v) < 10 ? Math.round(v * 10000) / 10000 : Math.round(v * 100) / 100);
 
 export function summarize(name: string, values: number[], unit: string, target?: { max?: number; min?: number }): Metric {
   const sorted = [...values].sort((a, b) => a - b);

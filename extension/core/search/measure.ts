@@ -10,6 +10,8 @@ import type { LatencyTable, TableEntry } from './table';
 
 export interface MeasureOptions {
   runs?: number;
+  /** Host tables: whole random networks timed to correct the block sums (default 4; 0 turns it off). */
+  calibrationNetworks?: number;
   warmup?: number;
   threads?: number;
   signal?: CancelSignal;
