@@ -318,8 +318,9 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'random seed (same seed, same result)', (v) => nonNegativeInt('--seed', v), 0)
     .option('--soft', "MnasNet's soft latency constraint instead of rejecting over-budget candidates")
     .option('--export <file.onnx>', 'write the best architecture as a runnable ONNX model (random weights) and check its host latency')
+    .option('--weights <file.onnx>', 'with --export: take weights by initializer name from this model instead of random ones')
     .option('--json', 'print JSON')
-    .action(async (o: { table: string; budgetMs: number; space: string; predictor?: string; algorithm: string; evaluations: number; seed: number; soft?: boolean; export?: string; json?: boolean }) => {
+    .action(async (o: { table: string; budgetMs: number; space: string; predictor?: string; algorithm: string; evaluations: number; seed: number; soft?: boolean; export?: string; weights?: string; json?: boolean }) => {
       if (!Number.isFinite(o.budgetMs) || o.budgetMs <= 0) throw new InvalidArgumentError('--budget-ms must be a positive number');
       if (!['evolution', 'nsga2', 'random'].includes(o.algorithm)) throw new InvalidArgumentError('--algorithm must be evolution, nsga2 or random');
       const { runSearch, exportArchitecture } = await import('../core/search/run');
@@ -333,7 +334,7 @@ export function buildProgram(): Command {
         });
         if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
         let exported;
-        if (o.export && report.best) exported = await exportArchitecture(report.space, report.best.arch, path.resolve(o.export));
+        if (o.export && report.best) exported = await exportArchitecture(['ofa-mbv3', 'ofa', 'fbnet'].includes(o.space) ? report.space : path.resolve(o.space), report.best.arch, path.resolve(o.export), { weightsFile: o.weights && path.resolve(o.weights) });
         if (o.json) process.stdout.write(`${JSON.stringify(exported ? { ...report, export: exported } : report, null, 2)}\n`);
         else {
           const b = report.best;
