@@ -351,6 +351,38 @@ export function buildProgram(): Command {
       }
     });
 
+  program
+    .command('deploy')
+    .description('push model files (checked with sha256, moved into place atomically) and/or install an APK, then launch')
+    .requiredOption('--device <serial>', 'the phone')
+    .option('--model <file...>', 'files to push (repeatable)', collect)
+    .option('--apk <file>', 'an APK to install (pm install -r)')
+    .option('--to <dir>', 'folder on the phone', '/data/local/tmp/mobileai/deploy')
+    .option('--launch <activity>', 'activity to start afterwards (package/.Activity)')
+    .option('--history <file>', 'append the deploy to this history (JSON lines)', '.mobileai/deploy-history.jsonl')
+    .option('--json', 'print JSON')
+    .action(async (o: { device: string; model?: string[]; apk?: string; to: string; launch?: string; history: string; json?: boolean }) => {
+      const { deploy, recordHistory } = await import('../core/deploy/deploy');
+      const cancel = new CancelSource();
+      const onSigint = () => { process.stderr.write('\ncancelling…\n'); cancel.cancel(); };
+      process.once('SIGINT', onSigint);
+      try {
+        const r = await deploy(adbFrom(program.opts()), o.device, { files: (o.model ?? []).map((f) => path.resolve(f)), apk: o.apk && path.resolve(o.apk), to: o.to, launch: o.launch }, {
+          signal: cancel.signal, progress: { report: (p: Progress) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${p.message ?? ''}`); } },
+        });
+        if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+        await recordHistory(path.resolve(o.history), r);
+        process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : [
+          ...r.files.map((f) => `${f.remote}: ${formatBytes(f.bytes)}, sha256 ${f.sha256.slice(0, 16)}… verified`),
+          ...(r.apk ? [`${path.basename(r.apk.file)}${r.apk.package ? ` (${r.apk.package})` : ''}: ${r.apk.message}`] : []),
+          ...(r.launched ? [`launched ${r.launched.activity}`] : []),
+          `${formatBytes(r.bytes)} in ${r.seconds.toFixed(2)} s (${r.mbPerSecond.toFixed(1)} MiB/s) to ${r.device}`,
+        ].join('\n') + '\n');
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
+
   const table = program.command('table').description('latency tables');
   table
     .command('build')
