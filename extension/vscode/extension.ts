@@ -10,6 +10,7 @@ import { ModelEditorProvider } from './models/modelEditor';
 import { registerProfileCommands } from './profile/profileCommands';
 import { registerQuantizeCommands } from './quantize/quantizeCommands';
 import { registerSearchCommands } from './search/searchPanel';
+import { registerDeployCommands } from './deploy/deployCommands';
 
 /** Activation does no I/O before returning: adb is found and tracked in the background. */
 export function activate(context: vscode.ExtensionContext): { activationMs: number } {
@@ -29,6 +30,7 @@ export function activate(context: vscode.ExtensionContext): { activationMs: numb
   registerProfileCommands(context, store, log);
   registerQuantizeCommands(context, store, log);
   registerSearchCommands(context, log);
+  registerDeployCommands(context, store, log);
   context.subscriptions.push(
     vscode.window.registerCustomEditorProvider(ModelEditorProvider.viewType, new ModelEditorProvider(context, log), {
       webviewOptions: { retainContextWhenHidden: true },
