@@ -11,6 +11,7 @@ import { registerProfileCommands } from './profile/profileCommands';
 import { registerQuantizeCommands } from './quantize/quantizeCommands';
 import { registerSearchCommands } from './search/searchPanel';
 import { registerDeployCommands } from './deploy/deployCommands';
+import { registerScreenCommands } from './screen/screenPanel';
 
 /** Activation does no I/O before returning: adb is found and tracked in the background. */
 export function activate(context: vscode.ExtensionContext): { activationMs: number } {
@@ -31,6 +32,7 @@ export function activate(context: vscode.ExtensionContext): { activationMs: numb
   registerQuantizeCommands(context, store, log);
   registerSearchCommands(context, log);
   registerDeployCommands(context, store, log);
+  registerScreenCommands(context, store, log);
   context.subscriptions.push(
     vscode.window.registerCustomEditorProvider(ModelEditorProvider.viewType, new ModelEditorProvider(context, log), {
       webviewOptions: { retainContextWhenHidden: true },

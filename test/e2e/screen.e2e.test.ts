@@ -1,0 +1,66 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import type { Frame } from 'playwright-core';
+import { Workbench, waitUntil } from './harness';
+
+let wb: Workbench;
+before(async () => {
+  wb = await Workbench.open();
+});
+after(async () => {
+  await wb?.close();
+});
+
+const hasElement = (selector: string) => async (f: Frame) => (await f.$(selector).catch(() => null)) !== null;
+
+test('the live screen panel streams the virtual phone, and a tap in the panel changes the screen', async (t) => {
+  await wb.step(t.name, async () => {
+    await wb.runCommand('Mobile AI: Show Phone Screen');
+    const frame = await wb.webviewFrame(hasElement('#screen'), 60000);
+    const frames = async () => Number((await frame.locator('#screen').getAttribute('data-frames')) ?? 0);
+    await waitUntil('the first frame', async () => (await frames()) > 0, 30000);
+    assert.match(await frame.locator('#overlay').innerText(), /fps · capture→screen \d+ ms/);
+    // Home screen: tap the Settings icon, found from the dump, through the panel's canvas.
+    const box = (await frame.locator('#screen').boundingBox())!;
+    const before = await frames();
+    // The launcher's first icon (Settings) sits in the first grid cell near the top-left.
+    await frame.locator('#screen').click({ position: { x: box.width * 0.125, y: box.height * 0.1 } });
+    await waitUntil('a new frame after the tap', async () => (await frames()) > before, 15000);
+    const log = await wb.outputChannel();
+    assert.match(log, /exec: input tap \d+ \d+/);
+    await frame.locator('#key-home').click();
+    await waitUntil('the home key frame', async () => (await frames()) > before + 1, 15000);
+    assert.match(await wb.outputChannel(), /exec: input keyevent 3/);
+    // Hide the panel behind another editor in its group: capturing stops.
+    await frame.locator('#screen').click({ position: { x: 5, y: 5 } });
+    await wb.page.keyboard.press('Control+Alt+N').catch(() => undefined);
+    await wb.runCommand('File: New Untitled Text File');
+    await waitUntil('the panel to pause', async () => /screen .*: paused \(hidden\)/.test(await wb.outputChannel()), 15000);
+  });
+});
+
+test('Deploy to Phone from the palette pushes the chosen model, verified on the phone', async (t) => {
+  await wb.step(t.name, async () => {
+    await wb.runCommand('Mobile AI: Deploy to Phone');
+    const pick = wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'models/mnist.onnx' }).first();
+    await pick.waitFor({ timeout: 15000 });
+    await pick.click();
+    await wb.page.locator('.quick-input-widget .quick-input-action a, .quick-input-widget .monaco-button', { hasText: /OK/ }).first().click().catch(async () => wb.page.keyboard.press('Enter'));
+    const input = wb.page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.press('Enter'); // default folder
+    await wb.page.waitForTimeout(300);
+    await input.press('Enter'); // no activity
+    await waitUntil('the deploy to be logged', async () => /deployed 1 file\(s\)/.test(await wb.outputChannel()), 30000);
+    const history = path.join(wb.workspace, '.mobileai');
+    assert.ok((await readdir(history)).includes('deploy-history.jsonl'));
+    assert.match(await wb.outputChannel(), /sha256 verified/);
+    const local = createHash('sha256').update(await readFile(path.join(wb.workspace, 'models', 'mnist.onnx'))).digest('hex');
+    const onPhone = execFileSync('adb', ['-P', String(wb.adbPort), '-s', wb.phoneSerial, 'shell', 'sha256sum', '/data/local/tmp/mobileai/deploy/mnist.onnx'], { encoding: 'utf8' });
+    assert.equal(onPhone.split(/\s+/)[0], local, 'the model is on the phone, byte for byte');
+  });
+});

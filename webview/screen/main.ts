@@ -1,0 +1,89 @@
+import './style.css';
+import { connect, el } from '../shared/vscode';
+import type { FromScreenWebview, InputEvent, ToScreenWebview } from './protocol';
+
+const vscode = connect<FromScreenWebview>();
+const app = document.getElementById('app') as HTMLElement;
+const canvas = el('canvas', { id: 'screen', width: '360', height: '800' });
+const ctx = canvas.getContext('2d') as CanvasRenderingContext2D;
+const overlay = el('div', { id: 'overlay', class: 'muted' }, 'waiting for frames…');
+const status = el('div', { id: 'status', class: 'muted' });
+let device = { w: 720, h: 1600 };
+let frames = 0;
+const drawTimes: number[] = [];
+let lastLatency = 0;
+
+const keys = el('div', { class: 'keys' });
+for (const [key, label] of [['back', '◀ Back'], ['home', '● Home'], ['recents', '■ Recents'], ['power', 'Power'], ['volumeUp', 'Vol +'], ['volumeDown', 'Vol −']] as const) {
+  const b = el('button', { class: 'secondary', id: `key-${key}` }, label);
+  b.addEventListener('click', () => send({ action: 'key', key }));
+  keys.append(b);
+}
+const text = el('input', { id: 'text-input', placeholder: 'type text, Enter sends' });
+text.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && text.value) {
+    send({ action: 'text', text: text.value });
+    text.value = '';
+  }
+});
+const shot = el('button', { id: 'screenshot' }, 'Screenshot');
+shot.addEventListener('click', () => vscode.post({ type: 'screenshot' }));
+keys.append(text, shot);
+app.replaceChildren(el('div', { class: 'toolbar' }, overlay), el('div', { id: 'wrap' }, canvas, keys), status);
+
+function send(event: InputEvent): void {
+  vscode.post({ type: 'input', event });
+}
+
+/** Canvas CSS pixels → device pixels (the frame may be scaled, the canvas scaled again by CSS). */
+function toDevice(ev: PointerEvent): { x: number; y: number } {
+  const r = canvas.getBoundingClientRect();
+  return { x: ((ev.clientX - r.left) / r.width) * device.w, y: ((ev.clientY - r.top) / r.height) * device.h };
+}
+
+let down: { x: number; y: number; t: number } | undefined;
+canvas.addEventListener('pointerdown', (ev) => {
+  down = { ...toDevice(ev), t: performance.now() };
+  canvas.setPointerCapture(ev.pointerId);
+});
+canvas.addEventListener('pointerup', (ev) => {
+  if (!down) return;
+  const up = toDevice(ev);
+  const ms = performance.now() - down.t;
+  const dist = Math.hypot(up.x - down.x, up.y - down.y);
+  if (dist < device.w * 0.02) send(ms > 500 ? { action: 'longpress', x: down.x, y: down.y } : { action: 'tap', x: down.x, y: down.y });
+  else send({ action: 'swipe', x: down.x, y: down.y, x2: up.x, y2: up.y, ms: Math.max(100, ms) });
+  down = undefined;
+});
+canvas.addEventListener('wheel', (ev) => {
+  ev.preventDefault();
+  const p = toDevice(ev as unknown as PointerEvent);
+  const dy = Math.max(-device.h / 3, Math.min(device.h / 3, ev.deltaY * 2));
+  send({ action: 'swipe', x: p.x, y: p.y, x2: p.x, y2: Math.max(0, Math.min(device.h - 1, p.y - dy)), ms: 150 });
+}, { passive: false });
+
+window.addEventListener('message', async (e: MessageEvent<ToScreenWebview>) => {
+  const m = e.data;
+  if (m.type === 'config') status.textContent = `${m.title} · screencap frames (JPEG)`;
+  else if (m.type === 'status') status.textContent = m.message;
+  else if (m.type === 'frame') {
+    device = { w: m.deviceWidth, h: m.deviceHeight };
+    // Only the newest frame is ever drawn: the host sends the next one after this ack.
+    const bitmap = await createImageBitmap(new Blob([m.data as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' }));
+    if (canvas.width !== m.width || canvas.height !== m.height) {
+      canvas.width = m.width;
+      canvas.height = m.height;
+    }
+    ctx.drawImage(bitmap, 0, 0);
+    bitmap.close();
+    const now = Date.now();
+    frames++;
+    drawTimes.push(performance.now());
+    while (drawTimes.length && drawTimes[0] < performance.now() - 2000) drawTimes.shift();
+    lastLatency = now - m.capturedAt;
+    canvas.dataset.frames = String(frames);
+    overlay.textContent = `${(drawTimes.length / 2).toFixed(1)} fps · capture→screen ${lastLatency} ms · capture ${m.captureMs} ms · ${m.deviceWidth}×${m.deviceHeight}`;
+    vscode.post({ type: 'ack', seq: m.seq, drawnAt: now });
+  }
+});
+vscode.post({ type: 'ready' });
