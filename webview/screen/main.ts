@@ -62,10 +62,67 @@ canvas.addEventListener('wheel', (ev) => {
   send({ action: 'swipe', x: p.x, y: p.y, x2: p.x, y2: Math.max(0, Math.min(device.h - 1, p.y - dy)), ms: 150 });
 }, { passive: false });
 
+function drawn(seq: number, sentAt: number): void {
+  const now = Date.now();
+  frames++;
+  drawTimes.push(performance.now());
+  while (drawTimes.length && drawTimes[0] < performance.now() - 2000) drawTimes.shift();
+  lastLatency = now - sentAt;
+  canvas.dataset.frames = String(frames);
+  overlay.textContent = `${(drawTimes.length / 2).toFixed(1)} fps · ${mode === 'h264' ? 'H.264 (WebCodecs)' : 'screencap'} · stream→screen ${lastLatency} ms · ${device.w}×${device.h}`;
+  vscode.post({ type: 'ack', seq, drawnAt: now });
+}
+
+let mode: 'jpeg' | 'h264' = 'jpeg';
+let decoder: VideoDecoder | undefined;
+let configured = '';
+let waitKey = false;
+const sentAt = new Map<number, number>();
+
+function h264Decoder(): VideoDecoder {
+  decoder ??= new VideoDecoder({
+    output: (frame) => {
+      if (canvas.width !== frame.displayWidth || canvas.height !== frame.displayHeight) {
+        canvas.width = frame.displayWidth;
+        canvas.height = frame.displayHeight;
+      }
+      ctx.drawImage(frame, 0, 0);
+      const seq = frame.timestamp;
+      frame.close();
+      drawn(seq, sentAt.get(seq) ?? Date.now());
+      sentAt.delete(seq);
+    },
+    error: (e) => {
+      vscode.post({ type: 'h264Failed', reason: e.message });
+      decoder = undefined;
+      configured = '';
+    },
+  });
+  return decoder;
+}
+
 window.addEventListener('message', async (e: MessageEvent<ToScreenWebview>) => {
   const m = e.data;
-  if (m.type === 'config') status.textContent = `${m.title} · screencap frames (JPEG)`;
-  else if (m.type === 'status') status.textContent = m.message;
+  if (m.type === 'config') {
+    mode = m.mode;
+    device = { w: m.deviceWidth, h: m.deviceHeight };
+    status.textContent = `${m.title} · ${m.mode === 'h264' ? 'H.264 stream (screenrecord), decoded with WebCodecs' : 'screencap frames (JPEG)'}`;
+  } else if (m.type === 'h264') {
+    const d = h264Decoder();
+    if (m.codec && configured !== m.codec) {
+      if (!m.key) return;
+      d.configure({ codec: m.codec, optimizeForLatency: true, codedWidth: m.width, codedHeight: m.height });
+      configured = m.codec;
+    }
+    if (!configured) return;
+    // Old frames are dropped, never queued: if the decoder is behind, skip everything until a key frame
+    // (a delta frame cannot be decoded without the ones before it).
+    if (d.decodeQueueSize > 2) waitKey = true;
+    if (waitKey && !m.key) return;
+    waitKey = false;
+    sentAt.set(m.seq, m.receivedAt);
+    d.decode(new EncodedVideoChunk({ type: m.key ? 'key' : 'delta', timestamp: m.seq, data: m.data }));
+  } else if (m.type === 'status') status.textContent = m.message;
   else if (m.type === 'frame') {
     device = { w: m.deviceWidth, h: m.deviceHeight };
     // Only the newest frame is ever drawn: the host sends the next one after this ack.
@@ -76,14 +133,17 @@ window.addEventListener('message', async (e: MessageEvent<ToScreenWebview>) => {
     }
     ctx.drawImage(bitmap, 0, 0);
     bitmap.close();
-    const now = Date.now();
-    frames++;
-    drawTimes.push(performance.now());
-    while (drawTimes.length && drawTimes[0] < performance.now() - 2000) drawTimes.shift();
-    lastLatency = now - m.capturedAt;
-    canvas.dataset.frames = String(frames);
-    overlay.textContent = `${(drawTimes.length / 2).toFixed(1)} fps · capture→screen ${lastLatency} ms · capture ${m.captureMs} ms · ${m.deviceWidth}×${m.deviceHeight}`;
-    vscode.post({ type: 'ack', seq: m.seq, drawnAt: now });
+    drawn(m.seq, m.capturedAt);
   }
 });
-vscode.post({ type: 'ready' });
+
+/** WebCodecs H.264 where the webview has it (Chromium in a secure context); otherwise screencap frames. */
+async function canDecodeH264(): Promise<boolean> {
+  try {
+    if (typeof VideoDecoder === 'undefined') return false;
+    return !!(await VideoDecoder.isConfigSupported({ codec: 'avc1.42C01F' })).supported;
+  } catch {
+    return false;
+  }
+}
+void canDecodeH264().then((h264) => vscode.post({ type: 'ready', h264 }));

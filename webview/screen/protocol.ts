@@ -2,7 +2,8 @@
 import { hasType, isObject, isString } from '../shared/messages';
 
 export type ToScreenWebview =
-  | { type: 'config'; serial: string; title: string; mode: 'jpeg' }
+  | { type: 'config'; serial: string; title: string; mode: 'jpeg' | 'h264'; deviceWidth: number; deviceHeight: number }
+  | { type: 'h264'; seq: number; data: Uint8Array; key: boolean; codec?: string; width: number; height: number; receivedAt: number }
   | { type: 'frame'; seq: number; data: Uint8Array; width: number; height: number; deviceWidth: number; deviceHeight: number; capturedAt: number; captureMs: number }
   | { type: 'status'; message: string };
 
@@ -14,8 +15,9 @@ export type InputEvent =
   | { action: 'text'; text: string };
 
 export type FromScreenWebview =
-  | { type: 'ready' }
+  | { type: 'ready'; h264: boolean }
   | { type: 'ack'; seq: number; drawnAt: number }
+  | { type: 'h264Failed'; reason: string }
   | { type: 'input'; event: InputEvent }
   | { type: 'screenshot' };
 
@@ -36,7 +38,9 @@ export function isInputEvent(e: unknown): e is InputEvent {
 
 export function isFromScreenWebview(m: unknown): m is FromScreenWebview {
   if (!isObject(m)) return false;
-  if (hasType(m, 'ready') || hasType(m, 'screenshot')) return Object.keys(m).length === 1;
+  if (hasType(m, 'ready')) return typeof m.h264 === 'boolean' && Object.keys(m).length === 2;
+  if (hasType(m, 'h264Failed')) return isString(m.reason, 2000);
+  if (hasType(m, 'screenshot')) return Object.keys(m).length === 1;
   if (hasType(m, 'ack')) return Number.isInteger(m.seq) && typeof m.drawnAt === 'number';
   if (hasType(m, 'input')) return isInputEvent(m.event);
   return false;

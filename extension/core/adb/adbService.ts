@@ -260,6 +260,15 @@ export class AdbService {
     return (await withTimeout(conn.parser.readAll(), opts.timeoutMs, () => conn.end())) as Buffer;
   }
 
+  /** A long-running `exec:` command as a byte stream (screenrecord); close() ends it on the phone too. */
+  async openExecStream(serial: string, argv: readonly string[]): Promise<{ stream: NodeJS.ReadableStream; close(): void }> {
+    const cmd = shellCommand(argv);
+    this.log.info(`[${serial}] exec-stream: ${cmd}`);
+    const conn = await this.openService(serial, `exec:${cmd}`);
+    const stream = conn.parser.raw() as unknown as NodeJS.ReadableStream;
+    return { stream, close: () => conn.end() };
+  }
+
   /** Saves the screen as PNG to `outPath` (never overwriting). */
   async screenshot(serial: string, outPath: string): Promise<{ path: string; width: number; height: number; bytes: number }> {
     await this.requireDevice(serial);

@@ -26,6 +26,7 @@ export class ScreencapStream {
   private running = false;
   private paused = false;
   private waitingForAck = false;
+  private ackDeadline = 0;
   private seq = 0;
   private lastHash = '';
   private wake: (() => void) | undefined;
@@ -77,10 +78,18 @@ export class ScreencapStream {
     const sharp = require('sharp') as Sharp;
     let failures = 0;
     while (this.running) {
-      if (this.paused || this.waitingForAck) {
-        await this.sleep(this.waitingForAck ? 1000 : 500);
-        if (this.waitingForAck && !this.paused) this.waitingForAck = false; // a lost ack must not stall the stream
+      if (this.paused) {
+        await this.sleep(500);
         continue;
+      }
+      if (this.waitingForAck) {
+        // A lost ack must not stall the stream forever: after 2 s, send the next frame anyway.
+        const left = this.ackDeadline - Date.now();
+        if (left > 0) {
+          await this.sleep(left);
+          continue;
+        }
+        this.waitingForAck = false;
       }
       const t0 = Date.now();
       try {
@@ -102,6 +111,7 @@ export class ScreencapStream {
         if (!this.running) break;
         this.seq++;
         this.waitingForAck = true;
+        this.ackDeadline = Date.now() + 2000;
         this.onFrame({ seq: this.seq, jpeg, width: w, height: h, deviceWidth: size.width, deviceHeight: size.height, capturedAt: t0, captureMs: Date.now() - t0 });
         failures = 0;
       } catch (err) {

@@ -7,11 +7,14 @@ import { KEYCODES, type PhoneState } from './phone';
 import { apkPackageName, ApkError } from './apk';
 import type { VirtualDevice } from './device';
 import { perfTestBuiltin } from './perfTestRunner';
+import { screenrecordBuiltin, type AbortLike } from './screenrecord';
 
 export interface ShellIO {
   stdin: Buffer;
   out(data: Buffer | string): void;
   err(data: Buffer | string): void;
+  /** Aborted when the reader goes away (long-running commands such as screenrecord stop then). */
+  signal?: AbortLike;
 }
 
 export interface ShellSession {
@@ -68,7 +71,7 @@ async function runPipeline(cmds: SimpleCommand[], io: ShellIO, ctx: ShellContext
   for (let i = 0; i < cmds.length; i++) {
     const last = i === cmds.length - 1;
     const chunks: Buffer[] = [];
-    const stageIO: ShellIO = { stdin, out: last ? io.out : (d) => chunks.push(buf(d)), err: io.err };
+    const stageIO: ShellIO = { stdin, out: last ? io.out : (d) => chunks.push(buf(d)), err: io.err, signal: io.signal };
     status = await runSimple(cmds[i], stageIO, ctx);
     stdin = Buffer.concat(chunks);
   }
@@ -115,7 +118,7 @@ async function runSimple(cmd: SimpleCommand, io: ShellIO, ctx: ShellContext): Pr
       status = 127;
     } else {
       try {
-        status = await fn(argv, { stdin, out, err }, ctx);
+        status = await fn(argv, { stdin, out, err, signal: io.signal }, ctx);
       } catch (e) {
         err(`${argv[0]}: ${e instanceof Error ? e.message : String(e)}\n`);
         status = 1;
@@ -468,6 +471,7 @@ const BUILTINS: Record<string, Builtin> = {
     return 20;
   },
   am: (argv, io, ctx) => am(argv.slice(1), io, ctx),
+  screenrecord: (argv, io, ctx) => screenrecordBuiltin(argv, io, ctx.device, ctx.session.cwd),
   onnxruntime_perf_test: (argv, io, ctx) => perfTestBuiltin(argv, { out: (s) => io.out(s), err: (s) => io.err(s) }, ctx.fs, ctx.session.cwd),
   monkey: (argv, io, ctx) => {
     const i = argv.indexOf('-p');

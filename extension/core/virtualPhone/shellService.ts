@@ -16,6 +16,15 @@ export interface ShellOptions {
 /** Runs `shell:`/`exec:` streams: one command, or an interactive session when the command is empty. */
 export function startShell(device: VirtualDevice, stream: ServiceStream, opts: ShellOptions, log?: (m: string) => void): void {
   const session: ShellSession = { cwd: '/', lastExit: 0 };
+  // The reader going away (the host closed the stream) aborts long-running commands.
+  const aborts: Array<() => void> = [];
+  const signal = { aborted: false, onAbort: (cb: () => void) => (signal.aborted ? cb() : aborts.push(cb)) };
+  const prevClose = stream.onClose;
+  stream.onClose = () => {
+    signal.aborted = true;
+    for (const cb of aborts.splice(0)) cb();
+    prevClose?.();
+  };
   const decoder = new ShellPacketDecoder();
   const send = (id: number, data: Buffer | string) => {
     if (stream.closed) return;
@@ -39,7 +48,7 @@ export function startShell(device: VirtualDevice, stream: ServiceStream, opts: S
       if (started) return;
       started = true;
       log?.(`shell: ${opts.command}`);
-      runShell(device, opts.command, { stdin: Buffer.concat(input), out: (d) => send(SHELL_STDOUT, d), err: (d) => send(opts.v2 ? SHELL_STDERR : SHELL_STDOUT, d) }, session)
+      runShell(device, opts.command, { stdin: Buffer.concat(input), out: (d) => send(SHELL_STDOUT, d), err: (d) => send(opts.v2 ? SHELL_STDERR : SHELL_STDOUT, d), signal }, session)
         .then(finish, (err: unknown) => {
           send(SHELL_STDERR, `/system/bin/sh: ${err instanceof Error ? err.message : String(err)}\n`);
           finish(1);

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { webviewHtml } from '../webviews/html';
 import { isFromScreenWebview, type ToScreenWebview } from '../../../webview/screen/protocol';
 import { ScreencapStream, inputArgv } from '../../core/screen/screencap';
+import { H264Stream } from '../../core/screen/h264';
 import { errorMessage, type Logger } from '../../core/util/log';
 import type { DeviceStore } from '../devices/deviceStore';
 import { pickDevice } from '../devices/deviceCommands';
@@ -11,6 +12,8 @@ class ScreenPanel {
   static readonly open = new Map<string, ScreenPanel>();
   private readonly panel: vscode.WebviewPanel;
   private readonly stream: ScreencapStream;
+  private h264: H264Stream | undefined;
+  private inputAt = 0;
   private ready = false;
 
   constructor(ctx: vscode.ExtensionContext, private readonly store: DeviceStore, private readonly log: Logger, private readonly serial: string) {
@@ -25,10 +28,12 @@ class ScreenPanel {
     this.panel.onDidChangeViewState((e) => {
       // A hidden panel costs nothing: capturing stops until it is shown again.
       this.stream.setPaused(!e.webviewPanel.visible);
+      this.h264?.setPaused(!e.webviewPanel.visible);
       this.log.info(`screen ${serial}: ${e.webviewPanel.visible ? 'resumed' : 'paused (hidden)'}`);
     });
     this.panel.onDidDispose(() => {
       this.stream.stop();
+      this.h264?.stop();
       ScreenPanel.open.delete(serial);
     });
     this.panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m));
@@ -37,6 +42,37 @@ class ScreenPanel {
 
   private post(m: ToScreenWebview): void {
     if (this.ready) void this.panel.webview.postMessage(m);
+  }
+
+  private settings(): { h264: boolean; maxWidth: number } {
+    const c = vscode.workspace.getConfiguration('mobileAI');
+    return { h264: c.get<boolean>('screen.h264') ?? true, maxWidth: c.get<number>('screen.maxWidth') ?? 540 };
+  }
+
+  private startH264(title: string, dw: number, dh: number): void {
+    const scale = Math.min(1, this.settings().maxWidth / dw);
+    const even = (v: number) => Math.max(2, Math.round(v * scale) - (Math.round(v * scale) % 2));
+    const size = { width: even(dw), height: even(dh) };
+    this.post({ type: 'config', serial: this.serial, title, mode: 'h264', deviceWidth: dw, deviceHeight: dh });
+    this.log.info(`screen ${this.serial}: H.264 stream ${size.width}x${size.height} (screenrecord over exec:)`);
+    this.h264 = new H264Stream(this.store.adb, this.serial, size, (u) => {
+      void this.panel.webview.postMessage({ type: 'h264', seq: u.seq, data: new Uint8Array(u.data.buffer, u.data.byteOffset, u.data.byteLength), key: u.key, codec: u.codec, width: size.width, height: size.height, receivedAt: u.receivedAt } satisfies ToScreenWebview);
+    }, {
+      onError: (e) => this.log.warn(`screen ${this.serial}: screenrecord: ${e.message}`),
+      onEnd: () => {
+        this.log.warn(`screen ${this.serial}: screenrecord is not available; falling back to screencap frames`);
+        this.fallBack();
+      },
+    });
+    this.h264.start();
+  }
+
+  private fallBack(): void {
+    this.h264?.stop();
+    this.h264 = undefined;
+    const info = this.store.known(this.serial);
+    this.post({ type: 'config', serial: this.serial, title: info?.model ?? this.serial, mode: 'jpeg', deviceWidth: info?.screen?.width ?? 720, deviceHeight: info?.screen?.height ?? 1600 });
+    this.stream.start();
   }
 
   reveal(): void {
@@ -50,12 +86,26 @@ class ScreenPanel {
     }
     if (m.type === 'ready') {
       this.ready = true;
-      this.post({ type: 'config', serial: this.serial, title: this.store.known(this.serial)?.model ?? this.serial, mode: 'jpeg' });
-      this.stream.start();
+      const info = await this.store.info(this.serial);
+      const dw = info?.screen?.width ?? 720;
+      const dh = info?.screen?.height ?? 1600;
+      const title = info?.model ?? this.serial;
+      if (m.h264 && this.settings().h264) {
+        this.startH264(title, dw, dh);
+      } else {
+        this.log.info(`screen ${this.serial}: screencap frames (${m.h264 ? 'H.264 turned off in settings' : 'this webview cannot decode H.264'})`);
+        this.post({ type: 'config', serial: this.serial, title, mode: 'jpeg', deviceWidth: dw, deviceHeight: dh });
+        this.stream.start();
+      }
+    } else if (m.type === 'h264Failed') {
+      this.log.warn(`screen ${this.serial}: H.264 decoding failed (${m.reason}); falling back to screencap frames`);
+      this.fallBack();
     } else if (m.type === 'ack') {
       this.stream.ack(m.seq);
+      this.h264?.ack(m.seq);
     } else if (m.type === 'input') {
       try {
+        this.inputAt = Date.now();
         const r = await this.store.adb.exec(this.serial, inputArgv(m.event), { timeoutMs: 10000 });
         if (r.exitCode !== 0) this.post({ type: 'status', message: `input failed: ${r.stderr.toString().trim()}` });
         this.stream.poke();
