@@ -46,6 +46,18 @@ test('the live screen panel streams the virtual phone, and a tap in the panel ch
     await frame.locator('#key-home').click();
     await waitUntil('the home key in the log', async () => /exec: input keyevent 3/.test(await wb.outputChannel()), 15000);
     await waitUntil('the launcher again', async () => (await pixels()) === home, 15000);
+    // Record a second of the stream to a file in the workspace.
+    await frame.locator('#record').click();
+    await waitUntil('recording', async () => /Stop recording/.test(await frame.locator('#record').innerText()), 10000);
+    await wb.page.waitForTimeout(1500);
+    await frame.locator('#record').click();
+    const saved = await waitUntil('the recording to be saved', async () => {
+      const files = await readdir(path.join(wb.workspace, 'recordings')).catch(() => [] as string[]);
+      return files.find((f) => f.endsWith('.mp4'));
+    }, 20000);
+    const probe = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,nb_read_frames', '-of', 'csv=p=0', path.join(wb.workspace, 'recordings', saved)], { encoding: 'utf8' }).trim();
+    assert.match(probe, /^h264,\d+$/);
+    assert.ok(Number(probe.split(',')[1]) > 10, `recorded frames: ${probe}`);
     // Hide the panel behind another editor in its group: capturing stops.
     await frame.locator('#screen').click({ position: { x: 5, y: 5 } });
     await wb.page.keyboard.press('Control+Alt+N').catch(() => undefined);

@@ -28,7 +28,10 @@ text.addEventListener('keydown', (e) => {
 });
 const shot = el('button', { id: 'screenshot' }, 'Screenshot');
 shot.addEventListener('click', () => vscode.post({ type: 'screenshot' }));
-keys.append(text, shot);
+const rec = el('button', { id: 'record', class: 'secondary' }, '● Record');
+let recording = false;
+rec.addEventListener('click', () => vscode.post({ type: 'record', on: !recording }));
+keys.append(text, shot, rec);
 app.replaceChildren(el('div', { class: 'toolbar' }, overlay), el('div', { id: 'wrap' }, canvas, keys), status);
 
 function send(event: InputEvent): void {
@@ -123,6 +126,11 @@ window.addEventListener('message', async (e: MessageEvent<ToScreenWebview>) => {
     sentAt.set(m.seq, m.receivedAt);
     d.decode(new EncodedVideoChunk({ type: m.key ? 'key' : 'delta', timestamp: m.seq, data: m.data }));
   } else if (m.type === 'status') status.textContent = m.message;
+  else if (m.type === 'recording') {
+    recording = m.on;
+    rec.textContent = m.on ? '■ Stop recording' : '● Record';
+    if (m.file) status.textContent = `Saved ${m.file}`;
+  }
   else if (m.type === 'frame') {
     device = { w: m.deviceWidth, h: m.deviceHeight };
     // Only the newest frame is ever drawn: the host sends the next one after this ack.

@@ -5,7 +5,8 @@ export type ToScreenWebview =
   | { type: 'config'; serial: string; title: string; mode: 'jpeg' | 'h264'; deviceWidth: number; deviceHeight: number }
   | { type: 'h264'; seq: number; data: Uint8Array; key: boolean; codec?: string; width: number; height: number; receivedAt: number }
   | { type: 'frame'; seq: number; data: Uint8Array; width: number; height: number; deviceWidth: number; deviceHeight: number; capturedAt: number; captureMs: number }
-  | { type: 'status'; message: string };
+  | { type: 'status'; message: string }
+  | { type: 'recording'; on: boolean; file?: string };
 
 export type InputEvent =
   | { action: 'tap'; x: number; y: number }
@@ -19,7 +20,8 @@ export type FromScreenWebview =
   | { type: 'ack'; seq: number; drawnAt: number }
   | { type: 'h264Failed'; reason: string }
   | { type: 'input'; event: InputEvent }
-  | { type: 'screenshot' };
+  | { type: 'screenshot' }
+  | { type: 'record'; on: boolean };
 
 const KEYS = new Set(['back', 'home', 'recents', 'power', 'volumeUp', 'volumeDown', 'enter', 'delete']);
 const coord = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v < 100000;
@@ -41,6 +43,7 @@ export function isFromScreenWebview(m: unknown): m is FromScreenWebview {
   if (hasType(m, 'ready')) return typeof m.h264 === 'boolean' && Object.keys(m).length === 2;
   if (hasType(m, 'h264Failed')) return isString(m.reason, 2000);
   if (hasType(m, 'screenshot')) return Object.keys(m).length === 1;
+  if (hasType(m, 'record')) return typeof m.on === 'boolean' && Object.keys(m).length === 2;
   if (hasType(m, 'ack')) return Number.isInteger(m.seq) && typeof m.drawnAt === 'number';
   if (hasType(m, 'input')) return isInputEvent(m.event);
   return false;

@@ -3,6 +3,8 @@ import { webviewHtml } from '../webviews/html';
 import { isFromScreenWebview, type ToScreenWebview } from '../../../webview/screen/protocol';
 import { ScreencapStream, inputArgv } from '../../core/screen/screencap';
 import { H264Stream } from '../../core/screen/h264';
+import { ScreenRecorder } from '../../core/screen/recorder';
+import * as path from 'node:path';
 import { errorMessage, type Logger } from '../../core/util/log';
 import type { DeviceStore } from '../devices/deviceStore';
 import { pickDevice } from '../devices/deviceCommands';
@@ -14,6 +16,7 @@ class ScreenPanel {
   private readonly stream: ScreencapStream;
   private h264: H264Stream | undefined;
   private inputAt = 0;
+  private recorder: ScreenRecorder | undefined;
   private ready = false;
 
   constructor(ctx: vscode.ExtensionContext, private readonly store: DeviceStore, private readonly log: Logger, private readonly serial: string) {
@@ -23,6 +26,7 @@ class ScreenPanel {
     });
     this.panel.webview.html = webviewHtml(this.panel.webview, ctx.extensionUri, 'screen', `Screen: ${name}`);
     this.stream = new ScreencapStream(store.adb, serial, (f) => {
+      this.recorder?.jpeg(f.jpeg);
       void this.panel.webview.postMessage({ type: 'frame', seq: f.seq, data: new Uint8Array(f.jpeg.buffer, f.jpeg.byteOffset, f.jpeg.byteLength), width: f.width, height: f.height, deviceWidth: f.deviceWidth, deviceHeight: f.deviceHeight, capturedAt: f.capturedAt, captureMs: f.captureMs } satisfies ToScreenWebview);
     }, { onError: (e) => this.post({ type: 'status', message: `⚠ ${e.message} (retrying)` }) });
     this.panel.onDidChangeViewState((e) => {
@@ -32,6 +36,7 @@ class ScreenPanel {
       this.log.info(`screen ${serial}: ${e.webviewPanel.visible ? 'resumed' : 'paused (hidden)'}`);
     });
     this.panel.onDidDispose(() => {
+      void this.recorder?.stop();
       this.stream.stop();
       this.h264?.stop();
       ScreenPanel.open.delete(serial);
@@ -56,6 +61,7 @@ class ScreenPanel {
     this.post({ type: 'config', serial: this.serial, title, mode: 'h264', deviceWidth: dw, deviceHeight: dh });
     this.log.info(`screen ${this.serial}: H.264 stream ${size.width}x${size.height} (screenrecord over exec:)`);
     this.h264 = new H264Stream(this.store.adb, this.serial, size, (u) => {
+      this.recorder?.h264(u.data, u.key);
       void this.panel.webview.postMessage({ type: 'h264', seq: u.seq, data: new Uint8Array(u.data.buffer, u.data.byteOffset, u.data.byteLength), key: u.key, codec: u.codec, width: size.width, height: size.height, receivedAt: u.receivedAt } satisfies ToScreenWebview);
     }, {
       onError: (e) => this.log.warn(`screen ${this.serial}: screenrecord: ${e.message}`),
@@ -73,6 +79,30 @@ class ScreenPanel {
     const info = this.store.known(this.serial);
     this.post({ type: 'config', serial: this.serial, title: info?.model ?? this.serial, mode: 'jpeg', deviceWidth: info?.screen?.width ?? 720, deviceHeight: info?.screen?.height ?? 1600 });
     this.stream.start();
+  }
+
+  private async record(on: boolean): Promise<void> {
+    try {
+      if (on && !this.recorder) {
+        const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+        if (!folder) throw new Error('open a folder to record into');
+        const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+        const name = (this.store.known(this.serial)?.model ?? this.serial).replace(/[^A-Za-z0-9_.-]+/g, '_');
+        const r = new ScreenRecorder(path.join(folder, 'recordings', `${name}_${stamp}`), this.h264 ? 'h264' : 'mjpeg');
+        await r.start();
+        this.recorder = r;
+        this.post({ type: 'recording', on: true });
+        this.log.info(`screen ${this.serial}: recording`);
+      } else if (!on && this.recorder) {
+        const r = this.recorder;
+        this.recorder = undefined;
+        const file = await r.stop();
+        this.post({ type: 'recording', on: false, file: file && vscode.workspace.asRelativePath(file) });
+        this.log.info(`screen ${this.serial}: recording saved to ${file ?? '(nothing recorded)'}`);
+      }
+    } catch (err) {
+      this.post({ type: 'status', message: `recording failed: ${errorMessage(err)}` });
+    }
   }
 
   reveal(): void {
@@ -112,6 +142,8 @@ class ScreenPanel {
       } catch (err) {
         this.post({ type: 'status', message: `input failed: ${errorMessage(err)}` });
       }
+    } else if (m.type === 'record') {
+      await this.record(m.on);
     } else if (m.type === 'screenshot') {
       await vscode.commands.executeCommand('mobileai.device.screenshot', this.serial);
     }
