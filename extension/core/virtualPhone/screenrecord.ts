@@ -62,7 +62,7 @@ export async function screenrecordBuiltin(argv: string[], io: IO, device: Virtua
     await fs.mkdir(path.dirname(hostOut), { recursive: true });
   }
   const args = ['-loglevel', 'error', '-probesize', '32', '-analyzeduration', '0', '-fflags', 'nobuffer', '-f', 'image2pipe', '-framerate', String(fps), '-i', '-', '-vf', `scale=${even(w)}:${even(h)}`,
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-g', String(fps), '-bf', '0',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-g', '10', '-bf', '0', '-x264-params', 'sliced-threads=1:sync-lookahead=0:rc-lookahead=0',
     '-b:v', String(bitrate), '-flush_packets', '1', ...(hostOut ? ['-f', 'mp4', '-y', hostOut] : ['-f', 'h264', '-'])];
   const child = spawn(ffmpeg, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let errText = '';
