@@ -10,7 +10,7 @@ export const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
 /** Debian packages by purpose. */
 export const PACKAGES = {
-  base: ['adb', 'fonts-dejavu-core', 'fontconfig'],
+  base: ['adb', 'fonts-dejavu-core', 'fontconfig', 'ffmpeg'],
   // code-server's native modules build against these; Chromium drives the workbench in e2e tests.
   e2e: ['chromium', 'libkrb5-dev', 'libsecret-1-dev', 'libxkbfile-dev', 'libx11-dev', 'ripgrep', 'ffmpeg'],
 };
