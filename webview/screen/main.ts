@@ -120,7 +120,7 @@ window.addEventListener('message', async (e: MessageEvent<ToScreenWebview>) => {
     if (!configured) return;
     // Old frames are dropped, never queued: if the decoder is behind, skip everything until a key frame
     // (a delta frame cannot be decoded without the ones before it).
-    if (d.decodeQueueSize > 2) waitKey = true;
+    if (d.decodeQueueSize > 6) waitKey = true;
     if (waitKey && !m.key) return;
     waitKey = false;
     sentAt.set(m.seq, m.receivedAt);

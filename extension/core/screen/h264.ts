@@ -110,9 +110,9 @@ export class H264Stream {
         await new Promise<void>((resolve, reject) => {
           stream.on('data', (d: Buffer) => splitter.push(d, (au, key) => {
             const behind = this.seq - this.acked;
-            if (behind > 3) this.dropping = true;
+            if (behind > 10) this.dropping = true;
             if (this.dropping) {
-              if (!key || behind > 3) return;
+              if (!key || behind > 10) return;
               this.dropping = false;
             }
             this.seq++;
