@@ -29,23 +29,25 @@ test('the live screen panel streams the virtual phone, and a tap in the panel ch
     assert.match(await wb.outputChannel(), /H\.264 stream \d+x\d+ \(screenrecord over exec:\)/);
     // Home screen: tap the Settings icon, found from the dump, through the panel's canvas.
     const box = (await frame.locator('#screen').boundingBox())!;
+    // A coarse picture of the canvas: H.264 is lossy, so screens are compared by mean difference, not equality.
     const pixels = () => frame.evaluate(() => {
       const c = document.getElementById('screen') as HTMLCanvasElement;
       const d = (c.getContext('2d') as CanvasRenderingContext2D).getImageData(0, 0, c.width, c.height).data;
-      let sum = 0;
-      for (let i = 0; i < d.length; i += 97) sum = (sum * 31 + d[i]) % 1000000007;
-      return sum;
+      const out: number[] = [];
+      for (let i = 0; i < d.length; i += 397) out.push(d[i]);
+      return out;
     });
+    const diff = (a: number[], b: number[]) => a.reduce((s, v, i) => s + Math.abs(v - (b[i] ?? 0)), 0) / a.length;
     const home = await pixels();
     // The launcher's first icon (Settings) sits in the first grid cell near the top-left.
     await frame.locator('#screen').click({ position: { x: box.width * 0.125, y: box.height * 0.1 } });
     await waitUntil('the tap in the log', async () => /exec: input tap \d+ \d+/.test(await wb.outputChannel()), 15000);
-    await waitUntil('the screen to change (Settings opens)', async () => (await pixels()) !== home, 15000);
+    await waitUntil('the screen to change (Settings opens)', async () => diff(await pixels(), home) > 20, 15000);
     const focus = execFileSync('adb', ['-P', String(wb.adbPort), '-s', wb.phoneSerial, 'shell', 'dumpsys', 'window'], { encoding: 'utf8' });
     assert.match(focus, /com\.android\.settings/);
     await frame.locator('#key-home').click();
     await waitUntil('the home key in the log', async () => /exec: input keyevent 3/.test(await wb.outputChannel()), 15000);
-    await waitUntil('the launcher again', async () => (await pixels()) === home, 15000);
+    await waitUntil('the launcher again', async () => diff(await pixels(), home) < 6, 15000);
     // Record a second of the stream to a file in the workspace.
     await frame.locator('#record').click();
     await waitUntil('recording', async () => /Stop recording/.test(await frame.locator('#record').innerText()), 10000);
