@@ -1,6 +1,7 @@
 import './style.css';
 import { connect, el } from '../shared/vscode';
 import type { FromScreenWebview, InputEvent, ToScreenWebview } from './protocol';
+import { createSoftDecoder, type SoftDecoder } from './softDecoder';
 
 const vscode = connect<FromScreenWebview>();
 const app = document.getElementById('app') as HTMLElement;
@@ -72,11 +73,14 @@ function drawn(seq: number, sentAt: number): void {
   while (drawTimes.length && drawTimes[0] < performance.now() - 2000) drawTimes.shift();
   lastLatency = now - sentAt;
   canvas.dataset.frames = String(frames);
-  overlay.textContent = `${(drawTimes.length / 2).toFixed(1)} fps · ${mode === 'h264' ? 'H.264 (WebCodecs)' : 'screencap'} · stream→screen ${lastLatency} ms · ${device.w}×${device.h}`;
+  overlay.textContent = `${(drawTimes.length / 2).toFixed(1)} fps · ${mode === 'h264' ? (decoderKind === 'software' ? 'H.264 (software decoder)' : 'H.264 (WebCodecs)') : 'screencap'} · stream→screen ${lastLatency} ms · ${device.w}×${device.h}`;
   vscode.post({ type: 'ack', seq, drawnAt: now });
 }
 
 let mode: 'jpeg' | 'h264' = 'jpeg';
+let decoderKind: 'webcodecs' | 'software' = 'webcodecs';
+let soft: SoftDecoder | undefined;
+let softLoading: Promise<SoftDecoder> | undefined;
 let decoder: VideoDecoder | undefined;
 let configured = '';
 let waitKey = false;
@@ -108,8 +112,27 @@ window.addEventListener('message', async (e: MessageEvent<ToScreenWebview>) => {
   const m = e.data;
   if (m.type === 'config') {
     mode = m.mode;
+    decoderKind = m.decoder ?? 'webcodecs';
     device = { w: m.deviceWidth, h: m.deviceHeight };
-    status.textContent = `${m.title} · ${m.mode === 'h264' ? 'H.264 stream (screenrecord), decoded with WebCodecs' : 'screencap frames (JPEG)'}`;
+    status.textContent = `${m.title} · ${m.mode === 'h264' ? `H.264 stream (screenrecord), decoded with ${decoderKind === 'software' ? 'the software decoder (tinyh264, WebAssembly)' : 'WebCodecs'}` : 'screencap frames (JPEG)'}`;
+  } else if (m.type === 'h264' && decoderKind === 'software') {
+    softLoading ??= createSoftDecoder((img) => {
+      if (canvas.width !== img.width || canvas.height !== img.height) {
+        canvas.width = img.width;
+        canvas.height = img.height;
+      }
+      ctx.putImageData(img, 0, 0);
+    });
+    try {
+      soft ??= await softLoading;
+    } catch (err) {
+      vscode.post({ type: 'h264Failed', reason: `software decoder: ${(err as Error).message}` });
+      return;
+    }
+    // The software decoder keeps up or falls behind one frame at a time: each access unit is decoded
+    // as it arrives (the host never sends more than its window ahead of the acks).
+    soft.decode(m.data);
+    drawn(m.seq, m.receivedAt);
   } else if (m.type === 'h264') {
     const d = h264Decoder();
     if (m.codec && configured !== m.codec) {

@@ -2,7 +2,7 @@
 import { hasType, isObject, isString } from '../shared/messages';
 
 export type ToScreenWebview =
-  | { type: 'config'; serial: string; title: string; mode: 'jpeg' | 'h264'; deviceWidth: number; deviceHeight: number }
+  | { type: 'config'; serial: string; title: string; mode: 'jpeg' | 'h264'; decoder?: 'webcodecs' | 'software'; deviceWidth: number; deviceHeight: number }
   | { type: 'h264'; seq: number; data: Uint8Array; key: boolean; codec?: string; width: number; height: number; receivedAt: number }
   | { type: 'frame'; seq: number; data: Uint8Array; width: number; height: number; deviceWidth: number; deviceHeight: number; capturedAt: number; captureMs: number }
   | { type: 'status'; message: string }

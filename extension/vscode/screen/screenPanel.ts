@@ -24,7 +24,7 @@ class ScreenPanel {
     this.panel = vscode.window.createWebviewPanel('mobileai.screen', `Screen: ${name}`, vscode.ViewColumn.Beside, {
       enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')],
     });
-    this.panel.webview.html = webviewHtml(this.panel.webview, ctx.extensionUri, 'screen', `Screen: ${name}`);
+    this.panel.webview.html = webviewHtml(this.panel.webview, ctx.extensionUri, 'screen', `Screen: ${name}`, { wasm: true });
     this.stream = new ScreencapStream(store.adb, serial, (f) => {
       this.recorder?.jpeg(f.jpeg);
       void this.panel.webview.postMessage({ type: 'frame', seq: f.seq, data: new Uint8Array(f.jpeg.buffer, f.jpeg.byteOffset, f.jpeg.byteLength), width: f.width, height: f.height, deviceWidth: f.deviceWidth, deviceHeight: f.deviceHeight, capturedAt: f.capturedAt, captureMs: f.captureMs } satisfies ToScreenWebview);
@@ -49,17 +49,17 @@ class ScreenPanel {
     if (this.ready) void this.panel.webview.postMessage(m);
   }
 
-  private settings(): { h264: boolean; maxWidth: number } {
+  private settings(): { h264: boolean; maxWidth: number; decoder: 'auto' | 'webcodecs' | 'software' } {
     const c = vscode.workspace.getConfiguration('mobileAI');
-    return { h264: c.get<boolean>('screen.h264') ?? true, maxWidth: c.get<number>('screen.maxWidth') ?? 540 };
+    return { h264: c.get<boolean>('screen.h264') ?? true, maxWidth: c.get<number>('screen.maxWidth') ?? 540, decoder: c.get<'auto'>('screen.decoder') ?? 'auto' };
   }
 
-  private startH264(title: string, dw: number, dh: number): void {
+  private startH264(title: string, dw: number, dh: number, decoder: 'webcodecs' | 'software'): void {
     const scale = Math.min(1, this.settings().maxWidth / dw);
     const even = (v: number) => Math.max(2, Math.round(v * scale) - (Math.round(v * scale) % 2));
     const size = { width: even(dw), height: even(dh) };
-    this.post({ type: 'config', serial: this.serial, title, mode: 'h264', deviceWidth: dw, deviceHeight: dh });
-    this.log.info(`screen ${this.serial}: H.264 stream ${size.width}x${size.height} (screenrecord over exec:)`);
+    this.post({ type: 'config', serial: this.serial, title, mode: 'h264', decoder, deviceWidth: dw, deviceHeight: dh });
+    this.log.info(`screen ${this.serial}: H.264 stream ${size.width}x${size.height} (screenrecord over exec:), ${decoder === 'software' ? 'software decoder' : 'WebCodecs'}`);
     this.h264 = new H264Stream(this.store.adb, this.serial, size, (u) => {
       this.recorder?.h264(u.data, u.key);
       void this.panel.webview.postMessage({ type: 'h264', seq: u.seq, data: new Uint8Array(u.data.buffer, u.data.byteOffset, u.data.byteLength), key: u.key, codec: u.codec, width: size.width, height: size.height, receivedAt: u.receivedAt } satisfies ToScreenWebview);
@@ -120,10 +120,14 @@ class ScreenPanel {
       const dw = info?.screen?.width ?? 720;
       const dh = info?.screen?.height ?? 1600;
       const title = info?.model ?? this.serial;
-      if (m.h264 && this.settings().h264) {
-        this.startH264(title, dw, dh);
+      const { h264, decoder } = this.settings();
+      if (h264 && decoder !== 'software' && m.h264) {
+        this.startH264(title, dw, dh, 'webcodecs');
+      } else if (h264 && decoder !== 'webcodecs') {
+        // No WebCodecs H.264 here (or the software decoder is chosen): decode in WebAssembly.
+        this.startH264(title, dw, dh, 'software');
       } else {
-        this.log.info(`screen ${this.serial}: screencap frames (${m.h264 ? 'H.264 turned off in settings' : 'this webview cannot decode H.264'})`);
+        this.log.info(`screen ${this.serial}: screencap frames (${h264 ? 'this webview cannot decode H.264 with WebCodecs' : 'H.264 turned off in settings'})`);
         this.post({ type: 'config', serial: this.serial, title, mode: 'jpeg', deviceWidth: dw, deviceHeight: dh });
         this.stream.start();
       }

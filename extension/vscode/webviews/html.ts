@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 
 /** The HTML shell of a webview app: a strict CSP, a nonce, the app's bundle and stylesheet. */
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, app: string, title: string): string {
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, app: string, title: string, opts: { wasm?: boolean } = {}): string {
   const nonce = randomBytes(16).toString('base64');
   const js = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${app}.js`));
   const css = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${app}.css`));
@@ -10,7 +10,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, a
     "default-src 'none'",
     `img-src ${webview.cspSource} data: blob:`,
     `style-src ${webview.cspSource} 'unsafe-inline'`,
-    `script-src 'nonce-${nonce}'`,
+    `script-src 'nonce-${nonce}'${opts.wasm ? " 'wasm-unsafe-eval'" : ''}`,
     `font-src ${webview.cspSource}`,
   ].join('; ');
   return `<!DOCTYPE html>
