@@ -126,9 +126,24 @@ export class Workbench {
         if (f === this.page.mainFrame() || f.isDetached()) continue;
         if (await Promise.resolve(match(f)).catch(() => false)) return f;
       }
-      if (Date.now() > deadline) throw new Error('no matching webview frame');
+      if (Date.now() > deadline) throw new Error(`no matching webview frame\n${await this.describeFrames()}`);
       await this.page.waitForTimeout(200);
     }
+  }
+
+  /** What each frame of the page holds, for a failure message (CI shows the message, not the artifacts). */
+  async describeFrames(): Promise<string> {
+    const lines: string[] = [];
+    for (const f of this.page.frames()) {
+      if (f === this.page.mainFrame()) continue;
+      const text = f.isDetached() ? '(detached)' : await f.evaluate(() => document.body?.innerText ?? '').catch((e: Error) => `(unreadable: ${e.message})`);
+      lines.push(`  frame ${f.url().replace(/\?.*/, '').slice(-60)}: ${text.replace(/\s+/g, ' ').slice(0, 160)}`);
+    }
+    const tabs = await this.page.locator('.tabs-container .tab').allInnerTexts().catch(() => []);
+    const toasts = await this.notifications().catch(() => []);
+    const log = (await this.outputChannel().catch(() => '')).trim().split('\n').slice(-8);
+    return [`frames (${lines.length}):`, ...lines, `editor tabs: ${tabs.map((t) => t.replace(/\s+/g, ' ')).join(' | ') || '(none)'}`,
+      `notifications: ${toasts.map((t) => t.replace(/\s+/g, ' ')).join(' | ') || '(none)'}`, 'Mobile AI output (last lines):', ...log.map((l) => `  ${l}`)].join('\n');
   }
 
   /**

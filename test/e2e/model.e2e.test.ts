@@ -25,7 +25,17 @@ test('opening an .onnx from the explorer shows its summary in the model editor',
     const file = wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'mnist.onnx' }).first();
     await file.waitFor({ timeout: 15000 });
     await file.dblclick();
-    const frame = await wb.webviewFrame(hasElement('#param-count'));
+    let frame: Frame;
+    try {
+      frame = await wb.webviewFrame(hasElement('#param-count'), 30000);
+    } catch (err) {
+      // The first webview of a fresh browser profile sometimes fails inside VS Code itself (its service
+      // worker registration); a user would close the editor and open the file again. Say so in the output.
+      t.diagnostic(`the model editor did not render on the first open; reopening. ${(err as Error).message}`);
+      await wb.runCommand('View: Close All Editors');
+      await file.dblclick();
+      frame = await wb.webviewFrame(hasElement('#param-count'), 45000);
+    }
     assert.match(await frame.locator('#param-count').innerText(), /^5,998 /);
     assert.match(await frame.locator('#macs').innerText(), /786,560/);
     assert.match(await frame.locator('#summary').innerText(), /Input3\s+float32\s+\[1, 1, 28, 28\]/);
