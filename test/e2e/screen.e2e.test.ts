@@ -48,7 +48,23 @@ test('the live screen panel streams the virtual phone, and a tap in the panel ch
     await frame.locator('#key-home').click();
     await waitUntil('the home key in the log', async () => /exec: input keyevent 3/.test(await wb.outputChannel()), 15000);
     await waitUntil('the launcher again', async () => diff(await pixels(), home) < 6, 15000);
-    // Record a second of the stream to a file in the workspace.
+    // Turn the phone: the stream restarts at the landscape size, and a tap in the panel lands on the
+    // landscape position of the stopwatch's Start button.
+    const adb = (...args: string[]) => execFileSync('adb', ['-P', String(wb.adbPort), '-s', wb.phoneSerial, ...args], { encoding: 'utf8' });
+    adb('shell', 'am', 'start', '-n', 'com.mobileai.stopwatch/.MainActivity');
+    adb('shell', 'settings', 'put', 'system', 'user_rotation', '1');
+    await waitUntil('a landscape picture in the panel', async () => frame.evaluate(() => {
+      const c = document.getElementById('screen') as HTMLCanvasElement;
+      return c.width > c.height * 2;
+    }), 20000);
+    assert.match(await wb.outputChannel(), /display turned to rotation 1 \(1600x720\)/);
+    const start = /text="Start"[^>]*bounds="\[(\d+),(\d+)\]\[(\d+),(\d+)\]"/.exec(adb('exec-out', 'uiautomator', 'dump', '/dev/tty'));
+    assert.ok(start, 'the stopwatch shows Start');
+    const [l, tp, r, b] = start.slice(1).map(Number);
+    const turned = (await frame.locator('#screen').boundingBox())!;
+    await frame.locator('#screen').click({ position: { x: (((l + r) / 2) / 1600) * turned.width, y: (((tp + b) / 2) / 720) * turned.height } });
+    await waitUntil('the stopwatch to run (tapped through the turned panel)', async () => /text="Stop"/.test(adb('exec-out', 'uiautomator', 'dump', '/dev/tty')), 15000);
+    // Record a second of the running stopwatch to a file in the workspace.
     await frame.locator('#record').click();
     await waitUntil('recording', async () => /Stop recording/.test(await frame.locator('#record').innerText()), 10000);
     await wb.page.waitForTimeout(1500);
@@ -60,6 +76,7 @@ test('the live screen panel streams the virtual phone, and a tap in the panel ch
     const probe = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,nb_read_frames', '-of', 'csv=p=0', path.join(wb.workspace, 'recordings', saved)], { encoding: 'utf8' }).trim();
     assert.match(probe, /^h264,\d+$/);
     assert.ok(Number(probe.split(',')[1]) > 10, `recorded frames: ${probe}`);
+    adb('shell', 'settings', 'put', 'system', 'user_rotation', '0');
     // Hide the panel behind another editor in its group: capturing stops.
     await frame.locator('#screen').click({ position: { x: 5, y: 5 } });
     await wb.page.keyboard.press('Control+Alt+N').catch(() => undefined);

@@ -1,10 +1,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { AdbService } from '../../extension/core/adb/adbService';
 import { VirtualPhone } from '../../extension/core/virtualPhone/server';
-import { H264Stream, AnnexBSplitter, type AccessUnit } from '../../extension/core/screen/h264';
+import { H264Stream, type AccessUnit } from '../../extension/core/screen/h264';
 import { ScreencapStream, inputArgv, type Frame } from '../../extension/core/screen/screencap';
+import { readDisplayState } from '../../extension/core/screen/display';
 import { startAdbServer, waitFor, type TestAdbServer } from '../helpers/adbServer';
 
 let server: TestAdbServer;
@@ -25,11 +28,44 @@ after(async () => {
 
 const ffmpegCount = () => {
   try {
-    return Number(execFileSync('pgrep', ['-c', '-f', '^\\S*ffmpeg .*image2pipe'], { encoding: 'utf8' }).trim());
+    return Number(execFileSync('pgrep', ['-c', '-f', '^\\S*ffmpeg .*rawvideo'], { encoding: 'utf8' }).trim());
   } catch {
     return 0; // pgrep exits 1 when nothing matches
   }
 };
+
+const dumpXml = async () => (await adb.exec(phone.address, ['uiautomator', 'dump', '/dev/tty'])).stdout.toString();
+const boundsOf = (xml: string, attr: RegExp) => {
+  const node = xml.split('<node ').find((n) => attr.test(n));
+  const m = node && /bounds="\[(\d+),(\d+)\]\[(\d+),(\d+)\]"/.exec(node);
+  if (!m) throw new Error(`no node matching ${attr} on screen`);
+  const [l, t, r, b] = m.slice(1).map(Number);
+  return { x: (l + r) >> 1, y: (t + b) >> 1 };
+};
+async function tapNode(attr: RegExp): Promise<void> {
+  const p = boundsOf(await dumpXml(), attr);
+  await adb.exec(phone.address, ['input', 'tap', String(p.x), String(p.y)]);
+}
+
+test('a still screen is sent four times a second; the running stopwatch makes every frame new', async () => {
+  const count = async (ms: number) => {
+    const units: AccessUnit[] = [];
+    const s = new H264Stream(adb, phone.address, { width: 360, height: 800 }, (u) => { units.push(u); s.ack(u.seq); });
+    s.start();
+    await waitFor('the first picture', () => (units.length ? true : undefined), 10000);
+    const from = units.length;
+    await new Promise((r) => setTimeout(r, ms));
+    s.stop();
+    return (units.length - from) / (ms / 1000);
+  };
+  await adb.exec(phone.address, ['input', 'keyevent', 'HOME']);
+  const still = await count(2000);
+  assert.ok(still >= 2 && still <= 6, `a still screen: ${still.toFixed(1)} pictures/s (repeated every 250 ms)`);
+  await adb.exec(phone.address, ['am', 'start', '-n', 'com.mobileai.stopwatch/.MainActivity']);
+  await tapNode(/text="Start"/);
+  const moving = await count(2000);
+  assert.ok(moving > still * 2, `the stopwatch running: ${moving.toFixed(1)} pictures/s vs ${still.toFixed(1)} still`);
+});
 
 test('H.264: screenrecord over exec: gives access units starting with a key frame, restarts at its time limit, stops its encoder', async () => {
   const units: AccessUnit[] = [];
@@ -73,10 +109,33 @@ test('panel input becomes quoted input commands', () => {
   assert.deepEqual(inputArgv({ action: 'longpress', x: 5, y: 6 }), ['input', 'swipe', '5', '6', '5', '6', '800']);
   assert.deepEqual(inputArgv({ action: 'text', text: "it's 100% ok" }), ['input', 'text', "it's%s100%%%sok"]);
   assert.throws(() => inputArgv({ action: 'key', key: 'nope' }), /unknown key/);
-  const split = new AnnexBSplitter();
-  const out: Array<[number, boolean]> = [];
-  const nal = (t: number, n = 4) => Buffer.concat([Buffer.from([0, 0, 0, 1, t]), Buffer.alloc(n, 0xaa)]);
-  split.push(Buffer.concat([nal(0x67, 3), nal(0x68), nal(0x65), nal(0x41), nal(0x41)]), (au, key) => out.push([au.length, key]));
-  assert.deepEqual(out.map((o) => o[1]), [true, false], 'SPS+PPS+IDR is one key unit, then a delta; the last unit waits for more data');
-  assert.equal(split.codec, 'avc1.aaaaaa');
+});
+
+test('a turned phone: dumpsys display, screencap, the dump, input and screenrecord all use the landscape display', async () => {
+  await adb.exec(phone.address, ['am', 'start', '-n', 'com.android.settings/.Settings']);
+  assert.deepEqual(await readDisplayState(adb, phone.address), { width: 720, height: 1600, rotation: 0 });
+  const bad = await adb.exec(phone.address, ['settings', 'put', 'system', 'user_rotation', '7']);
+  assert.notEqual(bad.exitCode, 0);
+  assert.match(bad.stderr.toString(), /user_rotation must be 0, 1, 2 or 3/);
+  assert.equal((await adb.exec(phone.address, ['settings', 'put', 'system', 'user_rotation', '1'])).exitCode, 0);
+  try {
+    assert.deepEqual(await readDisplayState(adb, phone.address), { width: 1600, height: 720, rotation: 1 });
+    const png = (await adb.exec(phone.address, ['screencap', '-p'])).stdout;
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [1600, 720], 'screencap is landscape');
+    const xml = await dumpXml();
+    assert.match(xml, /<hierarchy rotation="1">/);
+    assert.match(xml, /bounds="\[0,0\]\[1600,720\]"/);
+    // A tap at the landscape position of the Bluetooth switch turns it on.
+    assert.match(xml, /content-desc="Bluetooth" checkable="true" checked="false"/);
+    await tapNode(/content-desc="Bluetooth" checkable="true"/);
+    assert.match(await dumpXml(), /content-desc="Bluetooth" checkable="true" checked="true"/);
+    // screenrecord started now encodes the landscape size.
+    assert.equal((await adb.exec(phone.address, ['screenrecord', '--time-limit', '1', '/sdcard/turned.mp4'])).exitCode, 0);
+    const host = path.join(os.tmpdir(), `turned-${process.pid}.mp4`);
+    await adb.pull(phone.address, '/sdcard/turned.mp4', host);
+    const probe = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', host], { encoding: 'utf8' }).trim();
+    assert.equal(probe, '1600,720');
+  } finally {
+    await adb.exec(phone.address, ['settings', 'put', 'system', 'user_rotation', '0']);
+  }
 });

@@ -72,6 +72,7 @@ function drawn(seq: number, sentAt: number): void {
   drawTimes.push(performance.now());
   while (drawTimes.length && drawTimes[0] < performance.now() - 2000) drawTimes.shift();
   lastLatency = now - sentAt;
+  canvas.dataset.streamToScreen = String(lastLatency);
   canvas.dataset.frames = String(frames);
   overlay.textContent = `${(drawTimes.length / 2).toFixed(1)} fps · ${mode === 'h264' ? (decoderKind === 'software' ? 'H.264 (software decoder)' : 'H.264 (WebCodecs)') : 'screencap'} · stream→screen ${lastLatency} ms · ${device.w}×${device.h}`;
   vscode.post({ type: 'ack', seq, drawnAt: now });
@@ -114,6 +115,12 @@ window.addEventListener('message', async (e: MessageEvent<ToScreenWebview>) => {
     mode = m.mode;
     decoderKind = m.decoder ?? 'webcodecs';
     device = { w: m.deviceWidth, h: m.deviceHeight };
+    // A new stream (first, or restarted at a new size after the phone turned): configure at its key frame.
+    configured = '';
+    if (soft) {
+      soft = undefined;
+      softLoading = undefined;
+    }
     status.textContent = `${m.title} · ${m.mode === 'h264' ? `H.264 stream (screenrecord), decoded with ${decoderKind === 'software' ? 'the software decoder (tinyh264, WebAssembly)' : 'WebCodecs'}` : 'screencap frames (JPEG)'}`;
   } else if (m.type === 'h264' && decoderKind === 'software') {
     softLoading ??= createSoftDecoder((img) => {

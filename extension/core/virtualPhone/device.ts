@@ -4,7 +4,7 @@ import { type Sandbox } from './sandbox';
 type Sharp = typeof import('sharp');
 let sharpModule: Promise<Sharp> | undefined;
 /** sharp is a native module: loaded on first use only. */
-function loadSharp(): Promise<Sharp> {
+export function loadSharp(): Promise<Sharp> {
   sharpModule ??= import('sharp').then((m) => ((m as unknown as { default?: Sharp }).default ?? m) as Sharp);
   return sharpModule;
 }
@@ -22,7 +22,8 @@ export function mergeProfile(overrides: Partial<PhoneProfile> = {}): PhoneProfil
 /** The phone behind the protocol: identity, UI state, files, and its screen as pixels. */
 export class VirtualDevice {
   readonly phone: PhoneState;
-  private pngCache: { version: number; png: Buffer } | undefined;
+  private pngCache: { version: string; png: Buffer } | undefined;
+  private rawCache: { version: string; frame: { data: Buffer; width: number; height: number } } | undefined;
 
   constructor(readonly profile: PhoneProfile, readonly fs: Sandbox, readonly serial: string) {
     this.phone = new PhoneState(profile);
@@ -69,12 +70,23 @@ export class VirtualDevice {
   }
 
   async screenshotPng(): Promise<Buffer> {
-    const version = this.phone.version;
+    const version = this.phone.frameKey();
     if (this.pngCache?.version === version) return this.pngCache.png;
     const sharp = await loadSharp();
     const png = await sharp(Buffer.from(this.phone.svg())).png({ compressionLevel: 6 }).toBuffer();
     this.pngCache = { version, png };
     return png;
+  }
+
+  /** The screen as RGBA pixels (for the video encoder), rendered again only when the picture changed. */
+  async screenRgba(): Promise<{ data: Buffer; width: number; height: number; version: string }> {
+    const version = this.phone.frameKey();
+    if (this.rawCache?.version !== version) {
+      const sharp = await loadSharp();
+      const { data, info } = await sharp(Buffer.from(this.phone.svg())).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+      this.rawCache = { version, frame: { data, width: info.width, height: info.height } };
+    }
+    return { ...this.rawCache.frame, version };
   }
 
   /** `screencap` without -p: a 16-byte header (width, height, format RGBA_8888, dataspace) then pixels. */

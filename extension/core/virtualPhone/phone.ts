@@ -51,6 +51,7 @@ export interface InstalledApp {
 export const SETTINGS_PKG = 'com.android.settings';
 export const NOTES_PKG = 'com.mobileai.notes';
 export const LAUNCHER_PKG = 'com.android.launcher3';
+export const STOPWATCH_PKG = 'com.mobileai.stopwatch';
 export const SYSTEMUI_PKG = 'com.android.systemui';
 
 /** Android key codes the phone reacts to (names as `input keyevent` accepts them). */
@@ -90,7 +91,13 @@ export class PhoneState {
     { pkg: SYSTEMUI_PKG, label: 'System UI', activity: '.SystemUI', system: true },
     { pkg: SETTINGS_PKG, label: 'Settings', activity: '.Settings', system: true },
     { pkg: NOTES_PKG, label: 'Notes', activity: '.MainActivity', system: false },
+    { pkg: STOPWATCH_PKG, label: 'Stopwatch', activity: '.MainActivity', system: false },
   ];
+  /** Display rotation in quarter turns (Surface.ROTATION_0..270), as `settings put system user_rotation N` sets it. */
+  rotation: 0 | 1 | 2 | 3 = 0;
+  /** When the stopwatch started (ms since epoch), while it runs: its screen changes on every frame. */
+  stopwatchStart: number | undefined;
+  stopwatchElapsed = 0;
   /** Increments on every change; renderers cache on it. */
   version = 0;
   private back: string[] = [];
@@ -102,6 +109,30 @@ export class PhoneState {
 
   private changed(): void {
     this.version++;
+  }
+
+  /** The display's size as apps see it (width and height swap in landscape). */
+  get logicalSize(): [number, number] {
+    const { width, height } = this.profile;
+    return this.rotation % 2 ? [height, width] : [width, height];
+  }
+
+  setRotation(r: number): boolean {
+    if (![0, 1, 2, 3].includes(r)) return false;
+    if (r !== this.rotation) {
+      this.rotation = r as 0 | 1 | 2 | 3;
+      this.changed();
+    }
+    return true;
+  }
+
+  /**
+   * What a rendered frame depends on: the state version, and while the stopwatch runs on screen, the time
+   * in hundredths of a second (so the screen keeps changing, like any animation).
+   */
+  frameKey(): string {
+    const animating = this.screenOn && this.foreground === STOPWATCH_PKG && this.stopwatchStart !== undefined;
+    return animating ? `${this.version}@${Math.floor(Date.now() / 10)}` : String(this.version);
   }
 
   private dp(v: number): number {
@@ -221,7 +252,7 @@ export class PhoneState {
   /* ---------------- screens ---------------- */
 
   tree(): UiNode {
-    const { width: W, height: H } = this.profile;
+    const [W, H] = this.logicalSize;
     const statusH = this.dp(24);
     const navH = this.dp(48);
     const content: Bounds = [0, statusH, W, H - navH];
@@ -276,6 +307,7 @@ export class PhoneState {
       case SETTINGS_PKG: return this.settingsScreen(b);
       case NOTES_PKG: return this.notesScreen(b);
       case LAUNCHER_PKG: return this.launcherScreen(b);
+      case STOPWATCH_PKG: return this.stopwatchScreen(b);
       default: return this.genericAppScreen(b);
     }
   }
@@ -421,6 +453,37 @@ export class PhoneState {
     return { cls: 'android.widget.FrameLayout', pkg, resourceId: 'android:id/content', bounds: b, children: [bar, input, save, list] };
   }
 
+  private stopwatchScreen(b: Bounds): UiNode {
+    const pkg = STOPWATCH_PKG;
+    const bar = this.toolbar(pkg, b, 'Stopwatch');
+    const running = this.stopwatchStart !== undefined;
+    const ms = this.stopwatchElapsed + (running ? Date.now() - (this.stopwatchStart as number) : 0);
+    const mid = bar.bounds[3] + Math.round((b[3] - bar.bounds[3]) / 3);
+    const w = b[2] - b[0];
+    // A bar sweeping across the screen once a second, so every frame differs visibly, as in an animation.
+    const sweep = Math.round(((ms % 1000) / 1000) * (w - this.dp(24)));
+    return {
+      cls: 'android.widget.FrameLayout', pkg, resourceId: 'android:id/content', bounds: b,
+      children: [
+        bar,
+        { cls: 'android.widget.TextView', pkg, resourceId: `${pkg}:id/elapsed`, text: `${(ms / 1000).toFixed(2)} s`, bounds: [b[0], mid - this.dp(40), b[2], mid + this.dp(40)], look: { kind: 'text', color: this.fg(), size: 48, align: 'middle' } },
+        { cls: 'android.view.View', pkg, resourceId: `${pkg}:id/sweep`, bounds: [b[0] + sweep, mid + this.dp(56), b[0] + sweep + this.dp(24), mid + this.dp(80)], look: { kind: 'fill', color: '#1a73e8' } },
+        {
+          cls: 'android.widget.Button', pkg, resourceId: `${pkg}:id/start_stop`, text: running ? 'Stop' : 'Start', clickable: true,
+          bounds: [b[0] + Math.round(w / 4), mid + this.dp(120), b[2] - Math.round(w / 4), mid + this.dp(176)], look: { kind: 'button', color: '#1a73e8', textColor: '#ffffff' },
+          onTap: () => {
+            if (this.stopwatchStart === undefined) this.stopwatchStart = Date.now();
+            else {
+              this.stopwatchElapsed += Date.now() - this.stopwatchStart;
+              this.stopwatchStart = undefined;
+            }
+            this.changed();
+          },
+        },
+      ],
+    };
+  }
+
   private genericAppScreen(b: Bounds): UiNode {
     const app = this.apps.find((a) => a.pkg === this.foreground);
     const pkg = this.foreground;
@@ -432,10 +495,11 @@ export class PhoneState {
   }
 
   svg(): string {
-    return toSvg(this.tree(), this.profile.width, this.profile.height, this.s, this.dark);
+    const [W, H] = this.logicalSize;
+    return toSvg(this.tree(), W, H, this.s, this.dark);
   }
 
   uiXml(): string {
-    return toUiAutomatorXml(this.tree());
+    return toUiAutomatorXml(this.tree(), this.rotation);
   }
 }

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
-import type { VirtualDevice } from './device';
+import { loadSharp, type VirtualDevice } from './device';
 import { Sandbox } from './sandbox';
 
 export interface AbortLike {
@@ -52,8 +52,8 @@ export async function screenrecordBuiltin(argv: string[], io: IO, device: Virtua
   if (target === '-' && format !== 'h264') { io.err('screenrecord: writing to stdout needs --output-format=h264\n'); return 1; }
   const ffmpeg = findFfmpeg();
   if (!ffmpeg) { io.err('screenrecord: the virtual phone needs ffmpeg on the host to encode video (apt-get install ffmpeg)\n'); return 1; }
-  const p = device.profile;
-  const [w, h] = size ?? [p.width, p.height];
+  const [srcW, srcH] = device.phone.logicalSize;
+  const [w, h] = size ?? [srcW, srcH];
   const even = (v: number) => Math.max(2, v - (v % 2));
   const fps = 30;
   let hostOut: string | undefined;
@@ -61,9 +61,11 @@ export async function screenrecordBuiltin(argv: string[], io: IO, device: Virtua
     hostOut = await device.fs.hostPath(Sandbox.normalize(target, cwd));
     await fs.mkdir(path.dirname(hostOut), { recursive: true });
   }
-  const args = ['-loglevel', 'error', '-probesize', '32', '-analyzeduration', '0', '-fflags', 'nobuffer', '-f', 'image2pipe', '-framerate', String(fps), '-i', '-', '-vf', `scale=${even(w)}:${even(h)}`,
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-g', '10', '-bf', '0', '-x264-params', 'sliced-threads=1:sync-lookahead=0:rc-lookahead=0',
-    '-b:v', String(bitrate), '-flush_packets', '1', ...(hostOut ? ['-f', 'mp4', '-y', hostOut] : ['-f', 'h264', '-'])];
+  // Raw RGBA frames in (no PNG round trip), H.264 out with no frame delay: one slice per picture, no
+  // B-frames, no lookahead, each picture flushed as soon as it is encoded.
+  const args = ['-loglevel', 'error', '-probesize', '32', '-analyzeduration', '0', '-fflags', 'nobuffer', '-f', 'rawvideo', '-pix_fmt', 'rgba', '-s', `${srcW}x${srcH}`, '-framerate', String(fps), '-i', '-',
+    '-vf', `scale=${even(w)}:${even(h)}`, '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-g', '10', '-bf', '0',
+    '-threads', '1', '-x264-params', 'sliced-threads=0:sync-lookahead=0:rc-lookahead=0', '-b:v', String(bitrate), '-flush_packets', '1', ...(hostOut ? ['-f', 'mp4', '-y', hostOut] : ['-f', 'h264', '-'])];
   const child = spawn(ffmpeg, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let errText = '';
   child.stdout.on('data', (d: Buffer) => io.out(d));
@@ -74,6 +76,11 @@ export async function screenrecordBuiltin(argv: string[], io: IO, device: Virtua
   const started = Date.now();
   const exit = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
   let busy = false;
+  let lastKey = '';
+  let lastSent = 0;
+  // Like a phone's screenrecord, a picture is sent when the screen changes; a still screen is repeated
+  // four times a second (and for an MP4 file, at the full rate) so key frames keep coming.
+  const repeatMs = hostOut ? 0 : 250;
   const timer = setInterval(async () => {
     if (stop || Date.now() - started > limit * 1000) {
       clearInterval(timer);
@@ -82,10 +89,20 @@ export async function screenrecordBuiltin(argv: string[], io: IO, device: Virtua
       return;
     }
     if (busy || child.stdin.writableLength > 0) return; // ffmpeg is behind: skip this tick, never queue
+    if (device.phone.frameKey() === lastKey && Date.now() - lastSent < repeatMs) return;
     busy = true;
     try {
-      const png = await device.screenshotPng();
-      if (!stop) child.stdin.write(png);
+      const frame = await device.screenRgba();
+      let data = frame.data;
+      if (frame.width !== srcW || frame.height !== srcH) {
+        // Rotated since the start: the picture is fitted into the video's size, as a phone's screenrecord does.
+        const sharp = await loadSharp();
+        data = await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 4 } })
+          .resize(srcW, srcH, { fit: 'contain', background: { r: 0, g: 0, b: 0, alpha: 1 } }).ensureAlpha().raw().toBuffer();
+      }
+      lastKey = frame.version;
+      lastSent = Date.now();
+      if (!stop) child.stdin.write(data);
     } finally {
       busy = false;
     }

@@ -412,6 +412,14 @@ const BUILTINS: Record<string, Builtin> = {
     const [, verb, , key, value] = argv;
     const map: Record<string, string> = { wifi_on: 'wifi', bluetooth_on: 'bluetooth', airplane_mode_on: 'airplane', location_mode: 'location', zen_mode: 'dnd', ui_night_mode: 'dark' };
     const toggle = key ? map[key] : undefined;
+    if (key === 'user_rotation' || key === 'accelerometer_rotation') {
+      if (verb === 'get') { io.out(`${key === 'user_rotation' ? ctx.phone.rotation : 0}\n`); return 0; }
+      if (verb === 'put' && value !== undefined) {
+        if (key === 'accelerometer_rotation') return 0; // the virtual phone has no sensor: rotation is always user-set
+        if (!/^[0-3]$/.test(value) || !ctx.phone.setRotation(Number(value))) { io.err(`Error: user_rotation must be 0, 1, 2 or 3, not ${value}\n`); return 1; }
+        return 0;
+      }
+    }
     if (verb === 'get') {
       io.out(toggle ? `${ctx.phone.toggles[toggle] ? (key === 'ui_night_mode' ? 2 : key === 'location_mode' ? 3 : 1) : key === 'ui_night_mode' ? 1 : 0}\n` : 'null\n');
       return 0;
@@ -574,7 +582,9 @@ function dumpsys(argv: string[], io: ShellIO, ctx: ShellContext): number {
       return 0;
     case 'display': {
       const p = ctx.device.profile;
-      io.out(`DISPLAY MANAGER (dumpsys display)\n  mBaseDisplayInfo=DisplayInfo{"Built-in Screen", displayId 0, real ${p.width} x ${p.height}, rotation 0, density ${p.density}, state ${phone.screenOn ? 'ON' : 'OFF'}}\n`);
+      const [lw, lh] = phone.logicalSize;
+      io.out(`DISPLAY MANAGER (dumpsys display)\n  mBaseDisplayInfo=DisplayInfo{"Built-in Screen", displayId 0, real ${p.width} x ${p.height}, rotation 0, density ${p.density}, state ${phone.screenOn ? 'ON' : 'OFF'}}\n` +
+        `Logical Displays: size=1\n  Display 0:\n    mOverrideDisplayInfo=DisplayInfo{"Built-in Screen", displayId 0, real ${lw} x ${lh}, rotation ${phone.rotation}, density ${p.density}, state ${phone.screenOn ? 'ON' : 'OFF'}}\n`);
       return 0;
     }
     case 'power':

@@ -3,6 +3,7 @@ import { webviewHtml } from '../webviews/html';
 import { isFromScreenWebview, type ToScreenWebview } from '../../../webview/screen/protocol';
 import { ScreencapStream, inputArgv } from '../../core/screen/screencap';
 import { H264Stream } from '../../core/screen/h264';
+import { readDisplayState, type DisplayState } from '../../core/screen/display';
 import { ScreenRecorder } from '../../core/screen/recorder';
 import * as path from 'node:path';
 import { errorMessage, type Logger } from '../../core/util/log';
@@ -18,6 +19,9 @@ class ScreenPanel {
   private inputAt = 0;
   private recorder: ScreenRecorder | undefined;
   private ready = false;
+  private display: DisplayState | undefined;
+  private rotationTimer: NodeJS.Timeout | undefined;
+  private h264Args: { title: string; decoder: 'webcodecs' | 'software' } | undefined;
 
   constructor(ctx: vscode.ExtensionContext, private readonly store: DeviceStore, private readonly log: Logger, private readonly serial: string) {
     const name = store.known(serial)?.model ?? serial;
@@ -36,6 +40,7 @@ class ScreenPanel {
       this.log.info(`screen ${serial}: ${e.webviewPanel.visible ? 'resumed' : 'paused (hidden)'}`);
     });
     this.panel.onDidDispose(() => {
+      clearInterval(this.rotationTimer);
       void this.recorder?.stop();
       this.stream.stop();
       this.h264?.stop();
@@ -71,13 +76,35 @@ class ScreenPanel {
       },
     });
     this.h264.start();
+    this.h264Args = { title, decoder };
+  }
+
+  /**
+   * screenrecord keeps the size it started with, so when the phone is turned the stream is restarted at the
+   * new size (as scrcpy does) and the webview maps input to the turned display. Polled once a second while
+   * the panel is visible.
+   */
+  private watchRotation(): void {
+    clearInterval(this.rotationTimer);
+    this.rotationTimer = setInterval(async () => {
+      if (!this.panel.visible || !this.h264 || !this.h264Args) return;
+      const now = await readDisplayState(this.store.adb, this.serial).catch(() => undefined);
+      if (!now || !this.h264 || !this.h264Args) return;
+      const before = this.display;
+      this.display = now;
+      if (before && (before.width !== now.width || before.height !== now.height)) {
+        this.log.info(`screen ${this.serial}: display turned to rotation ${now.rotation} (${now.width}x${now.height}); restarting the stream at the new size`);
+        this.h264.stop();
+        this.startH264(this.h264Args.title, now.width, now.height, this.h264Args.decoder);
+      }
+    }, 1000);
   }
 
   private fallBack(): void {
     this.h264?.stop();
     this.h264 = undefined;
     const info = this.store.known(this.serial);
-    this.post({ type: 'config', serial: this.serial, title: info?.model ?? this.serial, mode: 'jpeg', deviceWidth: info?.screen?.width ?? 720, deviceHeight: info?.screen?.height ?? 1600 });
+    this.post({ type: 'config', serial: this.serial, title: info?.model ?? this.serial, mode: 'jpeg', deviceWidth: this.display?.width ?? info?.screen?.width ?? 720, deviceHeight: this.display?.height ?? info?.screen?.height ?? 1600 });
     this.stream.start();
   }
 
@@ -117,8 +144,10 @@ class ScreenPanel {
     if (m.type === 'ready') {
       this.ready = true;
       const info = await this.store.info(this.serial);
-      const dw = info?.screen?.width ?? 720;
-      const dh = info?.screen?.height ?? 1600;
+      this.display = await readDisplayState(this.store.adb, this.serial).catch(() => undefined);
+      // The logical (possibly turned) size, which is what screenrecord, screencap and input use.
+      const dw = this.display?.width ?? info?.screen?.width ?? 720;
+      const dh = this.display?.height ?? info?.screen?.height ?? 1600;
       const title = info?.model ?? this.serial;
       const { h264, decoder } = this.settings();
       if (h264 && decoder !== 'software' && m.h264) {
@@ -126,6 +155,9 @@ class ScreenPanel {
       } else if (h264 && decoder !== 'webcodecs') {
         // No WebCodecs H.264 here (or the software decoder is chosen): decode in WebAssembly.
         this.startH264(title, dw, dh, 'software');
+      }
+      if (this.h264) {
+        this.watchRotation();
       } else {
         this.log.info(`screen ${this.serial}: screencap frames (${h264 ? 'this webview cannot decode H.264 with WebCodecs' : 'H.264 turned off in settings'})`);
         this.post({ type: 'config', serial: this.serial, title, mode: 'jpeg', deviceWidth: dw, deviceHeight: dh });
