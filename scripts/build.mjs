@@ -27,13 +27,15 @@ const problemMatcherPlugin = {
 };
 
 /**
- * adbkit (with bluebird and node-forge) is most of the engine's code: it lives in its own file,
- * dist/vendor/adbkit.js, required on first use, so loading the extension stays cheap.
+ * Heavy libraries live in their own files under dist/vendor/, required on first use, so loading the
+ * extension stays cheap: adbkit (with bluebird and node-forge, most of the engine's code), the OpenAI
+ * client and the XML parser (used by agents only).
  */
+const VENDORED = { '@devicefarmer/adbkit': 'adbkit', openai: 'openai', 'fast-xml-parser': 'fast-xml-parser' };
 const vendorAdbkit = {
-  name: 'vendor-adbkit',
+  name: 'vendor-libraries',
   setup(build) {
-    build.onResolve({ filter: /^@devicefarmer\/adbkit$/ }, () => ({ path: './vendor/adbkit.js', external: true }));
+    build.onResolve({ filter: /^(@devicefarmer\/adbkit|openai|fast-xml-parser)$/ }, (args) => ({ path: `./vendor/${VENDORED[args.path]}.js`, external: true }));
   },
 };
 
@@ -51,7 +53,7 @@ const node = {
 };
 
 const configs = [
-  { ...node, plugins: watch ? [problemMatcherPlugin] : [], entryPoints: { 'vendor/adbkit': '@devicefarmer/adbkit' }, outdir: 'dist' },
+  ...Object.entries(VENDORED).map(([pkg, name]) => ({ ...node, plugins: watch ? [problemMatcherPlugin] : [], entryPoints: { [`vendor/${name}`]: pkg }, outdir: 'dist' })),
   { ...node, entryPoints: { extension: 'extension/vscode/extension.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'extension/cli/mobileai.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { 'search-worker': 'extension/core/search/worker.ts' }, outdir: 'dist' },

@@ -52,6 +52,7 @@ export const SETTINGS_PKG = 'com.android.settings';
 export const NOTES_PKG = 'com.mobileai.notes';
 export const LAUNCHER_PKG = 'com.android.launcher3';
 export const STOPWATCH_PKG = 'com.mobileai.stopwatch';
+export const WALLET_PKG = 'com.mobileai.wallet';
 export const SYSTEMUI_PKG = 'com.android.systemui';
 
 /** Android key codes the phone reacts to (names as `input keyevent` accepts them). */
@@ -92,7 +93,12 @@ export class PhoneState {
     { pkg: SETTINGS_PKG, label: 'Settings', activity: '.Settings', system: true },
     { pkg: NOTES_PKG, label: 'Notes', activity: '.MainActivity', system: false },
     { pkg: STOPWATCH_PKG, label: 'Stopwatch', activity: '.MainActivity', system: false },
+    { pkg: WALLET_PKG, label: 'Wallet', activity: '.MainActivity', system: false },
   ];
+  /** The Wallet app: a password field and a payment that only goes through with the right password. */
+  walletPassword = '';
+  walletPayments: string[] = [];
+  walletMessage = '';
   /** Display rotation in quarter turns (Surface.ROTATION_0..270), as `settings put system user_rotation N` sets it. */
   rotation: 0 | 1 | 2 | 3 = 0;
   /** When the stopwatch started (ms since epoch), while it runs: its screen changes on every frame. */
@@ -161,9 +167,20 @@ export class PhoneState {
     return true;
   }
 
+  /** `pm clear`: the app's data is gone (notes, payments, the stopwatch), as after a fresh install. */
+  clearData(pkg: string): boolean {
+    if (!this.apps.some((a) => a.pkg === pkg)) return false;
+    if (pkg === NOTES_PKG) { this.notes = []; this.notesScroll = 0; }
+    if (pkg === WALLET_PKG) this.walletPayments = [];
+    if (pkg === STOPWATCH_PKG) { this.stopwatchStart = undefined; this.stopwatchElapsed = 0; }
+    this.forceStop(pkg);
+    return true;
+  }
+
   forceStop(pkg: string): void {
     if (this.foreground === pkg) this.goHome();
     if (pkg === NOTES_PKG) this.noteDraft = '';
+    if (pkg === WALLET_PKG) { this.walletPassword = ''; this.walletMessage = ''; }
     if (pkg === SETTINGS_PKG) this.settingsPage = 'main';
     this.changed();
   }
@@ -198,6 +215,7 @@ export class PhoneState {
       case KEYCODES.VOLUME_DOWN: this.volume = Math.max(0, this.volume - 1); this.changed(); break;
       case KEYCODES.DEL:
         if (this.focusedField === 'note') { this.noteDraft = this.noteDraft.slice(0, -1); this.changed(); }
+        if (this.focusedField === 'wallet_password') { this.walletPassword = this.walletPassword.slice(0, -1); this.changed(); }
         break;
       case KEYCODES.ENTER:
         if (this.focusedField === 'note') this.saveNote();
@@ -210,6 +228,9 @@ export class PhoneState {
   typeText(text: string): void {
     if (this.focusedField === 'note') {
       this.noteDraft += text;
+      this.changed();
+    } else if (this.focusedField === 'wallet_password') {
+      this.walletPassword += text;
       this.changed();
     }
   }
@@ -308,6 +329,7 @@ export class PhoneState {
       case NOTES_PKG: return this.notesScreen(b);
       case LAUNCHER_PKG: return this.launcherScreen(b);
       case STOPWATCH_PKG: return this.stopwatchScreen(b);
+      case WALLET_PKG: return this.walletScreen(b);
       default: return this.genericAppScreen(b);
     }
   }
@@ -451,6 +473,41 @@ export class PhoneState {
       list.children = [{ cls: 'android.widget.TextView', pkg, resourceId: `${pkg}:id/empty`, text: 'No notes yet', bounds: [b[0], listTop, b[2], listTop + rowH], look: { kind: 'text', color: this.sub(), size: 16, align: 'middle' } }];
     }
     return { cls: 'android.widget.FrameLayout', pkg, resourceId: 'android:id/content', bounds: b, children: [bar, input, save, list] };
+  }
+
+  private walletScreen(b: Bounds): UiNode {
+    const pkg = WALLET_PKG;
+    const bar = this.toolbar(pkg, b, 'Wallet');
+    const pad = this.dp(16);
+    let y = bar.bounds[3] + this.dp(16);
+    const row = (h: number) => {
+      const r: Bounds = [b[0] + pad, y, b[2] - pad, y + this.dp(h)];
+      y += this.dp(h + 12);
+      return r;
+    };
+    const children: UiNode[] = [
+      bar,
+      { cls: 'android.widget.TextView', pkg, resourceId: `${pkg}:id/balance`, text: `Balance: $${(100 - 10 * this.walletPayments.length).toFixed(2)}`, bounds: row(40), look: { kind: 'text', color: this.fg(), size: 22 } },
+      {
+        cls: 'android.widget.EditText', pkg, resourceId: `${pkg}:id/password`, text: this.walletPassword, contentDesc: this.walletPassword ? '' : 'Password', password: true,
+        focusable: true, focused: this.focusedField === 'wallet_password', bounds: row(52), look: { kind: 'edit', hint: 'Password' },
+        onTap: () => { this.focusedField = 'wallet_password'; this.changed(); },
+      },
+      {
+        cls: 'android.widget.Button', pkg, resourceId: `${pkg}:id/pay_button`, text: 'Pay $10 to Alex', clickable: true, bounds: row(52),
+        look: { kind: 'button', color: '#188038', textColor: '#ffffff' },
+        onTap: () => {
+          if (this.walletPassword === '1234') {
+            this.walletPayments.push('Alex $10');
+            this.walletMessage = 'Paid $10 to Alex';
+          } else this.walletMessage = 'Wrong password';
+          this.walletPassword = '';
+          this.changed();
+        },
+      },
+    ];
+    if (this.walletMessage) children.push({ cls: 'android.widget.TextView', pkg, resourceId: `${pkg}:id/message`, text: this.walletMessage, bounds: row(32), look: { kind: 'text', color: this.sub(), size: 16 } });
+    return { cls: 'android.widget.FrameLayout', pkg, resourceId: 'android:id/content', bounds: b, children };
   }
 
   private stopwatchScreen(b: Bounds): UiNode {

@@ -603,6 +603,13 @@ function dumpsys(argv: string[], io: ShellIO, ctx: ShellContext): number {
 async function pm(args: string[], io: ShellIO, ctx: ShellContext): Promise<number> {
   const phone = ctx.phone;
   const [verb, ...rest] = args;
+  if (verb === 'clear') {
+    // Clears an app's data, as on a phone: its state goes back to a fresh install.
+    const pkg = rest.filter((a) => !a.startsWith('-'))[0];
+    if (!pkg || !ctx.phone.clearData(pkg)) { io.err(`Error: package ${pkg ?? '(none)'} not found\n`); io.out('Failed\n'); return 1; }
+    io.out('Success\n');
+    return 0;
+  }
   if (verb === 'list' && rest[0] === 'packages') {
     const { flags, args: filters } = splitFlags(['pm', ...rest.slice(1)], '3sfeduiU');
     for (const a of phone.apps) {
