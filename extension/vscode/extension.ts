@@ -12,6 +12,7 @@ import { registerQuantizeCommands } from './quantize/quantizeCommands';
 import { registerSearchCommands } from './search/searchPanel';
 import { registerDeployCommands } from './deploy/deployCommands';
 import { registerScreenCommands } from './screen/screenPanel';
+import { registerAgentCommands } from './agent/agentCommands';
 
 /** Activation does no I/O before returning: adb is found and tracked in the background. */
 export function activate(context: vscode.ExtensionContext): { activationMs: number } {
@@ -33,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): { activationMs: numb
   registerSearchCommands(context, log);
   registerDeployCommands(context, store, log);
   registerScreenCommands(context, store, log);
+  registerAgentCommands(context, store, log);
   context.subscriptions.push(
     vscode.window.registerCustomEditorProvider(ModelEditorProvider.viewType, new ModelEditorProvider(context, log), {
       webviewOptions: { retainContextWhenHidden: true },

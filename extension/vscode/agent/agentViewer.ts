@@ -1,0 +1,92 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { webviewHtml } from '../webviews/html';
+import { isFromAgentWebview, type ToAgentWebview, type ViewerStep } from '../../../webview/agent/protocol';
+import type { AgentStep, RunMeta } from '../../core/agent/trace';
+import type { Logger } from '../../core/util/log';
+
+export interface ViewerActions {
+  stop?(): void;
+  showScreen(serial: string): void;
+  exportEpisode(dir: string): void;
+  replay(dir: string, serial: string): void;
+}
+
+/** The trace viewer: one panel per run folder, live while the run is in progress. */
+export class AgentViewer {
+  static readonly open = new Map<string, AgentViewer>();
+  private readonly panel: vscode.WebviewPanel;
+  private ready = false;
+  private queue: ToAgentWebview[] = [];
+  private meta: RunMeta | undefined;
+  private live = false;
+
+  private constructor(ctx: vscode.ExtensionContext, readonly dir: string, private readonly log: Logger, private readonly actions: ViewerActions) {
+    this.panel = vscode.window.createWebviewPanel('mobileai.agentTrace', `Agent: ${path.basename(dir).slice(20) || path.basename(dir)}`, vscode.ViewColumn.Active, {
+      enableScripts: true, retainContextWhenHidden: true,
+      localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview'), vscode.Uri.file(dir)],
+    });
+    this.panel.webview.html = webviewHtml(this.panel.webview, ctx.extensionUri, 'agent', 'Agent trace');
+    this.panel.onDidDispose(() => AgentViewer.open.delete(dir));
+    this.panel.webview.onDidReceiveMessage((m: unknown) => {
+      if (!isFromAgentWebview(m)) {
+        this.log.warn(`agent viewer: ignored an invalid message: ${JSON.stringify(m)?.slice(0, 200)}`);
+        return;
+      }
+      if (m.type === 'ready') {
+        this.ready = true;
+        for (const q of this.queue.splice(0)) void this.panel.webview.postMessage(q);
+      } else if (m.type === 'stop') this.actions.stop?.();
+      else if (m.type === 'showScreen' && this.meta) this.actions.showScreen(this.meta.device.serial);
+      else if (m.type === 'export') this.actions.exportEpisode(this.dir);
+      else if (m.type === 'replay' && this.meta) this.actions.replay(this.dir, this.meta.device.serial);
+    });
+    AgentViewer.open.set(dir, this);
+  }
+
+  static show(ctx: vscode.ExtensionContext, dir: string, log: Logger, actions: ViewerActions): AgentViewer {
+    const existing = AgentViewer.open.get(dir);
+    if (existing) {
+      existing.panel.reveal();
+      return existing;
+    }
+    return new AgentViewer(ctx, dir, log, actions);
+  }
+
+  setStop(stop: (() => void) | undefined): void {
+    this.actions.stop = stop;
+  }
+
+  private post(m: ToAgentWebview): void {
+    if (this.ready) void this.panel.webview.postMessage(m);
+    else this.queue.push(m);
+  }
+
+  private viewerStep(s: AgentStep): ViewerStep {
+    return { ...s, screenshotUri: s.screenshot ? this.panel.webview.asWebviewUri(vscode.Uri.file(path.join(this.dir, s.screenshot))).toString() : undefined };
+  }
+
+  load(meta: RunMeta, steps: AgentStep[], live: boolean, skipped: number[] = []): void {
+    this.meta = meta;
+    this.live = live;
+    this.post({ type: 'trace', meta, steps: steps.map((s) => this.viewerStep(s)), live, skipped });
+  }
+
+  step(s: AgentStep): void {
+    this.post({ type: 'step', step: this.viewerStep(s) });
+  }
+
+  phase(step: number, phase: 'observe' | 'think' | 'act'): void {
+    this.post({ type: 'phase', step, phase });
+  }
+
+  finished(meta: RunMeta): void {
+    this.meta = meta;
+    this.live = false;
+    this.post({ type: 'meta', meta, live: false });
+  }
+
+  reveal(): void {
+    this.panel.reveal();
+  }
+}

@@ -1,0 +1,90 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Frame } from 'playwright-core';
+import { Workbench, waitUntil } from './harness';
+import { startScriptedLlm, type ScriptedLlm } from '../helpers/scriptedLlm';
+import { oracle } from '../helpers/agentOracle';
+
+const KEY = 'sk-e2e-9fQ2secretKEY';
+let wb: Workbench;
+let llm: ScriptedLlm;
+
+before(async () => {
+  llm = await startScriptedLlm(oracle);
+  wb = await Workbench.open({ settings: { 'mobileAI.agent.baseUrl': llm.baseUrl, 'mobileAI.agent.model': 'scripted-oracle', 'mobileAI.agent.allowPackages': ['com.android.settings'] } });
+});
+after(async () => {
+  await wb?.close();
+  await llm?.close();
+});
+
+const hasElement = (selector: string) => async (f: Frame) => (await f.$(selector).catch(() => null)) !== null;
+
+async function filesText(dir: string): Promise<string> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) out.push((await readFile(path.join(e.parentPath, e.name))).toString('latin1'));
+  }
+  return out.join('\n');
+}
+
+test('an agent run from the palette turns on Bluetooth, and its steps appear live in the trace viewer', async (t) => {
+  await wb.step(t.name, async () => {
+    const adb = (...args: string[]) => execFileSync('adb', ['-P', String(wb.adbPort), '-s', wb.phoneSerial, ...args], { encoding: 'utf8' });
+    adb('shell', 'settings', 'put', 'global', 'bluetooth_on', '0');
+    // The key goes to VS Code's secret storage, not to settings.
+    await wb.runCommand('Mobile AI: Set Agent API Key…');
+    const input = wb.page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(KEY);
+    await input.press('Enter');
+    await wb.runCommand('Mobile AI: Run Agent on Phone…');
+    await input.waitFor();
+    await input.fill('Turn on Bluetooth in Settings.');
+    await input.press('Enter');
+    const viewer = await wb.webviewFrame(hasElement('#timeline'), 60000);
+    await waitUntil('the run to succeed in the viewer', async () => (await viewer.locator('#outcome').innerText().catch(() => '')) === 'success', 60000);
+    const rows = await viewer.locator('#timeline li').allInnerTexts();
+    assert.equal(rows.length, 3, rows.join('\n'));
+    assert.match(rows[0], /open com\.android\.settings/);
+    assert.match(rows[1], /tap \[\d+\] Bluetooth/);
+    assert.match(rows[2], /finish: success/);
+    assert.match(await viewer.locator('#summary').innerText(), /^3 steps · [\d,]+ tokens · /);
+    // A step's detail: the screenshot with the tapped element highlighted, its row in the element list, the raw answer.
+    await viewer.locator('#timeline li[data-step="2"]').click();
+    await waitUntil('the screenshot', async () => viewer.locator('#shot').evaluate((img) => (img as HTMLImageElement).naturalWidth === 720 && (img as HTMLImageElement).complete), 15000);
+    await waitUntil('the highlight over the target', async () => (await viewer.locator('#highlight').evaluate((h) => getComputedStyle(h).display)) === 'block', 5000);
+    assert.match(await viewer.locator('#elements tr.target').innerText(), /Switch\s+Bluetooth/);
+    assert.match(await viewer.locator('#raw').innerText(), /"type":\s*"tap"/);
+    assert.match(await viewer.locator('#thought').innerText(), /Bluetooth is off: tap its switch/);
+    // Search narrows the timeline.
+    await viewer.locator('#search').fill('finish');
+    await waitUntil('one matching step', async () => (await viewer.locator('#timeline li').count()) === 1, 5000);
+    // The phone, the endpoint and the files agree.
+    assert.match(adb('shell', 'settings', 'get', 'global', 'bluetooth_on'), /^1/);
+    assert.equal(llm.requests[0].headers.authorization, `Bearer ${KEY}`, 'the key from secret storage went to the endpoint');
+    assert.equal(llm.requests[0].model, 'scripted-oracle');
+    const traces = path.join(wb.workspace, '.mobileai', 'agent-traces');
+    const [run] = await readdir(traces);
+    assert.ok(run, 'a run folder in the workspace');
+    assert.ok(!(await filesText(wb.workspace)).includes(KEY), 'the key is in no workspace file (settings, traces)');
+    assert.match(await wb.outputChannel(), /agent: run .* ended: success/);
+  });
+});
+
+test('Open Agent Trace shows a finished run from the workspace', async (t) => {
+  await wb.step(t.name, async () => {
+    await wb.runCommand('View: Close All Editors');
+    await wb.runCommand('Mobile AI: Open Agent Trace…');
+    const row = wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'turn on bluetooth' }).first();
+    await row.waitFor({ timeout: 15000 });
+    await row.click();
+    const viewer = await wb.webviewFrame(hasElement('#timeline'), 30000);
+    await waitUntil('three steps', async () => (await viewer.locator('#timeline li').count()) === 3, 15000);
+    assert.equal(await viewer.locator('#outcome').innerText(), 'success');
+    assert.ok(await viewer.locator('#replay').isVisible(), 'a finished run can be replayed');
+  });
+});
