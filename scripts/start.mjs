@@ -4,7 +4,11 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PACKAGES, ensureNodeModules, ensureSystemPackages } from './setup.mjs';
-import { launchWorkbench, prepareWorkspace, canConnect } from './workbench.mjs';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { launchWorkbench, prepareWorkspace, canConnect, freePort } from './workbench.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,13 +29,19 @@ try {
     if (await canConnect(p)) throw new Error(`port ${p} for ${what} is already in use; pick another`);
   }
   prepareWorkspace(workspace);
-  const wb = await launchWorkbench({ port, adbPort, phonePort, workspace, dataDir: cache });
+  // The demo agent endpoint (rules for the virtual phone's apps, not a language model), so that
+  // "Run Agent on Phone" works out of the box; set mobileAI.agent.baseUrl to use a real model.
+  const demoPort = await freePort();
+  const demo = spawn(process.execPath, [path.join(root, 'bin', 'mobileai.js'), 'agent', 'demo-endpoint', '--port', String(demoPort)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const settings = { 'mobileAI.agent.baseUrl': `http://127.0.0.1:${demoPort}/v1`, 'mobileAI.agent.model': 'virtual-phone-demo' };
+  const wb = await launchWorkbench({ port, adbPort, phonePort, workspace, dataDir: cache, settings });
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;
     stopping = true;
     console.log('\nStopping code-server, the virtual phone and the adb server started here…');
     await wb.stop();
+    demo.kill('SIGTERM');
     process.exit(0);
   };
   process.on('SIGINT', shutdown);
@@ -40,6 +50,7 @@ try {
   console.log(`  Open:            ${wb.url}`);
   console.log(`  Workspace:       ${workspace}`);
   console.log(`  Virtual phone:   127.0.0.1:${phonePort} (adb -P ${adbPort} devices)`);
+  console.log(`  Agent endpoint:  http://127.0.0.1:${demoPort}/v1 (demo rules for the virtual phone, not a language model)`);
   console.log('  Press Ctrl-C to stop.');
 } catch (err) {
   console.error(`npm start: ${err.message}`);

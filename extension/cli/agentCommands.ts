@@ -124,6 +124,21 @@ export function addAgentCommands(program: Command, adbFrom: () => AdbService): v
       }
     });
 
+  agent.command('demo-endpoint')
+    .description('serve the demo endpoint: OpenAI-compatible, with rules for the virtual phone\'s apps instead of a language model (for trying agents without one)')
+    .option('--port <n>', 'port (0: any free port)', (v) => Number(v), 0)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .action(async (o: { port: number; host: string }) => {
+      const { startDemoEndpoint, DEMO_MODEL } = await import('../core/agent/demoEndpoint');
+      const ep = await startDemoEndpoint(o.port, o.host);
+      process.stdout.write(`demo endpoint: ${ep.baseUrl} (model ${DEMO_MODEL}); Ctrl-C stops it\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => void ep.close().then(resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+
   agent.command('replay')
     .description("replay a trace's actions on a phone")
     .argument('<trace>', 'a run folder')

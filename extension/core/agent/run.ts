@@ -76,10 +76,11 @@ export async function modelImage(obs: Observation): Promise<string> {
     return `<rect x="${l}" y="${t}" width="${r - l}" height="${b - t}" fill="none" stroke="#e8710a" stroke-width="3"/>` +
       `<rect x="${l}" y="${t}" width="${18 + 14 * String(e.index).length}" height="30" fill="#e8710a"/><text x="${l + 6}" y="${t + 23}" font-family="DejaVu Sans, sans-serif" font-size="22" fill="#fff">${esc(String(e.index))}</text>`;
   }).join('');
-  const svg = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}">${boxes}</svg>`);
-  // sharp resizes before it composites: draw the numbers at full size first, then scale.
-  const labelled = await sharp(obs.png).composite([{ input: svg, top: 0, left: 0 }]).png({ compressionLevel: 1 }).toBuffer();
-  const jpeg = await sharp(labelled).resize({ width: Math.min(540, W) }).jpeg({ quality: 70 }).toBuffer();
+  // sharp resizes before it composites, so the numbers are drawn on an overlay already at the output size.
+  const outW = Math.min(540, W);
+  const outH = Math.round((H * outW) / W);
+  const svg = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${outW}" height="${outH}" viewBox="0 0 ${W} ${H}">${boxes}</svg>`);
+  const jpeg = await sharp(obs.png).resize({ width: outW, height: outH, fit: 'fill' }).composite([{ input: svg, top: 0, left: 0 }]).jpeg({ quality: 70 }).toBuffer();
   return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
 }
 
@@ -99,8 +100,8 @@ export function describeAction(a: AgentAction, r?: ResolvedAction): string {
 }
 
 const sleep = (ms: number, signal?: CancelSignal) => new Promise<void>((resolve) => {
-  const t = setTimeout(resolve, ms);
-  signal?.onCancel(() => { clearTimeout(t); resolve(); });
+  const off = signal?.onCancel(() => { clearTimeout(t); resolve(); });
+  const t = setTimeout(() => { off?.(); resolve(); }, ms);
 });
 
 export async function runAgent(o: AgentRunOptions): Promise<AgentRunResult> {
@@ -119,8 +120,6 @@ export async function runAgent(o: AgentRunOptions): Promise<AgentRunResult> {
   const meta = trace.meta;
   let outcome: Outcome = 'step-limit';
   let message = `stopped at the step limit (${maxSteps})`;
-  const abort = new AbortController();
-  const unsub = o.signal?.onCancel(() => abort.abort());
   const cancelled = () => o.signal?.cancelled === true;
   try {
     for (let n = 1; n <= maxSteps; n++) {
@@ -144,10 +143,13 @@ export async function runAgent(o: AgentRunOptions): Promise<AgentRunResult> {
       let decision: ModelDecision | undefined;
       let resolved: ResolvedAction | undefined;
       for (let attempt = 0; attempt <= (o.maxRetries ?? 2); attempt++) {
+        // One AbortController per call: Stop abandons the call in flight.
+        const abort = new AbortController();
+        const unsub = o.signal?.onCancel(() => abort.abort());
         const reply = await o.model.complete(messages, { signal: abort.signal }).catch((err) => {
           if (cancelled()) throw new CancelledError();
           throw err;
-        });
+        }).finally(() => unsub?.());
         call.latencyMs += reply.latencyMs;
         call.promptTokens += reply.promptTokens;
         call.completionTokens += reply.completionTokens;
@@ -246,8 +248,6 @@ export async function runAgent(o: AgentRunOptions): Promise<AgentRunResult> {
       message = errorMessage(err);
       log.error(`agent: run ${meta.id} failed`, err);
     }
-  } finally {
-    unsub?.();
   }
   meta.timings.totalMs = performance.now() - t0;
   await trace.finish(outcome, message);
