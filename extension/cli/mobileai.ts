@@ -509,6 +509,7 @@ export async function main(argv: string[]): Promise<number> {
 
 if (require.main === module) {
   void main(process.argv).then((code) => {
-    process.exitCode = code;
+    // A command may set its own non-zero exit code (an agent run that did not succeed) and still return 0.
+    process.exitCode = code !== 0 ? code : (process.exitCode ?? 0);
   });
 }

@@ -53,6 +53,9 @@ test('an agent run from the palette turns on Bluetooth, and its steps appear liv
     assert.match(rows[1], /tap \[\d+\] Bluetooth/);
     assert.match(rows[2], /finish: success/);
     assert.match(await viewer.locator('#summary').innerText(), /^3 steps · [\d,]+ tokens · /);
+    // The phone's live screen opened beside the viewer when the run started.
+    await wb.webviewFrame(hasElement('#screen'), 30000);
+    assert.match(await wb.outputChannel(), /screen .*: H\.264 stream|screencap frames/);
     // A step's detail: the screenshot with the tapped element highlighted, its row in the element list, the raw answer.
     await viewer.locator('#timeline li[data-step="2"]').click();
     await waitUntil('the screenshot', async () => viewer.locator('#shot').evaluate((img) => (img as HTMLImageElement).naturalWidth === 720 && (img as HTMLImageElement).complete), 15000);

@@ -75,7 +75,9 @@ export class OpenAiCompatibleModel implements ChatModel {
         ...(this.opts.maxTokens ? { max_tokens: this.opts.maxTokens } : {}),
       }, { signal });
     } catch (err) {
-      throw new Error(`the model endpoint ${this.baseUrl} failed: ${redact((err as Error).message, this.opts.apiKey)}`);
+      const cause = (err as { cause?: { code?: string; message?: string; cause?: { code?: string } } }).cause;
+      const why = cause ? ` (${cause.code ?? cause.cause?.code ?? cause.message})` : '';
+      throw new Error(`the model endpoint ${this.baseUrl} failed: ${redact(`${(err as Error).message}${why}`, this.opts.apiKey)}`);
     }
     const text = r.choices?.[0]?.message?.content;
     return {

@@ -111,7 +111,15 @@ export async function runAgent(o: AgentRunOptions): Promise<AgentRunResult> {
   const guardOpts = { allowPackages, consentWords: o.consentWords ?? DEFAULT_CONSENT_WORDS, consentForPasswords: o.consentForPasswords ?? true };
   if (!o.task.trim()) throw new Error('the agent needs a task');
   if (!(maxSteps >= 1 && maxSteps <= 1000)) throw new Error('the step limit must be between 1 and 1000');
-  const trace = await TraceWriter.create(o.traceRoot, { task: o.task, model: o.model.model, endpoint: o.model.baseUrl, device: { serial: o.serial, model: o.deviceModel }, allowPackages, maxSteps });
+  // The phone first: a missing or unauthorized phone is a clear error, not an empty trace.
+  let deviceModel = o.deviceModel;
+  try {
+    const r = await o.adb.exec(o.serial, ['getprop', 'ro.product.model'], { timeoutMs: 10000 });
+    deviceModel ??= r.stdout.toString().trim() || undefined;
+  } catch (err) {
+    throw new Error(`the phone ${o.serial} is not available: ${errorMessage(err)}`);
+  }
+  const trace = await TraceWriter.create(o.traceRoot, { task: o.task, model: o.model.model, endpoint: o.model.baseUrl, device: { serial: o.serial, model: deviceModel }, allowPackages, maxSteps });
   o.onEvent?.({ type: 'started', dir: trace.dir, meta: trace.meta });
   log.info(`agent: run ${trace.meta.id} on ${o.serial}: ${JSON.stringify(o.task)} (model ${o.model.model} at ${o.model.baseUrl}, at most ${maxSteps} steps${allowPackages.length ? `, apps ${allowPackages.join(', ')}` : ', any app'})`);
   const system = systemPrompt({ allowPackages });

@@ -18,6 +18,7 @@ interface AgentSettings {
   consentWords: string[];
   vision: boolean;
   traceFolder: string;
+  showScreen: boolean;
 }
 
 function settings(): AgentSettings {
@@ -30,6 +31,7 @@ function settings(): AgentSettings {
     consentWords: c.get<string[]>('agent.consentWords') ?? [],
     vision: c.get<boolean>('agent.vision') ?? true,
     traceFolder: c.get<string>('agent.traceFolder') || '.mobileai/agent-traces',
+    showScreen: c.get<boolean>('agent.showScreen') ?? true,
   };
 }
 
@@ -136,6 +138,8 @@ export function registerAgentCommands(context: vscode.ExtensionContext, store: D
                 running.set(e.dir, cancel);
                 viewer = AgentViewer.show(context, e.dir, log, { ...actions(), stop: () => cancel.cancel() });
                 viewer.load(e.meta, [], true);
+                // Watch the phone next to the trace (the live screen panel opens beside the viewer).
+                if (s.showScreen) void vscode.commands.executeCommand('mobileai.screen.open', serial);
               } else if (e.type === 'phase') {
                 viewer?.phase(e.step, e.phase);
                 progress.report({ message: `step ${e.step}: ${e.phase}` });
