@@ -1,0 +1,374 @@
+/**
+ * `mobileai.yaml`: parsing with source positions (the `yaml` library's document model), validation
+ * (syntax, the schema through ajv, references, files, quantization parameters, latency budgets), and the
+ * typed model the extension, the CLI and the language server share.
+ */
+import * as path from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode, type Pair } from 'yaml';
+import { MANIFEST_SCHEMA, schemaAt, type JsonSchema } from './schema';
+
+export interface Target {
+  serial?: string;
+  match?: { model?: string; manufacturer?: string; soc?: string; abi?: string };
+  table?: string;
+  runner?: { ort?: string; tflite?: string };
+}
+export interface QuantizeRecipe {
+  mode: 'static' | 'dynamic' | 'int4';
+  method?: 'minmax' | 'percentile' | 'entropy';
+  percentile?: number;
+  perChannel?: boolean;
+  u8s8?: boolean;
+  reduceRange?: boolean;
+  symmetricActivations?: boolean;
+  asymmetricWeights?: boolean;
+  calibration?: string;
+  preprocess?: string;
+  random?: number;
+  blockSize?: number;
+  int4Asymmetric?: boolean;
+  exclude?: string[];
+  excludeOps?: string[];
+  keepFirstLast?: boolean;
+  output?: string;
+}
+export interface ModelEntry {
+  path: string;
+  target?: string;
+  inputs?: Record<string, number>;
+  quantize?: QuantizeRecipe;
+  deploy?: { target?: string; to?: string; files?: string[]; apk?: string; launch?: string };
+  profile?: { target?: string; runs?: number; warmup?: number; optimization?: 'all' | 'extended' | 'basic' | 'disabled' };
+}
+export interface SearchEntry {
+  space?: string;
+  target: string;
+  budgetMs: number;
+  algorithm?: 'evolution' | 'nsga2' | 'random';
+  evaluations?: number;
+  seed?: number;
+  soft?: boolean;
+  predictor?: string;
+}
+export interface AgentEntry {
+  target: string;
+  task?: string;
+  tasks?: string;
+  endpoint?: string;
+  model?: string;
+  maxSteps?: number;
+  allow?: string[];
+  vision?: boolean;
+}
+export interface Manifest {
+  version?: number;
+  targets?: Record<string, Target>;
+  models?: Record<string, ModelEntry>;
+  searches?: Record<string, SearchEntry>;
+  agents?: Record<string, AgentEntry>;
+}
+
+export type Section = 'targets' | 'models' | 'searches' | 'agents';
+export const SECTIONS: Section[] = ['targets', 'models', 'searches', 'agents'];
+
+export interface Range {
+  start: number;
+  end: number;
+}
+
+export interface ManifestDiagnostic extends Range {
+  severity: 'error' | 'warning' | 'info';
+  message: string;
+  code: string;
+  /** For quick fixes: a replacement for the range, or text to insert. */
+  fix?: { title: string; replace?: string; insertAt?: number; insert?: string }[];
+}
+
+export interface EntryInfo {
+  section: Section;
+  name: string;
+  keyRange: Range;
+  range: Range;
+}
+
+export interface ParsedManifest {
+  text: string;
+  doc: Document;
+  value: Manifest;
+  lineCounter: LineCounter;
+  syntaxErrors: ManifestDiagnostic[];
+  entries: EntryInfo[];
+}
+
+/** Facts about the project the validator may use; each may be unknown (undefined) until computed. */
+export interface ProjectFacts {
+  /** The manifest's folder: relative paths resolve from it. */
+  baseDir: string;
+  fileExists?(absPath: string): 'file' | 'dir' | false;
+  /** The fastest and slowest networks a search space can build from a table, when known. */
+  latencyRange?(tablePath: string, space: string): { minMs: number; maxMs: number } | undefined;
+}
+
+export function parseManifest(text: string): ParsedManifest {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
+  const syntaxErrors: ManifestDiagnostic[] = [...doc.errors, ...doc.warnings].map((e) => ({
+    start: e.pos[0], end: Math.max(e.pos[1], e.pos[0] + 1), severity: doc.errors.includes(e as never) ? 'error' : 'warning',
+    message: e.message.split('\n')[0], code: `yaml-${e.code}`,
+  }));
+  let value: Manifest = {};
+  try {
+    const js = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    value = js && typeof js === 'object' && !Array.isArray(js) ? (js as Manifest) : {};
+  } catch {
+    value = {};
+  }
+  const entries: EntryInfo[] = [];
+  if (isMap(doc.contents)) {
+    for (const p of doc.contents.items) {
+      const sec = isScalar(p.key) ? String(p.key.value) : '';
+      if (!SECTIONS.includes(sec as Section) || !isMap(p.value)) continue;
+      for (const e of p.value.items) {
+        if (!isScalar(e.key) || !e.key.range) continue;
+        const end = (e.value as YamlNode | null)?.range?.[2] ?? e.key.range[2];
+        entries.push({ section: sec as Section, name: String(e.key.value), keyRange: { start: e.key.range[0], end: e.key.range[1] }, range: { start: e.key.range[0], end } });
+      }
+    }
+  }
+  return { text, doc, value, lineCounter, syntaxErrors, entries };
+}
+
+/** The YAML node at a path (a key's value), with its key's range. */
+export function nodeAt(doc: Document, p: Array<string | number>): { node?: YamlNode; key?: YamlNode } {
+  let cur: unknown = doc.contents;
+  let key: YamlNode | undefined;
+  for (const k of p) {
+    if (isMap(cur)) {
+      const pair = cur.items.find((it) => isScalar(it.key) && String(it.key.value) === String(k)) as Pair<YamlNode, YamlNode> | undefined;
+      if (!pair) return { node: undefined, key };
+      key = pair.key;
+      cur = pair.value;
+    } else if (isSeq(cur) && typeof k === 'number') {
+      cur = cur.items[k];
+      key = undefined;
+    } else return {};
+  }
+  return { node: (cur as YamlNode) ?? undefined, key };
+}
+
+function rangeOf(n: YamlNode | undefined | null, fallback: Range): Range {
+  return n?.range ? { start: n.range[0], end: Math.max(n.range[1], n.range[0] + 1) } : fallback;
+}
+
+export function levenshtein(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0];
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const t = d[j];
+      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+      prev = t;
+    }
+  }
+  return d[b.length];
+}
+
+export function closest(word: string, options: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const o of options) {
+    const dist = levenshtein(word, o);
+    if (dist < bestD) {
+      bestD = dist;
+      best = o;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+type AjvValidate = ((v: unknown) => boolean) & { errors?: Array<{ instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }> | null };
+let compiled: AjvValidate | undefined;
+function schemaValidator(): AjvValidate {
+  if (!compiled) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Ajv = (require('ajv') as { default: new (o: object) => { compile(s: object): AjvValidate; addKeyword(k: string): void } }).default;
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    compiled = ajv.compile(MANIFEST_SCHEMA as object);
+  }
+  return compiled;
+}
+
+const isAbs = (p: string) => path.isAbsolute(p);
+
+/** Every problem in a manifest, with source ranges (offsets into the text). */
+export function validateManifest(pm: ParsedManifest, facts: ProjectFacts): ManifestDiagnostic[] {
+  const out: ManifestDiagnostic[] = [...pm.syntaxErrors];
+  const whole: Range = { start: 0, end: Math.max(1, Math.min(pm.text.length, pm.text.indexOf('\n') > 0 ? pm.text.indexOf('\n') : pm.text.length)) };
+  if (pm.syntaxErrors.some((e) => e.severity === 'error')) return out; // the document's structure is not reliable
+  const contents = pm.doc.contents;
+  if (contents === null || (isScalar(contents) && (contents.value === null || contents.value === ''))) {
+    out.push({ ...whole, severity: 'info', message: 'An empty manifest: add `version: 1` and `targets:`, `models:`, `searches:` or `agents:`.', code: 'empty', fix: [{ title: 'Add version: 1', insertAt: 0, insert: 'version: 1\n' }] });
+    return out;
+  }
+  if (!isMap(contents)) {
+    out.push({ ...rangeOf(contents as YamlNode, whole), severity: 'error', message: 'The manifest must be a mapping of sections (version, targets, models, searches, agents).', code: 'not-a-map' });
+    return out;
+  }
+  // 1. The schema.
+  const validate = schemaValidator();
+  if (!validate(JSON.parse(JSON.stringify(pm.value)))) {
+    for (const e of validate.errors ?? []) {
+      const p = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+      const { node, key } = nodeAt(pm.doc, p);
+      const at = rangeOf(node ?? key, whole);
+      if (e.keyword === 'additionalProperties') {
+        const extra = String(e.params.additionalProperty);
+        const parent = schemaAt(p);
+        const known = Object.keys(parent?.properties ?? {});
+        const { key: k } = nodeAt(pm.doc, [...p, extra]);
+        const suggestion = closest(extra, known);
+        out.push({ ...rangeOf(k, at), severity: 'error', message: `Unknown key "${extra}"${suggestion ? `: did you mean "${suggestion}"?` : ''}${known.length ? ` (allowed here: ${known.join(', ')})` : ''}`, code: 'unknown-key', fix: suggestion ? [{ title: `Change to "${suggestion}"`, replace: suggestion }] : undefined });
+      } else if (e.keyword === 'required') {
+        const missing = String(e.params.missingProperty);
+        out.push({ ...rangeOf(key ?? node, at), severity: 'error', message: `Missing "${missing}": ${schemaAt([...p, missing])?.description ?? ''}`.trim(), code: 'missing-key' });
+      } else if (e.keyword === 'enum') {
+        const allowed = (schemaAt(p)?.enum ?? []).map(String);
+        const got = isScalar(node) ? String(node.value) : '';
+        const suggestion = closest(got, allowed);
+        out.push({ ...at, severity: 'error', message: `"${got}" is not one of: ${allowed.join(', ')}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, code: 'bad-enum', fix: suggestion ? [{ title: `Change to "${suggestion}"`, replace: suggestion }] : undefined });
+      } else if (e.keyword === 'propertyNames' || (e.keyword === 'pattern' && e.params.pattern === '^[A-Za-z0-9][A-Za-z0-9_.-]*$')) {
+        out.push({ ...at, severity: 'error', message: 'Names are letters, digits, _ . - (starting with a letter or digit).', code: 'bad-name' });
+      } else if (e.keyword === 'type') {
+        out.push({ ...at, severity: 'error', message: `Expected ${e.params.type === 'object' ? 'a mapping (key: value lines)' : e.params.type === 'array' ? 'a list' : `a ${e.params.type}`} for "${p[p.length - 1] ?? 'the manifest'}".`, code: 'bad-type' });
+      } else if (e.keyword !== 'if') {
+        out.push({ ...at, severity: 'error', message: `"${p[p.length - 1] ?? ''}" ${e.message ?? 'is invalid'}.`, code: `schema-${e.keyword}` });
+      }
+    }
+  }
+  const m = pm.value;
+  if (m.version === undefined) out.push({ ...whole, severity: 'warning', message: 'Add `version: 1` (the manifest format version).', code: 'no-version', fix: [{ title: 'Add version: 1', insertAt: 0, insert: 'version: 1\n' }] });
+  const obj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+  // 2. References to targets.
+  const targets = obj(m.targets) ? Object.keys(m.targets) : [];
+  const checkRef = (p: Array<string | number>, name: unknown) => {
+    if (typeof name !== 'string') return;
+    if (targets.includes(name)) return;
+    const { node } = nodeAt(pm.doc, p);
+    const suggestion = closest(name, targets);
+    const fix: NonNullable<ManifestDiagnostic['fix']> = [];
+    if (suggestion) fix.push({ title: `Change to "${suggestion}"`, replace: suggestion });
+    fix.push({ title: `Add target "${name}"`, insertAt: pm.text.length, insert: `${pm.text.endsWith('\n') || !pm.text ? '' : '\n'}${obj(m.targets) ? '' : 'targets:\n'}  ${name}:\n    serial: ""\n` });
+    out.push({ ...rangeOf(node, whole), severity: 'error', message: `Unknown target "${name}"${suggestion ? `: did you mean "${suggestion}"?` : ''}${targets.length ? ` (targets: ${targets.join(', ')})` : ' (no targets are defined)'}`, code: 'unknown-target', fix });
+  };
+  const fileCheck = (p: Array<string | number>, rel: unknown, kind: 'file' | 'dir' | 'any') => {
+    if (typeof rel !== 'string' || !rel || !facts.fileExists || rel === 'naswot' || ['ofa-mbv3', 'ofa', 'fbnet'].includes(rel)) return;
+    const abs = isAbs(rel) ? rel : path.join(facts.baseDir, rel);
+    const what = facts.fileExists(abs);
+    const { node } = nodeAt(pm.doc, p);
+    if (!what) out.push({ ...rangeOf(node, whole), severity: 'error', message: `No such ${kind === 'dir' ? 'folder' : kind === 'file' ? 'file' : 'file or folder'}: ${rel}`, code: 'missing-file' });
+    else if (kind !== 'any' && what !== kind) out.push({ ...rangeOf(node, whole), severity: 'error', message: `${rel} is a ${what === 'dir' ? 'folder' : 'file'}, a ${kind === 'dir' ? 'folder' : 'file'} is expected`, code: 'wrong-file-kind' });
+  };
+  if (obj(m.targets)) {
+    for (const [name, t] of Object.entries(m.targets)) {
+      if (!obj(t)) continue;
+      const { key } = nodeAt(pm.doc, ['targets', name]);
+      if (!t.serial && !t.match) out.push({ ...rangeOf(key, whole), severity: 'warning', message: `Target "${name}" names no phone: give "serial" or "match".`, code: 'target-no-phone' });
+      if (t.serial && t.match) out.push({ ...rangeOf(nodeAt(pm.doc, ['targets', name, 'match']).key, whole), severity: 'warning', message: '"serial" and "match" both given: "serial" wins.', code: 'target-both' });
+      fileCheck(['targets', name, 'table'], t.table, 'any');
+      if (obj(t.runner)) for (const k of ['ort', 'tflite']) fileCheck(['targets', name, 'runner', k], (t.runner as Record<string, unknown>)[k], 'file');
+    }
+  }
+  if (obj(m.models)) {
+    for (const [name, me] of Object.entries(m.models)) {
+      if (!obj(me)) continue;
+      checkRef(['models', name, 'target'], me.target);
+      fileCheck(['models', name, 'path'], me.path, 'file');
+      if (typeof me.path === 'string' && me.path && !/\.(onnx|ort|tflite)$/i.test(me.path)) out.push({ ...rangeOf(nodeAt(pm.doc, ['models', name, 'path']).node, whole), severity: 'warning', message: 'Expected a model file (.onnx, .ort or .tflite).', code: 'model-ext' });
+      if (obj(me.deploy)) {
+        checkRef(['models', name, 'deploy', 'target'], me.deploy.target);
+        if (Array.isArray(me.deploy.files)) me.deploy.files.forEach((f, i) => fileCheck(['models', name, 'deploy', 'files', i], f, 'file'));
+        fileCheck(['models', name, 'deploy', 'apk'], me.deploy.apk, 'file');
+      }
+      if (obj(me.profile)) checkRef(['models', name, 'profile', 'target'], me.profile.target);
+      if (obj(me.quantize)) {
+        const q = me.quantize as QuantizeRecipe;
+        const at = (k: string) => ({ ...rangeOf(nodeAt(pm.doc, ['models', name, 'quantize', k]).key, whole) });
+        const bad = (k: string, message: string, severity: 'error' | 'warning' = 'error') => out.push({ ...at(k), severity, message, code: 'quantize-param' });
+        const validMode = ['static', 'dynamic', 'int4'].includes(q.mode);
+        if (validMode && q.mode !== 'static') for (const k of ['method', 'percentile', 'calibration', 'perChannel', 'preprocess', 'random', 'u8s8', 'reduceRange', 'symmetricActivations']) if ((q as unknown as Record<string, unknown>)[k] !== undefined) bad(k, `"${k}" applies to static quantization only (mode is ${q.mode}).`, 'warning');
+        if (validMode && q.mode !== 'int4') for (const k of ['blockSize', 'int4Asymmetric']) if ((q as unknown as Record<string, unknown>)[k] !== undefined) bad(k, `"${k}" applies to int4 only (mode is ${q.mode}).`, 'warning');
+        if (q.percentile !== undefined && q.method !== 'percentile') bad('percentile', '"percentile" is used with `method: percentile` only.', 'warning');
+        if (q.reduceRange && !q.u8s8) bad('reduceRange', '"reduceRange" (7-bit weights) needs `u8s8: true`: S8S8 has no VNNI overflow to avoid.');
+        if (q.calibration && q.random !== undefined) bad('random', '"random" is ignored when "calibration" data is given.', 'warning');
+        if (q.preprocess && !q.calibration) bad('preprocess', '"preprocess" needs "calibration", a folder of images.', 'warning');
+        fileCheck(['models', name, 'quantize', 'calibration'], q.calibration, 'any');
+        if (q.output) {
+          const abs = isAbs(q.output) ? q.output : path.join(facts.baseDir, q.output);
+          if (facts.fileExists?.(abs)) bad('output', `${q.output} exists: quantization never overwrites a file; choose a new name.`);
+        }
+      }
+    }
+  }
+  if (obj(m.searches)) {
+    for (const [name, s] of Object.entries(m.searches)) {
+      if (!obj(s)) continue;
+      checkRef(['searches', name, 'target'], s.target);
+      const space = typeof s.space === 'string' ? s.space : 'ofa-mbv3';
+      if (!['ofa-mbv3', 'ofa', 'fbnet'].includes(space)) fileCheck(['searches', name, 'space'], space, 'file');
+      if (typeof s.predictor === 'string') fileCheck(['searches', name, 'predictor'], s.predictor, 'file');
+      const t = typeof s.target === 'string' && obj(m.targets) ? (m.targets[s.target] as Target | undefined) : undefined;
+      const budgetAt = rangeOf(nodeAt(pm.doc, ['searches', name, 'budgetMs']).node, whole);
+      if (t && !t.table) out.push({ ...rangeOf(nodeAt(pm.doc, ['searches', name, 'target']).node, whole), severity: 'error', message: `Target "${s.target}" has no latency "table": a search needs one.`, code: 'no-table' });
+      if (t?.table && typeof s.budgetMs === 'number' && facts.latencyRange) {
+        const abs = isAbs(t.table) ? t.table : path.join(facts.baseDir, t.table);
+        const r = facts.latencyRange(abs, space);
+        if (r && s.budgetMs < r.minMs) {
+          const up = Math.ceil(r.minMs * 10) / 10;
+          out.push({ ...budgetAt, severity: 'error', message: `A ${s.budgetMs} ms budget is below the fastest network this table allows (${r.minMs.toFixed(2)} ms on ${s.target}): no architecture fits.`, code: 'budget-too-low', fix: [{ title: `Set budgetMs to ${up}`, replace: String(up) }] });
+        } else if (r && s.budgetMs > r.maxMs) {
+          out.push({ ...budgetAt, severity: 'info', message: `Every network fits: the slowest this table allows is ${r.maxMs.toFixed(2)} ms.`, code: 'budget-unbinding' });
+        }
+      }
+    }
+  }
+  if (obj(m.agents)) {
+    for (const [name, a] of Object.entries(m.agents)) {
+      if (!obj(a)) continue;
+      checkRef(['agents', name, 'target'], a.target);
+      fileCheck(['agents', name, 'tasks'], a.tasks, 'file');
+      if (!a.task && !a.tasks) out.push({ ...rangeOf(nodeAt(pm.doc, ['agents', name]).key, whole), severity: 'warning', message: `Agent "${name}" has no "task" (for Run agent) or "tasks" (a task set for Evaluate).`, code: 'agent-no-task' });
+      if (typeof a.endpoint === 'string' && /\/\/[^/]*:[^/@]*@/.test(a.endpoint)) out.push({ ...rangeOf(nodeAt(pm.doc, ['agents', name, 'endpoint']).node, whole), severity: 'error', message: 'Credentials in the endpoint URL: keep the key in secret storage (Mobile AI: Set Agent API Key).', code: 'key-in-url' });
+    }
+  }
+  return out;
+}
+
+/** The manifest entry of a model file, by path (for commands run on the file, not from the manifest). */
+export function modelEntryFor(m: Manifest, baseDir: string, file: string): { name: string; entry: ModelEntry } | undefined {
+  for (const [name, e] of Object.entries(m.models ?? {})) {
+    if (e && typeof e.path === 'string' && path.resolve(baseDir, e.path) === path.resolve(file)) return { name, entry: e };
+  }
+  return undefined;
+}
+
+/** A target's phone among the connected ones: by serial, or the first ready phone whose properties match. */
+export function resolveTarget(t: Target, devices: Array<{ serial: string; state: string; model?: string; manufacturer?: string; soc?: string; abis?: string[] }>): string | undefined {
+  const ready = devices.filter((d) => d.state === 'device');
+  if (t.serial) return ready.find((d) => d.serial === t.serial)?.serial;
+  if (!t.match) return undefined;
+  const eq = (a?: string, b?: string) => !b || (a ?? '').toLowerCase() === b.toLowerCase();
+  return ready.find((d) => eq(d.model, t.match?.model) && eq(d.manufacturer, t.match?.manufacturer) && (!t.match?.soc || (d.soc ?? '').toLowerCase().includes(t.match.soc.toLowerCase())) && (!t.match?.abi || (d.abis ?? []).includes(t.match.abi)))?.serial;
+}
+
+export function fileKind(p: string): 'file' | 'dir' | false {
+  try {
+    const st = statSync(p);
+    return st.isDirectory() ? 'dir' : 'file';
+  } catch {
+    return existsSync(p) ? 'file' : false;
+  }
+}
+
+export type { JsonSchema };

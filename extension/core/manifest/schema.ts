@@ -1,0 +1,178 @@
+/**
+ * The schema of `mobileai.yaml` (JSON Schema draft-07). It drives validation (ajv), completion of keys
+ * and enum values, and the documentation shown on hover, so every key carries a description.
+ */
+export type JsonSchema = {
+  type?: string | string[];
+  description?: string;
+  properties?: Record<string, JsonSchema>;
+  additionalProperties?: boolean | JsonSchema;
+  patternProperties?: Record<string, JsonSchema>;
+  propertyNames?: JsonSchema;
+  items?: JsonSchema;
+  enum?: Array<string | number | boolean>;
+  required?: string[];
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  pattern?: string;
+  minItems?: number;
+  minLength?: number;
+  default?: unknown;
+  oneOf?: JsonSchema[];
+  anyOf?: JsonSchema[];
+  /** Where a reference points: completion offers these names, go-to-definition follows them. */
+  'x-ref'?: 'targets' | 'models' | 'searches' | 'agents';
+  /** A path in the workspace (checked to exist). */
+  'x-file'?: 'file' | 'dir' | 'any';
+  examples?: unknown[];
+};
+
+const NAME = '^[A-Za-z0-9][A-Za-z0-9_.-]*$';
+const PKG = '^[A-Za-z][A-Za-z0-9_]*(\\.[A-Za-z0-9_]+)+$';
+
+const target: JsonSchema = {
+  type: 'object',
+  description: 'A phone: by `serial`, or by `match`ing its properties; its latency table and its profiling runner.',
+  additionalProperties: false,
+  properties: {
+    serial: { type: 'string', minLength: 1, description: 'The adb serial (`adb devices`), e.g. `R58M123ABC` or `127.0.0.1:6520` for the virtual phone. Completion offers the phones connected now.' },
+    match: {
+      type: 'object', additionalProperties: false, description: 'Properties a connected phone must have (all given ones, case-insensitive); the first ready phone that matches is used.',
+      properties: {
+        model: { type: 'string', description: '`ro.product.model`, e.g. `Pixel 8`.' },
+        manufacturer: { type: 'string', description: '`ro.product.manufacturer`, e.g. `Google`.' },
+        soc: { type: 'string', description: 'The SoC label (`ro.soc.model` or `ro.board.platform`), e.g. `SM8550`.' },
+        abi: { type: 'string', enum: ['arm64-v8a', 'armeabi-v7a', 'x86_64', 'x86'], description: 'An ABI the phone supports.' },
+      },
+    },
+    table: { type: 'string', minLength: 1, 'x-file': 'any', description: 'Latency table for architecture search: a `mobileai.latency-table/1` JSON file, a CSV, or a folder of Once-for-All `*_lookup_table.yaml` files (one per resolution).' },
+    runner: {
+      type: 'object', additionalProperties: false, description: 'Benchmark runners built for this phone (profiling on the phone).',
+      properties: {
+        ort: { type: 'string', 'x-file': 'file', description: '`onnxruntime_perf_test` built for Android.' },
+        tflite: { type: 'string', 'x-file': 'file', description: 'TFLite `benchmark_model` built for Android.' },
+      },
+    },
+  },
+};
+
+const quantize: JsonSchema = {
+  type: 'object',
+  description: 'How **Quantize** treats this model (the recipe): the mode and its parameters.',
+  additionalProperties: false,
+  required: ['mode'],
+  properties: {
+    mode: { type: 'string', enum: ['static', 'dynamic', 'int4'], description: '`static`: int8 QDQ, calibrated (CNNs, transformers). `dynamic`: int8 MatMul/Gemm weights, activations quantized at run time. `int4`: weight-only 4-bit MatMulNBits (LLMs).' },
+    method: { type: 'string', enum: ['minmax', 'percentile', 'entropy'], default: 'minmax', description: 'Calibration method for static mode: MinMax, Percentile (see `percentile`) or Entropy (KL).' },
+    percentile: { type: 'number', exclusiveMinimum: 50, maximum: 100, default: 99.999, description: 'For `method: percentile`: the percentile of |x| kept (above 50, at most 100).' },
+    perChannel: { type: 'boolean', default: false, description: 'Per-channel weight scales (Conv axis 0, ConvTranspose axis 1, MatMul axis 1).' },
+    u8s8: { type: 'boolean', default: false, description: 'uint8 activations with int8 weights (U8S8) instead of S8S8.' },
+    reduceRange: { type: 'boolean', default: false, description: '7-bit weights, for older x86 CPUs without VNNI (U8S8 only).' },
+    symmetricActivations: { type: 'boolean', default: false, description: 'Symmetric activation ranges (zero point 0).' },
+    asymmetricWeights: { type: 'boolean', default: false, description: 'Asymmetric weight ranges (weights are symmetric by default).' },
+    calibration: { type: 'string', 'x-file': 'any', description: 'Calibration data: a folder of `.npy`/`.pb` tensors or images, or an `.npz` file. Without it, random inputs are used (a poor choice; the report says so).' },
+    preprocess: { type: 'string', description: 'For image folders: `resize=224x224,layout=nchw,mean=0.485/0.456/0.406,std=0.229/0.224/0.225,scale=1/255,channels=rgb`.' },
+    random: { type: 'integer', minimum: 1, maximum: 10000, description: 'Number of random calibration samples when no `calibration` is given.' },
+    blockSize: { type: 'integer', enum: [16, 32, 64, 128, 256], default: 32, description: 'For `int4`: block size along K, a power of two from 16 to 256.' },
+    int4Asymmetric: { type: 'boolean', default: false, description: 'For `int4`: asymmetric blocks (with zero points).' },
+    exclude: { type: 'array', items: { type: 'string' }, description: 'Node names kept in float.' },
+    excludeOps: { type: 'array', items: { type: 'string' }, description: 'Op types kept in float (completion offers the model\'s op types).' },
+    keepFirstLast: { type: 'boolean', default: false, description: 'Keep the first and the last quantizable layers in float.' },
+    output: { type: 'string', description: 'Where the quantized model goes (a new file; never overwritten). Default: next to the model, `NAME.int8.onnx`.' },
+  },
+};
+
+const deploy: JsonSchema = {
+  type: 'object',
+  description: 'What **Deploy** does for this model: where on the phone, and what then.',
+  additionalProperties: false,
+  properties: {
+    target: { type: 'string', 'x-ref': 'targets', description: 'The target (under `targets:`) to deploy to. Default: the model\'s `target`.' },
+    to: { type: 'string', pattern: '^/', default: '/data/local/tmp/mobileai/deploy', description: 'Folder on the phone (absolute).' },
+    files: { type: 'array', items: { type: 'string', 'x-file': 'file' }, description: 'Extra files pushed with the model (labels, tokenizer…).' },
+    apk: { type: 'string', 'x-file': 'file', description: 'An APK installed with `pm install -r`.' },
+    launch: { type: 'string', pattern: `${PKG.slice(0, -1)}/\\.?[A-Za-z0-9_.$]+$`, description: 'Activity started afterwards, `package/.Activity`.' },
+  },
+};
+
+const profile: JsonSchema = {
+  type: 'object',
+  description: 'How **Profile** runs this model.',
+  additionalProperties: false,
+  properties: {
+    target: { type: 'string', 'x-ref': 'targets', description: 'Profile on this target\'s phone; without it, on this machine.' },
+    runs: { type: 'integer', minimum: 1, maximum: 100000, default: 20, description: 'Measured runs (after the warm-up).' },
+    warmup: { type: 'integer', minimum: 0, maximum: 10000, default: 3, description: 'Warm-up runs (not measured).' },
+    optimization: { type: 'string', enum: ['all', 'extended', 'basic', 'disabled'], default: 'all', description: 'ONNX Runtime graph optimization: `all` fuses kernels; `disabled` maps 1:1 to the file\'s nodes.' },
+  },
+};
+
+export const MANIFEST_SCHEMA: JsonSchema = {
+  type: 'object',
+  description: 'Mobile AI Studio project manifest.',
+  additionalProperties: false,
+  properties: {
+    version: { type: 'integer', enum: [1], description: 'Manifest format version: `1`.' },
+    targets: { type: 'object', description: 'Phones this project runs on, by name.', propertyNames: { pattern: NAME }, additionalProperties: target },
+    models: {
+      type: 'object', description: 'Models, by name: the file, its inputs, how it is quantized, profiled and deployed.', propertyNames: { pattern: NAME },
+      additionalProperties: {
+        type: 'object', additionalProperties: false, required: ['path'], description: 'A model.',
+        properties: {
+          path: { type: 'string', minLength: 1, 'x-file': 'file', description: 'The model file (`.onnx`), relative to this manifest.' },
+          target: { type: 'string', 'x-ref': 'targets', description: 'The phone this model is for (the default for `deploy` and `profile`).' },
+          inputs: { type: 'object', description: 'Values for symbolic input dimensions, e.g. `batch: 1`.', additionalProperties: { type: 'integer', minimum: 1 } },
+          quantize,
+          deploy,
+          profile,
+        },
+      },
+    },
+    searches: {
+      type: 'object', description: 'Architecture searches, by name.', propertyNames: { pattern: NAME },
+      additionalProperties: {
+        type: 'object', additionalProperties: false, required: ['target', 'budgetMs'], description: 'A hardware-aware architecture search.',
+        properties: {
+          space: { type: 'string', default: 'ofa-mbv3', description: '`ofa-mbv3` (Once-for-All MobileNetV3), `fbnet` (22 layers × 9 blocks), or a space file (`mobileai.space/1` JSON).', examples: ['ofa-mbv3', 'fbnet'] },
+          target: { type: 'string', 'x-ref': 'targets', description: 'The target whose latency `table` the search uses.' },
+          budgetMs: { type: 'number', exclusiveMinimum: 0, description: 'Latency budget in milliseconds on the target. Hover shows the range the table allows.' },
+          algorithm: { type: 'string', enum: ['evolution', 'nsga2', 'random'], default: 'evolution', description: '`evolution`: regularized evolution under the budget; `nsga2`: the latency-accuracy front; `random`: the baseline.' },
+          evaluations: { type: 'integer', minimum: 1, maximum: 10000000, default: 5000, description: 'Architectures evaluated.' },
+          seed: { type: 'integer', minimum: 0, default: 0, description: 'Random seed: the same seed gives the same result.' },
+          soft: { type: 'boolean', default: false, description: 'MnasNet\'s soft latency constraint instead of a hard budget.' },
+          predictor: { type: 'string', description: 'Accuracy estimator: Once-for-All predictor weights (JSON), a JSON table, an ONNX model, or `naswot` (a zero-cost proxy, labelled as such).' },
+        },
+      },
+    },
+    agents: {
+      type: 'object', description: 'LLM agents that drive phone apps, by name.', propertyNames: { pattern: NAME },
+      additionalProperties: {
+        type: 'object', additionalProperties: false, required: ['target'], description: 'An agent: where it runs, which model drives it, its limits.',
+        properties: {
+          target: { type: 'string', 'x-ref': 'targets', description: 'The phone the agent drives.' },
+          task: { type: 'string', minLength: 1, description: 'The task for **Run agent** (or give `tasks`).' },
+          tasks: { type: 'string', 'x-file': 'file', description: 'A task set (YAML) for **Evaluate**.' },
+          endpoint: { type: 'string', pattern: '^https?://', description: 'OpenAI-compatible base URL (OpenAI, Ollama `http://127.0.0.1:11434/v1`, llama.cpp…). The key is never written here: **Set Agent API Key**.' },
+          model: { type: 'string', minLength: 1, description: 'Model name at the endpoint.' },
+          maxSteps: { type: 'integer', minimum: 1, maximum: 1000, default: 20, description: 'Step limit.' },
+          allow: { type: 'array', items: { type: 'string', pattern: PKG }, description: 'Packages the agent may act on; an action on any other package is refused.' },
+          vision: { type: 'boolean', default: true, description: 'Send the screenshot to the model, not only the element list.' },
+        },
+      },
+    },
+  },
+};
+
+/** The schema node at a path of keys (names under maps with additionalProperties), or undefined. */
+export function schemaAt(path: Array<string | number>, root: JsonSchema = MANIFEST_SCHEMA): JsonSchema | undefined {
+  let s: JsonSchema | undefined = root;
+  for (const k of path) {
+    if (!s) return undefined;
+    if (typeof k === 'number') s = s.items;
+    else if (s.properties?.[k]) s = s.properties[k];
+    else if (s.additionalProperties && typeof s.additionalProperties === 'object') s = s.additionalProperties;
+    else return undefined;
+  }
+  return s;
+}
