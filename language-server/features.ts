@@ -109,7 +109,7 @@ function listFiles(baseDir: string, typed: string, wantDirs: boolean): Array<{ r
 
 export function complete(pm: ParsedManifest, offset: number, facts: Facts): CompletionEntry[] {
   const text = pm.text;
-  const { parent, lineStart, col, line } = pathAt(text, offset);
+  const { parent, col, line } = pathAt(text, offset);
   const before = line.slice(0, col);
   const out: CompletionEntry[] = [];
   const kv = /^(\s*(?:-\s+)?)([^\s#:][^:#]*?):\s*(.*)$/.exec(before);

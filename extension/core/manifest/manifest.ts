@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { existsSync, statSync } from 'node:fs';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode, type Pair } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode, type Pair } from 'yaml';
 import { MANIFEST_SCHEMA, schemaAt, type JsonSchema } from './schema';
 
 export interface Target {
