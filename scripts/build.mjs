@@ -29,13 +29,13 @@ const problemMatcherPlugin = {
 /**
  * Heavy libraries live in their own files under dist/vendor/, required on first use, so loading the
  * extension stays cheap: adbkit (with bluebird and node-forge, most of the engine's code), the OpenAI
- * client and the XML parser (used by agents only).
+ * client and the XML parser (used by agents only), the language client and ajv (mobileai.yaml only).
  */
-const VENDORED = { '@devicefarmer/adbkit': 'adbkit', openai: 'openai', 'fast-xml-parser': 'fast-xml-parser' };
+const VENDORED = { '@devicefarmer/adbkit': 'adbkit', openai: 'openai', 'fast-xml-parser': 'fast-xml-parser', 'vscode-languageclient/node': 'languageclient', ajv: 'ajv' };
 const vendorAdbkit = {
   name: 'vendor-libraries',
   setup(build) {
-    build.onResolve({ filter: /^(@devicefarmer\/adbkit|openai|fast-xml-parser)$/ }, (args) => ({ path: `./vendor/${VENDORED[args.path]}.js`, external: true }));
+    build.onResolve({ filter: /^(@devicefarmer\/adbkit|openai|fast-xml-parser|vscode-languageclient\/node|ajv)$/ }, (args) => ({ path: `./vendor/${VENDORED[args.path]}.js`, external: true }));
   },
 };
 

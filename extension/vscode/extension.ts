@@ -13,6 +13,7 @@ import { registerSearchCommands } from './search/searchPanel';
 import { registerDeployCommands } from './deploy/deployCommands';
 import { registerScreenCommands } from './screen/screenPanel';
 import { registerAgentCommands } from './agent/agentCommands';
+import { registerManifest } from './manifest/manifestClient';
 
 /** Activation does no I/O before returning: adb is found and tracked in the background. */
 export function activate(context: vscode.ExtensionContext): { activationMs: number } {
@@ -35,6 +36,7 @@ export function activate(context: vscode.ExtensionContext): { activationMs: numb
   registerDeployCommands(context, store, log);
   registerScreenCommands(context, store, log);
   registerAgentCommands(context, store, log);
+  registerManifest(context, store, log);
   context.subscriptions.push(
     vscode.window.registerCustomEditorProvider(ModelEditorProvider.viewType, new ModelEditorProvider(context, log), {
       webviewOptions: { retainContextWhenHidden: true },

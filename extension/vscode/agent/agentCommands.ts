@@ -10,6 +10,20 @@ import { AgentViewer, type ViewerActions } from './agentViewer';
 
 const KEY_SECRET = 'mobileai.agent.apiKey';
 
+/** What mobileai.yaml's agent entries pass (code lenses): everything the run needs. */
+interface AgentPreset {
+  kind: 'manifest';
+  serial?: string;
+  task?: string;
+  tasks?: string;
+  baseUrl?: string;
+  model?: string;
+  maxSteps?: number;
+  allow?: string[];
+  vision?: boolean;
+}
+const isPreset = (a: unknown): a is AgentPreset => !!a && typeof a === 'object' && (a as { kind?: string }).kind === 'manifest';
+
 interface AgentSettings {
   baseUrl: string;
   model: string;
@@ -109,9 +123,11 @@ export function registerAgentCommands(context: vscode.ExtensionContext, store: D
       void vscode.window.showInformationMessage('Agent API key removed.');
     }),
     vscode.commands.registerCommand('mobileai.agent.run', async (arg?: unknown) => {
-      const serial = await pickDevice(store, arg as never, { readyOnly: true, title: 'Run an agent on…' });
+      const preset = isPreset(arg) ? arg : undefined;
+      const serial = preset?.serial ?? await pickDevice(store, (preset ? undefined : arg) as never, { readyOnly: true, title: 'Run an agent on…' });
       if (!serial) return;
       const s = settings();
+      if (preset) Object.assign(s, { baseUrl: preset.baseUrl ?? s.baseUrl, model: preset.model ?? s.model, maxSteps: preset.maxSteps ?? s.maxSteps, allowPackages: preset.allow ?? s.allowPackages, vision: preset.vision ?? s.vision });
       if (!(await ensureEndpoint(s))) return;
       const root = traceRoot(s);
       if (!root) {
@@ -119,7 +135,7 @@ export function registerAgentCommands(context: vscode.ExtensionContext, store: D
         return;
       }
       const last = context.workspaceState.get<string>('mobileai.agent.lastTask');
-      const task = await vscode.window.showInputBox({ title: `Agent task on ${store.known(serial)?.model ?? serial}`, prompt: 'What should the agent do on the phone?', value: last, ignoreFocusOut: true });
+      const task = preset?.task ?? await vscode.window.showInputBox({ title: `Agent task on ${store.known(serial)?.model ?? serial}`, prompt: 'What should the agent do on the phone?', value: last, ignoreFocusOut: true });
       if (!task?.trim()) return;
       await context.workspaceState.update('mobileai.agent.lastTask', task);
       const { runAgent } = await import('../../core/agent/run');
@@ -206,7 +222,8 @@ export function registerAgentCommands(context: vscode.ExtensionContext, store: D
       });
     }),
     vscode.commands.registerCommand('mobileai.agent.eval', async (arg?: unknown) => {
-      let file = arg instanceof vscode.Uri ? arg.fsPath : undefined;
+      const preset = isPreset(arg) ? arg : undefined;
+      let file = arg instanceof vscode.Uri ? arg.fsPath : preset?.tasks;
       if (!file) {
         const found = await vscode.workspace.findFiles('**/*task*.{yaml,yml}', '**/node_modules/**', 100);
         const pick = await vscode.window.showQuickPick([...found.map((u) => ({ label: vscode.workspace.asRelativePath(u), uri: u })), { label: 'Browse…', uri: undefined }], { title: 'Evaluate the agent on a task set' });
@@ -214,9 +231,10 @@ export function registerAgentCommands(context: vscode.ExtensionContext, store: D
         file = pick.uri?.fsPath ?? (await vscode.window.showOpenDialog({ filters: { 'Task sets': ['yaml', 'yml', 'json'] } }))?.[0]?.fsPath;
       }
       if (!file) return;
-      const serial = await pickDevice(store, undefined as never, { readyOnly: true, title: 'Evaluate on…' });
+      const serial = preset?.serial ?? await pickDevice(store, undefined as never, { readyOnly: true, title: 'Evaluate on…' });
       if (!serial) return;
       const s = settings();
+      if (preset) Object.assign(s, { baseUrl: preset.baseUrl ?? s.baseUrl, model: preset.model ?? s.model, vision: preset.vision ?? s.vision });
       if (!(await ensureEndpoint(s))) return;
       const root = traceRoot(s);
       if (!root) return;

@@ -70,6 +70,13 @@ export function registerDeployCommands(context: vscode.ExtensionContext, store: 
   context.subscriptions.push(
     vscode.commands.registerCommand('mobileai.deploy', async (arg?: unknown) => {
       try {
+        const fromManifest = arg as { kind?: string; serial?: string; profile?: DeployProfile } | undefined;
+        if (fromManifest && typeof fromManifest === 'object' && fromManifest.kind === 'manifest' && fromManifest.profile) {
+          // From mobileai.yaml: its deploy profile and its target's phone.
+          const serial = fromManifest.serial ?? await pickDevice(store, undefined, { readyOnly: true, title: 'Deploy to…' });
+          if (!serial) return undefined;
+          return await run(serial, fromManifest.profile);
+        }
         const isDevice = !!arg && typeof arg === 'object' && (arg as { kind?: string }).kind === 'device';
         const serial = await pickDevice(store, isDevice ? (arg as { kind: 'device'; device: { serial: string } }) : undefined, { readyOnly: true, title: 'Deploy to…' });
         if (!serial) return undefined;

@@ -21,11 +21,11 @@ async function pickModel(arg: unknown): Promise<string | undefined> {
 }
 
 export function registerProfileCommands(context: vscode.ExtensionContext, store: DeviceStore, log: Logger): void {
-  const command = (target: 'host' | 'phone') => async (arg?: unknown, optimization?: OptLevel) => {
+  const command = (target: 'host' | 'phone') => async (arg?: unknown, optimization?: OptLevel, serial?: string, overrides?: { runs?: number; warmup?: number; dims?: Record<string, number> }) => {
     try {
       const model = await pickModel(arg);
       if (!model) return;
-      const req = await buildRequest(store, model, target, optimization);
+      const req = await buildRequest(store, model, target, optimization, typeof serial === 'string' ? serial : undefined, overrides && typeof overrides === 'object' ? overrides : {});
       if (req) await ProfilePanel.open(context, store, log, req);
     } catch (err) {
       log.error('profile command failed', err);

@@ -12,6 +12,10 @@ export interface ProfileRequest {
   target: 'host' | 'phone';
   serial?: string;
   optimization: OptLevel;
+  /** Overrides of the profiling settings (from mobileai.yaml). */
+  runs?: number;
+  warmup?: number;
+  dims?: Record<string, number>;
 }
 
 export function describeRequest(r: ProfileRequest): string {
@@ -31,7 +35,7 @@ function profilingSettings() {
 }
 
 /** Asks what to profile with (optimization level; a device for phone runs). */
-export async function buildRequest(store: DeviceStore, model: string, target: 'host' | 'phone', optimization?: OptLevel): Promise<ProfileRequest | undefined> {
+export async function buildRequest(store: DeviceStore, model: string, target: 'host' | 'phone', optimization?: OptLevel, serialGiven?: string, overrides: Pick<ProfileRequest, 'runs' | 'warmup' | 'dims'> = {}): Promise<ProfileRequest | undefined> {
   let opt = optimization;
   if (!opt) {
     const pick = await vscode.window.showQuickPick(
@@ -46,17 +50,18 @@ export async function buildRequest(store: DeviceStore, model: string, target: 'h
     if (!pick) return undefined;
     opt = pick.opt;
   }
-  let serial: string | undefined;
-  if (target === 'phone') {
+  let serial: string | undefined = serialGiven;
+  if (target === 'phone' && !serial) {
     serial = await pickDevice(store, undefined, { readyOnly: true, title: `Profile ${path.basename(model)} on…` });
     if (!serial) return undefined;
   }
-  return { model, target, serial, optimization: opt };
+  return { model, target, serial, optimization: opt, ...overrides };
 }
 
 /** Runs a profile with progress reported to `onProgress`; cancellable through `cancel`. */
 export async function runProfile(store: DeviceStore, req: ProfileRequest, cancel: CancelSource, onProgress: (message: string, fraction?: number) => void): Promise<ProfileResult> {
-  const s = profilingSettings();
+  const base = profilingSettings();
+  const s = { ...base, runs: req.runs ?? base.runs, warmup: req.warmup ?? base.warmup, dims: { ...base.dims, ...(req.dims ?? {}) } };
   const progress = { report: (p: { done?: number; total?: number; message?: string }) => onProgress(p.message ?? '', p.total ? (p.done ?? 0) / p.total : undefined) };
   if (req.target === 'phone' && req.serial) {
     const { profileOnPhone } = await import('../../core/profile/phoneProfiler');

@@ -61,8 +61,8 @@ async function buildRequest(model: string, preset?: Partial<QuantizeRequest>): P
     req.perChannel = pc.startsWith('per-channel');
   }
   const suggested = await uniquePath(path.join(path.dirname(model), `${path.basename(model, '.onnx')}.${mode === 'int4' ? 'int4' : mode === 'dynamic' ? 'dyn-int8' : 'int8'}.onnx`));
-  req.output = suggested;
-  req.dims = vscode.workspace.getConfiguration('mobileAI').get<Record<string, number>>('profiling.dimensions') ?? {};
+  req.output = preset?.output || suggested;
+  req.dims = { ...(vscode.workspace.getConfiguration('mobileAI').get<Record<string, number>>('profiling.dimensions') ?? {}), ...(preset?.dims ?? {}) };
   return req;
 }
 

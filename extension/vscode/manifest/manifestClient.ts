@@ -1,0 +1,132 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import type { DeviceStore } from '../devices/deviceStore';
+import { errorMessage, type Logger } from '../../core/util/log';
+import type { QuantizeRequest } from '../../core/quantize/quantize';
+
+type LanguageClient = import('vscode-languageclient/node').LanguageClient;
+
+const isManifest = (d: vscode.TextDocument) => d.uri.scheme === 'file' && path.basename(d.uri.fsPath) === 'mobileai.yaml';
+
+/**
+ * Starts the mobileai.yaml language server (Node IPC) the first time a manifest is opened, keeps it told
+ * which phones are connected, and runs the code lenses' actions with the manifest's settings.
+ */
+export function registerManifest(context: vscode.ExtensionContext, store: DeviceStore, log: Logger): void {
+  let client: LanguageClient | undefined;
+  let starting: Promise<void> | undefined;
+
+  const devicesPayload = () => ({ devices: store.devices.map((d) => ({ serial: d.serial, state: d.state, model: store.known(d.serial)?.model })) });
+
+  const start = () => {
+    starting ??= (async () => {
+      // vscode-languageclient lives in its own bundle (dist/vendor/), loaded only when a manifest is opened.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const lc = require('vscode-languageclient/node') as typeof import('vscode-languageclient/node');
+      const module = context.asAbsolutePath(path.join('dist', 'language-server.js'));
+      client = new lc.LanguageClient('mobileai.manifest', 'Mobile AI manifest', {
+        run: { module, transport: lc.TransportKind.ipc },
+        debug: { module, transport: lc.TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+      }, {
+        documentSelector: [{ scheme: 'file', language: 'yaml', pattern: '**/mobileai.yaml' }, { scheme: 'file', pattern: '**/mobileai.yaml' }],
+        synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/mobileai.yaml') },
+      });
+      const t = performance.now();
+      await client.start();
+      log.info(`manifest: language server started in ${(performance.now() - t).toFixed(0)} ms`);
+      await client.sendNotification('mobileai/devices', devicesPayload());
+    })().catch((err) => {
+      starting = undefined;
+      log.error('manifest: the language server did not start', err);
+    });
+    return starting;
+  };
+
+  context.subscriptions.push(
+    vscode.workspace.onDidOpenTextDocument((d) => { if (isManifest(d)) void start(); }),
+    store.onDidChange(() => { if (client?.isRunning()) void client.sendNotification('mobileai/devices', devicesPayload()); }),
+    { dispose: () => void client?.stop() },
+  );
+  if (vscode.workspace.textDocuments.some(isManifest)) void start();
+
+  context.subscriptions.push(vscode.commands.registerCommand('mobileai.manifest.run', async (uriText: unknown, section: unknown, name: unknown, action: unknown) => {
+    try {
+      if (typeof uriText !== 'string' || typeof section !== 'string' || typeof name !== 'string' || typeof action !== 'string') throw new Error('open mobileai.yaml and use its code lenses');
+      await runFromManifest(vscode.Uri.parse(uriText), section, name, action, store, log);
+    } catch (err) {
+      log.error('manifest action failed', err);
+      void vscode.window.showErrorMessage(`mobileai.yaml: ${errorMessage(err)}`);
+    }
+  }));
+}
+
+async function runFromManifest(uri: vscode.Uri, section: string, name: string, action: string, store: DeviceStore, log: Logger): Promise<void> {
+  const { parseManifest, resolveTarget } = await import('../../core/manifest/manifest');
+  const doc = await vscode.workspace.openTextDocument(uri);
+  const pm = parseManifest(doc.getText());
+  if (pm.syntaxErrors.some((e) => e.severity === 'error')) throw new Error('fix the YAML errors first (see Problems)');
+  const m = pm.value;
+  const base = path.dirname(uri.fsPath);
+  const abs = (p: string) => (path.isAbsolute(p) ? p : path.join(base, p));
+  const serialOf = async (targetName: string | undefined): Promise<string | undefined> => {
+    if (!targetName) return undefined;
+    const t = m.targets?.[targetName];
+    if (!t) throw new Error(`target "${targetName}" is not defined`);
+    const devices = store.devices.map((d) => {
+      const k = store.known(d.serial);
+      return { serial: d.serial, state: d.state, model: k?.model, manufacturer: k?.manufacturer, soc: k?.soc?.label, abis: k?.abis };
+    });
+    const serial = resolveTarget(t, devices);
+    if (!serial) throw new Error(`target "${targetName}" (${t.serial ? `serial ${t.serial}` : `match ${JSON.stringify(t.match)}`}) is not connected`);
+    return serial;
+  };
+  log.info(`manifest: ${action} ${section}.${name}`);
+  if (section === 'models') {
+    const e = m.models?.[name];
+    if (!e) throw new Error(`model "${name}" is not defined`);
+    const modelUri = vscode.Uri.file(abs(e.path));
+    if (action === 'quantize') {
+      const q = e.quantize;
+      if (!q) throw new Error(`model "${name}" has no quantize recipe`);
+      const preset: Partial<QuantizeRequest> = {
+        mode: q.mode, method: q.method, percentile: q.percentile, perChannel: q.perChannel, u8s8: q.u8s8, reduceRange: q.reduceRange,
+        symmetricActivations: q.symmetricActivations, symmetricWeights: q.asymmetricWeights === undefined ? undefined : !q.asymmetricWeights,
+        blockSize: q.blockSize, int4Symmetric: q.int4Asymmetric === undefined ? undefined : !q.int4Asymmetric,
+        exclude: q.exclude, excludeOpTypes: q.excludeOps, keepFirstLast: q.keepFirstLast, dims: e.inputs, output: q.output ? abs(q.output) : undefined,
+      };
+      if (q.mode === 'static') {
+        if (q.calibration) {
+          const { parseRecipe } = await import('../../core/quantize/calibration');
+          const r = /resize=(\d+)x(\d+)/.exec(q.preprocess ?? '');
+          preset.calibration = q.preprocess ? { kind: 'images', path: abs(q.calibration), recipe: parseRecipe(q.preprocess, { width: r ? Number(r[1]) : 224, height: r ? Number(r[2]) : 224 }) } : { kind: 'files', path: abs(q.calibration) };
+        } else preset.calibration = { kind: 'random', count: q.random ?? 16 };
+        preset.method ??= 'minmax';
+        preset.perChannel ??= false;
+      }
+      for (const k of Object.keys(preset) as Array<keyof typeof preset>) if (preset[k] === undefined) delete preset[k];
+      await vscode.commands.executeCommand('mobileai.quantize.model', modelUri, preset);
+    } else if (action === 'profile') {
+      const p = e.profile ?? {};
+      const serial = await serialOf(p.target ?? e.target);
+      await vscode.commands.executeCommand(serial ? 'mobileai.profile.modelOnPhone' : 'mobileai.profile.model', modelUri, p.optimization ?? 'all', serial, { runs: p.runs, warmup: p.warmup, dims: e.inputs });
+    } else if (action === 'deploy') {
+      const d = e.deploy ?? {};
+      const serial = await serialOf(d.target ?? e.target);
+      await vscode.commands.executeCommand('mobileai.deploy', { kind: 'manifest', serial, profile: { files: [abs(e.path), ...(d.files ?? []).map(abs)], apk: d.apk ? abs(d.apk) : undefined, to: d.to, launch: d.launch } });
+    } else throw new Error(`unknown action ${action}`);
+  } else if (section === 'searches') {
+    const s = m.searches?.[name];
+    if (!s) throw new Error(`search "${name}" is not defined`);
+    const t = m.targets?.[s.target];
+    if (!t?.table) throw new Error(`target "${s.target}" has no latency table`);
+    const space = s.space && !['ofa-mbv3', 'ofa', 'fbnet'].includes(s.space) ? abs(s.space) : s.space;
+    const predictor = s.predictor && s.predictor !== 'naswot' ? abs(s.predictor) : s.predictor;
+    await vscode.commands.executeCommand('mobileai.search.start', { space, table: abs(t.table), predictor, budgetMs: s.budgetMs, algorithm: s.algorithm, evaluations: s.evaluations, seed: s.seed, soft: s.soft });
+  } else if (section === 'agents') {
+    const a = m.agents?.[name];
+    if (!a) throw new Error(`agent "${name}" is not defined`);
+    const serial = await serialOf(a.target);
+    const preset = { kind: 'manifest', serial, task: a.task, tasks: a.tasks ? abs(a.tasks) : undefined, baseUrl: a.endpoint, model: a.model, maxSteps: a.maxSteps, allow: a.allow, vision: a.vision };
+    await vscode.commands.executeCommand(action === 'eval' ? 'mobileai.agent.eval' : 'mobileai.agent.run', preset);
+  } else throw new Error(`unknown section ${section}`);
+}
