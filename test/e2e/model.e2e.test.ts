@@ -72,19 +72,13 @@ test('Profile from the model editor: the op table appears in the Profile webview
   });
 });
 
-test('Quantize from the model editor: the report webview shows sizes, fidelity and sensitivity', async (t) => {
+test('Quantize from the model editor follows the mobileai.yaml recipe: the report shows sizes, fidelity and sensitivity', async (t) => {
   await wb.step(t.name, async () => {
     const editor = await wb.webviewFrame(hasElement('#quantize'));
     await editor.locator('#quantize').click();
-    const choose = async (label: string) => {
-      const row = wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first();
-      await row.waitFor({ timeout: 15000 });
-      await row.click();
-    };
-    await choose('static');
-    await choose('Random inputs');
-    await choose('minmax');
-    await choose('per-channel weights');
+    // The sample workspace's mobileai.yaml lists models/mnist.onnx with a recipe (static, minmax,
+    // per-channel, random calibration): Quantize follows it without asking.
+    await waitUntil('the recipe to be used', async () => /quantize: using the recipe of model "mnist" in mobileai\.yaml/.test(await wb.outputChannel()), 30000);
     const report = await wb.webviewFrame(hasElement('#fidelity-table'), 120000);
     assert.match(await report.locator('#stat-size').innerText(), /KiB → .*KiB/);
     const rows = await report.locator('#fidelity-table tbody tr').allInnerTexts();

@@ -27,6 +27,7 @@ test('a search started from the palette fills the scatter plot live and ends wit
       await input.fill(value);
       await input.press('Enter');
     };
+    await pick('Another search…'); // the sample mobileai.yaml defines one; this test chooses by hand
     await pick(/^nas$/);
     await pick('acc_predictor_weights.json');
     await type('25');
@@ -44,5 +45,23 @@ test('a search started from the palette fills the scatter plot live and ends wit
     assert.match(await frame.locator('#arch-id').innerText(), /^r\d{3}\|d\d{5}\|k/);
     const log = await wb.outputChannel();
     assert.match(log, /search done: 3000 evaluations/);
+  });
+});
+
+test('the search defined in mobileai.yaml runs from the palette with its settings, no questions asked', async (t) => {
+  await wb.step(t.name, async () => {
+    await wb.runCommand('View: Close All Editors');
+    const before = ((await wb.outputChannel()).match(/search done: 3000 evaluations/g) ?? []).length;
+    await wb.runCommand('Mobile AI: Search Architecture for a Latency Budget');
+    const row = wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'note10-25ms' }).first();
+    await row.waitFor({ timeout: 15000 });
+    assert.match(await row.innerText(), /mobileai\.yaml · ofa-mbv3 on vphone ≤ 25 ms/);
+    await row.click();
+    const frame = await wb.webviewFrame(hasElement('#scatter'), 60000);
+    await waitUntil('the search to finish', async () => / in [\d.]+ s$/.test(await frame.locator('#points-count').innerText()), 120000);
+    assert.match(await frame.locator('#best').innerText(), /^0\.8\d{3} at (1\d|2[0-5])\.\d{2} ms$/);
+    const after = ((await wb.outputChannel()).match(/search done: 3000 evaluations/g) ?? []).length;
+    assert.equal(after, before + 1);
+    assert.match(await wb.outputChannel(), /manifest: search searches\.note10-25ms/);
   });
 });

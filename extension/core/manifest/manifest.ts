@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { existsSync, statSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode, type Pair } from 'yaml';
+import { Document, isMap, isScalar, isSeq, LineCounter, Pair, parseDocument, Scalar, visit, YAMLMap, type Node as YamlNode } from 'yaml';
 import { MANIFEST_SCHEMA, schemaAt, type JsonSchema } from './schema';
 
 export interface Target {
@@ -110,19 +110,135 @@ export interface ProjectFacts {
   latencyRange?(tablePath: string, space: string): { minMs: number; maxMs: number } | undefined;
 }
 
+/** Parsed pieces of a manifest, by their text: an edit re-parses only the entry it touches. */
+interface Chunk {
+  doc: Document;
+  value: unknown;
+  /** The offset its node ranges are currently shifted by. */
+  shift: number;
+}
+const chunkCache = new Map<string, Chunk>();
+
+function shiftChunk(c: Chunk, offset: number): void {
+  const delta = offset - c.shift;
+  if (!delta) return;
+  visit(c.doc, {
+    Node(_, n) {
+      if (n.range) n.range = [n.range[0] + delta, n.range[1] + delta, n.range[2] + delta];
+    },
+  });
+  c.shift = offset;
+}
+
+function chunk(text: string, offset: number, used: Set<Chunk>): Chunk | undefined {
+  let c = chunkCache.get(text);
+  if (c && used.has(c)) return undefined; // the same text twice in one manifest: its nodes cannot sit at two places
+  if (!c) {
+    const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
+    if (doc.errors.length || doc.warnings.length || !isMap(doc.contents)) return undefined;
+    c = { doc, value: doc.toJS(), shift: 0 };
+    if (chunkCache.size > 20000) chunkCache.clear();
+    chunkCache.set(text, c);
+  }
+  shiftChunk(c, offset);
+  used.add(c);
+  return c;
+}
+
+/**
+ * The fast path for large manifests: each top-level line and each entry of a section (a key indented by two
+ * spaces) is parsed on its own and cached by its text, then the pieces are put together into one document
+ * with the ranges it would have had. Anything unusual (anchors, aliases, tags, directives, flow collections
+ * across lines, errors) takes the whole-document path, which reports errors exactly.
+ */
+function parseChunked(text: string): { doc: Document; value: Manifest } | undefined {
+  if (text.length < 4000 || /(^|[\s[{,])[&*!][^\s]/.test(text) || /^(---|\.\.\.|%)/m.test(text) || text.includes('\t') || text.includes('\r')) return undefined;
+  const lines = text.split('\n');
+  const starts: number[] = [];
+  let off = 0;
+  for (const l of lines) {
+    starts.push(off);
+    off += l.length + 1;
+  }
+  const root = new YAMLMap();
+  const value: Record<string, unknown> = {};
+  const used = new Set<Chunk>();
+  let i = 0;
+  const top = (l: string) => /^[^\s#-][^:]*:(\s|$)/.test(l);
+  while (i < lines.length) {
+    const l = lines[i];
+    if (!l.trim() || l.startsWith('#')) { i++; continue; }
+    if (!top(l)) return undefined;
+    let j = i + 1;
+    while (j < lines.length && !top(lines[j])) {
+      if (lines[j].trim() && !lines[j].startsWith(' ') && !lines[j].startsWith('#')) return undefined;
+      j++;
+    }
+    const key = l.slice(0, l.indexOf(':')).trim();
+    const rest = l.slice(l.indexOf(':') + 1).trim();
+    if (rest && !rest.startsWith('#')) {
+      // `key: value` on one line (and nothing indented under it).
+      if (lines.slice(i + 1, j).some((x) => x.trim() && !x.trim().startsWith('#'))) return undefined;
+      const c = chunk(lines.slice(i, j).join('\n') + (j < lines.length ? '\n' : ''), starts[i], used);
+      if (!c) return undefined;
+      const pairs = (c.doc.contents as YAMLMap).items as Pair[];
+      if (pairs.some((p) => String((p.key as Scalar).value) in value)) return undefined; // a duplicate key: the full parse reports it
+      root.items.push(...pairs);
+      Object.assign(value, c.value);
+      i = j;
+      continue;
+    }
+    // A section: its entries start at lines indented by exactly two spaces.
+    const section = new YAMLMap();
+    const sectionValue: Record<string, unknown> = {};
+    let k = i + 1;
+    while (k < j && (!lines[k].trim() || lines[k].trimStart().startsWith('#'))) k++;
+    if (k < j && !/^ {2}[^\s#-]/.test(lines[k])) return undefined;
+    while (k < j) {
+      let e = k + 1;
+      while (e < j && !/^ {2}[^\s#]/.test(lines[e])) e++;
+      if (/^ {2}-/.test(lines[k])) return undefined;
+      const c = chunk(lines.slice(k, e).join('\n') + (e < lines.length ? '\n' : ''), starts[k], used);
+      if (!c) return undefined;
+      const pairs = (c.doc.contents as YAMLMap).items as Pair[];
+      if (pairs.some((p) => String((p.key as Scalar).value) in sectionValue)) return undefined;
+      section.items.push(...pairs);
+      Object.assign(sectionValue, c.value);
+      k = e;
+    }
+    if (key in value) return undefined;
+    const keyNode = new Scalar(key);
+    keyNode.range = [starts[i], starts[i] + key.length, starts[i] + key.length];
+    const last = section.items[section.items.length - 1] as Pair<YamlNode, YamlNode> | undefined;
+    const end = (last?.value as YamlNode | null)?.range?.[2] ?? (last?.key as YamlNode | undefined)?.range?.[2] ?? keyNode.range[2];
+    section.range = section.items.length ? [(section.items[0].key as YamlNode).range?.[0] ?? end, end, end] : [keyNode.range[1], keyNode.range[1], keyNode.range[1]];
+    root.items.push(new Pair(keyNode, section.items.length ? section : null));
+    value[key] = section.items.length ? sectionValue : null;
+    i = j;
+  }
+  const doc = new Document();
+  doc.contents = root as never;
+  root.range = [0, text.length, text.length];
+  return { doc, value: value as Manifest };
+}
+
 export function parseManifest(text: string): ParsedManifest {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
-  const syntaxErrors: ManifestDiagnostic[] = [...doc.errors, ...doc.warnings].map((e) => ({
+  const fast = parseChunked(text);
+  const doc = fast?.doc ?? parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
+  const syntaxErrors: ManifestDiagnostic[] = fast ? [] : [...doc.errors, ...doc.warnings].map((e) => ({
     start: e.pos[0], end: Math.max(e.pos[1], e.pos[0] + 1), severity: doc.errors.includes(e as never) ? 'error' : 'warning',
     message: e.message.split('\n')[0], code: `yaml-${e.code}`,
   }));
   let value: Manifest = {};
-  try {
-    const js = doc.toJS({ maxAliasCount: 100 }) as unknown;
-    value = js && typeof js === 'object' && !Array.isArray(js) ? (js as Manifest) : {};
-  } catch {
-    value = {};
+  if (fast) value = fast.value;
+  else {
+    try {
+      const js = doc.toJS({ maxAliasCount: 100 }) as unknown;
+      value = js && typeof js === 'object' && !Array.isArray(js) ? (js as Manifest) : {};
+    } catch {
+      value = {};
+    }
   }
   const entries: EntryInfo[] = [];
   if (isMap(doc.contents)) {

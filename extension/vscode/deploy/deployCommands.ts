@@ -15,6 +15,16 @@ async function profileFor(arg: unknown): Promise<DeployProfile | undefined> {
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   const abs = (p: string) => (path.isAbsolute(p) || !folder ? p : path.join(folder, p));
   if (arg instanceof vscode.Uri) {
+    // A model listed in mobileai.yaml: its deploy profile (folder, extra files, APK, activity).
+    const { workspaceManifest } = await import('../manifest/manifestClient');
+    const { modelEntryFor } = await import('../../core/manifest/manifest');
+    const ws = await workspaceManifest();
+    const found = ws && modelEntryFor(ws.manifest, ws.baseDir, arg.fsPath);
+    if (ws && found?.entry.deploy) {
+      const d = found.entry.deploy;
+      const inWs = (p: string) => (path.isAbsolute(p) ? p : path.join(ws.baseDir, p));
+      return { files: [arg.fsPath, ...(d.files ?? []).map(inWs)], apk: d.apk ? inWs(d.apk) : undefined, to: d.to, launch: d.launch };
+    }
     // Deploy this file (from the model editor or the explorer), to the saved folder.
     return { files: [arg.fsPath], to: saved?.to, launch: saved?.launch };
   }

@@ -86,25 +86,8 @@ async function runFromManifest(uri: vscode.Uri, section: string, name: string, a
     if (!e) throw new Error(`model "${name}" is not defined`);
     const modelUri = vscode.Uri.file(abs(e.path));
     if (action === 'quantize') {
-      const q = e.quantize;
-      if (!q) throw new Error(`model "${name}" has no quantize recipe`);
-      const preset: Partial<QuantizeRequest> = {
-        mode: q.mode, method: q.method, percentile: q.percentile, perChannel: q.perChannel, u8s8: q.u8s8, reduceRange: q.reduceRange,
-        symmetricActivations: q.symmetricActivations, symmetricWeights: q.asymmetricWeights === undefined ? undefined : !q.asymmetricWeights,
-        blockSize: q.blockSize, int4Symmetric: q.int4Asymmetric === undefined ? undefined : !q.int4Asymmetric,
-        exclude: q.exclude, excludeOpTypes: q.excludeOps, keepFirstLast: q.keepFirstLast, dims: e.inputs, output: q.output ? abs(q.output) : undefined,
-      };
-      if (q.mode === 'static') {
-        if (q.calibration) {
-          const { parseRecipe } = await import('../../core/quantize/calibration');
-          const r = /resize=(\d+)x(\d+)/.exec(q.preprocess ?? '');
-          preset.calibration = q.preprocess ? { kind: 'images', path: abs(q.calibration), recipe: parseRecipe(q.preprocess, { width: r ? Number(r[1]) : 224, height: r ? Number(r[2]) : 224 }) } : { kind: 'files', path: abs(q.calibration) };
-        } else preset.calibration = { kind: 'random', count: q.random ?? 16 };
-        preset.method ??= 'minmax';
-        preset.perChannel ??= false;
-      }
-      for (const k of Object.keys(preset) as Array<keyof typeof preset>) if (preset[k] === undefined) delete preset[k];
-      await vscode.commands.executeCommand('mobileai.quantize.model', modelUri, preset);
+      if (!e.quantize) throw new Error(`model "${name}" has no quantize recipe`);
+      await vscode.commands.executeCommand('mobileai.quantize.model', modelUri, await quantizePreset(e, abs));
     } else if (action === 'profile') {
       const p = e.profile ?? {};
       const serial = await serialOf(p.target ?? e.target);
@@ -129,4 +112,45 @@ async function runFromManifest(uri: vscode.Uri, section: string, name: string, a
     const preset = { kind: 'manifest', serial, task: a.task, tasks: a.tasks ? abs(a.tasks) : undefined, baseUrl: a.endpoint, model: a.model, maxSteps: a.maxSteps, allow: a.allow, vision: a.vision };
     await vscode.commands.executeCommand(action === 'eval' ? 'mobileai.agent.eval' : 'mobileai.agent.run', preset);
   } else throw new Error(`unknown section ${section}`);
+}
+
+/** A manifest model's quantize recipe as the Quantize command's preset. */
+export async function quantizePreset(e: import('../../core/manifest/manifest').ModelEntry, abs: (p: string) => string): Promise<Partial<QuantizeRequest>> {
+  const q = e.quantize;
+  if (!q) return {};
+  const preset: Partial<QuantizeRequest> = {
+    mode: q.mode, method: q.method, percentile: q.percentile, perChannel: q.perChannel, u8s8: q.u8s8, reduceRange: q.reduceRange,
+    symmetricActivations: q.symmetricActivations, symmetricWeights: q.asymmetricWeights === undefined ? undefined : !q.asymmetricWeights,
+    blockSize: q.blockSize, int4Symmetric: q.int4Asymmetric === undefined ? undefined : !q.int4Asymmetric,
+    exclude: q.exclude, excludeOpTypes: q.excludeOps, keepFirstLast: q.keepFirstLast, dims: e.inputs, output: q.output ? abs(q.output) : undefined,
+  };
+  if (q.mode === 'static') {
+    if (q.calibration) {
+      const { parseRecipe } = await import('../../core/quantize/calibration');
+      const r = /resize=(\d+)x(\d+)/.exec(q.preprocess ?? '');
+      preset.calibration = q.preprocess ? { kind: 'images', path: abs(q.calibration), recipe: parseRecipe(q.preprocess, { width: r ? Number(r[1]) : 224, height: r ? Number(r[2]) : 224 }) } : { kind: 'files', path: abs(q.calibration) };
+    } else preset.calibration = { kind: 'random', count: q.random ?? 16 };
+    preset.method ??= 'minmax';
+    preset.perChannel ??= false;
+  }
+  for (const k of Object.keys(preset) as Array<keyof typeof preset>) if (preset[k] === undefined) delete preset[k];
+  return preset;
+}
+
+/** The workspace's mobileai.yaml (at a workspace folder's root), parsed, if there is one and it parses. */
+export async function workspaceManifest(): Promise<{ manifest: import('../../core/manifest/manifest').Manifest; baseDir: string } | undefined> {
+  for (const f of vscode.workspace.workspaceFolders ?? []) {
+    const uri = vscode.Uri.joinPath(f.uri, 'mobileai.yaml');
+    let text: string;
+    try {
+      text = (await vscode.workspace.openTextDocument(uri)).getText();
+    } catch {
+      continue;
+    }
+    const { parseManifest } = await import('../../core/manifest/manifest');
+    const pm = parseManifest(text);
+    if (pm.syntaxErrors.some((x) => x.severity === 'error')) return undefined;
+    return { manifest: pm.value, baseDir: f.uri.fsPath };
+  }
+  return undefined;
 }

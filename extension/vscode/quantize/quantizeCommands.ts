@@ -142,6 +142,17 @@ export function registerQuantizeCommands(context: vscode.ExtensionContext, store
     try {
       const model = await pickModel(arg);
       if (!model) return;
+      if (!preset) {
+        // A model listed in mobileai.yaml with a quantize recipe: the recipe decides, no questions asked.
+        const { workspaceManifest, quantizePreset } = await import('../manifest/manifestClient');
+        const { modelEntryFor } = await import('../../core/manifest/manifest');
+        const ws = await workspaceManifest();
+        const found = ws && modelEntryFor(ws.manifest, ws.baseDir, model);
+        if (ws && found?.entry.quantize) {
+          log.info(`quantize: using the recipe of model "${found.name}" in mobileai.yaml`);
+          preset = await quantizePreset(found.entry, (p) => (path.isAbsolute(p) ? p : path.join(ws.baseDir, p)));
+        }
+      }
       const req = await buildRequest(model, preset);
       if (!req) return;
       await new QuantizePanel(context, store, log, req).run();

@@ -114,6 +114,21 @@ export function registerSearchCommands(context: vscode.ExtensionContext, log: Lo
         new SearchPanel(context, log, req).run({ label: est.label, kind: est.kind });
         return;
       }
+      // Searches defined in mobileai.yaml come first: their settings are all there.
+      const { workspaceManifest } = await import('../manifest/manifestClient');
+      const ws = await workspaceManifest();
+      const defined = Object.entries(ws?.manifest.searches ?? {});
+      if (ws && defined.length) {
+        const pick = await vscode.window.showQuickPick([
+          ...defined.map(([name, sr]) => ({ label: name, description: `mobileai.yaml · ${sr.space ?? 'ofa-mbv3'} on ${sr.target} ≤ ${sr.budgetMs} ms`, name })),
+          { label: 'Another search…', description: 'choose the table, budget and algorithm', name: undefined },
+        ], { title: 'Search Architecture' });
+        if (!pick) return;
+        if (pick.name) {
+          await vscode.commands.executeCommand('mobileai.manifest.run', vscode.Uri.file(path.join(ws.baseDir, 'mobileai.yaml')).toString(), 'searches', pick.name, 'search');
+          return;
+        }
+      }
       const c = vscode.workspace.getConfiguration('mobileAI');
       let table = c.get<string>('search.table') || undefined;
       if (!table) {
