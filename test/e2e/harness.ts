@@ -34,12 +34,14 @@ export class Workbench {
     private readonly tmp: string,
   ) {}
 
-  static async open(opts: { settings?: Record<string, unknown> } = {}): Promise<Workbench> {
+  /** `prepare` adds or changes workspace files before the workbench starts (it knows the phone's serial). */
+  static async open(opts: { settings?: Record<string, unknown>; prepare?: (workspace: string, phoneSerial: string) => Promise<void> } = {}): Promise<Workbench> {
     const tmp = await mkdtemp(path.join(os.tmpdir(), 'mobileai-e2e-'));
     const home = path.join(tmp, 'home');
     await mkdir(home, { recursive: true });
     const workspace = prepareWorkspace(path.join(tmp, 'workspace')) as string;
     const [port, adbPort, phonePort] = [await freePort(), await freePort(), await freePort()];
+    await opts.prepare?.(workspace, `127.0.0.1:${phonePort}`);
     const launched = (await launchWorkbench({
       port, adbPort, phonePort, workspace, dataDir: path.join(tmp, 'data'), home, env: { HOME: home }, settings: opts.settings, log: () => undefined,
     })) as Launched;

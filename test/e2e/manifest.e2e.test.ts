@@ -5,20 +5,10 @@ import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Workbench, waitUntil } from './harness';
 
-let wb: Workbench;
-before(async () => {
-  wb = await Workbench.open();
-});
-after(async () => {
-  await wb?.close();
-});
-
-test('mobileai.yaml: a mistake shows in the Problems panel, completion offers the phone, a code lens deploys', async (t) => {
-  await wb.step(t.name, async () => {
-    const text = `version: 1
+const manifest = (serial: string) => `version: 1
 targets:
   vphone:
-    serial: ${wb.phoneSerial}
+    serial: ${serial}
 models:
   mnist:
     path: models/mnist.onnx
@@ -26,7 +16,18 @@ models:
     deploy:
       to: /data/local/tmp/from-manifest
 `;
-    await writeFile(path.join(wb.workspace, 'mobileai.yaml'), text);
+
+let wb: Workbench;
+before(async () => {
+  // The workspace's mobileai.yaml (replacing the sample's) is there when the workbench starts.
+  wb = await Workbench.open({ prepare: (ws, serial) => writeFile(path.join(ws, 'mobileai.yaml'), manifest(serial)) });
+});
+after(async () => {
+  await wb?.close();
+});
+
+test('mobileai.yaml: a mistake shows in the Problems panel, completion offers the phone, a code lens deploys', async (t) => {
+  await wb.step(t.name, async () => {
     await wb.openActivity('Explorer');
     const row = wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'mobileai.yaml' }).first();
     await row.waitFor({ timeout: 20000 });
