@@ -166,3 +166,39 @@ export function addAgentCommands(program: Command, adbFrom: () => AdbService): v
       else process.stdout.write(text);
     });
 }
+
+export function addManifestCommands(program: Command): void {
+  const manifest = program.command('manifest').description('mobileai.yaml, the project manifest');
+  manifest.command('check')
+    .description('validate a manifest as the language server does (syntax, schema, references, files, budgets); exit 1 on errors')
+    .argument('[file]', 'the manifest', 'mobileai.yaml')
+    .option('--json', 'print JSON')
+    .action(async (file: string, o: { json?: boolean }) => {
+      const { readFile } = await import('node:fs/promises');
+      const { parseManifest, validateManifest, fileKind } = await import('../core/manifest/manifest');
+      const { computeLatencyRange } = await import('../core/manifest/facts');
+      const abs = path.resolve(file);
+      const text = await readFile(abs, 'utf8');
+      const pm = parseManifest(text);
+      // Latency ranges are computed up front here (the server does it in the background).
+      const ranges = new Map<string, { minMs: number; maxMs: number } | undefined>();
+      for (const s of Object.values(pm.value.searches ?? {})) {
+        const t = s && typeof s.target === 'string' ? pm.value.targets?.[s.target] : undefined;
+        if (!t?.table) continue;
+        const table = path.resolve(path.dirname(abs), t.table);
+        const space = s.space ?? 'ofa-mbv3';
+        const key = `${table}\0${space}`;
+        if (!ranges.has(key)) ranges.set(key, await computeLatencyRange(table, space).catch(() => undefined));
+      }
+      const diags = validateManifest(pm, { baseDir: path.dirname(abs), fileExists: fileKind, latencyRange: (t, s) => ranges.get(`${t}\0${s}`) });
+      const pos = (off: number) => {
+        const before = text.slice(0, off);
+        const line = before.split('\n').length;
+        return { line, column: off - before.lastIndexOf('\n') };
+      };
+      const rows = diags.map((d) => ({ ...pos(d.start), severity: d.severity, code: d.code, message: d.message }));
+      if (o.json) process.stdout.write(`${JSON.stringify({ file: abs, problems: rows }, null, 2)}\n`);
+      else process.stdout.write(rows.length ? `${rows.map((r) => `${file}:${r.line}:${r.column}: ${r.severity}: ${r.message} [${r.code}]`).join('\n')}\n` : `${file}: no problems\n`);
+      if (rows.some((r) => r.severity === 'error')) process.exitCode = 1;
+    });
+}

@@ -4,7 +4,7 @@ import { AdbService, type AdbSettings } from '../core/adb/adbService';
 import { AdbNotFoundError } from '../core/adb/locate';
 import type { DeviceInfo, DeviceSummary } from '../core/adb/deviceInfo';
 import { VirtualPhone } from '../core/virtualPhone/server';
-import { addAgentCommands } from './agentCommands';
+import { addAgentCommands, addManifestCommands } from './agentCommands';
 import { stderrLogger, silentLogger, errorMessage } from '../core/util/log';
 import { formatBytes } from '../core/util/format';
 import { readFile } from 'node:fs/promises';
@@ -410,6 +410,7 @@ export function buildProgram(): Command {
     });
 
   addAgentCommands(program, () => adbFrom(program.opts()));
+  addManifestCommands(program);
   return program;
 }
 

@@ -157,14 +157,21 @@ test('code lenses run the matching commands; definition and outline follow the m
 });
 
 test('random and truncated input never crash the server', async () => {
+  lsp.open(uri, GOOD);
   let seed = 7;
   const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
   const pieces = [GOOD, 'a: [', '{', '}}', ': :', '- - -', '\t', '&a *a', '!!binary', '"unterminated', '\u0000', '#', '\n', '  ', 'targets:', 'x: *b', '<<: *c', '? complex', '%YAML 1.2\n---\n'];
   for (let i = 0; i < 120; i++) {
     let text: string;
-    if (i < 40) text = GOOD.slice(0, Math.floor(rand() * GOOD.length));
-    else if (i < 80) text = Array.from({ length: 1 + Math.floor(rand() * 8) }, () => pieces[Math.floor(rand() * pieces.length)]).join(rand() < 0.5 ? '\n' : '');
-    else text = Buffer.from(Array.from({ length: Math.floor(rand() * 400) }, () => Math.floor(rand() * 256))).toString('latin1');
+    if (i < 30) text = GOOD.slice(0, Math.floor(rand() * GOOD.length));
+    else if (i < 60) text = Array.from({ length: 1 + Math.floor(rand() * 8) }, () => pieces[Math.floor(rand() * pieces.length)]).join(rand() < 0.5 ? '\n' : '');
+    else if (i < 95) {
+      // A large manifest (the server's piecewise parse) with a random piece dropped into a random line.
+      const lines = (GOOD + Array.from({ length: 60 }, (_, k) => `  agent${k}:\n    target: note10\n    task: t${k}\n`).join('')).split('\n');
+      const at = Math.floor(rand() * lines.length);
+      lines[at] = lines[at].slice(0, Math.floor(rand() * (lines[at].length + 1))) + pieces[Math.floor(rand() * pieces.length)];
+      text = lines.join('\n');
+    } else text = Buffer.from(Array.from({ length: Math.floor(rand() * 400) }, () => Math.floor(rand() * 256))).toString('latin1');
     lsp.change(uri, text);
     const len = text.length;
     const pos = { line: Math.floor(rand() * (text.split('\n').length + 1)), character: Math.floor(rand() * (len + 3)) };
@@ -181,4 +188,24 @@ test('random and truncated input never crash the server', async () => {
   assert.deepEqual(d.diagnostics, [], 'still alive and answering');
   assert.equal(lsp.child.exitCode, null);
   assert.ok(!lsp.logs.some((l) => /failed:|uncaught|unhandled/.test(l)), lsp.logs.filter((l) => /failed:|uncaught|unhandled/.test(l)).join('\n'));
+});
+
+test('CLI: manifest check reports the same problems with line and column, exit 1 on errors', async () => {
+  const { execFile } = await import('node:child_process');
+  const { writeFile } = await import('node:fs/promises');
+  const file = path.join(dir, 'mobileai.yaml');
+  await writeFile(file, GOOD.replace('budgetMs: 25', 'budgetMs: 2').replace('mode: static', 'mode: int5'));
+  const cli = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
+  const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const c = execFile(process.execPath, [cli, 'manifest', 'check', file, '--json'], (_e, out) => resolve({ code: c.exitCode, out }));
+  });
+  assert.equal(r.code, 1);
+  const problems = (JSON.parse(r.out) as { problems: Array<{ line: number; column: number; code: string }> }).problems;
+  assert.deepEqual(problems.map((p) => [p.code, p.line, p.column]), [['bad-enum', 11, 13], ['budget-too-low', 16, 15]]);
+  await writeFile(file, GOOD);
+  const ok = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const c = execFile(process.execPath, [cli, 'manifest', 'check', file], (_e, out) => resolve({ code: c.exitCode, out }));
+  });
+  assert.equal(ok.code, 0);
+  assert.match(ok.out, /no problems/);
 });
