@@ -83,6 +83,12 @@ export function pathAt(text: string, offset: number): { parent: string[]; lineSt
   return { parent, lineStart, col, line };
 }
 
+/** A search's space as the engine takes it: a built-in name, or a space file resolved from the manifest. */
+function spaceId(facts: Facts, space: string | undefined): string {
+  const s = space ?? 'ofa-mbv3';
+  return ['ofa-mbv3', 'ofa', 'fbnet'].includes(s) ? s : path.resolve(facts.baseDir, s);
+}
+
 function schemaForPath(p: string[]): JsonSchema | undefined {
   return schemaAt(p, MANIFEST_SCHEMA);
 }
@@ -150,6 +156,13 @@ export function complete(pm: ParsedManifest, offset: number, facts: Facts): Comp
     const mf = me && typeof me.path === 'string' ? facts.model?.(path.resolve(facts.baseDir, me.path)) : undefined;
     if (listKey === 'excludeOps' && mf) for (const op of mf.opTypes) out.push({ label: op, kind: 'value', detail: 'an op type in this model', insertText: op, replace });
     if (listKey === 'exclude' && mf) for (const n of mf.nodeNames.slice(0, 500)) out.push({ label: n, kind: 'value', detail: 'a node in this model', insertText: /[:#\s]/.test(n) ? JSON.stringify(n) : n, replace });
+    if (listKey === 'blocks' && parent[0] === 'searches' && parent[1]) {
+      // The blocks the target's latency table has.
+      const sr = m.searches?.[parent[1]];
+      const t = sr && typeof sr.target === 'string' ? m.targets?.[sr.target] : undefined;
+      const r = t?.table ? facts.latency?.(path.resolve(facts.baseDir, t.table), spaceId(facts, sr?.space)) : undefined;
+      for (const b of (r?.blocks ?? []).filter((x) => /^(skip|k[357]_e)/.test(x))) out.push({ label: b, kind: 'value', detail: `in ${sr?.target}'s table`, insertText: b, replace });
+    }
     if (listKey === 'allow') for (const p of ['com.android.settings', 'com.mobileai.notes', 'com.mobileai.wallet', 'com.mobileai.stopwatch']) out.push({ label: p, kind: 'value', insertText: p, replace });
     if (listKey === 'files') for (const f of listFiles(facts.baseDir, typed, false)) out.push({ label: f.rel, kind: 'file', insertText: f.rel, replace });
     return out;
@@ -231,10 +244,10 @@ export function hover(pm: ParsedManifest, offset: number, facts: Facts): HoverRe
     if (t?.table) {
       const abs = path.resolve(facts.baseDir, t.table);
       const space = sr?.space ?? 'ofa-mbv3';
-      const r = facts.latency?.(abs, space);
+      const r = facts.latency?.(abs, spaceId(facts, space));
       if (r) lines.push(`Latency on **${sr?.target}** (${r.device}, ${r.entries} table entries): ${space} networks range from **${r.minMs.toFixed(2)} ms** to **${r.maxMs.toFixed(2)} ms**.${typeof sr?.budgetMs === 'number' ? ` The budget, ${sr.budgetMs} ms, is ${sr.budgetMs < r.minMs ? 'below the fastest' : sr.budgetMs > r.maxMs ? 'above the slowest: it constrains nothing' : `${(((sr.budgetMs - r.minMs) / (r.maxMs - r.minMs)) * 100).toFixed(0)}% of the way up`}.` : ''}`);
       else {
-        const err = facts.latencyError?.(abs, space);
+        const err = facts.latencyError?.(abs, spaceId(facts, space));
         lines.push(err ? `Latency range: unavailable (${err}).` : 'Latency range: computing…');
       }
     }

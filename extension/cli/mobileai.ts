@@ -318,10 +318,11 @@ export function buildProgram(): Command {
     .option('--evaluations <n>', 'candidate evaluations', (v) => positiveInt('--evaluations', v), 5000)
     .option('--seed <n>', 'random seed (same seed, same result)', (v) => nonNegativeInt('--seed', v), 0)
     .option('--soft', "MnasNet's soft latency constraint instead of rejecting over-budget candidates")
+    .option('--blocks <list>', 'layered spaces only: the candidate blocks allowed, comma-separated (e.g. k3_e3,k5_e6,skip)')
     .option('--export <file.onnx>', 'write the best architecture as a runnable ONNX model (random weights) and check its host latency')
     .option('--weights <file.onnx>', 'with --export: take weights by initializer name from this model instead of random ones')
     .option('--json', 'print JSON')
-    .action(async (o: { table: string; budgetMs: number; space: string; predictor?: string; algorithm: string; evaluations: number; seed: number; soft?: boolean; export?: string; weights?: string; json?: boolean }) => {
+    .action(async (o: { table: string; budgetMs: number; space: string; predictor?: string; algorithm: string; evaluations: number; seed: number; soft?: boolean; blocks?: string; export?: string; weights?: string; json?: boolean }) => {
       if (!Number.isFinite(o.budgetMs) || o.budgetMs <= 0) throw new InvalidArgumentError('--budget-ms must be a positive number');
       if (!['evolution', 'nsga2', 'random'].includes(o.algorithm)) throw new InvalidArgumentError('--algorithm must be evolution, nsga2 or random');
       const { runSearch, exportArchitecture } = await import('../core/search/run');
@@ -330,7 +331,7 @@ export function buildProgram(): Command {
       process.once('SIGINT', onSigint);
       try {
         const report = await runSearch({
-          space: ['ofa-mbv3', 'ofa', 'fbnet'].includes(o.space) ? o.space : path.resolve(o.space), table: path.resolve(o.table), predictor: o.predictor === 'naswot' ? 'naswot' : o.predictor && path.resolve(o.predictor), budgetMs: o.budgetMs, algorithm: o.algorithm as 'evolution', evaluations: o.evaluations, seed: o.seed, soft: o.soft, signal: cancel.signal,
+          space: ['ofa-mbv3', 'ofa', 'fbnet'].includes(o.space) ? o.space : path.resolve(o.space), table: path.resolve(o.table), predictor: o.predictor === 'naswot' ? 'naswot' : o.predictor && path.resolve(o.predictor), budgetMs: o.budgetMs, algorithm: o.algorithm as 'evolution', evaluations: o.evaluations, seed: o.seed, soft: o.soft, blocks: o.blocks?.split(',').map((b) => b.trim()).filter(Boolean), signal: cancel.signal,
           onProgress: (p) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${p.evaluations} evaluated${p.best ? `, best ${p.best.score.toFixed(4)} at ${p.best.latencyMs.toFixed(2)} ms` : ''}`); },
         });
         if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');

@@ -209,3 +209,41 @@ test('CLI: manifest check reports the same problems with line and column, exit 1
   assert.equal(ok.code, 0);
   assert.match(ok.out, /no problems/);
 });
+
+test('blocks: completion offers the blocks of the target\'s latency table; a bad block or blocks on Once-for-All are errors', async () => {
+  const { writeFile } = await import('node:fs/promises');
+  const { buildSpaceTable, } = await import('../../extension/core/search/run');
+  const { saveTable } = await import('../../extension/core/search/table');
+  const space = { schema: 'mobileai.space/1', name: 'tiny', resolution: 32, stem: { out: 8, k: 3, stride: 2 }, layers: [{ out: 8, stride: 1, choices: ['k3_e1', 'k5_e3_se', 'skip'] }, { out: 16, stride: 2, choices: ['k3_e3', 'k5_e6_hs'] }], head: { out: 32, classes: 10 } };
+  await writeFile(path.join(dir, 'tiny.json'), JSON.stringify(space));
+  const [table] = await buildSpaceTable(path.join(dir, 'tiny.json'), undefined, { kind: 'host' }, { runs: 2 });
+  await saveTable(table, path.join(dir, 'tiny-table.json'));
+  const text = `version: 1
+targets:
+  host:
+    serial: local
+    table: tiny-table.json
+searches:
+  small:
+    space: tiny.json
+    target: host
+    budgetMs: 500
+    blocks:
+      - k3_e9
+      - 
+  ofa:
+    target: host
+    budgetMs: 500
+    blocks: [k3_e3]
+`;
+  lsp.open(uri, text);
+  const d = await lsp.waitDiagnostics(uri, (x) => x.diagnostics.some((y) => y.code === 'bad-block'));
+  assert.deepEqual(d.diagnostics.find((y) => y.code === 'bad-block')?.range.start, positionOf(text, 'k3_e9'));
+  assert.ok(d.diagnostics.some((y) => y.code === 'blocks-ofa'), JSON.stringify(d.diagnostics.map((y) => y.code)));
+  let got: string[] = [];
+  for (let i = 0; i < 100 && !got.length; i++) {
+    got = labels(await lsp.request<Array<{ label: string }>>('textDocument/completion', { textDocument: { uri }, position: positionOf(text, '      - \n', 8) }));
+    if (!got.length) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.deepEqual([...got].sort(), ['k3_e1', 'k3_e3', 'k5_e3_se', 'k5_e6_hs', 'skip']);
+});

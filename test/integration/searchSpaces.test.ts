@@ -64,6 +64,22 @@ test('a user-defined space: table by measurement, a NASWOT-proxy search labelled
   assert.ok(e.measuredHostMs > 0);
 });
 
+test('a layered search restricted to some blocks only ever picks those; a restriction that empties a layer says which', async () => {
+  const spaceFile = path.join(tmp, 'tiny-blocks.json');
+  await writeFile(spaceFile, JSON.stringify(TINY));
+  const [table] = await buildSpaceTable(spaceFile, undefined, { kind: 'host' }, { runs: 2 });
+  const tableFile = path.join(tmp, 'tiny-blocks-table.json');
+  await saveTable(table, tableFile);
+  const allowed = ['k3_e3', 'skip', 'k3_e1'];
+  const report = await runSearch({ space: spaceFile, table: tableFile, predictor: 'naswot', budgetMs: 1000, algorithm: 'random', evaluations: 8, seed: 2, blocks: allowed });
+  assert.equal(report.evaluations, 6, 'only 6 distinct architectures use those blocks: the search stops there instead of spinning');
+  const used = new Set([report.best, ...report.front].flatMap((p) => (p ? (p.arch as string[]) : [])));
+  assert.ok(used.size > 0);
+  for (const b of used) assert.ok(allowed.includes(b), `${b} is not among the allowed blocks`);
+  await assert.rejects(runSearch({ space: spaceFile, table: tableFile, predictor: 'naswot', budgetMs: 1000, algorithm: 'random', evaluations: 4, seed: 2, blocks: ['k5_e6_hs'] }), /layer 1 of tiny \(out 8, stride 1\) has no candidate left/);
+  await assert.rejects(runSearch({ space: 'ofa-mbv3', table: tableFile, budgetMs: 10, algorithm: 'random', evaluations: 4, seed: 2, blocks: ['k3_e3'] }), /"blocks" applies to layered spaces/);
+});
+
 test('log|det| matches a hand-computed determinant', () => {
   assert.ok(Math.abs(logAbsDet([[4, 2], [2, 3]]) - Math.log(8)) < 1e-12);
   assert.equal(logAbsDet([[1, 1], [1, 1]]), -Infinity);

@@ -61,7 +61,14 @@ export async function computeLatencyRange(tablePath: string, spaceId: string): P
     if (l2 > best.max) best = { ...best, max: l2, amax: hi };
   }
   const blocks = new Set<string>();
-  for (const t of tables) for (const k of Object.keys(t.entries)) blocks.add(k.split('-input:')[0]);
+  for (const t of tables) {
+    for (const k of Object.keys(t.entries)) {
+      const head = k.split('-input:')[0];
+      // Layered spaces key blocks as SPACE-BLOCK-input:…; Once-for-All as BLOCK-input:….
+      const m = /-(skip|k[357]_e[1346](?:_g2|_se|_hs)*)$/.exec(head);
+      blocks.add(m ? m[1] : head);
+    }
+  }
   return { minMs: best.min, maxMs: best.max, blocks: [...blocks].sort(), device: tables[0]?.device.label ?? '', entries: tables.reduce((n, t) => n + Object.keys(t.entries).length, 0) };
 }
 

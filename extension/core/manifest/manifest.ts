@@ -50,6 +50,7 @@ export interface SearchEntry {
   seed?: number;
   soft?: boolean;
   predictor?: string;
+  blocks?: string[];
 }
 export interface AgentEntry {
   target: string;
@@ -432,14 +433,22 @@ export function validateManifest(pm: ParsedManifest, facts: ProjectFacts): Manif
       if (!obj(s)) continue;
       checkRef(['searches', name, 'target'], s.target);
       const space = typeof s.space === 'string' ? s.space : 'ofa-mbv3';
+      const spaceId = ['ofa-mbv3', 'ofa', 'fbnet'].includes(space) || isAbs(space) ? space : path.join(facts.baseDir, space);
       if (!['ofa-mbv3', 'ofa', 'fbnet'].includes(space)) fileCheck(['searches', name, 'space'], space, 'file');
       if (typeof s.predictor === 'string') fileCheck(['searches', name, 'predictor'], s.predictor, 'file');
+      if (Array.isArray(s.blocks)) {
+        const at = rangeOf(nodeAt(pm.doc, ['searches', name, 'blocks']).key, whole);
+        if (['ofa-mbv3', 'ofa'].includes(space)) out.push({ ...at, severity: 'error', message: '"blocks" applies to layered spaces (fbnet or a space file); Once-for-All chooses kernel, expansion and depth instead.', code: 'blocks-ofa' });
+        s.blocks.forEach((b, i) => {
+          if (typeof b === 'string' && !/^(skip|k[357]_e[1346](_g2|_se|_hs)*)$/.test(b)) out.push({ ...rangeOf(nodeAt(pm.doc, ['searches', name, 'blocks', i]).node, at), severity: 'error', message: `"${b}" is not a block: k3|k5|k7 with _e1|_e3|_e4|_e6, optional _g2, _se, _hs, or skip.`, code: 'bad-block' });
+        });
+      }
       const t = typeof s.target === 'string' && obj(m.targets) ? (m.targets[s.target] as Target | undefined) : undefined;
       const budgetAt = rangeOf(nodeAt(pm.doc, ['searches', name, 'budgetMs']).node, whole);
       if (t && !t.table) out.push({ ...rangeOf(nodeAt(pm.doc, ['searches', name, 'target']).node, whole), severity: 'error', message: `Target "${s.target}" has no latency "table": a search needs one.`, code: 'no-table' });
       if (t?.table && typeof s.budgetMs === 'number' && facts.latencyRange) {
         const abs = isAbs(t.table) ? t.table : path.join(facts.baseDir, t.table);
-        const r = facts.latencyRange(abs, space);
+        const r = facts.latencyRange(abs, spaceId);
         if (r && s.budgetMs < r.minMs) {
           const up = Math.ceil(r.minMs * 10) / 10;
           out.push({ ...budgetAt, severity: 'error', message: `A ${s.budgetMs} ms budget is below the fastest network this table allows (${r.minMs.toFixed(2)} ms on ${s.target}): no architecture fits.`, code: 'budget-too-low', fix: [{ title: `Set budgetMs to ${up}`, replace: String(up) }] });

@@ -141,6 +141,7 @@ export const MANIFEST_SCHEMA: JsonSchema = {
           evaluations: { type: 'integer', minimum: 1, maximum: 10000000, default: 5000, description: 'Architectures evaluated.' },
           seed: { type: 'integer', minimum: 0, default: 0, description: 'Random seed: the same seed gives the same result.' },
           soft: { type: 'boolean', default: false, description: 'MnasNet\'s soft latency constraint instead of a hard budget.' },
+          blocks: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'Layered spaces only (`fbnet` or a space file): the candidate blocks allowed, e.g. `k3_e3`, `k5_e6`, `skip`. Completion offers the blocks the target\'s latency table has.' },
           predictor: { type: 'string', description: 'Accuracy estimator: Once-for-All predictor weights (JSON), a JSON table, an ONNX model, or `naswot` (a zero-cost proxy, labelled as such).' },
         },
       },

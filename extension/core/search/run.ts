@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
 import { loadTables, type LatencyTable } from './table';
 import { ofaSpace, ofaBlocks, ofaEncode, type OfaArch } from './ofa';
-import { FBNET, LayeredSpace, type LayerPlan, type LayeredSpaceJson } from './layered';
+import { FBNET, LayeredSpace, parseChoice, type LayerPlan, type LayeredSpaceJson } from './layered';
 import { NaswotProxy, OnnxPredictor } from './proxy';
 import { OfaPredictor, TablePredictor, type AccuracyEstimator } from './predictor';
 import { search, type Algorithm, type Point, type SearchResult } from './search';
@@ -23,6 +23,8 @@ export interface SearchRequest {
   evaluations: number;
   seed: number;
   soft?: boolean;
+  /** For layered spaces (fbnet, space files): only these candidate blocks (e.g. k3_e3, k5_e6, skip). */
+  blocks?: string[];
   signal?: CancelSignal;
   onProgress?: Parameters<typeof search>[3]['onProgress'];
 }
@@ -96,9 +98,25 @@ function layeredKit(space: LayeredSpace): SpaceKit<string[]> {
 }
 
 /** `ofa-mbv3`, `fbnet`, or a space file (`mobileai.space/1` JSON). */
-export async function resolveKit(id: string): Promise<SpaceKit<unknown>> {
-  if (id === 'ofa-mbv3' || id === 'ofa') return ofaKit as SpaceKit<unknown>;
-  if (id === 'fbnet') return layeredKit(new LayeredSpace(FBNET)) as SpaceKit<unknown>;
+/** A layered space with only some candidate blocks; every layer must keep at least one. */
+export function restrictBlocks(spec: LayeredSpaceJson, blocks: string[]): LayeredSpaceJson {
+  for (const b of blocks) parseChoice(b);
+  const allowed = new Set(blocks);
+  const layers = spec.layers.map((l, i) => {
+    const choices = l.choices.filter((c) => allowed.has(c));
+    if (!choices.length) throw new Error(`with blocks ${blocks.join(', ')}, layer ${i + 1} of ${spec.name} (out ${l.out}, stride ${l.stride}) has no candidate left (it allows ${l.choices.join(', ')})`);
+    return { ...l, choices };
+  });
+  return { ...spec, layers };
+}
+
+export async function resolveKit(id: string, opts: { blocks?: string[] } = {}): Promise<SpaceKit<unknown>> {
+  const blocks = opts.blocks?.length ? opts.blocks : undefined;
+  if (id === 'ofa-mbv3' || id === 'ofa') {
+    if (blocks) throw new Error('"blocks" applies to layered spaces (fbnet or a space file); Once-for-All chooses kernel, expansion and depth instead');
+    return ofaKit as SpaceKit<unknown>;
+  }
+  if (id === 'fbnet') return layeredKit(new LayeredSpace(blocks ? restrictBlocks(FBNET, blocks) : FBNET)) as SpaceKit<unknown>;
   const text = await fs.readFile(id, 'utf8').catch(() => {
     throw new Error(`unknown search space "${id}": use ofa-mbv3, fbnet, or a space file (mobileai.space/1 JSON)`);
   });
@@ -108,7 +126,7 @@ export async function resolveKit(id: string): Promise<SpaceKit<unknown>> {
   } catch (err) {
     throw new Error(`space file ${path.basename(id)} is not JSON: ${(err as Error).message}`);
   }
-  return layeredKit(new LayeredSpace(json)) as SpaceKit<unknown>;
+  return layeredKit(new LayeredSpace(blocks ? restrictBlocks(json, blocks) : json)) as SpaceKit<unknown>;
 }
 
 /** For callers that only handle Once-for-All (kept for the editor's quick flow). */
@@ -151,7 +169,7 @@ export async function loadEstimator(space: SearchSpace<OfaArch>, file: string | 
 const pointJson = <A>(space: SearchSpace<A>, p: Point<A>): { id: string; arch: unknown; latencyMs: number; score: number } => ({ id: p.id, arch: space.toJson(p.arch), latencyMs: p.latencyMs, score: p.score });
 
 export async function runSearch(req: SearchRequest): Promise<SearchReport> {
-  const kit = await resolveKit(req.space);
+  const kit = await resolveKit(req.space, { blocks: req.blocks });
   const space = kit.space;
   const tables: LatencyTable[] = await loadTables(req.table);
   const estimator = await loadEstimatorFor(kit, req.predictor);

@@ -95,7 +95,10 @@ export async function search<A>(space: SearchSpace<A>, tables: LatencyTable[], e
   const history: SearchResult<A>['history'] = [];
   const w = o.softExponent ?? -0.07;
   const fitness = (p: Point<A>) => (o.soft ? p.score * Math.pow(p.latencyMs / o.budgetMs, w) : p.latencyMs <= o.budgetMs ? p.score : -Infinity);
-  const exhausted = () => all.length >= o.evaluations;
+  // A space with fewer distinct architectures than the evaluations asked for (a small user space, or a
+  // `blocks` restriction) ends when thousands of samples in a row are ones already seen.
+  let dupStreak = 0;
+  const exhausted = () => all.length >= o.evaluations || dupStreak > 5000;
   // Synchronous estimators (the OFA predictor) stay synchronous: no promise per candidate on the hot path.
   const record = (id: string, a: A, latencyMs: number, score: number): Point<A> => {
     const p: Point<A> = { id, arch: a, latencyMs, score };
@@ -109,7 +112,11 @@ export async function search<A>(space: SearchSpace<A>, tables: LatencyTable[], e
   const evaluateSync = (a: A): Point<A> | Promise<Point<A>> => {
     const id = space.id_(a);
     const hit = seen.get(id);
-    if (hit) return hit;
+    if (hit) {
+      dupStreak++;
+      return hit;
+    }
+    dupStreak = 0;
     const latencyMs = latencyOf(space, tables, a);
     const est = estimator.estimate(a);
     return typeof est === 'number' ? record(id, a, latencyMs, est) : est.then((score) => record(id, a, latencyMs, score));

@@ -104,13 +104,13 @@ async function pickFile(title: string, candidates: vscode.Uri[], folders: boolea
 }
 
 export function registerSearchCommands(context: vscode.ExtensionContext, log: Logger): void {
-  context.subscriptions.push(vscode.commands.registerCommand('mobileai.search.start', async (preset?: { space?: string; table: string; predictor?: string; budgetMs: number; algorithm?: 'evolution' | 'nsga2' | 'random'; evaluations?: number; seed?: number; soft?: boolean }) => {
+  context.subscriptions.push(vscode.commands.registerCommand('mobileai.search.start', async (preset?: { space?: string; table: string; predictor?: string; budgetMs: number; algorithm?: 'evolution' | 'nsga2' | 'random'; evaluations?: number; seed?: number; soft?: boolean; blocks?: string[] }) => {
     try {
       if (preset && typeof preset === 'object' && typeof preset.table === 'string' && typeof preset.budgetMs === 'number') {
         // From mobileai.yaml: everything is given.
-        const req = { space: preset.space ?? 'ofa-mbv3', table: preset.table, predictor: preset.predictor, budgetMs: preset.budgetMs, algorithm: preset.algorithm ?? 'evolution', evaluations: preset.evaluations ?? 5000, seed: preset.seed ?? 0, soft: preset.soft };
+        const req = { space: preset.space ?? 'ofa-mbv3', table: preset.table, predictor: preset.predictor, budgetMs: preset.budgetMs, algorithm: preset.algorithm ?? 'evolution', evaluations: preset.evaluations ?? 5000, seed: preset.seed ?? 0, soft: preset.soft, blocks: preset.blocks };
         const { resolveKit, loadEstimatorFor } = await import('../../core/search/run');
-        const est = await loadEstimatorFor(await resolveKit(req.space), req.predictor);
+        const est = await loadEstimatorFor(await resolveKit(req.space, { blocks: req.blocks }), req.predictor);
         new SearchPanel(context, log, req).run({ label: est.label, kind: est.kind });
         return;
       }
