@@ -61,8 +61,17 @@ export async function observe(adb: AdbService, serial: string): Promise<Observat
   const size = pngSize(shot.stdout);
   if (shot.exitCode !== 0 || !size) throw new Error(`screencap failed: ${shot.stderr.toString().trim() || `${shot.stdout.length} bytes that are not a PNG`}`);
   const dump = await adb.exec(serial, ['uiautomator', 'dump', '/dev/tty'], { timeoutMs: 20000 });
-  if (dump.exitCode !== 0) throw new Error(`uiautomator dump failed: ${dump.stderr.toString().trim() || dump.stdout.toString().trim()}`);
-  const ui = parseUiDump(dump.stdout.toString('utf8'));
+  let xml = dump.stdout.toString('utf8');
+  if (dump.exitCode !== 0 || !xml.includes('<hierarchy')) {
+    // Some phones will not write the dump to /dev/tty: dump to a file, read it, remove it.
+    const file = '/data/local/tmp/mobileai_window_dump.xml';
+    const r = await adb.exec(serial, ['uiautomator', 'dump', file], { timeoutMs: 20000 });
+    const cat = await adb.exec(serial, ['cat', file], { timeoutMs: 10000 });
+    await adb.exec(serial, ['rm', '-f', file], { timeoutMs: 10000 }).catch(() => undefined);
+    if (r.exitCode !== 0 || cat.exitCode !== 0) throw new Error(`uiautomator dump failed: ${(r.stderr.toString() || r.stdout.toString() || dump.stderr.toString()).trim()}`);
+    xml = cat.stdout.toString('utf8');
+  }
+  const ui = parseUiDump(xml);
   return { png: shot.stdout, ui, screen: size };
 }
 
