@@ -359,6 +359,13 @@ export function validateManifest(pm: ParsedManifest, facts: ProjectFacts): Manif
         out.push({ ...at, severity: 'error', message: 'Names are letters, digits, _ . - (starting with a letter or digit).', code: 'bad-name' });
       } else if (e.keyword === 'type') {
         out.push({ ...at, severity: 'error', message: `Expected ${e.params.type === 'object' ? 'a mapping (key: value lines)' : e.params.type === 'array' ? 'a list' : `a ${e.params.type}`} for "${p[p.length - 1] ?? 'the manifest'}".`, code: 'bad-type' });
+      } else if (e.keyword === 'pattern') {
+        const pat = String(e.params.pattern);
+        const what = pat.startsWith('^[A-Za-z][A-Za-z0-9_]*(\\.') && pat.endsWith(')+$') ? 'an Android package name (like com.example.app)'
+          : pat === '^/' ? 'an absolute path on the phone (starting with /)' : pat === '^https?://' ? 'an http:// or https:// URL'
+          : pat.includes('/\\.?') ? 'an activity, package/.Activity' : `text matching ${pat}`;
+        const got = isScalar(node) ? String(node.value) : '';
+        out.push({ ...at, severity: 'error', message: `${JSON.stringify(got)} is not ${what}.`, code: 'schema-pattern' });
       } else if (e.keyword !== 'if') {
         out.push({ ...at, severity: 'error', message: `"${p[p.length - 1] ?? ''}" ${e.message ?? 'is invalid'}.`, code: `schema-${e.keyword}` });
       }
