@@ -1,5 +1,7 @@
 import { DEFAULT_PROFILE, PhoneState, type PhoneProfile } from './phone';
 import { type Sandbox } from './sandbox';
+import { ProcessTable } from './os/processes';
+import { LogBuffer } from './os/logcat';
 
 type Sharp = typeof import('sharp');
 let sharpModule: Promise<Sharp> | undefined;
@@ -22,6 +24,10 @@ export function mergeProfile(overrides: Partial<PhoneProfile> = {}): PhoneProfil
 /** The phone behind the protocol: identity, UI state, files, and its screen as pixels. */
 export class VirtualDevice {
   readonly phone: PhoneState;
+  /** Processes: init, daemons, apps, and every command the shell runs. */
+  readonly procs = new ProcessTable();
+  /** logd's buffers: what `logcat` shows. */
+  readonly logcat = new LogBuffer();
   private pngCache: { version: string; png: Buffer } | undefined;
   private rawCache: { version: string; frame: { data: Buffer; width: number; height: number } } | undefined;
 

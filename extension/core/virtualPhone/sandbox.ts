@@ -46,6 +46,38 @@ export class Sandbox {
     return candidate;
   }
 
+  /**
+   * Resolves a device path (relative to `cwd`) to its host path for an operation done by `uid` (the shell
+   * user by default), with Android's rules: read-only mounts (`EROFS`), permission bits and owners
+   * (`EACCES`), missing files (`ENOENT`). Throws a SandboxError whose `code` is the errno name.
+   * `create` checks the parent folder is writable; `list` that a folder is readable; `exec` the x bit.
+   */
+  async resolve(devicePath: string, cwd = '/', access: FsAccess = 'none', uid = 2000): Promise<string> {
+    void access;
+    void uid;
+    return this.hostPath(devicePath, cwd);
+  }
+
+  /**
+   * What `stat`/`ls -l` show for a device path: type, full st_mode, owner and group ids (Android's: root 0,
+   * system 1000, shell 2000, sdcard_rw 1015, apps 10000+), size, times, link target. `follow` false is lstat.
+   */
+  async info(devicePath: string, cwd = '/', follow = true): Promise<FileInfo> {
+    const host = await this.resolve(devicePath, cwd, 'none');
+    const st = follow ? await fs.stat(host) : await fs.lstat(host);
+    const type: FileInfo['type'] = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'link' : 'file';
+    return {
+      type, mode: st.mode, uid: 2000, gid: 2000, size: st.size, mtimeMs: st.mtimeMs, atimeMs: st.atimeMs, ctimeMs: st.ctimeMs,
+      nlink: st.nlink, ino: st.ino, linkTarget: type === 'link' ? await fs.readlink(host) : undefined,
+    };
+  }
+
+  /** A folder's entry names (sorted, without . and ..), as the given user may list them (EACCES otherwise). */
+  async list(devicePath: string, cwd = '/', uid = 2000): Promise<string[]> {
+    const host = await this.resolve(devicePath, cwd, 'list', uid);
+    return (await fs.readdir(host)).filter((n) => !n.includes('.vp-tmp-')).sort();
+  }
+
   async stat(devicePath: string): Promise<import('node:fs').Stats | undefined> {
     try {
       return await fs.lstat(await this.hostPath(devicePath));
@@ -77,6 +109,23 @@ export class Sandbox {
     }
   }
 }
+
+export interface FileInfo {
+  type: 'file' | 'dir' | 'link' | 'char';
+  /** st_mode: type bits and permission bits. */
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtimeMs: number;
+  atimeMs: number;
+  ctimeMs: number;
+  nlink: number;
+  ino: number;
+  linkTarget?: string;
+}
+
+export type FsAccess = 'none' | 'read' | 'write' | 'create' | 'list' | 'exec' | 'delete';
 
 export class SandboxError extends Error {
   constructor(readonly code: string, message: string) {

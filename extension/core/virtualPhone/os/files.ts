@@ -1,0 +1,46 @@
+import { promises as fs } from 'node:fs';
+import { Sandbox } from '../sandbox';
+import type { CommandContext } from '../commands/types';
+import { bufferReader, type Reader } from './io';
+import { devReader, isDevPath } from './devfs';
+import { procFile } from './procfs';
+
+/**
+ * Opening files the way a process on the phone does: `/dev/*` and `/proc/*` are made up on the spot,
+ * everything else is the sandbox with its permission rules.
+ */
+export async function openReader(ctx: Pick<CommandContext, 'device' | 'fs' | 'cwd' | 'uid'>, devicePath: string): Promise<Reader> {
+  const abs = Sandbox.normalize(devicePath, ctx.cwd);
+  if (isDevPath(abs)) return devReader(abs);
+  if (abs === '/proc' || abs.startsWith('/proc/')) {
+    const text = procFile(ctx.device, abs);
+    if (text === undefined) throw Object.assign(new Error(`${devicePath}: No such file or directory`), { code: 'ENOENT' });
+    return bufferReader(text);
+  }
+  const host = await ctx.fs.resolve(abs, '/', 'read', ctx.uid);
+  const st = await fs.stat(host);
+  if (st.isDirectory()) throw Object.assign(new Error('Is a directory'), { code: 'EISDIR' });
+  const handle = await fs.open(host, 'r');
+  const chunk = Buffer.alloc(64 * 1024);
+  let done = false;
+  return {
+    read: async () => {
+      if (done) return null;
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) {
+        done = true;
+        await handle.close().catch(() => undefined);
+        return null;
+      }
+      return Buffer.from(chunk.subarray(0, bytesRead));
+    },
+  };
+}
+
+/** A whole file (for small files: configs, /proc, scripts). */
+export async function readFileAt(ctx: Pick<CommandContext, 'device' | 'fs' | 'cwd' | 'uid'>, devicePath: string): Promise<Buffer> {
+  const r = await openReader(ctx, devicePath);
+  const chunks: Buffer[] = [];
+  for (let c = await r.read(); c !== null; c = await r.read()) chunks.push(c);
+  return Buffer.concat(chunks);
+}
