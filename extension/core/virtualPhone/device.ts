@@ -2,6 +2,7 @@ import { DEFAULT_PROFILE, PhoneState, type PhoneProfile } from './phone';
 import { type Sandbox } from './sandbox';
 import { ProcessTable } from './os/processes';
 import { LogBuffer } from './os/logcat';
+import { PhoneNet } from './os/net';
 
 type Sharp = typeof import('sharp');
 let sharpModule: Promise<Sharp> | undefined;
@@ -28,6 +29,8 @@ export class VirtualDevice {
   readonly procs = new ProcessTable();
   /** logd's buffers: what `logcat` shows. */
   readonly logcat = new LogBuffer();
+  /** The phone's own TCP ports and abstract sockets (nc, adb forward/reverse). */
+  readonly net = new PhoneNet();
   private pngCache: { version: string; png: Buffer } | undefined;
   private rawCache: { version: string; frame: { data: Buffer; width: number; height: number } } | undefined;
 
