@@ -1,28 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { VirtualDevice, mergeProfile } from '../../extension/core/virtualPhone/device';
-import { Sandbox } from '../../extension/core/virtualPhone/sandbox';
-import { runShell, type ShellSession } from '../../extension/core/virtualPhone/shell';
+import { withPhone } from '../helpers/phoneShell';
 
 async function withDevice(fn: (sh: (line: string) => Promise<{ out: string; err: string; code: number }>) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'mobileai-vsh-'));
-  try {
-    const sb = new Sandbox(path.join(dir, 'fs'));
-    await sb.init();
-    const dev = new VirtualDevice(mergeProfile({ model: 'Shell Phone' }), sb, 'x:1');
-    const session: ShellSession = { cwd: '/', lastExit: 0 };
+  await withPhone(async (_dev, run) => {
     await fn(async (line) => {
-      let out = '';
-      let err = '';
-      const code = await runShell(dev, line, { stdin: Buffer.alloc(0), out: (d) => (out += d.toString()), err: (d) => (err += d.toString()) }, session);
-      return { out, err, code };
+      const r = await run(line);
+      return { out: r.stdout, err: r.stderr, code: r.code };
     });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 test('file commands behave like toybox: mkdir, redirect, cp, mv, ls, rm, with errors and exit codes', async () => {
@@ -53,8 +39,10 @@ test('pipes, &&, ||, 2>/dev/null and 2>&1 route output as sh does', async () => 
     assert.match(merged.out, /nosuch: inaccessible or not found/);
     assert.equal((await sh('echo "a  b" \'c d\' e\\ f')).out, 'a  b c d e f\n');
     assert.equal((await sh('sh -c "exit 3"; echo $?')).out, '3\n');
+    // mksh: a syntax error ends the script with status 1 and a message on stderr
     const syntax = await sh("echo 'unterminated");
-    assert.equal(syntax.code, 2);
+    assert.equal(syntax.code, 1);
+    assert.match(syntax.err, /unterminated '/);
   });
 });
 

@@ -1,3 +1,365 @@
-import type { CommandTable } from './types';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { Sandbox, SandboxError } from '../sandbox';
+import { readAll, type Io } from '../os/io';
+import type { Command, CommandContext } from './types';
+import { KEYCODES } from '../phone';
+import { apkPackageName, ApkError } from '../apk';
+import { perfTestBuiltin } from '../perfTestRunner';
+import { screenrecordBuiltin } from '../screenrecord';
 
-export const ANDROID_COMMANDS: CommandTable = {};
+type ShellIO = Io;
+type ShellContext = CommandContext;
+type Builtin = Command;
+
+function splitFlags(argv: string[], known: string): { flags: Set<string>; args: string[] } {
+  const flags = new Set<string>();
+  const args: string[] = [];
+  let done = false;
+  for (const a of argv.slice(1)) {
+    if (!done && a === '--') { done = true; continue; }
+    if (!done && a.length > 1 && a.startsWith('-') && [...a.slice(1)].every((c) => known.includes(c))) {
+      for (const c of a.slice(1)) flags.add(c);
+    } else {
+      args.push(a);
+    }
+  }
+  return { flags, args };
+}
+
+async function resolveHost(ctx: ShellContext, p: string): Promise<string> {
+  return ctx.fs.resolve(p, ctx.cwd, 'none', ctx.uid);
+}
+
+function errText(e: unknown): string {
+  if (e instanceof SandboxError) return 'Permission denied';
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT') return 'No such file or directory';
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Android's own tools (am, pm, input, settings, dumpsys, screencap, uiautomator, getprop…) on the virtual phone. */
+export const ANDROID_COMMANDS: Record<string, Builtin> = {
+  getprop: (argv, io, ctx) => {
+    const props = ctx.device.properties();
+    if (argv[1]) {
+      io.out(`${props.get(argv[1]) ?? argv[2] ?? ''}\n`);
+    } else {
+      for (const k of [...props.keys()].sort()) io.out(`[${k}]: [${props.get(k)}]\n`);
+    }
+    return 0;
+  },
+  setprop: (argv, io, ctx) => {
+    if (argv.length < 3) { io.err('usage: setprop NAME VALUE\n'); return 1; }
+    if (!/^(debug|persist\.debug|log)\./.test(argv[1])) { io.err(`Failed to set property '${argv[1]}' to '${argv[2]}'.\nSee dmesg for error reason.\n`); return 1; }
+    ctx.device.profile.props[argv[1]] = argv[2];
+    return 0;
+  },
+  settings: (argv, io, ctx) => {
+    const [, verb, , key, value] = argv;
+    const map: Record<string, string> = { wifi_on: 'wifi', bluetooth_on: 'bluetooth', airplane_mode_on: 'airplane', location_mode: 'location', zen_mode: 'dnd', ui_night_mode: 'dark' };
+    const toggle = key ? map[key] : undefined;
+    if (key === 'user_rotation' || key === 'accelerometer_rotation') {
+      if (verb === 'get') { io.out(`${key === 'user_rotation' ? ctx.phone.rotation : 0}\n`); return 0; }
+      if (verb === 'put' && value !== undefined) {
+        if (key === 'accelerometer_rotation') return 0; // the virtual phone has no sensor: rotation is always user-set
+        if (!/^[0-3]$/.test(value) || !ctx.phone.setRotation(Number(value))) { io.err(`Error: user_rotation must be 0, 1, 2 or 3, not ${value}\n`); return 1; }
+        return 0;
+      }
+    }
+    if (verb === 'get') {
+      io.out(toggle ? `${ctx.phone.toggles[toggle] ? (key === 'ui_night_mode' ? 2 : key === 'location_mode' ? 3 : 1) : key === 'ui_night_mode' ? 1 : 0}\n` : 'null\n');
+      return 0;
+    }
+    if (verb === 'put' && key && value !== undefined) {
+      if (toggle) { ctx.phone.toggles[toggle] = value !== '0' && !(key === 'ui_night_mode' && value === '1'); ctx.phone.version++; }
+      return 0;
+    }
+    io.err('usage: settings [--user N] get|put NAMESPACE KEY [VALUE]\n');
+    return 1;
+  },
+  svc: (argv, io, ctx) => {
+    const [, what, verb] = argv;
+    const key = what === 'wifi' ? 'wifi' : what === 'bluetooth' ? 'bluetooth' : undefined;
+    if (!key || (verb !== 'enable' && verb !== 'disable')) { io.err('usage: svc wifi|bluetooth enable|disable\n'); return 1; }
+    ctx.phone.toggles[key] = verb === 'enable';
+    ctx.phone.version++;
+    return 0;
+  },
+  wm: (argv, io, ctx) => {
+    const p = ctx.device.profile;
+    if (argv[1] === 'size' && argv.length === 2) { io.out(`Physical size: ${p.width}x${p.height}\n`); return 0; }
+    if (argv[1] === 'density' && argv.length === 2) { io.out(`Physical density: ${p.density}\n`); return 0; }
+    if (argv[1] === 'size' || argv[1] === 'density') { io.err('Security exception: changing the display is not supported by the virtual phone\n'); return 1; }
+    io.err('usage: wm size|density\n');
+    return 1;
+  },
+  input: (argv, io, ctx) => inputCommand(argv, io, ctx),
+  screencap: async (argv, io, ctx) => {
+    const { flags, args } = splitFlags(argv, 'pj');
+    const file = args.find((a) => !/^\d+$/.test(a) && a !== '-d');
+    const png = flags.has('p') || (file?.endsWith('.png') ?? false);
+    const data = png ? await ctx.device.screenshotPng() : await ctx.device.screenshotRaw();
+    if (file) await ctx.fs.writeFile(Sandbox.normalize(file, ctx.cwd), data);
+    else io.out(data);
+    return 0;
+  },
+  uiautomator: async (argv, io, ctx) => {
+    if (argv[1] !== 'dump') { io.err('Usage: uiautomator dump [--compressed] [file]\n'); return 1; }
+    const file = argv.slice(2).find((a) => !a.startsWith('--')) ?? '/sdcard/window_dump.xml';
+    const xml = ctx.phone.uiXml();
+    if (file === '/dev/tty' || file === '/dev/stdout') {
+      io.out(xml);
+      io.out('UI hierchary dumped to: /dev/tty\n');
+      return 0;
+    }
+    await ctx.fs.writeFile(Sandbox.normalize(file, ctx.cwd), xml);
+    io.out(`UI hierchary dumped to: ${Sandbox.normalize(file, ctx.cwd)}\n`);
+    return 0;
+  },
+  dumpsys: (argv, io, ctx) => dumpsys(argv, io, ctx),
+  pm: (argv, io, ctx) => pm(argv.slice(1), io, ctx),
+  cmd: (argv, io, ctx) => {
+    if (argv[1] === 'package') return pm(argv.slice(2), io, ctx);
+    if (argv[1] === 'activity') return am(argv.slice(2), io, ctx);
+    io.err(`cmd: Can't find service: ${argv[1] ?? ''}\n`);
+    return 20;
+  },
+  am: (argv, io, ctx) => am(argv.slice(1), io, ctx),
+  screenrecord: (argv, io, ctx) => screenrecordBuiltin(argv, io, ctx.device, ctx.cwd),
+  onnxruntime_perf_test: (argv, io, ctx) => perfTestBuiltin(argv, { out: (s) => io.out(s), err: (s) => io.err(s) }, ctx.fs, ctx.cwd),
+  monkey: (argv, io, ctx) => {
+    const i = argv.indexOf('-p');
+    const pkg = i >= 0 ? argv[i + 1] : undefined;
+    if (!pkg || !ctx.phone.launch(pkg)) { io.err(`** No activities found to run, monkey aborted.\n`); return 252; }
+    io.out('  bash arg: -p\n  bash arg: ' + pkg + '\nEvents injected: 1\n## Network stats: elapsed time=12ms (0ms mobile, 0ms wifi, 12ms not connected)\n');
+    return 0;
+  },
+  sh: async (argv, io, ctx) => {
+    const i = argv.indexOf('-c');
+    if (i >= 0) {
+      if (argv[i + 1] === undefined) { await io.err('sh: -c: option requires an argument\n'); return 1; }
+      return ctx.sh(argv[i + 1], io, argv.slice(i + 2).length ? argv.slice(i + 2) : undefined);
+    }
+    const file = argv.slice(1).find((a) => !a.startsWith('-'));
+    if (file) {
+      let text: string;
+      try {
+        text = (await fs.readFile(await ctx.fs.resolve(file, ctx.cwd, 'read', ctx.uid))).toString('utf8');
+      } catch (e) {
+        await io.err(`sh: ${file}: ${errText(e)}\n`);
+        return 127;
+      }
+      return ctx.sh(text.replace(/^#![^\n]*\n?/, ''), io, argv.slice(argv.indexOf(file)));
+    }
+    // `sh` reading its script from stdin.
+    return ctx.sh((await readAll(io.stdin)).toString('utf8'), io);
+  },
+};
+
+function keyCode(name: string): number | undefined {
+  if (/^\d+$/.test(name)) return Number(name);
+  const k = name.toUpperCase().replace(/^KEYCODE_/, '');
+  return KEYCODES[k];
+}
+
+function inputCommand(argv: string[], io: ShellIO, ctx: ShellContext): number {
+  let args = argv.slice(1);
+  if (['touchscreen', 'touchpad', 'keyboard', 'mouse', 'dpad', 'gamepad', 'stylus', 'trackball'].includes(args[0])) args = args.slice(1);
+  if (args[0] === '-d') args = args.slice(2);
+  const [verb, ...rest] = args;
+  const nums = rest.map(Number);
+  const usage = () => { io.err(`Error: Invalid arguments for command: ${verb ?? ''}\nUsage: input [<source>] <command> [<arg>...]\n`); return 1; };
+  const bad = (n: number) => nums.slice(0, n).some((v) => !Number.isFinite(v)) || rest.length < n;
+  const phone = ctx.phone;
+  switch (verb) {
+    case 'tap':
+      if (bad(2)) return usage();
+      phone.tap(nums[0], nums[1]);
+      return 0;
+    case 'swipe':
+    case 'draganddrop':
+      if (bad(4)) return usage();
+      phone.swipe(nums[0], nums[1], nums[2], nums[3], Number.isFinite(nums[4]) ? nums[4] : 300);
+      return 0;
+    case 'longpress':
+      if (bad(2)) return usage();
+      phone.longPress(nums[0], nums[1]);
+      return 0;
+    case 'text': {
+      if (!rest.length) return usage();
+      phone.typeText(rest.join(' ').replace(/%s/g, ' '));
+      return 0;
+    }
+    case 'keyevent':
+    case 'press': {
+      const keys = rest.filter((k) => !k.startsWith('--'));
+      if (!keys.length && verb === 'keyevent') return usage();
+      for (const k of keys.length ? keys : ['DPAD_CENTER']) {
+        const code = keyCode(k);
+        if (code === undefined) { io.err(`Error: Unknown keycode: ${k}\n`); return 1; }
+        phone.key(code);
+      }
+      return 0;
+    }
+    default:
+      return usage();
+  }
+}
+
+function dumpsys(argv: string[], io: ShellIO, ctx: ShellContext): number {
+  const phone = ctx.phone;
+  const what = argv[1];
+  const act = phone.currentActivity();
+  switch (what) {
+    case 'battery': {
+      const b = phone.battery;
+      io.out(['Current Battery Service state:', `  AC powered: ${b.plugged === 1}`, `  USB powered: ${b.plugged === 2}`, '  Wireless powered: false', '  Max charging current: 500000',
+        '  Max charging voltage: 5000000', '  Charge counter: 3650000', `  status: ${b.status}`, '  health: 2', '  present: true', `  level: ${b.level}`, '  scale: 100',
+        `  voltage: ${b.voltage}`, `  temperature: ${b.temperature}`, '  technology: Li-ion', ''].join('\n'));
+      return 0;
+    }
+    case 'window':
+      io.out(`WINDOW MANAGER WINDOWS (dumpsys window windows)\n  mCurrentFocus=Window{1a2b3c u0 ${act}}\n  mFocusedApp=ActivityRecord{4d5e6f u0 ${act} t12}\n  mScreenOn=${phone.screenOn}\n`);
+      return 0;
+    case 'activity':
+      io.out(`ACTIVITY MANAGER ACTIVITIES (dumpsys activity activities)\n  mResumedActivity: ActivityRecord{4d5e6f u0 ${act} t12}\n  ResumedActivity: ActivityRecord{4d5e6f u0 ${act} t12}\n`);
+      return 0;
+    case 'display': {
+      const p = ctx.device.profile;
+      const [lw, lh] = phone.logicalSize;
+      io.out(`DISPLAY MANAGER (dumpsys display)\n  mBaseDisplayInfo=DisplayInfo{"Built-in Screen", displayId 0, real ${p.width} x ${p.height}, rotation 0, density ${p.density}, state ${phone.screenOn ? 'ON' : 'OFF'}}\n` +
+        `Logical Displays: size=1\n  Display 0:\n    mOverrideDisplayInfo=DisplayInfo{"Built-in Screen", displayId 0, real ${lw} x ${lh}, rotation ${phone.rotation}, density ${p.density}, state ${phone.screenOn ? 'ON' : 'OFF'}}\n`);
+      return 0;
+    }
+    case 'power':
+      io.out(`POWER MANAGER (dumpsys power)\n  mWakefulness=${phone.screenOn ? 'Awake' : 'Asleep'}\n  Display Power: state=${phone.screenOn ? 'ON' : 'OFF'}\n`);
+      return 0;
+    case undefined:
+    case '-l':
+      io.out('Currently running services:\n  activity\n  battery\n  display\n  package\n  power\n  window\n');
+      return 0;
+    default:
+      io.err(`Can't find service: ${what}\n`);
+      return 0;
+  }
+}
+
+async function pm(args: string[], io: ShellIO, ctx: ShellContext): Promise<number> {
+  const phone = ctx.phone;
+  const [verb, ...rest] = args;
+  if (verb === 'clear') {
+    // Clears an app's data, as on a phone: its state goes back to a fresh install.
+    const pkg = rest.filter((a) => !a.startsWith('-'))[0];
+    if (!pkg || !ctx.phone.clearData(pkg)) { io.err(`Error: package ${pkg ?? '(none)'} not found\n`); io.out('Failed\n'); return 1; }
+    io.out('Success\n');
+    return 0;
+  }
+  if (verb === 'list' && rest[0] === 'packages') {
+    const { flags, args: filters } = splitFlags(['pm', ...rest.slice(1)], '3sfeduiU');
+    for (const a of phone.apps) {
+      if (flags.has('3') && a.system) continue;
+      if (flags.has('s') && !a.system) continue;
+      if (filters[0] && !a.pkg.includes(filters[0])) continue;
+      io.out(flags.has('f') ? `package:${a.apkPath ?? `/system/app/${a.label}/${a.label}.apk`}=${a.pkg}\n` : `package:${a.pkg}\n`);
+    }
+    return 0;
+  }
+  if (verb === 'list' && rest[0] === 'features') {
+    for (const f of ['android.hardware.touchscreen', 'android.hardware.touchscreen.multitouch', 'android.hardware.wifi', 'android.hardware.bluetooth', 'android.hardware.screen.portrait', 'android.software.app_widgets', 'android.hardware.vulkan.level=1', 'android.hardware.opengles.aep', 'android.software.device_admin']) {
+      io.out(`feature:${f}\n`);
+    }
+    return 0;
+  }
+  if (verb === 'path') {
+    const app = phone.apps.find((a) => a.pkg === rest[0]);
+    if (!app) return 1;
+    io.out(`package:${app.apkPath ?? `/system/app/${app.label}/${app.label}.apk`}\n`);
+    return 0;
+  }
+  if (verb === 'install') {
+    const file = rest.filter((a) => !a.startsWith('-')).pop();
+    if (!file) { io.err('Error: no package specified\n'); return 1; }
+    let apk: Buffer;
+    try {
+      apk = await fs.readFile(await resolveHost(ctx, file));
+    } catch (e) {
+      io.out(`Failure [INSTALL_FAILED_INVALID_URI: ${errText(e)}]\n`);
+      return 1;
+    }
+    let pkg: string;
+    try {
+      pkg = apkPackageName(apk);
+    } catch (e) {
+      io.out(`Failure [INSTALL_PARSE_FAILED_NOT_APK: ${e instanceof ApkError ? e.message : 'failed to parse'}]\n`);
+      return 1;
+    }
+    if (!/^[A-Za-z][\w]*(\.[A-Za-z][\w]*)+$/.test(pkg)) { io.out(`Failure [INSTALL_PARSE_FAILED_BAD_PACKAGE_NAME: ${pkg}]\n`); return 1; }
+    const existing = phone.apps.find((a) => a.pkg === pkg);
+    if (existing && !rest.includes('-r') && existing.apkPath) { /* modern pm replaces by default */ }
+    if (existing?.system) { io.out('Failure [INSTALL_FAILED_UPDATE_INCOMPATIBLE]\n'); return 1; }
+    const apkPath = `/data/app/${pkg}-1/base.apk`;
+    await ctx.fs.writeFile(apkPath, apk);
+    if (existing) existing.apkPath = apkPath;
+    else phone.apps.push({ pkg, label: pkg.split('.').pop() ?? pkg, activity: '.MainActivity', apkPath, system: false });
+    phone.version++;
+    io.out('Success\n');
+    return 0;
+  }
+  if (verb === 'uninstall') {
+    const pkg = rest.filter((a) => !a.startsWith('-'))[0];
+    const i = phone.apps.findIndex((a) => a.pkg === pkg && !a.system);
+    if (i < 0) { io.out('Failure [DELETE_FAILED_INTERNAL_ERROR]\n'); return 1; }
+    const [app] = phone.apps.splice(i, 1);
+    if (phone.foreground === pkg) phone.goHome();
+    if (app.apkPath) await fs.rm(path.dirname(await resolveHost(ctx, app.apkPath)), { recursive: true, force: true });
+    phone.version++;
+    io.out('Success\n');
+    return 0;
+  }
+  if (verb === 'clear') {
+    if (!phone.apps.some((a) => a.pkg === rest[0])) { io.out('Failed\n'); return 1; }
+    phone.forceStop(rest[0]);
+    if (rest[0] === 'com.mobileai.notes') phone.notes = [];
+    io.out('Success\n');
+    return 0;
+  }
+  io.err(`Unknown command: ${verb ?? ''}\n`);
+  return 1;
+}
+
+function am(args: string[], io: ShellIO, ctx: ShellContext): number {
+  const [verb, ...rest] = args;
+  const phone = ctx.phone;
+  if (verb === 'start' || verb === 'start-activity') {
+    let component: string | undefined;
+    let action: string | undefined;
+    let pkg: string | undefined;
+    for (let i = 0; i < rest.length; i++) {
+      const a = rest[i];
+      if (a === '-n') component = rest[++i];
+      else if (a === '-a') action = rest[++i];
+      else if (['-c', '-d', '-t', '-e', '--es', '--ez', '--ei', '--user', '-f'].includes(a)) i += a.startsWith('--e') ? 2 : 1;
+      else if (!a.startsWith('-')) pkg = a;
+    }
+    if (component) pkg = component.split('/')[0];
+    if (!pkg && action) {
+      const byAction: Record<string, string> = { 'android.settings.SETTINGS': 'com.android.settings', 'android.settings.WIFI_SETTINGS': 'com.android.settings', 'android.intent.action.MAIN': 'com.android.launcher3' };
+      pkg = byAction[action];
+    }
+    const desc = component ? `cmp=${component}` : action ? `act=${action}` : `pkg=${pkg ?? ''}`;
+    io.out(`Starting: Intent { ${desc} }\n`);
+    if (!pkg || !phone.launch(pkg)) {
+      io.err(`Error: Activity not started, unable to resolve Intent { ${desc} flg=0x10000000 }\n`);
+      return 1;
+    }
+    if (rest.includes('-W')) io.out(`Status: ok\nLaunchState: COLD\nActivity: ${phone.currentActivity()}\nTotalTime: 120\nWaitTime: 125\nComplete\n`);
+    return 0;
+  }
+  if (verb === 'force-stop' || verb === 'kill') {
+    if (rest[0]) phone.forceStop(rest[0]);
+    return 0;
+  }
+  io.err(`Error: Unknown command: ${verb ?? ''}\n`);
+  return 1;
+}
