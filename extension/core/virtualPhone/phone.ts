@@ -62,6 +62,17 @@ export const KEYCODES: Record<string, number> = {
   FORWARD_DEL: 112, ESCAPE: 111, APP_SWITCH: 187, WAKEUP: 224, SLEEP: 223, VOLUME_MUTE: 164,
 };
 
+/**
+ * What happens on the phone, for the rest of the system to react to (processes, logcat): an app brought to
+ * the front, force-stopped, input reaching the screen, an app's own doings, and any change of state.
+ */
+export type PhoneEvent =
+  | { type: 'launch'; pkg: string; activity: string }
+  | { type: 'forceStop'; pkg: string }
+  | { type: 'input'; kind: 'touch' | 'key'; code?: number }
+  | { type: 'app'; pkg: string; level: 'V' | 'D' | 'I' | 'W' | 'E'; tag: string; msg: string }
+  | { type: 'changed' };
+
 interface Toggle { key: string; title: string; summaryOn: string; summaryOff: string }
 const TOGGLES: Toggle[] = [
   { key: 'wifi', title: 'Wi-Fi', summaryOn: 'Connected to VirtualNet', summaryOff: 'Off' },
@@ -108,13 +119,20 @@ export class PhoneState {
   version = 0;
   private back: string[] = [];
   private readonly s: number;
+  /** Set by the device: told of launches, force-stops, input and the apps' own events. */
+  onEvent: ((e: PhoneEvent) => void) | undefined;
 
   constructor(readonly profile: PhoneProfile) {
     this.s = profile.density / 160;
   }
 
+  private emit(e: PhoneEvent): void {
+    try { this.onEvent?.(e); } catch { /* the phone's state never depends on who listens */ }
+  }
+
   private changed(): void {
     this.version++;
+    this.emit({ type: 'changed' });
   }
 
   /** The display's size as apps see it (width and height swap in landscape). */
@@ -163,6 +181,7 @@ export class PhoneState {
     }
     this.focusedField = undefined;
     this.screenOn = true;
+    this.emit({ type: 'launch', pkg, activity: app.activity });
     this.changed();
     return true;
   }
@@ -178,6 +197,7 @@ export class PhoneState {
   }
 
   forceStop(pkg: string): void {
+    this.emit({ type: 'forceStop', pkg });
     if (this.foreground === pkg) this.goHome();
     if (pkg === NOTES_PKG) this.noteDraft = '';
     if (pkg === WALLET_PKG) { this.walletPassword = ''; this.walletMessage = ''; }
@@ -204,6 +224,7 @@ export class PhoneState {
   }
 
   key(code: number): void {
+    this.emit({ type: 'input', kind: 'key', code });
     switch (code) {
       case KEYCODES.HOME: this.goHome(); break;
       case KEYCODES.BACK: case KEYCODES.ESCAPE: this.goBack(); break;
@@ -237,13 +258,17 @@ export class PhoneState {
 
   saveNote(): void {
     const text = this.noteDraft.trim();
-    if (text) this.notes.unshift(text);
+    if (text) {
+      this.notes.unshift(text);
+      this.emit({ type: 'app', pkg: NOTES_PKG, level: 'D', tag: 'NotesRepository', msg: `Saved note ${this.notes.length} (${text.length} chars)` });
+    }
     this.noteDraft = '';
     this.changed();
   }
 
   tap(x: number, y: number): void {
     if (!this.screenOn) return;
+    this.emit({ type: 'input', kind: 'touch' });
     const hit = hitTest(this.tree(), x, y, 'onTap');
     hit?.onTap?.();
     if (!hit && this.focusedField) {
@@ -254,6 +279,7 @@ export class PhoneState {
 
   longPress(x: number, y: number): void {
     if (!this.screenOn) return;
+    this.emit({ type: 'input', kind: 'touch' });
     const hit = hitTest(this.tree(), x, y, 'onLongPress') ?? hitTest(this.tree(), x, y, 'onTap');
     (hit?.onLongPress ?? hit?.onTap)?.();
   }
@@ -460,7 +486,7 @@ export class PhoneState {
         look: { kind: 'fill', color: this.dark ? '#1f1f1f' : '#ffffff' },
         children: [
           { cls: 'android.widget.TextView', pkg, resourceId: `${pkg}:id/note_text`, text: note, bounds: [b[0] + pad, y, b[2] - this.dp(64), y + rowH], look: { kind: 'text', color: this.fg(), size: 16 } },
-          { cls: 'android.widget.ImageButton', pkg, resourceId: `${pkg}:id/delete_button`, contentDesc: `Delete note: ${note}`, bounds: [b[2] - this.dp(56), y + this.dp(4), b[2] - this.dp(8), y + rowH - this.dp(4)], look: { kind: 'glyph', glyph: 'delete' }, onTap: () => { this.notes.splice(i, 1); this.changed(); } },
+          { cls: 'android.widget.ImageButton', pkg, resourceId: `${pkg}:id/delete_button`, contentDesc: `Delete note: ${note}`, bounds: [b[2] - this.dp(56), y + this.dp(4), b[2] - this.dp(8), y + rowH - this.dp(4)], look: { kind: 'glyph', glyph: 'delete' }, onTap: () => { this.notes.splice(i, 1); this.emit({ type: 'app', pkg, level: 'D', tag: 'NotesRepository', msg: `Deleted note ${i + 1}` }); this.changed(); } },
         ],
       });
     });
@@ -499,8 +525,12 @@ export class PhoneState {
         onTap: () => {
           if (this.walletPassword === '1234') {
             this.walletPayments.push('Alex $10');
+            this.emit({ type: 'app', pkg, level: 'I', tag: 'WalletPayments', msg: 'Payment of $10.00 to Alex approved' });
             this.walletMessage = 'Paid $10 to Alex';
-          } else this.walletMessage = 'Wrong password';
+          } else {
+            this.walletMessage = 'Wrong password';
+            this.emit({ type: 'app', pkg, level: 'W', tag: 'WalletPayments', msg: 'Payment declined: wrong password' });
+          }
           this.walletPassword = '';
           this.changed();
         },
@@ -529,9 +559,12 @@ export class PhoneState {
           cls: 'android.widget.Button', pkg, resourceId: `${pkg}:id/start_stop`, text: running ? 'Stop' : 'Start', clickable: true,
           bounds: [b[0] + Math.round(w / 4), mid + this.dp(120), b[2] - Math.round(w / 4), mid + this.dp(176)], look: { kind: 'button', color: '#1a73e8', textColor: '#ffffff' },
           onTap: () => {
-            if (this.stopwatchStart === undefined) this.stopwatchStart = Date.now();
-            else {
+            if (this.stopwatchStart === undefined) {
+              this.stopwatchStart = Date.now();
+              this.emit({ type: 'app', pkg, level: 'D', tag: 'Stopwatch', msg: `Started at ${(this.stopwatchElapsed / 1000).toFixed(2)} s` });
+            } else {
               this.stopwatchElapsed += Date.now() - this.stopwatchStart;
+              this.emit({ type: 'app', pkg, level: 'D', tag: 'Stopwatch', msg: `Stopped at ${(this.stopwatchElapsed / 1000).toFixed(2)} s` });
               this.stopwatchStart = undefined;
             }
             this.changed();
