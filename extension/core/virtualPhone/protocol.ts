@@ -152,3 +152,21 @@ export function parseService(name: string): { service: string; args: string[]; c
   const [service, ...args] = head.split(',');
   return { service, args, command };
 }
+
+/* ---- Smart-socket replies (adb_io.cpp SendOkay/SendFail/SendProtocolString) ---- */
+
+/** A string prefixed by its length in bytes as 4 hex digits. */
+export function adbProtocolString(s: string): string {
+  const len = Buffer.byteLength(s, 'utf8');
+  if (len > 0xffff) throw new RangeError(`protocol string of ${len} bytes is too long`);
+  return len.toString(16).padStart(4, '0') + s;
+}
+
+export function adbOkay(): string {
+  return 'OKAY';
+}
+
+/** `FAIL` followed by the message as a protocol string. */
+export function adbFail(message: string): string {
+  return `FAIL${adbProtocolString(message)}`;
+}

@@ -5,8 +5,11 @@ export interface ServiceStream {
   /** Closes the stream after everything queued has been sent. */
   end(): void;
   readonly closed: boolean;
-  /** Data the host wrote to this stream. */
-  onData?: (data: Buffer) => void;
+  /**
+   * Data the host wrote to this stream. Returning a promise holds the acknowledgement (A_OKAY) until it
+   * settles, so a slow reader makes the host wait (ADB flow control) instead of buffering without bound.
+   */
+  onData?: (data: Buffer) => void | Promise<void>;
   /** The host closed the stream or the connection dropped. */
   onClose?: () => void;
 }
