@@ -14,6 +14,8 @@ import { registerDeployCommands } from './deploy/deployCommands';
 import { registerScreenCommands } from './screen/screenPanel';
 import { registerAgentCommands } from './agent/agentCommands';
 import { registerManifest } from './manifest/manifestClient';
+import { registerLogcat } from './logcat/logcatPanel';
+import { registerDeviceFiles } from './deviceFiles/deviceFilesView';
 
 /** Activation does no I/O before returning: adb is found and tracked in the background. */
 export function activate(context: vscode.ExtensionContext): { activationMs: number } {
@@ -37,6 +39,8 @@ export function activate(context: vscode.ExtensionContext): { activationMs: numb
   registerScreenCommands(context, store, log);
   registerAgentCommands(context, store, log);
   registerManifest(context, store, log);
+  registerLogcat(context, store, log);
+  registerDeviceFiles(context, store, log);
   context.subscriptions.push(
     vscode.window.registerCustomEditorProvider(ModelEditorProvider.viewType, new ModelEditorProvider(context, log), {
       webviewOptions: { retainContextWhenHidden: true },

@@ -185,7 +185,7 @@ export class AdbService {
   }
 
   /** Opens a device service (`shell,v2,raw:…`, `exec:…`, `sync:`…) and returns the connection after OKAY. */
-  private async openService(serial: string, service: string): Promise<Connection> {
+  async openService(serial: string, service: string): Promise<Connection> {
     const conn = (await this.client.getDevice(serial).transport()) as unknown as Connection;
     conn.write(encodeRequest(service));
     const reply = await conn.parser.readAscii(4);

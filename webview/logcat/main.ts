@@ -1,0 +1,252 @@
+import './style.css';
+import { connect, el } from '../shared/vscode';
+import type { CrashInfo, FromLogcatWebview, LogcatState, Row, ToLogcatWebview } from './protocol';
+import type { LogFilter } from '../../extension/core/logcat/filter';
+import type { LogLevel } from '../../extension/core/logcat/parse';
+
+const vscode = connect<FromLogcatWebview>();
+const app = document.getElementById('app') as HTMLElement;
+
+/** Height of one printed line (px): the list draws only the lines in view. */
+const LINE_H = 18;
+const OVERSCAN = 20;
+
+let capacity = 50_000;
+let rows: Row[] = [];
+/** Display lines: a multi-line message takes several. */
+let lines: Array<{ r: Row; i: number; text: string }> = [];
+let crashes: CrashInfo[] = [];
+let highlighted: number | undefined;
+let follow = true;
+let paused = false;
+let total = 0;
+let state: LogcatState = 'starting';
+
+const LEVELS: Array<[LogLevel, string]> = [['V', 'Verbose'], ['D', 'Debug'], ['I', 'Info'], ['W', 'Warn'], ['E', 'Error'], ['F', 'Fatal / Assert']];
+
+const title = el('span', { id: 'title' }, 'Logcat');
+const level = el('select', { id: 'level', title: 'Minimum level' });
+for (const [v, label] of LEVELS) level.append(el('option', { value: v }, label));
+const tag = el('input', { id: 'tag', type: 'search', placeholder: 'tag (-tag hides, =tag exact)', title: 'Tags: a part of the tag; several separated by spaces; -tag hides it; =tag matches exactly', spellcheck: 'false' });
+const pkg = el('input', { id: 'package', type: 'search', placeholder: 'package', list: 'packages', title: 'Only the processes of this package', spellcheck: 'false' });
+const packages = el('datalist', { id: 'packages' });
+const text = el('input', { id: 'text', type: 'search', placeholder: 'search messages', spellcheck: 'false' });
+const regex = el('input', { id: 'regex', type: 'checkbox', title: 'Regular expression' });
+const matchCase = el('input', { id: 'case', type: 'checkbox', title: 'Match case' });
+const pause = el('button', { id: 'pause', class: 'secondary', title: 'Pause the view (lines are still collected)' }, 'Pause');
+const clear = el('button', { id: 'clear', class: 'secondary', title: 'Clear the phone\'s log (logcat -c) and this view' }, 'Clear');
+const crashSelect = el('select', { id: 'crashes', title: 'Crashes in the log: choose one to jump to it' });
+const nextCrash = el('button', { id: 'next-crash', class: 'secondary', title: 'Jump to the next crash (FATAL EXCEPTION)' }, 'Next crash');
+const toEnd = el('button', { id: 'end', class: 'secondary', title: 'Scroll to the newest line and follow' }, '⤓ End');
+const stateLine = el('span', { id: 'state' }, 'Starting…');
+const count = el('span', { id: 'count', class: 'muted' }, '');
+const filterError = el('span', { id: 'filter-error', class: 'error' }, '');
+const restart = el('button', { id: 'restart', class: 'secondary', hidden: '' }, 'Restart');
+
+const toolbar = el('div', { id: 'toolbar' },
+  title, level, tag, pkg, packages, text,
+  el('label', { title: 'Regular expression' }, regex, '.*'),
+  el('label', { title: 'Match case' }, matchCase, 'Aa'),
+  pause, clear, crashSelect, nextCrash, toEnd);
+const list = el('div', { id: 'log', tabindex: '0', role: 'log', 'aria-live': 'off' });
+const spacer = el('div', { id: 'spacer' });
+const viewport = el('div', { id: 'viewport' });
+list.append(spacer, viewport);
+const status = el('div', { id: 'status' }, stateLine, restart, filterError, count);
+app.replaceChildren(toolbar, list, status);
+
+function currentFilter(): LogFilter {
+  return { level: level.value as LogLevel, tag: tag.value, package: pkg.value.trim(), text: text.value, regex: regex.checked, matchCase: matchCase.checked };
+}
+
+let filterTimer: ReturnType<typeof setTimeout> | undefined;
+function sendFilter(): void {
+  clearTimeout(filterTimer);
+  filterTimer = setTimeout(() => vscode.post({ type: 'filter', filter: currentFilter() }), 150);
+}
+for (const input of [tag, pkg, text]) input.addEventListener('input', sendFilter);
+for (const input of [level, regex, matchCase]) input.addEventListener('change', sendFilter);
+
+pause.addEventListener('click', () => {
+  paused = !paused;
+  pause.textContent = paused ? 'Resume' : 'Pause';
+  pause.setAttribute('aria-pressed', String(paused));
+  vscode.post({ type: 'pause', paused });
+});
+clear.addEventListener('click', () => vscode.post({ type: 'clear' }));
+restart.addEventListener('click', () => vscode.post({ type: 'restart' }));
+toEnd.addEventListener('click', () => {
+  follow = true;
+  list.scrollTop = list.scrollHeight;
+  render();
+});
+nextCrash.addEventListener('click', () => jumpToCrash('next'));
+crashSelect.addEventListener('change', () => {
+  const id = Number(crashSelect.value);
+  if (id) jumpToCrash(id);
+});
+
+function linesOf(r: Row): Array<{ r: Row; i: number; text: string }> {
+  const parts = r.msg.split('\n');
+  return parts.map((t, i) => ({ r, i, text: t }));
+}
+
+function rebuild(): void {
+  lines = [];
+  for (const r of rows) for (const l of linesOf(r)) lines.push(l);
+}
+
+function trim(): void {
+  if (rows.length <= capacity) return;
+  const drop = rows.length - capacity;
+  const gone = rows.splice(0, drop);
+  let dropLines = 0;
+  for (const r of gone) dropLines += r.msg.split('\n').length;
+  lines.splice(0, dropLines);
+  if (!follow) list.scrollTop = Math.max(0, list.scrollTop - dropLines * LINE_H);
+}
+
+function cell(cls: string, t: string): HTMLSpanElement {
+  const s = document.createElement('span');
+  s.className = cls;
+  s.textContent = t;
+  return s;
+}
+
+function render(): void {
+  spacer.style.height = `${lines.length * LINE_H}px`;
+  const first = Math.max(0, Math.floor(list.scrollTop / LINE_H) - OVERSCAN);
+  const last = Math.min(lines.length, Math.ceil((list.scrollTop + list.clientHeight) / LINE_H) + OVERSCAN);
+  viewport.style.top = `${first * LINE_H}px`;
+  const out: HTMLElement[] = [];
+  for (let k = first; k < last; k++) {
+    const { r, i, text: t } = lines[k];
+    const d = document.createElement('div');
+    d.className = `line lvl-${r.level}${r.text ? ' plain' : ''}${i ? ' cont' : ''}${r.crash !== undefined ? ' crash' : ''}${r.crash !== undefined && r.crash === highlighted ? ' hl' : ''}`;
+    d.dataset.seq = String(r.seq);
+    d.dataset.level = r.text ? '' : r.level;
+    if (r.text) d.append(cell('msg', t));
+    else if (i) d.append(cell('time', ''), cell('ids', ''), cell('tag', ''), cell('lvl', ''), cell('msg', t));
+    else d.append(cell('time', r.time), cell('ids', `${r.pid}-${r.tid}`), cell('tag', r.tag), cell('lvl', r.level), cell('msg', t));
+    if (!i) d.title = `${r.time} pid ${r.pid} tid ${r.tid} ${r.level}/${r.tag}`;
+    out.push(d);
+  }
+  viewport.replaceChildren(...out);
+  count.textContent = `${rows.length.toLocaleString()} shown of ${total.toLocaleString()} kept (up to ${capacity.toLocaleString()})`;
+  list.dataset.rows = String(rows.length);
+}
+
+function atEnd(): boolean {
+  return list.scrollTop + list.clientHeight >= list.scrollHeight - LINE_H * 2;
+}
+
+list.addEventListener('scroll', () => {
+  follow = atEnd();
+  toEnd.classList.toggle('active', !follow);
+  render();
+});
+window.addEventListener('resize', () => render());
+
+function showCrashes(): void {
+  const visible = new Set(rows.filter((r) => r.crash !== undefined).map((r) => r.crash));
+  const chosen = crashSelect.value;
+  crashSelect.replaceChildren(el('option', { value: '' }, crashes.length ? `Crashes (${crashes.length})` : 'No crashes'));
+  for (const c of crashes) {
+    const o = el('option', { value: String(c.id) }, `${c.time} ${c.process ?? `pid ${c.pid}`}: ${c.title || (c.kind === 'java' ? 'FATAL EXCEPTION' : 'native crash')}`);
+    if (!visible.has(c.id)) o.textContent += ' (hidden by the filter)';
+    crashSelect.append(o);
+  }
+  crashSelect.value = crashes.some((c) => String(c.id) === chosen) ? chosen : '';
+  nextCrash.disabled = crashes.length === 0;
+  crashSelect.dataset.count = String(crashes.length);
+}
+
+/** Scrolls to a crash report's first line and highlights its lines. */
+function jumpToCrash(which: number | 'next'): void {
+  if (!crashes.length) return;
+  let c: CrashInfo | undefined;
+  if (which === 'next') {
+    const topSeq = lines[Math.floor(list.scrollTop / LINE_H)]?.r.seq ?? 0;
+    const after = crashes.filter((x) => rows.some((r) => r.crash === x.id));
+    const current = after.findIndex((x) => x.id === highlighted);
+    c = current >= 0 ? after[(current + 1) % after.length] : after.find((x) => x.firstSeq >= topSeq) ?? after[0];
+  } else c = crashes.find((x) => x.id === which);
+  if (!c) {
+    stateLine.textContent = 'That crash is hidden by the filter.';
+    return;
+  }
+  const k = lines.findIndex((l) => l.r.crash === c.id);
+  if (k < 0) {
+    stateLine.textContent = 'That crash is hidden by the filter.';
+    return;
+  }
+  highlighted = c.id;
+  follow = false;
+  list.scrollTop = Math.max(0, k * LINE_H - LINE_H * 2);
+  crashSelect.value = String(c.id);
+  list.dataset.highlighted = String(c.id);
+  render();
+}
+
+function applyState(s: LogcatState, message: string, buffered?: number): void {
+  state = s;
+  if (message) stateLine.textContent = message;
+  if (s === 'paused' && buffered !== undefined) stateLine.textContent = `Paused: ${buffered.toLocaleString()} new line${buffered === 1 ? '' : 's'} waiting. Resume shows them.`;
+  status.className = `state-${s}`;
+  list.dataset.state = s;
+  restart.hidden = s !== 'error';
+}
+
+window.addEventListener('message', (ev: MessageEvent<ToLogcatWebview>) => {
+  const m = ev.data;
+  switch (m.type) {
+    case 'init':
+      capacity = m.capacity;
+      title.textContent = m.title;
+      title.title = m.serial;
+      level.value = m.filter.level;
+      tag.value = m.filter.tag;
+      pkg.value = m.filter.package;
+      text.value = m.filter.text;
+      regex.checked = m.filter.regex;
+      matchCase.checked = m.filter.matchCase;
+      break;
+    case 'reset':
+      rows = m.rows.slice(-capacity);
+      crashes = m.crashes;
+      total = m.total;
+      filterError.textContent = m.filterError ?? '';
+      if (highlighted !== undefined && !crashes.some((c) => c.id === highlighted)) highlighted = undefined;
+      rebuild();
+      showCrashes();
+      render();
+      if (follow) list.scrollTop = list.scrollHeight;
+      render();
+      break;
+    case 'append': {
+      for (const r of m.rows) {
+        rows.push(r);
+        for (const l of linesOf(r)) lines.push(l);
+      }
+      crashes = m.crashes;
+      total = m.total;
+      trim();
+      showCrashes();
+      render();
+      if (follow) {
+        list.scrollTop = list.scrollHeight;
+        render();
+      }
+      break;
+    }
+    case 'state':
+      applyState(m.state, m.message, m.buffered);
+      void state;
+      break;
+    case 'packages':
+      packages.replaceChildren(...m.names.map((n) => el('option', { value: n })));
+      break;
+  }
+});
+
+vscode.post({ type: 'ready' });
