@@ -359,10 +359,11 @@ function lp(...parts: Buffer[]): Buffer {
 
 /** An APK Signing Block with a v2 signer whose certificate is `cert` (structure per source.android.com/docs/security/features/apksigning/v2). */
 export function signingBlock(cert: Buffer): Buffer {
-  const digests = lp(lp(Buffer.from([0x01, 0x01, 0, 0]), lp(Buffer.alloc(32))));
-  const certs = lp(lp(cert));
-  const signedData = lp(digests, certs, lp());
-  const signer = lp(signedData, lp(lp(Buffer.from([0x01, 0x01, 0, 0]), lp(Buffer.alloc(64)))), lp(Buffer.from('public key')));
+  const algo = Buffer.from([0x03, 0x01, 0, 0]); // RSASSA-PKCS1-v1_5 with SHA2-256 (0x0103)
+  const digests = lp(lp(algo, lp(Buffer.alloc(32))));
+  const signedData = Buffer.concat([digests, lp(lp(cert)), lp()]);
+  const signatures = lp(lp(algo, lp(Buffer.alloc(256))));
+  const signer = Buffer.concat([lp(signedData), signatures, lp(Buffer.from('public key'))]);
   const value = lp(lp(signer));
   const pair = Buffer.alloc(12);
   pair.writeBigUInt64LE(BigInt(4 + value.length), 0);

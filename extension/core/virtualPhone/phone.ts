@@ -46,6 +46,8 @@ export interface InstalledApp {
   activity: string;
   apkPath?: string;
   system: boolean;
+  /** Has a MAIN/LAUNCHER activity, so the launcher shows it (default true). */
+  launchable?: boolean;
 }
 
 export const SETTINGS_PKG = 'com.android.settings';
@@ -375,7 +377,7 @@ export class PhoneState {
     const cellW = (b[2] - b[0]) / cols;
     const cellH = this.dp(96);
     const palette = ['#1a73e8', '#f9ab00', '#188038', '#d93025', '#9334e6', '#12b5cb'];
-    const launchable = this.apps.filter((a) => a.pkg !== LAUNCHER_PKG && a.pkg !== SYSTEMUI_PKG);
+    const launchable = this.apps.filter((a) => a.pkg !== LAUNCHER_PKG && a.pkg !== SYSTEMUI_PKG && a.launchable !== false);
     const top = b[1] + this.dp(48);
     const icons: UiNode[] = launchable.map((app, i) => {
       const c = i % cols;
