@@ -144,6 +144,7 @@ export const ATTR = {
   debuggable: 0x0101000f,
   hasCode: 0x0101000c,
   enabled: 0x0101000e,
+  exported: 0x01010010,
   minSdkVersion: 0x0101020c,
   versionCode: 0x0101021b,
   versionName: 0x0101021c,
