@@ -10,6 +10,7 @@ import type { CommandContext } from '../../extension/core/virtualPhone/commands/
 import { PACKAGE_MANAGER, dumpsysPackage } from '../../extension/core/virtualPhone/commands/pm';
 import { PACKAGES_FILE, PackageDb } from '../../extension/core/virtualPhone/os/packages';
 import { buildApk, type ApkSpec } from '../helpers/apkBuilder';
+import { runLine } from '../helpers/phoneShell';
 
 let dir: string;
 before(async () => { dir = await mkdtemp(path.join(os.tmpdir(), 'mobileai-pm-')); });
@@ -227,4 +228,18 @@ test('uninstall: gone from pm, the launcher and /data/app; -k keeps it known; sy
   await dumpsysPackage(['com.android.settings'], { stdin: EMPTY, out: async (x) => { text += x.toString(); }, err: async () => undefined, signal: new Abort(), tty: false }, { device: d } as CommandContext);
   assert.match(text, /Package \[com\.android\.settings\][\s\S]*appId=1000[\s\S]*flags=\[ SYSTEM HAS_CODE/);
   void writeFile;
+});
+
+test("through the phone's shell: quoted arguments (adb's escape_arg) and the APK on stdin, as exec:cmd package 'install' … -S N arrives", async () => {
+  const d = await newDevice('shell');
+  const apk = buildApk(spec());
+  const r = await runLine(d, `cmd package 'install' '-r' '-g' -S ${apk.length}`, { stdin: apk });
+  assert.deepEqual([r.stdout, r.stderr, r.code], ['Success\n', '', 0]);
+  assert.equal((await runLine(d, 'pm list packages -3 | grep -c example; pm path com.example.hello | wc -l')).stdout, '1\n1\n');
+  await push(d, '/data/local/tmp/app.apk', buildApk(spec({ versionCode: 4 })));
+  // adb --no-streaming: pm install PATH, then rm -f PATH </dev/null.
+  const np = await runLine(d, "pm 'install' '-r' '/data/local/tmp/app.apk' && rm -f '/data/local/tmp/app.apk' </dev/null; ls /data/local/tmp | wc -l");
+  assert.equal(np.stdout, 'Success\n0\n');
+  assert.equal(PackageDb.of(d).get('com.example.hello')?.versionCode, 4);
+  assert.equal((await runLine(d, 'dumpsys package com.example.hello | grep -c versionCode=4')).stdout, '1\n');
 });

@@ -214,8 +214,8 @@ async function copyStdin(pm: Pm, host: string, size: number): Promise<void> {
   const fh = await fs.open(host, 'w', 0o644);
   let got = 0;
   try {
+    // Bytes already sent count even when the host has gone since: only a short stream fails.
     while (got < size) {
-      if (pm.io.signal.aborted) break;
       const chunk = await pm.io.stdin.read();
       if (chunk === null) break;
       const part = chunk.length > size - got ? chunk.subarray(0, size - got) : chunk;
@@ -812,8 +812,18 @@ const cmd: Command = async (argv, io, ctx) => {
   return 20;
 };
 
+/** `dumpsys package …` is the package manager's report; every other service is the Android tools table's. */
+const dumpsys: Command = async (argv, io, ctx) => {
+  if (argv[1] === 'package') return dumpsysPackage(argv.slice(2), io, ctx);
+  const other = ANDROID_COMMANDS.dumpsys;
+  if (other) return other(argv, io, ctx);
+  await io.err(`Can't find service: ${argv[1] ?? ''}\n`);
+  return 0;
+};
+
 export const PACKAGE_MANAGER: CommandTable = {
   /** /system/bin/pm is a script: `cmd package "$@"`. */
   pm: (argv, io, ctx) => packageCommand(argv.slice(1), io, ctx),
   cmd,
+  dumpsys,
 };

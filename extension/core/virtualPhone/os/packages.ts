@@ -141,6 +141,7 @@ export class InstallFailure extends Error {
 }
 
 const dbs = new WeakMap<VirtualDevice, PackageDb>();
+const SYSTEM_SERVER_PID = 870;
 
 export class PackageDb {
   private packages: PackageSetting[] = [];
@@ -178,6 +179,13 @@ export class PackageDb {
     const doc = JSON.stringify({ version: 1, packages: this.packages }, null, 1);
     this.saving = this.saving.then(() => this.device.fs.writeFile(PACKAGES_FILE, doc, 0o660)).catch(() => undefined);
     return this.saving;
+  }
+
+  /** A line in the system log, as system_server writes it. */
+  private log(tag: string, msg: string): void {
+    try {
+      this.device.logcat.write({ buffer: 'system', tag, level: 'I', msg, pid: SYSTEM_SERVER_PID, uid: 1000 });
+    } catch { /* the log is best effort */ }
   }
 
   /** PhoneState.apps mirrors the installed packages; the process table learns their uids. */
@@ -345,6 +353,8 @@ export class PackageDb {
       setting.privileged = prev.privileged;
     }
     const oldCode = prev && !prev.system ? prev.codePath : undefined;
+    if (prev?.installed) this.log('PackageManager', `Update package ${pkgName} code path from ${prev.codePath} to ${codePath}; Retain data and using new`);
+    if (prev?.installed && !p.dontKill) this.log('ActivityManager', `Force stopping ${pkgName} appid=${setting.uid} user=-1: installPackageLI`);
     const i = this.packages.findIndex((x) => x.name === pkgName);
     if (i >= 0) this.packages[i] = setting;
     else this.packages.push(setting);
@@ -387,6 +397,7 @@ export class PackageDb {
         this.device.phone.clearData(name);
       }
     }
+    this.log('ActivityManager', `Force stopping ${name} appid=${p.uid} user=${opts.forUser ?? -1}: ${p.system ? 'pkg removed' : 'uninstall pkg'}`);
     this.device.phone.forceStop(name);
     this.sync();
     await this.save();
