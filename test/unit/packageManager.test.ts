@@ -12,6 +12,25 @@ import { PACKAGES_FILE, PackageDb } from '../../extension/core/virtualPhone/os/p
 import { buildApk, type ApkSpec } from '../helpers/apkBuilder';
 import { runLine } from '../helpers/phoneShell';
 
+/*
+ * Facts these tests hold the phone to, and where they come from:
+ * - pm is `cmd package`; options are read by android.os.ShellCommand.getNextOption, one per argument
+ *   ("-rd" is "-r" plus stray data); "-r" is ignored and replacing is the default, "-R" refuses
+ *   (PackageManagerShellCommand.makeInstallParams, frameworks/base, Android 11+).
+ * - install-create prints "Success: created install session [ID]" (adb parses the brackets), install-write
+ *   "Success: streamed N bytes", a failed commit "Failure [" + PackageManager.installStatusToString + "]"
+ *   (PackageManagerShellCommand.runInstallCreate/doWriteSplit/doCommitSession).
+ * - Session checks and their words: "Split X was defined multiple times", "FILE package P inconsistent with Q",
+ *   "Full install must include a base package" (PackageInstallerSession.validateApkInstallLocked);
+ *   a non-zip is INSTALL_PARSE_FAILED_NOT_APK "Failed to parse PATH" plus the IOException's message
+ *   (ApkLiteParseUtils.parseApkLiteInner, ExceptionUtils.getCompleteMessage).
+ * - "Downgrade detected: Update version code N is older than current M" (PackageManagerServiceUtils.checkDowngrade);
+ *   -d only for a debuggable app on a user build (isDowngradePermitted; adb's help: "debuggable packages only").
+ * - An uncaught exception: "\nException occurred while executing 'CMD':" and the stack on stderr, exit 255
+ *   (BasicShellCommandHandler.exec).
+ * - adb 29's commands: client/adb_install.cpp (platform/packages/modules/adb), see test/integration/phoneInstall.test.ts.
+ */
+
 let dir: string;
 before(async () => { dir = await mkdtemp(path.join(os.tmpdir(), 'mobileai-pm-')); });
 after(async () => { await rm(dir, { recursive: true, force: true }); });
