@@ -2,6 +2,7 @@ import { DEFAULT_PROFILE, PhoneState, type PhoneProfile } from './phone';
 import { type Sandbox } from './sandbox';
 import { ProcessTable } from './os/processes';
 import { LogBuffer } from './os/logcat';
+import { attachSystem } from './os/androidSystem';
 import { PhoneNet } from './os/net';
 
 type Sharp = typeof import('sharp');
@@ -36,6 +37,8 @@ export class VirtualDevice {
 
   constructor(readonly profile: PhoneProfile, readonly fs: Sandbox, readonly serial: string) {
     this.phone = new PhoneState(profile);
+    // Launches, force-stops, input and crashes become processes and log lines.
+    attachSystem(this);
   }
 
   properties(): Map<string, string> {
