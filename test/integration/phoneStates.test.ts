@@ -72,6 +72,8 @@ test('adb reboot: the phone goes away, wait-for-device returns when it is back, 
   await adb('reverse', 'tcp:7300', 'tcp:7300');
   const listener = phone.device.net.listen({ family: 'inet', host: '0.0.0.0', port: 6100 });
   const proc = phone.device.procs.spawn('some_daemon', ['some_daemon'], { uid: 2000 });
+  phone.device.logcat.write({ tag: 'BeforeReboot', level: 'I', msg: 'from the last boot', pid: proc.pid });
+  assert.match((await adb('logcat', '-d')).stdout, /BeforeReboot/);
   // A command running in the shell when the phone reboots ends (the host is not left hanging).
   const running = spawn('adb', ['-P', String(server.port), '-s', serial, 'shell', 'sleep 5'], { env: server.env, stdio: 'ignore' });
   const ended = new Promise<number | null>((r) => running.on('exit', (code) => r(code)));
@@ -96,6 +98,10 @@ test('adb reboot: the phone goes away, wait-for-device returns when it is back, 
   assert.equal(listener.isClosed, true, 'sockets do not survive a reboot');
   assert.equal(phone.device.procs.get(proc.pid), undefined, 'processes started since boot are gone');
   assert.equal(phone.device.procs.get(1)?.name, 'init');
+  // logd starts over: the old boot's lines are gone, the new boot's are there.
+  const log = await adb('logcat', '-d');
+  assert.doesNotMatch(log.stdout, /BeforeReboot/);
+  assert.notEqual(log.stdout.trim(), '');
 });
 
 test('adb reboot bootloader also comes back (the virtual phone has no fastboot: it boots Android)', async () => {

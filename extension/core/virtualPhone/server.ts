@@ -550,9 +550,8 @@ export class VirtualPhone extends EventEmitter {
     this.connections.clear();
     const dev = this.device;
     dev.net.reset();
-    resetProcesses(dev);
-    const logs = dev.logcat as unknown as { reboot?: () => void };
-    if (typeof logs.reboot === 'function') logs.reboot();
+    // Every process ends and the boot ones start again; logd starts over with the new boot's lines.
+    dev.procs.reboot();
     dev.phone.goHome();
     this.rebooting = new Promise<void>((resolve) => {
       this.bootTimer = setTimeout(() => {
@@ -669,19 +668,5 @@ export class VirtualPhone extends EventEmitter {
     this.device.net.reset();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     if (this.ownedDir) await fs.rm(this.ownedDir, { recursive: true, force: true });
-  }
-}
-
-/** After a reboot only init's children are left; everything the shell or apps started is gone. */
-function resetProcesses(dev: VirtualDevice): void {
-  const procs = dev.procs as VirtualDevice['procs'] & { reboot?: () => void };
-  if (typeof procs.reboot === 'function') {
-    procs.reboot();
-    return;
-  }
-  for (const p of procs.list()) {
-    if (p.pid < 2000) continue;
-    p.abort.abort('reboot');
-    procs.exit(p.pid);
   }
 }
