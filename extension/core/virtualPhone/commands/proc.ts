@@ -920,21 +920,19 @@ export const top: Command = async (argv, io, ctx) => {
       const total = st.slice(0, 8).reduce((a, b) => a + b, 0) || 1;
       const names = ['user', 'nice', 'sys', 'idle', 'iow', 'irq', 'sirq', 'host'];
       out += `800%cpu${names.map((n, i) => `${String(Math.round(((st[i] ?? 0) * 800) / total)).padStart(4)}%${n}`).join('')}\n`;
-      const titles = headerLine(fields).split(/(\s+)/);
-      let idx = -1;
-      const marked = titles.map((t, i) => {
-        if (!/\S/.test(t)) return t;
-        idx++;
-        if (idx === sortPos) {
-          const prev = titles[i - 1];
-          if (prev !== undefined) titles[i - 1] = prev.slice(0, -1) + '[';
-          return `${t}]`;
-        }
-        return t;
-      });
-      let headerText = '';
-      for (let i = 0; i < titles.length; i++) headerText += /\S/.test(titles[i]) ? marked[i] : titles[i];
-      headerText = headerText.replace(/\] /, ']').replace(/\s+$/, '');
+      // The sort column's title is marked [LIKE THIS], in place of the spaces around it.
+      const chars = [...headerLine(fields)];
+      let word = -1;
+      for (let i = 0; i < chars.length; i++) {
+        if (chars[i] === ' ' || (i && chars[i - 1] !== ' ')) continue;
+        if (++word !== sortPos) continue;
+        if (i) chars[i - 1] = '[';
+        let j = i;
+        while (j < chars.length && chars[j] !== ' ') j++;
+        if (j < chars.length) chars[j] = ']';
+        break;
+      }
+      const headerText = chars.join('').replace(/\s+$/, '');
       out += `${headerText}\n`;
     }
     const shown = maxLines ? rows.slice(0, maxLines) : rows;

@@ -13,7 +13,7 @@ export async function openReader(ctx: Pick<CommandContext, 'device' | 'fs' | 'cw
   const abs = Sandbox.normalize(devicePath, ctx.cwd);
   if (isDevPath(abs)) return devReader(abs);
   if (abs === '/proc' || abs.startsWith('/proc/')) {
-    const text = procFile(ctx.device, abs);
+    const text = procFile(ctx.device, abs, { self: (ctx as Partial<Pick<CommandContext, 'pid'>>).pid });
     if (text === undefined) throw Object.assign(new Error(`${devicePath}: No such file or directory`), { code: 'ENOENT' });
     return bufferReader(text);
   }

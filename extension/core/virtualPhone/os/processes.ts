@@ -222,7 +222,7 @@ export class ProcessTable {
     const rss = opts.rssKb ?? 2800 + (argv.join(' ').length % 900);
     const p: Proc = {
       pid, ppid: opts.ppid ?? ADBD_PID, uid, user: userName(uid), name, argv, started: Date.now(), rssKb: rss, hwmKb: rss,
-      vszKb: 10_800_000 + ((pid * 7919) % 120_000), state: 'S', abort: new Abort(), kind: opts.kind ?? 'command', tty: opts.tty, cpuShare: 0.2, threads: 1,
+      vszKb: 10_800_000 + ((pid * 7919) % 120_000), state: 'S', abort: new Abort(), kind: opts.kind ?? 'command', tty: opts.tty, cpuShare: 0.002, threads: 1,
     };
     this.procs.set(pid, p);
     return p;

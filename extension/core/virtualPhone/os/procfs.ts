@@ -203,12 +203,19 @@ function bootId(device: VirtualDevice): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}\n`;
 }
 
+/** When the reader's pid is not given: the command that started last (the one opening the file, as a rule). */
+function newestCommand(device: VirtualDevice): number {
+  let best: Proc | undefined;
+  for (const p of device.procs.list()) if ((p.kind === 'command' || p.kind === undefined) && (!best || p.started >= best.started)) best = p;
+  return best?.pid ?? 1;
+}
+
 const PID_FILES = ['cmdline', 'comm', 'oom_score_adj', 'stat', 'statm', 'status'];
 
 /** The text of a /proc file, or undefined when there is no such file. `self` is the reading process (/proc/self). */
 export function procFile(device: VirtualDevice, abs: string, opts: { self?: number } = {}): string | undefined {
   let path = abs.replace(/\/+$/, '');
-  if (opts.self !== undefined) path = path.replace(/^\/proc\/(self|thread-self)(?=\/|$)/, `/proc/${opts.self}`);
+  path = path.replace(/^\/proc\/(self|thread-self)(?=\/|$)/, () => `/proc/${opts.self ?? newestCommand(device)}`);
   const now = Date.now();
   switch (path) {
     case '/proc/uptime': return uptime(device, now);
@@ -243,7 +250,7 @@ export function procFile(device: VirtualDevice, abs: string, opts: { self?: numb
 /** What `ls /proc` and `ls /proc/PID` list (undefined when the path is not a /proc folder). */
 export function procList(device: VirtualDevice, abs: string, opts: { self?: number } = {}): string[] | undefined {
   let path = abs.replace(/\/+$/, '');
-  if (opts.self !== undefined) path = path.replace(/^\/proc\/(self|thread-self)(?=\/|$)/, `/proc/${opts.self}`);
+  path = path.replace(/^\/proc\/(self|thread-self)(?=\/|$)/, () => `/proc/${opts.self ?? newestCommand(device)}`);
   if (path === '/proc') {
     const pids = device.procs.list().map((p) => String(p.pid));
     return [...pids, 'cpuinfo', 'loadavg', 'meminfo', 'self', 'stat', 'sys', 'thread-self', 'uptime', 'version'];
