@@ -381,7 +381,7 @@ test('the phone logs what happens: launches, input, an app\'s own lines, force-s
   const uidName = `u0a${notes.uid - 10000}`;
   assert.ok(all.includes(`I/ActivityTaskManager(  870): START u0 {act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] flg=0x10200000 cmp=com.mobileai.notes/.MainActivity}`));
   assert.ok(all.includes(`I/ActivityManager(  870): Start proc ${notes.pid}:com.mobileai.notes/${uidName} for next-top-activity {com.mobileai.notes/com.mobileai.notes.MainActivity}`));
-  assert.match(all, /I\/ActivityTaskManager\(  870\): Displayed com\.mobileai\.notes\/\.MainActivity for user 0: \+\d+ms/);
+  assert.match(all, /I\/ActivityTaskManager\( {2}870\): Displayed com\.mobileai\.notes\/\.MainActivity for user 0: \+\d+ms/);
   assert.ok(all.includes(`I/ViewRootImpl[MainActivity]( ${notes.pid}): ViewPostIme pointer 0\nI/ViewRootImpl[MainActivity]( ${notes.pid}): ViewPostIme pointer 1\n`), 'a touch reaches the app in front');
   assert.ok(all.includes(`D/NotesRepository( ${notes.pid}): Saved note 1 (8 chars)`));
   assert.match(all, new RegExp(`I/ActivityManager\\(  870\\): Force stopping com\\.mobileai\\.notes appid=${notes.uid} user=0: from pid \\d+`));
