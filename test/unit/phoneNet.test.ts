@@ -500,3 +500,29 @@ test('a phone-side reader that falls behind holds the host\'s writes (the OKAY w
 function pickPacket(p: Packet): [number, number, number] {
   return [p.command, p.arg0, p.arg1];
 }
+
+test('netstat shows the phone\'s listeners and connections in toybox\'s columns', async () => {
+  await withPhone(async (dev, sh) => {
+    const running = runNc(dev, 'nc -l -p 5037', new Pipe(), []);
+    const c = await connectWhenListening(dev, 5037);
+    dev.net.listen({ family: 'abstract', name: 'chrome_devtools_remote' }, { uid: 10100 });
+    // toys/net/netstat.c: "%-6s%6d%7d %-23s %-23s %-11s", listeners only with -l, both ends of a loopback connection with -a.
+    const listening = await sh('netstat -tln');
+    assert.equal(listening.stdout, [
+      'Active Internet connections (only servers)',
+      'Proto Recv-Q Send-Q Local Address           Foreign Address         State      ',
+      'tcp6       0      0 [::]:5037               [::]:*                  LISTEN     ',
+      '',
+    ].join('\n'));
+    const all = (await sh('netstat -tan')).stdout.split('\n');
+    const client = `127.0.0.1:${c.local.family === 'inet' ? c.local.port : 0}`;
+    assert.ok(all.includes(`tcp        0      0 ${client.padEnd(23)} ${'127.0.0.1:5037'.padEnd(23)} ESTABLISHED`), all.join('\n'));
+    assert.ok(all.includes(`tcp        0      0 ${'127.0.0.1:5037'.padEnd(23)} ${client.padEnd(23)} ESTABLISHED`), all.join('\n'));
+    // -p: the shell sees the program behind its own sockets only.
+    assert.match((await sh('netstat -tlnp')).stdout, /LISTEN {6}\d+\/nc\n/);
+    assert.match((await sh('netstat -lx')).stdout, /unix {2}2 {6}\[ ACC \] {5}STREAM {5}LISTENING {5}\d+ +@chrome_devtools_remote\n/);
+    c.close();
+    assert.equal(await running, 0);
+    assert.doesNotMatch((await sh('netstat -tan')).stdout, /5037/);
+  });
+});

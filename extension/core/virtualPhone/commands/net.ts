@@ -2,6 +2,7 @@ import type { Command, CommandContext, CommandTable } from './types';
 import { Abort, type Io } from '../os/io';
 import { NetError, NET_ERRNO_TEXT, isLoopbackHost, isNumericHost, type NetListener, type NetSocket, type SockAddr } from '../os/net';
 import { Sandbox } from '../sandbox';
+import { userName } from '../os/processes';
 
 /**
  * Networking commands of the phone, working in its own socket namespace (device.net): toybox's netcat.
@@ -338,7 +339,118 @@ const netcat: Command = async (argv, io, ctx) => {
   }
 };
 
+/** Well-known ports by name, as getservbyport() finds them in bionic's built-in table (netstat without -n). */
+const PORT_NAMES: Record<number, string> = { 21: 'ftp', 22: 'ssh', 23: 'telnet', 25: 'smtp', 53: 'domain', 80: 'http', 443: 'https', 8080: 'http-alt' };
+
+/** toybox netstat addr2str: `host:port` cut to the column (the port always shows), `[::]` for the v6 any address. */
+function addrText(host: string, port: number, numeric: boolean, width: number): string {
+  let h = host;
+  if (!numeric) {
+    if (h === '127.0.0.1') h = 'localhost';
+    else if (h === '::1') h = 'ip6-localhost';
+  }
+  if (h === '::') h = '[::]';
+  const p = port ? `:${(!numeric && PORT_NAMES[port]) || port}` : ':*';
+  if (h.length + p.length > width) h = h.slice(0, Math.max(0, width - p.length));
+  return h + p;
+}
+
+const pad = (s: string | number, n: number) => String(s).padEnd(n);
+const padL = (s: string | number, n: number) => String(s).padStart(n);
+
+/**
+ * toybox netstat (toys/net/netstat.c) over the phone's namespace: TCP listeners and connections (-t), unix and
+ * abstract sockets (-x); -l listening only, -a all, -n numeric, -W wide, -p PID/program, -e user and inode.
+ * UDP and raw sockets: the phone has none.
+ */
+const netstat: Command = async (argv, io, ctx) => {
+  const flags = new Set<string>();
+  for (const a of argv.slice(1)) {
+    // The option string has no argument limit: other words are ignored.
+    if (!a.startsWith('-') || a === '-') continue;
+    for (let j = 1; j < a.length; j++) {
+      if (!'pWrxwutneal'.includes(a[j])) return io.err(`netstat: Unknown option '${a.slice(j)}' (see "netstat --help")\n`).then(() => 1);
+      flags.add(a[j]);
+    }
+  }
+  const f = (c: string) => flags.has(c);
+  if (f('r')) {
+    // Only the loopback: the main table has no route at all.
+    await io.out('Kernel IP routing table\nDestination     Gateway         Genmask         Flags  MSS Window  irtt Iface\n');
+  }
+  if (!['t', 'u', 'w', 'x'].some(f)) {
+    if (f('r')) return 0;
+    for (const c of 'tuwx') flags.add(c);
+  }
+  const width = f('W') ? 51 : 23;
+  const type = f('a') ? 'servers and established' : f('l') ? 'only servers' : 'w/o servers';
+  const dev = ctx.device;
+  const inode = (id: number) => 40000 + id;
+  const prog = (owner: string, uid: number) => {
+    // Only the shell's own processes can be looked into (/proc/PID/fd).
+    const m = /^(\d+)\/(.+)$/.exec(owner);
+    if (!m || uid !== ctx.uid || !dev.procs.get(Number(m[1]))) return '-';
+    return owner;
+  };
+  const lines: string[] = [];
+  if (['t', 'u', 'w'].some(f)) {
+    lines.push(`Active Internet connections (${type})`);
+    lines.push(`Proto Recv-Q Send-Q ${pad('Local Address', width)} ${pad('Foreign Address', width)} State      ${f('e') ? ' User       Inode      ' : ''}${f('p') ? ' PID/Program Name' : ''}`);
+    if (f('t')) {
+      const rows: Array<{ v6: boolean; text: string }> = [];
+      const row = (v6: boolean, lh: string, lp: number, rh: string, rp: number, state: string, uid: number, ino: number, owner: string) => {
+        let t = `${pad(v6 ? 'tcp6' : 'tcp', 6)}${padL(0, 6)}${padL(0, 7)} ${pad(addrText(lh, lp, f('n'), width), width)} ${pad(addrText(rh, rp, f('n'), width), width)} ${pad(state, 11)}`;
+        if (f('e')) t += ` ${pad(f('n') ? String(uid) : userName(uid), 10)} ${pad(ino, 11)}`;
+        if (f('p')) t += ` ${prog(owner, uid)}`;
+        rows.push({ v6, text: t });
+      };
+      if (f('l') || f('a')) {
+        for (const l of dev.net.listeners()) {
+          if (l.address.family !== 'inet') continue;
+          const v6 = l.address.host.includes(':');
+          row(v6, l.address.host, l.address.port, v6 ? '::' : '0.0.0.0', 0, 'LISTEN', l.uid, inode(1000 + l.address.port), l.owner);
+        }
+      }
+      if (!f('l')) {
+        for (const s of dev.net.connections()) {
+          if (s.local.family !== 'inet' || s.remote.family !== 'inet') continue;
+          // netstat.c shows a connection without -a only when (rport & 0x70) is set.
+          if (!f('a') && !(s.remote.port & 0x70)) continue;
+          row(s.local.host.includes(':'), s.local.host, s.local.port, s.remote.host, s.remote.port, s.state, ctx.uid, inode(s.id), '');
+        }
+      }
+      // /proc/net/tcp first, then /proc/net/tcp6.
+      lines.push(...rows.filter((r) => !r.v6).map((r) => r.text), ...rows.filter((r) => r.v6).map((r) => r.text));
+    }
+  }
+  if (f('x')) {
+    lines.push(`Active UNIX domain sockets (${type})`);
+    lines.push(`Proto RefCnt Flags       Type       State         I-Node${f('p') ? '   PID/Program Name     ' : '   '}Path`);
+    const unixRow = (listening: boolean, ino: number, path: string, owner: string, uid: number) => {
+      let t = `unix  ${pad(2, 6)} ${pad(listening ? '[ ACC ]' : '[ ]', 11)} ${pad('STREAM', 10)} ${pad(listening ? 'LISTENING' : 'CONNECTED', 13)} ${pad(ino, 8)} `;
+      if (f('p')) t += `${pad(prog(owner, uid).slice(0, 19), 19)} `;
+      lines.push(t + path);
+    };
+    if (f('a') || f('l')) {
+      for (const l of dev.net.listeners()) {
+        if (l.address.family === 'abstract') unixRow(true, inode(2000 + l.address.name.length), `@${l.address.name}`, l.owner, l.uid);
+        else if (l.address.family === 'unix') unixRow(true, inode(3000 + l.address.path.length), l.address.path, l.owner, l.uid);
+      }
+    }
+    if (!f('l')) {
+      for (const s of dev.net.connections()) {
+        if (s.local.family === 'inet') continue;
+        const path = s.local.family === 'abstract' && s.local.name ? `@${s.local.name}` : s.local.family === 'unix' ? s.local.path : '';
+        unixRow(false, inode(s.id), path, '', ctx.uid);
+      }
+    }
+  }
+  await io.out(lines.map((l) => `${l}\n`).join(''));
+  return 0;
+};
+
 export const NET_COMMANDS: CommandTable = {
   nc: netcat,
   netcat,
+  netstat,
 };
