@@ -219,7 +219,8 @@ export class ProcessTable {
   spawn(name: string, argv: string[], opts: { ppid?: number; uid?: number; rssKb?: number; tty?: number; kind?: ProcKind } = {}): Proc {
     const pid = this.allocPid();
     const uid = opts.uid ?? SHELL_UID;
-    const rss = opts.rssKb ?? 2800 + (argv.join(' ').length % 900);
+    // RSS is counted in 4 KiB pages
+    const rss = opts.rssKb ?? 2800 + 4 * (argv.join(' ').length % 225);
     const p: Proc = {
       pid, ppid: opts.ppid ?? ADBD_PID, uid, user: userName(uid), name, argv, started: Date.now(), rssKb: rss, hwmKb: rss,
       vszKb: 10_800_000 + ((pid * 7919) % 120_000), state: 'S', abort: new Abort(), kind: opts.kind ?? 'command', tty: opts.tty, cpuShare: 0.002, threads: 1,
@@ -280,7 +281,7 @@ export class ProcessTable {
   startApp(pkg: string, uid = this.appUid(pkg)): Proc {
     const pid = this.allocPid();
     const seed = [...pkg].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);
-    const rss = 92_000 + (seed % 60_000);
+    const rss = 92_000 + 4 * (seed % 15_000);
     const p: Proc = {
       pid, ppid: ZYGOTE_PID, uid, user: userName(uid), name: pkg, argv: [pkg], started: Date.now(), rssKb: rss, hwmKb: rss + 8_000,
       vszKb: 15_100_000 + (seed % 900_000), state: 'S', abort: new Abort(), kind: 'app', cpuShare: 0.01, threads: 18 + (seed % 12),
