@@ -88,10 +88,13 @@ test('a hostile push path stays inside the phone sandbox', async () => {
   const outside = path.join(os.tmpdir(), `mobileai-escape-${process.pid}.txt`);
   const rel = path.relative('/data/local/tmp', outside);
   const r = await server.adb(['-s', serial, 'push', local, `/data/local/tmp/${rel}`]);
-  assert.equal(r.code, 0, r.stderr);
+  // On the phone the path is /tmp/…, in its read-only root: adbd's secure_mkdirs() fails (file_sync_service.cpp).
+  assert.equal(r.code, 1);
+  assert.match(r.stdout + r.stderr, /remote secure_mkdirs\(\) failed: Read-only file system/);
   await assert.rejects(access(outside), 'nothing written outside the sandbox');
-  const inside = await adb.exec(serial, ['cat', outside]);
-  assert.equal(inside.stdout.toString(), 'evil', 'the file landed inside the sandbox at the normalized path');
+  const inside = await server.adb(['-s', serial, 'push', local, `/data/local/tmp/../../../../../../data/local/tmp/${path.basename(outside)}`]);
+  assert.equal(inside.code, 0, inside.stderr);
+  assert.equal((await adb.exec(serial, ['cat', `/data/local/tmp/${path.basename(outside)}`])).stdout.toString(), 'evil', '.. stops at the phone\'s root');
 });
 
 test('screencap decodes as a PNG of the declared size', async () => {
