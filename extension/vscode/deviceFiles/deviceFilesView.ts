@@ -276,7 +276,8 @@ export function registerDeviceFiles(context: vscode.ExtensionContext, store: Dev
   run('mobileai.deviceFiles.push', async (n) => {
     const target = await targetFolder(n, 'Push to a folder on…');
     if (!target) return;
-    const picked = await vscode.window.showOpenDialog({ title: `Push to ${folderOf(target).path}`, canSelectFiles: true, canSelectFolders: true, canSelectMany: true, defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri, openLabel: 'Push' });
+    // Files only: VS Code's dialogs on Linux and Windows cannot pick files and folders at once (folders: drag and drop).
+    const picked = await vscode.window.showOpenDialog({ title: `Push to ${folderOf(target).path}`, canSelectFiles: true, canSelectFolders: false, canSelectMany: true, defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri, openLabel: 'Push' });
     if (!picked?.length) return;
     await push(target, picked.map((u) => u.fsPath));
   });
