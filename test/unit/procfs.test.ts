@@ -280,3 +280,25 @@ test('a reboot starts the process table and the log over', () => {
   assert.ok(msgs.includes('Entered the Android system server!'));
   assert.ok(!msgs.some((m) => m.includes('com.mobileai.notes')), 'the old boot\'s lines are gone');
 });
+
+test('am crash, am kill (background only), am kill-all and cmd activity crash end app processes as ActivityManager does', async () => {
+  const d = phone();
+  d.phone.launch(NOTES_PKG);
+  d.phone.launch(SETTINGS_PKG);
+  const notes = d.procs.appProcess(NOTES_PKG)!;
+  const settings = d.procs.appProcess(SETTINGS_PKG)!;
+  assert.equal((await run(d, ['am', 'kill', SETTINGS_PKG])).code, 0);
+  assert.ok(d.procs.appProcess(SETTINGS_PKG), 'the app in front is not killed by am kill');
+  await run(d, ['am', 'kill', NOTES_PKG]);
+  assert.equal(d.procs.appProcess(NOTES_PKG), undefined);
+  assert.ok(d.logcat.read(['system']).some((e) => e.msg === `Killing ${notes.pid}:com.mobileai.notes/u0a${notes.uid - 10000} (adj 905): kill background`));
+  assert.equal((await run(d, ['cmd', 'activity', 'crash', String(settings.pid)])).code, 0, 'a pid works too');
+  assert.equal(d.procs.appProcess(SETTINGS_PKG), undefined);
+  assert.ok(d.logcat.read(['crash']).some((e) => e.pid === settings.pid && e.msg.startsWith('FATAL EXCEPTION: main\nProcess: com.android.settings, PID:')));
+  assert.equal((await run(d, ['am', 'crash', 'com.not.running'])).code, 0, 'nothing runs: nothing happens');
+  d.phone.launch(NOTES_PKG);
+  d.phone.goHome();
+  await run(d, ['am', 'kill-all']);
+  assert.equal(d.procs.appProcess(NOTES_PKG), undefined);
+  assert.ok(d.procs.appProcess(LAUNCHER_PKG), 'the launcher stays');
+});

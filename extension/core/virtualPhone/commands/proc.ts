@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import type { Command, CommandContext, CommandTable, Io } from './types';
 import { ANDROID_COMMANDS } from './android';
+import { PACKAGE_MANAGER } from './pm';
 import {
   LOG_IDS, LogFilter, applyFormatWord, binaryEntry, formatEntry, newFormat, parseLogTime, sizeText,
   LOGGER_ENTRY_MAX_LEN, LOGGER_ENTRY_MAX_PAYLOAD, type LogEntry, type LogId,
@@ -1125,4 +1126,13 @@ const am: Command = async (argv, io, ctx) => {
   return inner(argv, io, ctx);
 };
 
-export const PROCESS_COMMANDS: CommandTable = { logcat, ps, top, pidof, kill, uptime, am };
+/** `cmd activity crash|kill|kill-all …` is am's; every other `cmd` goes to the package manager's table (and on). */
+const cmd: Command = async (argv, io, ctx) => {
+  if (argv[1] === 'activity' && ['crash', 'kill', 'kill-all'].includes(argv[2] ?? '')) return am(['am', ...argv.slice(2)], io, ctx);
+  const inner = PACKAGE_MANAGER.cmd ?? ANDROID_COMMANDS.cmd;
+  if (inner) return inner(argv, io, ctx);
+  await io.err(`cmd: Can't find service: ${argv[1] ?? ''}\n`);
+  return 20;
+};
+
+export const PROCESS_COMMANDS: CommandTable = { logcat, ps, top, pidof, kill, uptime, am, cmd };
