@@ -170,7 +170,20 @@ class LineDiscipline {
   private pending = '';
   private running = false;
   private ended = false;
-  private cmdStdin = new Pipe();
+  /** Lines typed ahead: the running command reads them, or the shell gets them when the command is done. */
+  private queue: string[] = [];
+  private waiter: ((b: Buffer | null) => void) | undefined;
+  private eofPending = false;
+  private readonly reader = {
+    read: (): Promise<Buffer | null> => {
+      if (this.queue.length) return Promise.resolve(Buffer.from(this.queue.shift() as string, 'utf8'));
+      if (this.eofPending) {
+        this.eofPending = false;
+        return Promise.resolve(null);
+      }
+      return new Promise<Buffer | null>((r) => (this.waiter = r));
+    },
+  };
 
   constructor(
     private readonly shell: Shell,
@@ -181,12 +194,19 @@ class LineDiscipline {
   ) {}
 
   prompt(): void {
-    this.echo(`${this.shell.device.profile.device}:${this.shell.cwd} $ `);
+    this.echo(this.pending ? '> ' : `${this.shell.device.profile.device}:${this.shell.cwd} $ `);
   }
 
   eof(): void {
-    if (this.running) this.cmdStdin.end();
-    else this.finish(this.shell.lastExit);
+    if (!this.running) {
+      this.ended = true;
+      void this.shell.finish(this.fds).then(() => this.finish(this.shell.lastExit));
+      return;
+    }
+    const w = this.waiter;
+    this.waiter = undefined;
+    if (w) w(null);
+    else this.eofPending = true;
   }
 
   input(data: Buffer): void {
@@ -194,10 +214,9 @@ class LineDiscipline {
       if (this.ended) return;
       if (ch === '\r' || ch === '\n') {
         this.echo('\n');
-        const l = this.line;
+        this.queue.push(`${this.line}\n`);
         this.line = '';
-        if (this.running) void this.cmdStdin.write(`${l}\n`);
-        else this.submit(l);
+        this.pump();
       } else if (ch === '\x7f' || ch === '\b') {
         if (this.line.length) {
           this.line = this.line.slice(0, -1);
@@ -206,6 +225,7 @@ class LineDiscipline {
       } else if (ch === '\x03') {
         this.echo('^C\n');
         this.line = '';
+        this.queue = [];
         if (this.running) this.shell.interrupt();
         else { this.pending = ''; this.prompt(); }
       } else if (ch === '\x15') {
@@ -223,32 +243,47 @@ class LineDiscipline {
     }
   }
 
+  private pump(): void {
+    if (this.running) {
+      const w = this.waiter;
+      if (w && this.queue.length) {
+        this.waiter = undefined;
+        w(Buffer.from(this.queue.shift() as string, 'utf8'));
+      }
+      return;
+    }
+    while (!this.running && !this.ended && this.queue.length) this.submit(this.queue.shift() as string);
+  }
+
   private submit(l: string): void {
-    this.pending += `${l}\n`;
+    this.pending += l;
     const tree = tryParse(this.pending);
     if (tree === 'incomplete') {
-      this.echo('> ');
+      this.prompt();
       return;
     }
     const src = this.pending;
     this.pending = '';
     if (tree instanceof ShellSyntaxError) {
-      void this.fds[2].write(`/system/bin/sh: ${tree.message}\n`).then(() => this.prompt());
+      void this.fds[2].write(`/system/bin/sh: ${tree.message}\n`);
+      this.prompt();
       return;
     }
     if (!src.trim()) { this.prompt(); return; }
     this.log?.(`shell: ${src.trim()}`);
     this.running = true;
-    this.cmdStdin = new Pipe();
-    void runTop(this.shell, tree, { ...this.fds, 0: InStream.of(this.cmdStdin) }).then(async (r) => {
+    void runTop(this.shell, tree, { ...this.fds, 0: InStream.of(this.reader) }).then(async (r) => {
       this.running = false;
+      this.waiter = undefined;
+      this.eofPending = false;
       if (r.exited) {
         this.ended = true;
         await this.shell.finish(this.fds);
         this.finish(r.status);
-      } else {
-        this.prompt();
+        return;
       }
+      this.prompt();
+      this.pump();
     });
   }
 }

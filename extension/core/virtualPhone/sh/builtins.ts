@@ -355,14 +355,16 @@ export const SHELL_BUILTINS: Record<string, Builtin> = {
   wait: async (argv, c) => {
     const sh = c.shell;
     const pids = argv.slice(1).map(Number);
+    // mksh: `wait` with no operands waits for every job and returns 0; with pids, the last one's status
+    // (127 for a pid that is not a job of this shell).
     let status = 0;
-    for (const [pid, p] of [...sh.jobs]) {
-      if (pids.length && !pids.includes(pid)) continue;
-      status = await p;
+    for (const pid of pids.length ? pids : [...sh.jobs.keys()]) {
+      const job = sh.jobs.get(pid);
+      if (!job) { status = 127; continue; }
+      status = await job;
       sh.jobs.delete(pid);
     }
-    if (pids.length && !pids.every((p) => sh.jobs.has(p) || true)) return 127;
-    return status;
+    return pids.length ? status : 0;
   },
   umask: async (argv, c) => {
     if (argv.length === 1) await c.fds[1].write('0077\n');

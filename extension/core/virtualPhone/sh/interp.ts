@@ -142,10 +142,10 @@ export class Shell {
   }
 
   /** SIGINT to the foreground command (^C on a terminal). */
-  interrupt(): void {
+  interrupt(sig = 2): void {
     const cur = this.fg.current;
     this.fg.current = new Abort();
-    cur.abort('SIGINT');
+    cur.abort(sig === 1 ? 'SIGHUP' : 'SIGINT');
   }
 
   get pid(): number {
@@ -225,11 +225,15 @@ export class Shell {
     }
   }
 
-  /** The host went away: run a HUP trap if one is set; stop the running command (SIGHUP's default). */
+  /**
+   * The host went away (SIGHUP): the running command stops; a HUP trap runs (with the shell's variables);
+   * then the shell ends, as SIGHUP's default action would end it.
+   */
   async hangup(fds: Fds): Promise<void> {
     const t = this.traps.get('HUP');
-    this.signal.abort('hangup');
+    this.interrupt(1);
     if (t !== undefined && t !== '') await this.runTree(parseSafe(t), fds).catch(() => undefined);
+    this.signal.abort('hangup');
   }
 
   /* ---------------------------------------------------------------- execution */
@@ -515,7 +519,7 @@ export class Shell {
     const proc = this.device.procs.spawn(name.split('/').pop() as string, argv, { ppid: this.pid });
     const abort = new Abort().follow(this.signal).follow(proc.abort);
     const fg = this.fg.current;
-    fg.onAbort(() => { if (!proc.killedBy) proc.killedBy = 2; abort.abort('SIGINT'); });
+    fg.onAbort(() => { if (!proc.killedBy) proc.killedBy = fg.reason === 'SIGHUP' ? 1 : 2; abort.abort(fg.reason); });
     fds[1].onGone(() => abort.abort('SIGPIPE'));
     const io: Io = {
       stdin: fds[0],
