@@ -56,7 +56,10 @@ test('device commands report the phone: wm, getprop, dumpsys, pm, am', async () 
     const bad = await sh('am start -n com.nope/.X');
     assert.equal(bad.code, 1);
     const notApk = await sh('echo x > /data/local/tmp/a.apk; pm install /data/local/tmp/a.apk');
-    assert.match(notApk.out, /Failure \[INSTALL_PARSE_FAILED_NOT_APK/);
+    // Android 11+ (PackageManagerShellCommand.setParamsSize): the file is parsed before a session exists,
+    // so pm throws on stderr and exits 255 instead of printing Failure [INSTALL_PARSE_FAILED_NOT_APK…]
+    assert.match(notApk.err, /Error: Failed to parse APK file: \/data\/local\/tmp\/a\.apk/);
+    assert.equal(notApk.code, 255);
     assert.equal((await sh('input tap 1')).code, 1);
     assert.equal((await sh('input keyevent KEYCODE_NOPE')).code, 1);
   });

@@ -68,6 +68,9 @@ const INSTALL_FAILURES: Record<string, string> = {
 export function explainInstall(output: string): { ok: boolean; code?: string; message: string } {
   if (/^Success\s*$/m.test(output)) return { ok: true, message: 'installed' };
   const m = /Failure \[([A-Z_]+)(?::\s*([^\]]*))?\]/.exec(output);
+  // Android 11+: `pm install PATH` checks the file first and throws before any Failure […] line.
+  const parse = /Error: Failed to parse APK file: ([^\n]*)/.exec(output);
+  if (!m && parse) return { ok: false, code: 'INSTALL_PARSE_FAILED_NOT_APK', message: `INSTALL_PARSE_FAILED_NOT_APK: the file is not an APK (${parse[1].trim()})` };
   if (!m) return { ok: false, message: `pm install said: ${output.trim().split('\n').pop() ?? '(nothing)'}` };
   return { ok: false, code: m[1], message: `${m[1]}: ${INSTALL_FAILURES[m[1]] ?? m[2] ?? 'installation failed'}` };
 }

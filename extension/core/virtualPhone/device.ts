@@ -4,6 +4,7 @@ import { ProcessTable } from './os/processes';
 import { LogBuffer } from './os/logcat';
 import { attachSystem } from './os/androidSystem';
 import { PhoneNet } from './os/net';
+import { PackageDb } from './os/packages';
 
 type Sharp = typeof import('sharp');
 let sharpModule: Promise<Sharp> | undefined;
@@ -39,6 +40,8 @@ export class VirtualDevice {
     this.phone = new PhoneState(profile);
     // Launches, force-stops, input and crashes become processes and log lines.
     attachSystem(this);
+    // Installed apps come back from /data/system/packages.json (or the factory image on first boot).
+    PackageDb.of(this);
   }
 
   properties(): Map<string, string> {
