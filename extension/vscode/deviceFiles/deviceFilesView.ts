@@ -234,10 +234,10 @@ export function registerDeviceFiles(context: vscode.ExtensionContext, store: Dev
   run('mobileai.deviceFiles.refresh', (n) => tree.refresh(n && n.kind !== 'device' && isFolder(n) ? n : undefined));
 
   run('mobileai.deviceFiles.show', async (n) => {
-    const arg = n as unknown;
-    const serial = typeof arg === 'string' ? arg : (arg as { kind?: string; device?: { serial: string } } | undefined)?.kind === 'device' && (arg as { device?: { serial: string } }).device
-      ? (arg as { device: { serial: string } }).device.serial
-      : await pickDevice(store, undefined, { readyOnly: true, title: 'Browse the files of…' });
+    // From the Devices view (its node has the device), a serial, a node of this view, or the palette.
+    const arg = n as unknown as { serial?: unknown; device?: { serial?: unknown } } | string | undefined;
+    const given = typeof arg === 'string' ? arg : typeof arg?.device?.serial === 'string' ? arg.device.serial : typeof arg?.serial === 'string' ? arg.serial : undefined;
+    const serial = given ?? (await pickDevice(store, undefined, { readyOnly: true, title: 'Browse the files of…' }));
     if (!serial) return;
     await vscode.commands.executeCommand('mobileai.deviceFiles.focus');
     await view.reveal(tree.deviceNode(serial), { expand: true, focus: true, select: true });
