@@ -1,4 +1,4 @@
-import { promises as fs, type Stats } from 'node:fs';
+import { promises as fs, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -286,8 +286,8 @@ export class Sandbox {
   private realRoot: string | undefined;
   private rootSt: Stats | undefined;
   private readonly meta = new Map<string, MetaEntry>();
-  private flushTimer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> = Promise.resolve();
+  private flushQueued = false;
+  private closed = false;
   private dirty = false;
 
   constructor(readonly root: string) {}
@@ -301,6 +301,7 @@ export class Sandbox {
     await fs.mkdir(this.root, { recursive: true });
     this.realRoot = await fs.realpath(this.root);
     this.rootSt = await fs.lstat(this.realRoot);
+    this.closed = false;
     await this.loadMeta();
     for (const n of LAYOUT) await this.layOut(n);
     let names = opts.commands ? [...opts.commands] : undefined;
@@ -581,37 +582,48 @@ export class Sandbox {
     }
   }
 
+  /**
+   * Changes are written at the end of the current task (coalesced), synchronously, so no write of ours is
+   * still pending when whoever owns the folder removes it or stops the phone.
+   */
   private scheduleFlush(): void {
     this.dirty = true;
-    if (this.flushTimer) return;
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = undefined;
-      void this.flush();
-    }, 20);
-    this.flushTimer.unref?.();
+    if (this.flushQueued || this.closed) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      this.flushSync();
+    });
   }
 
   /** Writes owners and modes to the sidecar now (atomically: a temp file renamed over it). */
-  flush(): Promise<void> {
-    if (this.flushTimer) {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = undefined;
-    }
-    this.flushing = this.flushing.then(async () => {
-      if (!this.dirty || !this.realRoot) return;
-      this.dirty = false;
-      const e: Record<string, number[]> = {};
-      for (const [k, v] of this.meta) e[k] = [v.ino, v.bt, v.uid, v.gid, v.mode];
-      const file = path.join(this.realRoot, META_FILE);
-      const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  async flush(): Promise<void> {
+    this.flushSync();
+  }
+
+  /** Flushes and stops writing the sidecar (the phone is stopping). */
+  async close(): Promise<void> {
+    this.flushSync();
+    this.closed = true;
+  }
+
+  private flushSync(): void {
+    if (!this.dirty || !this.realRoot || this.closed) return;
+    this.dirty = false;
+    const e: Record<string, number[]> = {};
+    for (const [k, v] of this.meta) e[k] = [v.ino, v.bt, v.uid, v.gid, v.mode];
+    const file = path.join(this.realRoot, META_FILE);
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    try {
+      writeFileSync(tmp, JSON.stringify({ v: 1, e }));
+      renameSync(tmp, file);
+    } catch {
       try {
-        await fs.writeFile(tmp, JSON.stringify({ v: 1, e }));
-        await fs.rename(tmp, file);
+        rmSync(tmp, { force: true });
       } catch {
-        await fs.rm(tmp, { force: true }).catch(() => undefined);
+        /* the folder is gone */
       }
-    });
-    return this.flushing;
+    }
   }
 
   /* ------------------------------------------------------------------ the contract */
