@@ -21,6 +21,7 @@ import { LogcatParser, parseLogcat } from '../../extension/core/logcat/parse';
 import { compileFilter, EMPTY_FILTER, isLogFilter, type LogFilter } from '../../extension/core/logcat/filter';
 import { LogcatModel } from '../../extension/core/logcat/model';
 import { LogcatStream, type LogcatDevice } from '../../extension/core/logcat/session';
+import { isFromLogcatWebview } from '../../webview/logcat/protocol';
 
 const pad = (v: string | number, w: number) => String(v).padStart(w);
 const padEnd = (v: string, w: number) => v.padEnd(w);
@@ -274,4 +275,11 @@ test('the live stream: logcat -v threadtime; the last entry waits for quiet; a r
   assert.equal(model.processOf(700), 'com.mobileai.notes');
   s.stop();
   assert.ok(phone.streams[1].closed, 'stop closes the stream on the phone');
+});
+
+test('the host accepts only well-formed messages from the Logcat webview', () => {
+  const ok: unknown[] = [{ type: 'ready' }, { type: 'clear' }, { type: 'restart' }, { type: 'pause', paused: true }, { type: 'filter', filter: F({ level: 'E', tag: 'ActivityManager' }) }];
+  for (const m of ok) assert.ok(isFromLogcatWebview(m), JSON.stringify(m));
+  const bad: unknown[] = [null, 'ready', { type: 'ready', extra: 1 }, { type: 'pause', paused: 'yes' }, { type: 'filter', filter: { level: 'E' } }, { type: 'clear', cmd: 'rm -rf /' }, { type: 'exec', argv: ['reboot'] }];
+  for (const m of bad) assert.ok(!isFromLogcatWebview(m), JSON.stringify(m));
 });
