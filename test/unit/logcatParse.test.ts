@@ -191,6 +191,9 @@ test('filters: minimum level, tags (parts, -exclusions, =exact), text and regex,
   assert.match(bad.error ?? '', /Invalid regular expression/);
   assert.equal(bad.entries.length, 6, 'an invalid expression does not hide everything');
   assert.ok(compileFilter(F({}), () => undefined).all);
+  // Older phones' toolbox ps: the PID column by its header, the name last.
+  m.setProcesses('USER     PID   PPID  VSIZE  RSS     WCHAN    PC         NAME\nu0_a77    4242  198   1234   567   ffffffff 00000000 S com.legacy.app\n');
+  assert.equal(m.processOf(4242), 'com.legacy.app');
 });
 
 test('filters from the webview are checked: unknown keys, wrong types, bad levels, odd package names are refused', () => {

@@ -124,11 +124,17 @@ export class LogcatModel {
 
   processOf = (pid: number): string | undefined => this.processes.get(pid);
 
-  /** Names from `ps -A -o PID,NAME` (a header line, then "PID NAME" rows). */
+  /**
+   * Names from `ps -A -o PID,NAME` (toybox, Android 8+) or plain `ps` (toolbox, older phones: `USER PID PPID …
+   * NAME`): the PID column found by its header, the name last on each row.
+   */
   setProcesses(psOutput: string): void {
-    for (const line of psOutput.split('\n')) {
-      const m = /^\s*(\d+)\s+(\S+)\s*$/.exec(line);
-      if (m) this.processes.set(Number(m[1]), m[2]);
+    const rows = psOutput.split('\n').map((l) => l.trim().split(/\s+/)).filter((r) => r.length >= 2 && r[0] !== '');
+    const header = rows.findIndex((r) => r.includes('PID'));
+    const pidAt = header >= 0 ? rows[header].indexOf('PID') : 0;
+    for (const r of rows.slice(header + 1)) {
+      const pid = Number(r[pidAt]);
+      if (Number.isInteger(pid) && pid > 0) this.processes.set(pid, r[r.length - 1]);
     }
   }
 

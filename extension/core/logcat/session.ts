@@ -148,10 +148,16 @@ export class LogcatStream {
     this.log.info(`[${this.serial}] logcat cleared`);
   }
 
-  /** Reads the phone's processes (`ps -A -o PID,NAME`) so the package filter knows their pids. */
+  /** Reads the phone's processes (`ps -A -o PID,NAME`; plain `ps` on phones before Android 8) for the package filter. */
   async refreshProcesses(): Promise<void> {
-    const r = await this.device.exec(this.serial, ['ps', '-A', '-o', 'PID,NAME'], { timeoutMs: 10000 });
+    let r = await this.device.exec(this.serial, this.psArgv, { timeoutMs: 10000 });
+    if (r.exitCode !== 0 && this.psArgv.length > 1) {
+      this.log.warn(`[${this.serial}] ${this.psArgv.join(' ')} failed (exit ${r.exitCode}): ${r.stderr.toString('utf8').trim()}; using plain ps`);
+      this.psArgv = ['ps'];
+      r = await this.device.exec(this.serial, this.psArgv, { timeoutMs: 10000 });
+    }
     if (r.exitCode === 0) this.model.setProcesses(r.stdout.toString('utf8'));
-    else this.log.warn(`[${this.serial}] ps -A -o PID,NAME failed (exit ${r.exitCode}): ${r.stderr.toString('utf8').trim()}`);
   }
+
+  private psArgv: string[] = ['ps', '-A', '-o', 'PID,NAME'];
 }
