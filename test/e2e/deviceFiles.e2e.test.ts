@@ -63,8 +63,13 @@ async function contextMenu(r: Locator, item: string): Promise<void> {
 async function answerFileDialog(value: string): Promise<void> {
   const input = wb.page.locator('.quick-input-widget input');
   await input.waitFor({ timeout: 15000 });
-  await input.fill(value);
-  await wb.page.waitForTimeout(400);
+  // The dialog fills in its folder once it has read it: type after that, and check the text stayed.
+  await wb.page.locator('.quick-input-widget .monaco-list-row').first().waitFor({ timeout: 15000 });
+  for (let i = 0; i < 10; i++) {
+    await input.fill(value);
+    await wb.page.waitForTimeout(500);
+    if ((await input.inputValue()) === value) break;
+  }
   await input.press('Enter');
 }
 
