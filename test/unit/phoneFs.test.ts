@@ -4,6 +4,7 @@ import { mkdtemp, rm, unlink, writeFile, readdir } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AID, MEDIA_PROVIDER_UID, Sandbox, SandboxError, androidIdName } from '../../extension/core/virtualPhone/sandbox';
+import { SyncService } from '../../extension/core/virtualPhone/sync';
 
 /**
  * The phone's filesystem rules as an Android 14 user build has them (system-as-root, read-only images,
@@ -308,4 +309,88 @@ test('ids are named as bionic names them', () => {
   assert.equal(androidIdName(20066), 'u0_a66_cache');
   assert.equal(androidIdName(50066), 'all_a66');
   assert.equal(androidIdName(99001), 'u0_i9001');
+});
+
+/** A sync: connection driven by hand, to check the wire format of what adb 29 does not itself send (LIS2). */
+class FakeStream {
+  closed = false;
+  ended = false;
+  out: Buffer[] = [];
+  onData?: (data: Buffer) => void;
+  onClose?: () => void;
+  async write(data: Buffer): Promise<void> {
+    this.out.push(Buffer.from(data));
+  }
+  end(): void {
+    this.ended = true;
+  }
+  take(): Buffer {
+    const b = Buffer.concat(this.out);
+    this.out = [];
+    return b;
+  }
+}
+
+function request(id: string, arg: Buffer | string): Buffer {
+  const body = Buffer.isBuffer(arg) ? arg : Buffer.from(arg);
+  const head = Buffer.alloc(8);
+  head.write(id, 0, 'ascii');
+  head.writeUInt32LE(body.length, 4);
+  return Buffer.concat([head, body]);
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+}
+
+test('sync: STA2/LST2 carry owners, modes and errno; LIS2 entries are 76-byte DNT2 records; protocol errors end the connection', async () => {
+  await withFs(async (sb) => {
+    await sb.writeFile('/data/local/tmp/one', 'hello', 0o640, { uid: SHELL });
+    await sb.symlink('one', '/data/local/tmp/ln');
+    const st = new FakeStream();
+    new SyncService(sb, st as never);
+    const send = async (b: Buffer): Promise<Buffer> => {
+      st.onData?.(b);
+      await settle();
+      return st.take();
+    };
+    // sync_stat_v2: id, error, dev, ino, mode, nlink, uid, gid, size, atime, mtime, ctime (72 bytes).
+    let r = await send(request('STA2', '/data/local/tmp/ln'));
+    assert.equal(r.length, 72);
+    assert.equal(r.toString('ascii', 0, 4), 'STA2');
+    assert.equal(r.readUInt32LE(4), 0);
+    assert.deepEqual([r.readUInt32LE(24).toString(8), r.readUInt32LE(32), r.readUInt32LE(36), Number(r.readBigUInt64LE(40))], ['100640', SHELL, SHELL, 5]);
+    r = await send(request('LST2', '/data/local/tmp/ln'));
+    assert.equal(r.readUInt32LE(24).toString(8), '120777');
+    r = await send(request('STA2', '/data/data/x/y'));
+    assert.equal(r.readUInt32LE(4), 2, 'ENOENT on the wire');
+    r = await send(request('STA2', '/data/local/tmp/one/x'));
+    assert.equal(r.readUInt32LE(4), 20, 'ENOTDIR on the wire');
+    r = await send(request('LIS2', '/data/local/tmp'));
+    const names: string[] = [];
+    let at = 0;
+    while (r.toString('ascii', at, at + 4) === 'DNT2') {
+      const len = r.readUInt32LE(at + 72);
+      names.push(r.toString('utf8', at + 76, at + 76 + len));
+      at += 76 + len;
+    }
+    assert.deepEqual(names, ['.', '..', 'ln', 'one']);
+    assert.equal(r.toString('ascii', at, at + 4), 'DONE');
+    assert.equal(r.length - at, 76, 'the v2 DONE is a whole dent_v2');
+    // An unreadable folder lists as nothing (adbd: opendir failed → DONE).
+    r = await send(request('LIST', '/data'));
+    assert.deepEqual([r.length, r.toString('ascii', 0, 4)], [20, 'DONE']);
+    // A symlink SEND (mode S_IFLNK): DATA is the target, NUL-terminated.
+    const done = Buffer.alloc(8);
+    done.write('DONE', 0, 'ascii');
+    done.writeUInt32LE(1234567890, 4);
+    r = await send(Buffer.concat([request('SEND', `/data/local/tmp/sent,${0o120777}`), request('DATA', Buffer.from('one\0')), done]));
+    assert.equal(r.toString('ascii', 0, 4), 'OKAY');
+    assert.equal(await sb.readlink('/data/local/tmp/sent'), 'one');
+    assert.equal((await sb.info('/data/local/tmp/sent', '/', false)).mtimeMs, 1234567890 * 1000);
+    assert.equal(st.ended, false);
+    r = await send(request('SEND', '/data/local/tmp/nocomma'));
+    assert.equal(r.toString('utf8', 8), 'missing , in ID_SEND_V1');
+    assert.equal(st.ended, true);
+  });
 });
