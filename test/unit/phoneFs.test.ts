@@ -339,8 +339,10 @@ function request(id: string, arg: Buffer | string): Buffer {
   return Buffer.concat([head, body]);
 }
 
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+/** Every request here gets one reply write: wait for it (each reply is written whole). */
+async function reply(st: FakeStream): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!st.out.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
 }
 
 test('sync: STA2/LST2 carry owners, modes and errno; LIS2 entries are 76-byte DNT2 records; protocol errors end the connection', async () => {
@@ -351,7 +353,7 @@ test('sync: STA2/LST2 carry owners, modes and errno; LIS2 entries are 76-byte DN
     new SyncService(sb, st as never);
     const send = async (b: Buffer): Promise<Buffer> => {
       st.onData?.(b);
-      await settle();
+      await reply(st);
       return st.take();
     };
     // sync_stat_v2: id, error, dev, ino, mode, nlink, uid, gid, size, atime, mtime, ctime (72 bytes).
