@@ -41,14 +41,38 @@ export function formatInt(v: bigint, spec: ConvSpec): string {
   return pad(body, sign, spec, spec.prec === undefined);
 }
 
+/**
+ * Is |x| * 10^p exactly halfway between two integers? JS's toFixed/toExponential round such ties up, C's
+ * printf (round-to-nearest-even) to the even neighbour: 2.25 → "2.2" (0.125 → "0.12").
+ */
+function tieDigits(x: number, p: number, exp: boolean): string | undefined {
+  const more = Math.min(100, p + 40);
+  if (more <= p + 1) return undefined;
+  const long = exp ? x.toExponential(more) : x.toFixed(more);
+  const mant = exp ? long.slice(0, long.indexOf('e')) : long;
+  const dot = mant.indexOf('.');
+  const tail = mant.slice(dot + 1 + p);
+  if (!/^50*$/.test(tail)) return undefined;
+  // ties: keep the truncated digits, round up only when the last kept digit is odd
+  let digits = mant.slice(0, dot + 1 + p).replace(/\.$/, '');
+  const last = digits.replace('.', '').slice(-1);
+  if (Number(last) % 2 === 0) return exp ? `${digits}${long.slice(long.indexOf('e'))}` : digits;
+  digits = exp ? x.toExponential(p) : x.toFixed(p);
+  return digits;
+}
+
 function fixed(x: number, prec: number): string {
-  if (Math.abs(x) < 1e21) return x.toFixed(Math.min(prec, 100)) + (prec > 100 ? '0'.repeat(prec - 100) : '');
+  if (Math.abs(x) < 1e21) {
+    const tie = tieDigits(x, prec, false);
+    if (tie !== undefined) return tie;
+    return x.toFixed(Math.min(prec, 100)) + (prec > 100 ? '0'.repeat(prec - 100) : '');
+  }
   const int = BigInt(Math.round(x)).toString();
   return prec ? `${int}.${'0'.repeat(prec)}` : int;
 }
 
 function expo(x: number, prec: number, upper: boolean): string {
-  let s = x.toExponential(Math.min(prec, 100));
+  let s = tieDigits(x, prec, true) ?? x.toExponential(Math.min(prec, 100));
   s = s.replace(/e([+-])(\d)$/, 'e$10$2');
   return upper ? s.toUpperCase() : s;
 }

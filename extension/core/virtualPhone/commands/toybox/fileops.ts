@@ -13,7 +13,7 @@ import {
   type Toy, type TreeNode,
 } from './common';
 import { formatInt, formatStr, parseConv } from './cfmt';
-import { fileContext, groupsOf, idByName, idString, mountOf } from './ids';
+import { fileContext, idByName, idString, mountOf } from './ids';
 import { parseDate } from './dates';
 
 /* ------------------------------------------------------------------ */
@@ -298,7 +298,6 @@ const touch = toy('touch', { opts: '<1acd:fmr:t:h[!dtr]', usage: 'touch [-amch] 
     atime = info.atimeMs;
     mtime = info.mtimeMs;
   }
-  const now = Date.now();
   const setA = !o.has('m') || o.has('a');
   const setM = !o.has('a') || o.has('m');
   const explicit = atime !== undefined;

@@ -4,7 +4,6 @@
  * A line that ended without a newline is written without one. `sed -i` writes a temporary file next to
  * the original and renames it over, so a reader never sees a half-written file.
  */
-import { promises as fsp } from 'node:fs';
 import { errnoText, type CommandTable } from '../types';
 import { bstr, errCode, fromB, readAllInput, toB, toy, ToyExit, type Input, type Output, type Toy } from './common';
 import { compile, execAt, RegexError } from './regex';
@@ -413,7 +412,7 @@ const sed = toy('sed', { opts: '(help)(version)(tarxform)e*f*i:;nErz(null-data)s
             if (!a1) cmd.hit = 0;
             else if (line !== null && matches(getRe(a1.re), line)) miss = true;
           } else if (a1.line !== undefined && a1.line < count) cmd.hit = 0;
-          else if (a1.plus !== undefined && count === cmd.hit + a1.plus) cmd.hit = 0;
+          else if (a1.plus !== undefined && count === cmd.hit + a1.plus + 1) cmd.hit = 0;
         } else {
           if (a0.re !== undefined) {
             if (line !== null && matches(getRe(a0.re), line)) cmd.hit = count;
@@ -421,7 +420,7 @@ const sed = toy('sed', { opts: '(help)(version)(tarxform)e*f*i:;nErz(null-data)s
           if (!a1) miss = true;
         }
         const skip = cmd.not ? !!cmd.hit : !cmd.hit;
-        if (miss || (a1?.line !== undefined && a1.line === count) || (a1?.plus === 0 && cmd.hit === count)) cmd.hit = 0;
+        if (miss || (a1?.line !== undefined && a1.line === count)) cmd.hit = 0;
         if (skip) {
           if (c === '{') {
             let depth = 1;
@@ -727,17 +726,13 @@ const sed = toy('sed', { opts: '(help)(version)(tarxform)e*f*i:;nErz(null-data)s
           await run([{ input, name: f }], true);
           await tmp.write(toB(chunks.join('')));
           await tmp.close();
-          const hostTmp = await t.resolve(tmpName, 'none');
-          await fsp.chmod(hostTmp, info.mode & 0o7777).catch(() => undefined);
-          if (suffix) {
-            const hostOrig = await t.resolve(f, 'delete');
-            const hostBak = await t.resolve(`${f}${suffix}`, 'create');
-            await fsp.rename(hostOrig, hostBak);
-          }
-          await fsp.rename(hostTmp, await t.resolve(f, 'create'));
+          const o2 = { cwd: t.ctx.cwd, uid: t.ctx.uid };
+          await t.ctx.fs.chmod(tmpName, info.mode & 0o7777, o2).catch(() => undefined);
+          if (suffix) await t.ctx.fs.rename(f, `${f}${suffix}`, o2);
+          await t.ctx.fs.rename(tmpName, f, o2);
         } catch (e) {
           await tmp.close().catch(() => undefined);
-          await fsp.unlink(await t.resolve(tmpName, 'none')).catch(() => undefined);
+          await t.ctx.fs.unlink(tmpName, { cwd: t.ctx.cwd, uid: t.ctx.uid }).catch(() => undefined);
           if (e instanceof ToyExit) throw e;
           if (errCode(e)) await t.perr(f, e);
           else throw e;
