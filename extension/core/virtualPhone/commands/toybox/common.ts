@@ -404,6 +404,12 @@ export class Toy {
     if (this.pendingLen >= 65536) await this.flush();
   }
 
+  /** Reads stdin (flushing stdout first: the reader may wait). */
+  async readStdin(): Promise<Buffer | null> {
+    await this.flush();
+    return this.io.stdin.read();
+  }
+
   /** stdout for a byte string. */
   outB(s: string): Promise<void> {
     return this.out(toB(s));
@@ -481,7 +487,7 @@ export class Toy {
 
   /** Opens a file for reading (`-` is stdin). */
   open(p: string): Promise<Input> {
-    if (p === '-') return Promise.resolve(stdinInput(this.io));
+    if (p === '-') return Promise.resolve(stdinInput(this));
     return openInput(this.ctx, p);
   }
 
@@ -614,21 +620,22 @@ export interface Input {
   /** Moves the read position (regular files only). */
   seek?(pos: number): void;
   isStdin?: boolean;
+  /** A character device (/dev/zero, /dev/urandom): a read gets all it asks for. */
+  device?: boolean;
 }
 
 const CHUNK = 64 * 1024;
 
-export function stdinInput(io: Io): Input {
-  let rest: Buffer | null = null;
+/**
+ * stdin as an Input. What was written so far goes out before each read that may wait (a pipe or the adb
+ * stream), so `cat`, `grep`, `tr` in a pipeline pass data on as it comes, as toybox's writes do.
+ */
+export function stdinInput(t: Toy): Input {
   return {
     isStdin: true,
     read: async () => {
-      if (rest) {
-        const r = rest;
-        rest = null;
-        return r;
-      }
-      return io.stdin.read();
+      await t.flush();
+      return t.io.stdin.read();
     },
     close: async () => undefined,
   };
@@ -639,7 +646,7 @@ export async function openInput(ctx: CommandContext, p: string): Promise<Input> 
   const abs = Sandbox.normalize(p, ctx.cwd);
   if (isDevPath(abs) || abs === '/proc' || abs.startsWith('/proc/')) {
     const r = await openReader(ctx, abs);
-    return { read: () => r.read(), close: async () => undefined };
+    return { read: () => r.read(), close: async () => undefined, device: isDevPath(abs) && abs !== '/dev/stdin' };
   }
   const host = await ctx.fs.resolve(abs, '/', 'read', ctx.uid);
   const st = await fsp.stat(host);
@@ -703,21 +710,23 @@ export async function loopFiles(t: Toy, files: string[], fn: (input: Input, name
 
 /** Splits input into lines (each with its delimiter, the last maybe without) as byte strings. */
 export async function* lines(input: Input, delim = '\n'): AsyncGenerator<string> {
-  let rest = '';
+  let parts: string[] = [];
   for (;;) {
     const c = await input.read();
     if (c === null) break;
-    rest += fromB(c);
+    const s = fromB(c);
     let start = 0;
     for (;;) {
-      const i = rest.indexOf(delim, start);
+      const i = s.indexOf(delim, start);
       if (i < 0) break;
-      yield rest.slice(start, i + 1);
+      parts.push(s.slice(start, i + 1));
+      yield parts.length === 1 ? parts[0] : parts.join('');
+      parts = [];
       start = i + 1;
     }
-    rest = rest.slice(start);
+    if (start < s.length) parts.push(start ? s.slice(start) : s);
   }
-  if (rest) yield rest;
+  if (parts.length) yield parts.join('');
 }
 
 /** All of an input (for tools that must see everything: sort, tac …). */

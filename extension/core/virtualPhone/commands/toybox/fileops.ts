@@ -569,7 +569,7 @@ const rmdir = toy('rmdir', { opts: '<1(ignore-fail-on-non-empty)p(parents)', usa
 
 async function yesno(t: Toy, prompt: string): Promise<boolean> {
   await t.errRaw(`${prompt} (y/N):`);
-  const c = await t.io.stdin.read();
+  const c = await t.readStdin();
   const line = c ? c.toString('latin1') : '';
   return /^\s*[yY]/.test(line);
 }

@@ -715,7 +715,7 @@ const find = toy('find', { opts: '?^HL[-HL]', usage: 'find [-HL] [DIR...] [<opti
         const name = n.dir ? node.name : node.path;
         if (n.name.startsWith('ok')) {
           await t.errRaw(`[${(n.exec ?? [])[0]}] ${name}`);
-          const c = await t.io.stdin.read();
+          const c = await t.readStdin();
           if (!c || !/^\s*[yY]/.test(c.toString('latin1'))) return false;
         }
         if (n.plus) {

@@ -642,7 +642,7 @@ const sed = toy('sed', { opts: '(help)(version)(tarxform)e*f*i:;nErz(null-data)s
   const run = async (inputs: Array<{ input: Input; name: string }>, separate: boolean): Promise<void> => {
     const queue: Array<{ text: string; eol: boolean }> = [];
     let src = 0;
-    let rest = '';
+    let rest: string[] = [];
     let done = false;
     const fill = async (): Promise<void> => {
       while (!queue.length && !done) {
@@ -652,21 +652,23 @@ const sed = toy('sed', { opts: '(help)(version)(tarxform)e*f*i:;nErz(null-data)s
         }
         const c = await inputs[src].input.read();
         if (c === null) {
-          if (rest) queue.push({ text: rest, eol: false });
-          rest = '';
+          if (rest.length) queue.push({ text: rest.join(''), eol: false });
+          rest = [];
           src++;
           if (separate && src >= inputs.length) done = true;
           continue;
         }
-        rest += fromB(c);
+        const chunk = fromB(c);
         let start = 0;
         for (;;) {
-          const k = rest.indexOf(delim, start);
+          const k = chunk.indexOf(delim, start);
           if (k < 0) break;
-          queue.push({ text: rest.slice(start, k), eol: true });
+          rest.push(chunk.slice(start, k));
+          queue.push({ text: rest.join(''), eol: true });
+          rest = [];
           start = k + 1;
         }
-        rest = rest.slice(start);
+        if (start < chunk.length) rest.push(chunk.slice(start));
       }
     };
     const hasNext = (): boolean => queue.length > 0;

@@ -157,6 +157,18 @@ const dd = toy('dd', { usage: 'dd [if|of=FILE] [ibs|obs|bs|count|seek|skip=N] [c
       }
       if (!carry || !carry.length) carry = await inp.read();
       if (!carry) return Buffer.alloc(0);
+      if (inp.device && carry.length < n) {
+        // a character device fills the whole read
+        const parts = [carry];
+        let have = carry.length;
+        while (have < n) {
+          const more = await inp.read();
+          if (!more) break;
+          parts.push(more);
+          have += more.length;
+        }
+        carry = Buffer.concat(parts);
+      }
       const out = carry.subarray(0, n);
       carry = carry.subarray(out.length);
       return out;
@@ -344,7 +356,7 @@ const tee = toy('tee', { opts: 'ia', usage: 'tee [-ai] [FILE...]' }, async (t) =
     }
   }
   try {
-    for (let c = await t.io.stdin.read(); c !== null; c = await t.io.stdin.read()) {
+    for (let c = await t.readStdin(); c !== null; c = await t.readStdin()) {
       for (const o of outs) {
         try {
           await o.out.write(c);

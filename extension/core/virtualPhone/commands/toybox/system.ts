@@ -421,7 +421,7 @@ const xargs = toy('xargs', { opts: '^E:P#<0(null)=1optr(no-run-if-empty)n#<1(max
   const base = cmd.reduce((n, a) => n + a.length + 1, 0);
   if (base >= maxSize) t.fail('command too long');
   // Read all entries (whitespace separated; no quote processing, as toybox).
-  const input = fromB(await readAllInput({ read: () => t.io.stdin.read(), close: async () => undefined }));
+  const input = fromB(await readAllInput({ read: () => t.readStdin(), close: async () => undefined }));
   const entries: string[] = [];
   if (nul) {
     const parts = input.split('\0');

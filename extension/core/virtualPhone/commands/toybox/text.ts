@@ -496,7 +496,7 @@ const tr = toy('tr', { opts: '^>2<1Ccsd[+cC]', usage: 'tr [-cds] SET1 [SET2]' },
     }
   }
   let prev = -1;
-  for (let c = await t.io.stdin.read(); c !== null; c = await t.io.stdin.read()) {
+  for (let c = await t.readStdin(); c !== null; c = await t.readStdin()) {
     const out = Buffer.allocUnsafe(c.length);
     let n = 0;
     for (const b of c) {
