@@ -569,8 +569,10 @@ export function rdevOf(i: FileInfo): [number, number] {
 const DEV_NODES = ['/dev/null', '/dev/zero', '/dev/random', '/dev/urandom', '/dev/tty'];
 const DEV_NUMBERS: Record<string, [number, number]> = { '/dev/null': [1, 3], '/dev/zero': [1, 5], '/dev/random': [1, 8], '/dev/urandom': [1, 9], '/dev/tty': [5, 0] };
 
-export async function statPath(ctx: CommandContext, p: string, follow = true): Promise<FileInfo> {
+export async function statPath(ctx: CommandContext, p: string, followArg = true): Promise<FileInfo> {
   const abs = Sandbox.normalize(p, ctx.cwd);
+  // a trailing slash means the folder a link points to (path resolution follows it)
+  const follow = followArg || /\/\.?$/.test(p);
   const boot = ctx.device.procs.bootTime;
   if (isDevPath(abs) && DEV_NUMBERS[abs]) {
     const [maj, min] = DEV_NUMBERS[abs];
@@ -583,7 +585,7 @@ export async function statPath(ctx: CommandContext, p: string, follow = true): P
     const self = { self: ctx.pid };
     const now = Date.now();
     const ino = 4026531840 + ([...abs].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % 1000000);
-    const pidDir = /^\/proc\/(\d+)/.exec(abs);
+    const pidDir = /^\/proc\/(\d+)/.exec(abs.replace(/^\/proc\/(self|thread-self)(?=\/|$)/, `/proc/${ctx.pid}`));
     const owner = pidDir ? ctx.device.procs.get(Number(pidDir[1]))?.uid ?? 0 : 0;
     if (!follow && /^\/proc\/(self|thread-self)$/.test(abs)) {
       const target = abs.endsWith('thread-self') ? `${ctx.pid}/task/${ctx.pid}` : String(ctx.pid);

@@ -974,8 +974,7 @@ function grepCommand(name: 'grep' | 'egrep' | 'fgrep') {
               if (o.has('color')) {
                 out += C.grey + line.slice(colorDone, start + so) + C.red + line.slice(start + so, start + eo);
                 colorDone = start + eo;
-                if (matched === 1 && out.endsWith('')) void 0;
-              }
+                }
               if (A) after = A + 1;
             }
           }
@@ -1005,8 +1004,8 @@ function grepCommand(name: 'grep' | 'egrep' | 'fgrep') {
         }
         if (o.has('m') && mcount >= o.num('m')) break;
       }
-      if (o.has('L') && !found) out += shownName + delim;
-      else if (o.has('L') && mcount === 0) out += shownName + delim;
+      // grep.c: -l/-L return at the first match, so reaching the end under -L means no match
+      if (o.has('L')) out += shownName + delim;
       else if (o.has('c')) outline(undefined, ':', mcount, 0);
       await t.outB(out);
     };
