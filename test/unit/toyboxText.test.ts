@@ -378,3 +378,43 @@ test('env, printenv, xargs, tee, sleep, cmp, xxd, od, base64', async () => {
     assert.equal((await sh('printf aGVsbG8= | base64 -d')).stdout, 'hello');
   });
 });
+
+test('tac, rev, truncate, mktemp, timeout, unlink, usleep', async () => {
+  await withPhone(async (_d, sh) => {
+    // toys/other/tac.c: lines reversed as they were read (a last line without newline stays so)
+    assert.equal((await sh('tac', 'a\nb\nc')).stdout, 'cb\na\n');
+    // toys/other/rev.c: bytes of each line reversed, always a newline after
+    assert.equal((await sh('rev', 'abc\nde')).stdout, 'cba\ned\n');
+    // toys/other/truncate.c: SIZE, +N, -N, /N (round down), %N (round up); created rw-rw-rw-
+    const size = async (args: string): Promise<string> => (await sh(`cd ${T} && truncate ${args} t && stat -c %s t`)).stdout.trim();
+    assert.equal(await size('-s 10'), '10');
+    assert.equal(await size('-s +5'), '15');
+    assert.equal(await size('-s /4'), '12');
+    assert.equal(await size('-s %5'), '15');
+    assert.equal(await size('-s -5'), '10');
+    const neg = await sh(`truncate -s -1k ${T}/t`);
+    assert.deepEqual([neg.code, neg.stderr], [1, `truncate: '${T}/t' to '-1014': Invalid argument\n`]);
+    assert.equal((await sh(`truncate -c -s 1 ${T}/absent; ls ${T}`)).stdout, 't\n');
+    const noS = await sh(`truncate ${T}/t`);
+    assert.deepEqual([noS.code, noS.stderr], [1, 'truncate: Needs -s (see "truncate --help")\n']);
+    // toys/lsb/mktemp.c: DIR/tmp.XXXXXXXXXX by default, the X's random
+    const made = (await sh(`mktemp -p ${T}`)).stdout.trim();
+    assert.match(made, /^\/data\/local\/tmp\/tmp\.[A-Za-z0-9]{10}$/);
+    assert.equal((await sh(`stat -c %a ${made}`)).stdout, '600\n');
+    const dir = (await sh(`mktemp -d ${T}/dXXXX`)).stdout.trim();
+    assert.equal((await sh(`stat -c '%F %a' ${dir}`)).stdout, 'directory 700\n');
+    const few = await sh(`mktemp ${T}/aXX`);
+    assert.deepEqual([few.code, few.stderr], [1, 'mktemp: need XXX: Invalid argument\n']);
+    // toys/other/timeout.c: 124 when it had to stop the command
+    const started = Date.now();
+    assert.equal((await sh('timeout 0.2 sleep 10; echo $?')).stdout, '124\n');
+    assert.ok(Date.now() - started < 3000);
+    assert.equal((await sh('timeout 5 echo ok')).stdout, 'ok\n');
+    const badT = await sh('timeout x echo');
+    assert.deepEqual([badT.code, badT.stderr], [125, "timeout: Not a number 'x'\n"]);
+    const u = await sh(`unlink ${T}/nope`);
+    assert.deepEqual([u.code, u.stderr], [1, `unlink: Couldn't unlink '${T}/nope': No such file or directory\n`]);
+    assert.equal((await sh(`touch ${T}/gone && unlink ${T}/gone && ls ${T}/gone`)).code, 1);
+    assert.equal((await sh('usleep 1000 && sync && echo ok')).stdout, 'ok\n');
+  });
+});

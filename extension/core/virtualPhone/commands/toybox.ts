@@ -5,6 +5,7 @@ import { LISTING_COMMANDS } from './toybox/listing';
 import { TEXT_COMMANDS } from './toybox/text';
 import { SED_COMMANDS } from './toybox/sed';
 import { SYSTEM_COMMANDS } from './toybox/system';
+import { EXTRA_COMMANDS } from './toybox/extras';
 
 /**
  * toybox's commands as Android 14 ships them (the ones tools and scripts call), each behaving and printing
@@ -18,4 +19,5 @@ export const TOYBOX: CommandTable = {
   ...TEXT_COMMANDS,
   ...SED_COMMANDS,
   ...SYSTEM_COMMANDS,
+  ...EXTRA_COMMANDS,
 };
