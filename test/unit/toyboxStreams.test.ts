@@ -110,8 +110,12 @@ test('bytes stay exact: cat, dd, tee, head, tail, tr, sed, sort carry every byte
     assert.equal((await sh(`cat ${T}/a - ${T}/c`, 'B')).stdout, 'ABC');
     // cat -v/-e/-t show what cannot be seen (cat.c do_cat)
     assert.equal((await sh('cat -vet', Buffer.from([0x09, 0x01, 0x7f, 0xe9, 0x0a]))).stdout, '^I^A^?M-i$\n');
+    // a folder opens and its first read fails (cat.c, wc.c report it; md5sum.c hashes nothing)
     const dir = await sh(`cat ${T}`);
     assert.deepEqual([dir.code, dir.stderr], [1, `cat: ${T}: Is a directory\n`]);
+    const wcDir = await sh(`wc ${T}`);
+    assert.deepEqual([wcDir.code, wcDir.stdout, wcDir.stderr], [1, `0 0 0 ${T}\n`, `wc: ${T}: Is a directory\n`]);
+    assert.equal((await sh(`md5sum ${T}`)).stdout, `d41d8cd98f00b204e9800998ecf8427e  ${T}\n`);
   });
 });
 

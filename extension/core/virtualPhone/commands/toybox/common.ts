@@ -685,22 +685,29 @@ export async function openInput(ctx: CommandContext, p: string): Promise<Input> 
 
 /**
  * loopfiles(): runs fn for each file argument (stdin when none, `-` is stdin); a file that cannot be opened
- * prints `cmd: FILE: reason` and the loop goes on.
+ * prints `cmd: FILE: reason` and the loop goes on. A folder opens (as open(2) lets it) and its first read
+ * fails with `Is a directory`: printed then, unless `silentDirs` (md5sum hashes it as empty).
  */
-export async function loopFiles(t: Toy, files: string[], fn: (input: Input, name: string) => Promise<void>, opts: { anyway?: boolean; keepOpen?: boolean } = {}): Promise<void> {
+export async function loopFiles(t: Toy, files: string[], fn: (input: Input, name: string) => Promise<void>, opts: { silentDirs?: boolean; keepOpen?: boolean } = {}): Promise<void> {
   const list = files.length ? files : ['-'];
   for (const f of list) {
     let input: Input;
     try {
       input = await t.open(f);
     } catch (e) {
-      if (errCode(e) === 'EISDIR' && !opts.anyway) {
-        // open() of a folder works and read() fails: toybox reports it as a read error.
+      if (errCode(e) !== 'EISDIR') {
         await t.perr(f, e);
         continue;
       }
-      await t.perr(f, e);
-      continue;
+      let told = false;
+      input = {
+        read: async () => {
+          if (!told && !opts.silentDirs) await t.perr(f, e);
+          told = true;
+          return null;
+        },
+        close: async () => undefined,
+      };
     }
     try {
       await fn(input, f);

@@ -294,7 +294,7 @@ function hashCommand(name: string, algo: string) {
       await loopFiles(t, t.args, async (input, fname) => {
         const hex = await digest(input);
         await t.out(o.has('b') ? `${hex}\n` : `${hex}  ${fname}\n`);
-      });
+      }, { silentDirs: true });
       return;
     }
     for (const list of t.args.length ? t.args : ['-']) {
