@@ -3,6 +3,8 @@ import { STREAM_COMMANDS } from './toybox/streams';
 import { FILEOP_COMMANDS } from './toybox/fileops';
 import { LISTING_COMMANDS } from './toybox/listing';
 import { TEXT_COMMANDS } from './toybox/text';
+import { GREP_COMMANDS } from './toybox/grep';
+import { PRINTF_COMMANDS } from './toybox/printf';
 import { SED_COMMANDS } from './toybox/sed';
 import { SYSTEM_COMMANDS } from './toybox/system';
 import { EXTRA_COMMANDS } from './toybox/extras';
@@ -17,6 +19,8 @@ export const TOYBOX: CommandTable = {
   ...FILEOP_COMMANDS,
   ...LISTING_COMMANDS,
   ...TEXT_COMMANDS,
+  ...GREP_COMMANDS,
+  ...PRINTF_COMMANDS,
   ...SED_COMMANDS,
   ...SYSTEM_COMMANDS,
   ...EXTRA_COMMANDS,
