@@ -42,15 +42,16 @@ test('deploy: files land with a matching sha256, nothing temporary is left, the 
     await writeFile(b, 'cat\ndog\n');
     const r = await deploy(adb, phone.address, { files: [a, b], to: '/sdcard/models', launch: 'com.mobileai.notes/.MainActivity' });
     assert.deepEqual(r.files.map((f) => f.remote), ['/sdcard/models/model.onnx', '/sdcard/models/labels.txt']);
-    const onPhone = await readFile(path.join(dataDir, 'fs', 'sdcard', 'models', 'model.onnx'));
+    // /sdcard is a link to /storage/emulated/0 on the phone (as on Android): the host folder is the latter.
+    const onPhone = await readFile(path.join(dataDir, 'fs', 'storage', 'emulated', '0', 'models', 'model.onnx'));
     assert.equal(createHash('sha256').update(onPhone).digest('hex'), r.files[0].sha256);
-    assert.deepEqual((await readdir(path.join(dataDir, 'fs', 'sdcard', 'models'))).sort(), ['labels.txt', 'model.onnx'], 'no temporary files left');
+    assert.deepEqual((await readdir(path.join(dataDir, 'fs', 'storage', 'emulated', '0', 'models'))).sort(), ['labels.txt', 'model.onnx'], 'no temporary files left');
     assert.equal(r.launched?.ok, true);
     assert.match((await adb.exec(phone.address, ['dumpsys', 'window'])).stdout.toString(), /com\.mobileai\.notes/);
     // A second deploy replaces the file atomically.
     await writeFile(a, 'v2');
     const r2 = await deploy(adb, phone.address, { files: [a], to: '/sdcard/models' });
-    assert.equal((await readFile(path.join(dataDir, 'fs', 'sdcard', 'models', 'model.onnx'), 'utf8')), 'v2');
+    assert.equal((await readFile(path.join(dataDir, 'fs', 'storage', 'emulated', '0', 'models', 'model.onnx'), 'utf8')), 'v2');
     assert.equal(r2.files[0].bytes, 2);
     await assert.rejects(deploy(adb, phone.address, { files: [] }), /nothing to deploy/);
     await assert.rejects(deploy(adb, phone.address, { files: [a], to: 'relative/dir' }), /absolute path/);

@@ -41,7 +41,7 @@ export interface VirtualPhoneOptions {
  * - remount_shell: `adb remount` runs `remount` in the shell (on a user build there is no such binary).
  * Not advertised: ls_v2 (sync LIS2), sendrecv_v2*, apex, track_app, delayed_ack, fixed_push_symlink_timestamp.
  */
-export const FEATURES = ['shell_v2', 'cmd', 'stat_v2', 'fixed_push_mkdir', 'abb', 'abb_exec', 'remount_shell'];
+export const FEATURES = ['shell_v2', 'cmd', 'stat_v2', 'ls_v2', 'fixed_push_mkdir', 'abb', 'abb_exec', 'remount_shell'];
 
 /** Single-quotes an argument for the phone's shell unless it is plainly safe (as adb's escape_arg would, but minimal). */
 export function shellQuote(arg: string): string {
@@ -667,6 +667,7 @@ export class VirtualPhone extends EventEmitter {
     this.connections.clear();
     this.device.net.reset();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    if (this.ownedDir) await fs.rm(this.ownedDir, { recursive: true, force: true });
+    await this.device.fs.close().catch(() => undefined);
+    if (this.ownedDir) await fs.rm(this.ownedDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   }
 }

@@ -18,6 +18,8 @@ export interface CommandContext {
   pid: number;
   ppid: number;
   uid: number;
+  /** Aborted when this command must stop (killed, its reader gone, the host hung up). */
+  signal?: import('../os/io').AbortLike;
   /** Runs a command line in a child shell (as `sh -c LINE`) with the given io. */
   sh(line: string, io: Io, args?: string[]): Promise<number>;
 }

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { Sandbox } from '../sandbox';
 import type { CommandContext } from '../commands/types';
-import { bufferReader, type Reader } from './io';
+import { bufferReader, type AbortLike, type Reader } from './io';
 import { devReader, isDevPath } from './devfs';
 import { procFile } from './procfs';
 
@@ -9,9 +9,9 @@ import { procFile } from './procfs';
  * Opening files the way a process on the phone does: `/dev/*` and `/proc/*` are made up on the spot,
  * everything else is the sandbox with its permission rules.
  */
-export async function openReader(ctx: Pick<CommandContext, 'device' | 'fs' | 'cwd' | 'uid'>, devicePath: string): Promise<Reader> {
+export async function openReader(ctx: Pick<CommandContext, 'device' | 'fs' | 'cwd' | 'uid'> & { signal?: AbortLike; pid?: number }, devicePath: string): Promise<Reader> {
   const abs = Sandbox.normalize(devicePath, ctx.cwd);
-  if (isDevPath(abs)) return devReader(abs);
+  if (isDevPath(abs)) return devReader(abs, ctx.signal);
   if (abs === '/proc' || abs.startsWith('/proc/')) {
     const text = procFile(ctx.device, abs, { self: (ctx as Partial<Pick<CommandContext, 'pid'>>).pid });
     if (text === undefined) throw Object.assign(new Error(`${devicePath}: No such file or directory`), { code: 'ENOENT' });

@@ -532,11 +532,15 @@ export class Shell {
       tty: this.tty,
     };
     const ctx: CommandContext = {
-      device: this.device, phone: this.device.phone, fs: this.device.fs, cwd: this.cwd, env, pid: proc.pid, ppid: this.pid, uid: proc.uid,
+      device: this.device, phone: this.device.phone, fs: this.device.fs, cwd: this.cwd, env, pid: proc.pid, ppid: this.pid, uid: proc.uid, signal: abort,
       sh: async (line, subIo, args) => this.subshellFor(line, subIo, args, env),
     };
     try {
-      const status = await cmd(argv, io, ctx);
+      // A stopped command that does not notice within a grace period is left behind (as a zombie would be
+      // reaped): the shell goes on with 128+signal.
+      const stopped = new Promise<number>((resolve) => abort.onAbort(() => setTimeout(() => resolve(-1), 1000).unref()));
+      const status = await Promise.race([Promise.resolve(cmd(argv, io, ctx)), stopped]);
+      if (status === -1) return 128 + (proc.killedBy ?? (abort.reason === 'SIGPIPE' ? 13 : 1));
       if (proc.killedBy) return 128 + proc.killedBy;
       return status & 0xff;
     } catch (e) {
@@ -669,7 +673,7 @@ export class Shell {
     }
     if (r.op === '<') {
       try {
-        f[r.fd] = InStream.of(await openReader({ device: this.device, fs: this.device.fs, cwd: this.cwd, uid: this.proc.uid }, target));
+        f[r.fd] = InStream.of(await openReader({ device: this.device, fs: this.device.fs, cwd: this.cwd, uid: this.proc.uid, signal: this.signal }, target));
       } catch (e) {
         throw new ShellError(`can't open ${target}: ${errnoText(e)}`);
       }
