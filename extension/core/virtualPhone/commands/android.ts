@@ -1,10 +1,8 @@
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { Sandbox, SandboxError } from '../sandbox';
 import { readAll, type Io } from '../os/io';
 import type { Command, CommandContext } from './types';
 import { KEYCODES } from '../phone';
-import { apkPackageName, ApkError } from '../apk';
 import { perfTestBuiltin } from '../perfTestRunner';
 import { screenrecordBuiltin } from '../screenrecord';
 
@@ -25,10 +23,6 @@ function splitFlags(argv: string[], known: string): { flags: Set<string>; args: 
     }
   }
   return { flags, args };
-}
-
-async function resolveHost(ctx: ShellContext, p: string): Promise<string> {
-  return ctx.fs.resolve(p, ctx.cwd, 'none', ctx.uid);
 }
 
 function errText(e: unknown): string {
@@ -118,9 +112,7 @@ export const ANDROID_COMMANDS: Record<string, Builtin> = {
     return 0;
   },
   dumpsys: (argv, io, ctx) => dumpsys(argv, io, ctx),
-  pm: (argv, io, ctx) => pm(argv.slice(1), io, ctx),
   cmd: (argv, io, ctx) => {
-    if (argv[1] === 'package') return pm(argv.slice(2), io, ctx);
     if (argv[1] === 'activity') return am(argv.slice(2), io, ctx);
     io.err(`cmd: Can't find service: ${argv[1] ?? ''}\n`);
     return 20;
@@ -243,89 +235,6 @@ function dumpsys(argv: string[], io: ShellIO, ctx: ShellContext): number {
       io.err(`Can't find service: ${what}\n`);
       return 0;
   }
-}
-
-async function pm(args: string[], io: ShellIO, ctx: ShellContext): Promise<number> {
-  const phone = ctx.phone;
-  const [verb, ...rest] = args;
-  if (verb === 'clear') {
-    // Clears an app's data, as on a phone: its state goes back to a fresh install.
-    const pkg = rest.filter((a) => !a.startsWith('-'))[0];
-    if (!pkg || !ctx.phone.clearData(pkg)) { io.err(`Error: package ${pkg ?? '(none)'} not found\n`); io.out('Failed\n'); return 1; }
-    io.out('Success\n');
-    return 0;
-  }
-  if (verb === 'list' && rest[0] === 'packages') {
-    const { flags, args: filters } = splitFlags(['pm', ...rest.slice(1)], '3sfeduiU');
-    for (const a of phone.apps) {
-      if (flags.has('3') && a.system) continue;
-      if (flags.has('s') && !a.system) continue;
-      if (filters[0] && !a.pkg.includes(filters[0])) continue;
-      io.out(flags.has('f') ? `package:${a.apkPath ?? `/system/app/${a.label}/${a.label}.apk`}=${a.pkg}\n` : `package:${a.pkg}\n`);
-    }
-    return 0;
-  }
-  if (verb === 'list' && rest[0] === 'features') {
-    for (const f of ['android.hardware.touchscreen', 'android.hardware.touchscreen.multitouch', 'android.hardware.wifi', 'android.hardware.bluetooth', 'android.hardware.screen.portrait', 'android.software.app_widgets', 'android.hardware.vulkan.level=1', 'android.hardware.opengles.aep', 'android.software.device_admin']) {
-      io.out(`feature:${f}\n`);
-    }
-    return 0;
-  }
-  if (verb === 'path') {
-    const app = phone.apps.find((a) => a.pkg === rest[0]);
-    if (!app) return 1;
-    io.out(`package:${app.apkPath ?? `/system/app/${app.label}/${app.label}.apk`}\n`);
-    return 0;
-  }
-  if (verb === 'install') {
-    const file = rest.filter((a) => !a.startsWith('-')).pop();
-    if (!file) { io.err('Error: no package specified\n'); return 1; }
-    let apk: Buffer;
-    try {
-      apk = await fs.readFile(await resolveHost(ctx, file));
-    } catch (e) {
-      io.out(`Failure [INSTALL_FAILED_INVALID_URI: ${errText(e)}]\n`);
-      return 1;
-    }
-    let pkg: string;
-    try {
-      pkg = apkPackageName(apk);
-    } catch (e) {
-      io.out(`Failure [INSTALL_PARSE_FAILED_NOT_APK: ${e instanceof ApkError ? e.message : 'failed to parse'}]\n`);
-      return 1;
-    }
-    if (!/^[A-Za-z][\w]*(\.[A-Za-z][\w]*)+$/.test(pkg)) { io.out(`Failure [INSTALL_PARSE_FAILED_BAD_PACKAGE_NAME: ${pkg}]\n`); return 1; }
-    const existing = phone.apps.find((a) => a.pkg === pkg);
-    if (existing && !rest.includes('-r') && existing.apkPath) { /* modern pm replaces by default */ }
-    if (existing?.system) { io.out('Failure [INSTALL_FAILED_UPDATE_INCOMPATIBLE]\n'); return 1; }
-    const apkPath = `/data/app/${pkg}-1/base.apk`;
-    await ctx.fs.writeFile(apkPath, apk);
-    if (existing) existing.apkPath = apkPath;
-    else phone.apps.push({ pkg, label: pkg.split('.').pop() ?? pkg, activity: '.MainActivity', apkPath, system: false });
-    phone.version++;
-    io.out('Success\n');
-    return 0;
-  }
-  if (verb === 'uninstall') {
-    const pkg = rest.filter((a) => !a.startsWith('-'))[0];
-    const i = phone.apps.findIndex((a) => a.pkg === pkg && !a.system);
-    if (i < 0) { io.out('Failure [DELETE_FAILED_INTERNAL_ERROR]\n'); return 1; }
-    const [app] = phone.apps.splice(i, 1);
-    if (phone.foreground === pkg) phone.goHome();
-    if (app.apkPath) await fs.rm(path.dirname(await resolveHost(ctx, app.apkPath)), { recursive: true, force: true });
-    phone.version++;
-    io.out('Success\n');
-    return 0;
-  }
-  if (verb === 'clear') {
-    if (!phone.apps.some((a) => a.pkg === rest[0])) { io.out('Failed\n'); return 1; }
-    phone.forceStop(rest[0]);
-    if (rest[0] === 'com.mobileai.notes') phone.notes = [];
-    io.out('Success\n');
-    return 0;
-  }
-  io.err(`Unknown command: ${verb ?? ''}\n`);
-  return 1;
 }
 
 function am(args: string[], io: ShellIO, ctx: ShellContext): number {
