@@ -367,7 +367,7 @@ export const SHELL_BUILTINS: Record<string, Builtin> = {
     return pids.length ? status : 0;
   },
   umask: async (argv, c) => {
-    if (argv.length === 1) await c.fds[1].write('0077\n');
+    if (argv.length === 1) await c.fds[1].write('0000\n');
     return 0;
   },
   ulimit: async (argv, c) => {

@@ -701,7 +701,10 @@ export class Shell {
       const host = await this.device.fs.resolve(abs, '/', 'write', this.proc.uid);
       const st = await fs.stat(host).catch(() => undefined);
       if (st?.isDirectory()) throw Object.assign(new Error('Is a directory'), { code: 'EISDIR' });
-      const handle = await fs.open(host, append ? 'a' : 'w', 0o666 & ~0o077 | 0o044);
+      const handle = await fs.open(host, append ? 'a' : 'w', 0o666);
+      // A new file belongs to the shell user, mode 0666 less the umask (0 for adbd's shell: toybox and mksh
+      // create rw-rw-rw- files in /data/local/tmp).
+      if (!st) await this.device.fs.created(abs, this.proc.uid, 0o666).catch(() => undefined);
       return new FileWriter(handle);
     } catch (e) {
       throw new ShellError(`can't create ${target}: ${errnoText(e)}`);
