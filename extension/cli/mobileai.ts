@@ -151,24 +151,28 @@ export function buildProgram(): Command {
     });
 
   const collect = (v: string, prev: string[] = []) => [...prev, v];
-  const parseDims = (list: string[] = []) => {
-    const dims: Record<string, number> = {};
-    for (const d of list) {
-      const m = /^([^=]+)=(\d+)$/.exec(d);
-      if (!m || Number(m[2]) < 1) throw new InvalidArgumentError(`--dim ${d}: expected NAME=POSITIVE_INTEGER`);
-      dims[m[1]] = Number(m[2]);
+  const SHAPE_HELP = 'whole shape of an input, unnamed dims included (repeatable), e.g. x=1x3x640x640';
+  const VALUE_HELP = 'value of an input (repeatable): a scalar, or one number that fills the tensor, e.g. sr=16000';
+  /** --shape/--value/--dim/--input as engine input overrides (core/inputs). */
+  const inputOverrides = async (o: { shape?: string[]; value?: string[]; dim?: string[]; input?: string[] }) => {
+    const { parseInputFlags, InputError } = await import('../core/inputs/spec');
+    try {
+      return parseInputFlags(o, (p) => path.resolve(p));
+    } catch (err) {
+      throw err instanceof InputError ? new InvalidArgumentError(err.message) : err;
     }
-    return dims;
   };
 
   program
     .command('summary <model>')
     .description('what is in an ONNX model: inputs/outputs, opsets, op histogram, parameters, MACs')
+    .option('--shape <name=shape...>', `${SHAPE_HELP}; MACs are counted at these shapes`, collect)
+    .option('--value <name=value...>', VALUE_HELP, collect)
     .option('--dim <name=value...>', 'value for a symbolic dimension (repeatable), so MACs can be counted', collect)
     .option('--json', 'print JSON')
-    .action(async (model: string, o: { dim?: string[]; json?: boolean }) => {
+    .action(async (model: string, o: { shape?: string[]; value?: string[]; dim?: string[]; json?: boolean }) => {
       const { summarizeFile } = await import('../core/onnx/summary');
-      const s = await summarizeFile(path.resolve(model), { dims: parseDims(o.dim) });
+      const s = await summarizeFile(path.resolve(model), { inputs: await inputOverrides({ shape: o.shape, value: o.value, dim: o.dim }) });
       process.stdout.write(o.json ? `${JSON.stringify(s, null, 2)}\n` : `${describeSummary(s)}\n`);
     });
 
@@ -179,7 +183,9 @@ export function buildProgram(): Command {
     .option('--warmup <n>', 'warm-up runs (not measured)', (v) => nonNegativeInt('--warmup', v), 3)
     .option('--opt <level>', 'graph optimization: all (fused kernels) | extended | basic | disabled (1:1 with the file\'s nodes)', 'all')
     .option('--device <serial>', 'profile on this phone through a runner')
-    .option('--dim <name=value...>', 'value for a symbolic dimension (repeatable; unset ones are 1)', collect)
+    .option('--shape <name=shape...>', SHAPE_HELP, collect)
+    .option('--value <name=value...>', VALUE_HELP, collect)
+    .option('--dim <name=value...>', 'value for a symbolic dimension (repeatable); a dim with no value is refused', collect)
     .option('--input <name=file...>', 'input from a .npy or .pb tensor file (repeatable)', collect)
     .option('--threads <n>', 'intra-op threads', (v) => positiveInt('--threads', v))
     .option('--ort-runner <path>', 'onnxruntime_perf_test built for Android (for --device)')
@@ -189,15 +195,10 @@ export function buildProgram(): Command {
     .option('--trace <file>', 'save a Chrome trace (opens in Perfetto)')
     .option('--csv <file>', 'save per-node times as CSV')
     .option('--compare <profile.json>', 'compare with a saved profile (per-op deltas)')
-    .action(async (model: string, o: { runs: number; warmup: number; opt: string; device?: string; dim?: string[]; input?: string[]; threads?: number; ortRunner?: string; tfliteRunner?: string; json?: boolean; out?: string; trace?: string; csv?: string; compare?: string }) => {
+    .action(async (model: string, o: { runs: number; warmup: number; opt: string; device?: string; shape?: string[]; value?: string[]; dim?: string[]; input?: string[]; threads?: number; ortRunner?: string; tfliteRunner?: string; json?: boolean; out?: string; trace?: string; csv?: string; compare?: string }) => {
       const { OPT_LEVELS } = await import('../core/profile/ort');
       if (!(OPT_LEVELS as readonly string[]).includes(o.opt)) throw new InvalidArgumentError(`--opt must be one of ${OPT_LEVELS.join(', ')}`);
-      const inputFiles: Record<string, string> = {};
-      for (const i of o.input ?? []) {
-        const eq = i.indexOf('=');
-        if (eq <= 0) throw new InvalidArgumentError(`--input ${i}: expected NAME=FILE`);
-        inputFiles[i.slice(0, eq)] = path.resolve(i.slice(eq + 1));
-      }
+      const inputs = await inputOverrides({ shape: o.shape, value: o.value, dim: o.dim, input: o.input });
       const cancel = new CancelSource();
       const onSigint = () => {
         process.stderr.write('\ncancelling…\n');
@@ -205,7 +206,7 @@ export function buildProgram(): Command {
       };
       process.once('SIGINT', onSigint);
       const progress = { report: (p: Progress) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${p.message ?? ''}`); } };
-      const common = { runs: o.runs, warmup: o.warmup, optimization: o.opt as 'all', dims: parseDims(o.dim), threads: o.threads, progress, signal: cancel.signal };
+      const common = { runs: o.runs, warmup: o.warmup, optimization: o.opt as 'all', inputs, threads: o.threads, progress, signal: cancel.signal };
       let result;
       try {
         if (o.device) {
@@ -213,7 +214,7 @@ export function buildProgram(): Command {
           result = await profileOnPhone(adbFrom(program.opts()), o.device, path.resolve(model), { ...common, ortRunner: o.ortRunner, tfliteRunner: o.tfliteRunner });
         } else {
           const { profileOnHost } = await import('../core/profile/hostProfiler');
-          result = (await profileOnHost(path.resolve(model), { ...common, inputFiles })).result;
+          result = (await profileOnHost(path.resolve(model), common)).result;
         }
       } finally {
         process.off('SIGINT', onSigint);
@@ -269,16 +270,18 @@ export function buildProgram(): Command {
     .option('--exclude <name...>', 'node names to keep in float', collect)
     .option('--exclude-op <type...>', 'op types to keep in float', collect)
     .option('--keep-first-last', 'keep the first and last Conv/MatMul/Gemm layers in float')
+    .option('--shape <name=shape...>', `${SHAPE_HELP}; calibration and evaluation inputs are drawn at it`, collect)
+    .option('--value <name=value...>', VALUE_HELP, collect)
     .option('--dim <name=value...>', 'symbolic dimension values for generated inputs', collect)
     .option('--no-sensitivity', 'skip the per-layer sensitivity analysis')
     .option('--json', 'print the report as JSON')
-    .action(async (model: string, o: Record<string, unknown> & { out: string; mode: string; method: string; percentile: number; samples: number; blockSize: number; sensitivity: boolean; dim?: string[]; exclude?: string[]; excludeOp?: string[] }) => {
+    .action(async (model: string, o: Record<string, unknown> & { out: string; mode: string; method: string; percentile: number; samples: number; blockSize: number; sensitivity: boolean; shape?: string[]; value?: string[]; dim?: string[]; exclude?: string[]; excludeOp?: string[] }) => {
       if (!['dynamic', 'static', 'int4'].includes(o.mode)) throw new InvalidArgumentError('--mode must be dynamic, static or int4');
       if (!['minmax', 'percentile', 'entropy'].includes(o.method)) throw new InvalidArgumentError('--method must be minmax, percentile or entropy');
       if (!(o.percentile > 0 && o.percentile <= 100)) throw new InvalidArgumentError('--percentile must be in (0, 100]');
       const { quantizeModel } = await import('../core/quantize/quantize');
       const { parseRecipe } = await import('../core/quantize/calibration');
-      const dims = parseDims(o.dim);
+      const inputs = await inputOverrides({ shape: o.shape, value: o.value, dim: o.dim });
       const spec = async (p: string | undefined): Promise<import('../core/quantize/calibration').CalibrationSpec | undefined> => {
         if (!p) return undefined;
         const full = path.resolve(p);
@@ -297,7 +300,7 @@ export function buildProgram(): Command {
           input: path.resolve(model), output: path.resolve(o.out), mode: o.mode as 'static', method: o.method as 'minmax', percentile: o.percentile,
           perChannel: !!o.perChannel, u8s8: !!o.u8s8, reduceRange: !!o.reduceRange, symmetricActivations: !!o.symmetricActivations, symmetricWeights: !o.asymmetricWeights,
           blockSize: o.blockSize, int4Symmetric: !o.int4Asymmetric, exclude: o.exclude ?? [], excludeOpTypes: o.excludeOp ?? [], keepFirstLast: !!o.keepFirstLast,
-          calibration, evaluation: await spec(o.eval as string | undefined), maxCalibrationSamples: o.samples, dims, sensitivity: o.sensitivity,
+          calibration, evaluation: await spec(o.eval as string | undefined), maxCalibrationSamples: o.samples, inputs, sensitivity: o.sensitivity,
           signal: cancel.signal, progress: { report: (p: Progress) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${p.message ?? ''}`); } },
         });
         if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
@@ -429,6 +432,7 @@ export function describeQuantize(r: QuantizeReport): string {
     `${path.basename(r.input.file)} → ${path.basename(r.output.file)} (${r.mode}): ${formatBytes(r.input.bytes)} → ${formatBytes(r.output.bytes)} (${(r.output.bytes / r.input.bytes * 100).toFixed(0)}%)`,
     `quantized ${r.quantized.nodes} nodes: ${Object.entries(r.quantized.byOpType).map(([k, v]) => `${k} ${v}`).join(', ')}${r.quantized.skipped.length ? `; ${r.quantized.skipped.length} kept in float` : ''}`,
     ...(r.calibration ? [`calibration: ${r.calibration.method} on ${r.calibration.samples} sample(s) from ${r.calibration.source}`] : []),
+    ...(r.inputs?.length ? [`measured at: ${r.inputs.map((i) => `${i.name} ${i.shape.length ? i.shape.join('x') : '[]'}${i.value !== undefined ? ` = ${Array.isArray(i.value) ? i.value.join(',') : i.value}` : ''}`).join(', ')}`] : []),
     `fidelity on ${r.fidelity.samples} held-out input(s):`,
     ...r.fidelity.outputs.map((f) => `  ${f.name}: cosine ${f.cosine.toFixed(5)}, SQNR ${f.sqnrDb.toFixed(1)} dB, max |err| ${f.maxAbsError.toPrecision(3)}${f.top1Agreement !== undefined ? `, top-1 agree ${pct(f.top1Agreement)}, top-5 ${pct(f.top5Agreement)}` : ''}`),
     `host latency (interleaved, ${r.latency.runs} runs): float ${r.latency.floatMs.p50.toFixed(3)} ms, quantized ${r.latency.quantizedMs.p50.toFixed(3)} ms → ${r.latency.speedup.toFixed(2)}×`,
@@ -463,10 +467,19 @@ export function describeSummary(s: ModelSummary): string {
     `ops: ${s.opHistogram.map((h) => `${h.domain === 'ai.onnx' ? '' : `${h.domain}.`}${h.opType} ${h.count}`).join(', ')}`,
     `parameters: ${s.parameters.count.toLocaleString('en-US')} (${formatBytes(s.parameters.bytes)}; ${Object.entries(s.parameters.byDtype).map(([k, v]) => `${k} ${v.count.toLocaleString('en-US')}`).join(', ')})`,
     `  ${s.parameters.initializers} initializers, ${s.parameters.constantNodes} Constant nodes${s.parameters.external.files.length ? `, external data ${formatBytes(s.parameters.external.bytes)} in ${s.parameters.external.files.join(', ')}` : ''}`,
-    `MACs: ${s.macs.nodesCounted ? s.macs.total.toLocaleString('en-US') : 'unknown'}${s.macs.nodesUnknown ? ` (${s.macs.nodesUnknown} node(s) with unknown shapes, e.g. ${s.macs.unknownExamples[0]}; give --dim values)` : ''}`,
+    `MACs: ${s.macs.nodesCounted ? s.macs.total.toLocaleString('en-US') : 'unknown'}${s.at ? ` at ${s.at.inputs.map((i) => `${i.name} ${fmtShape(i.shape)}`).join(', ')}` : ''}${s.macs.nodesUnknown ? ` (${s.macs.nodesUnknown} node(s) with unknown shapes, e.g. ${s.macs.unknownExamples[0]}; give --shape NAME=D1xD2x…)` : ''}`,
+    ...(s.at?.notes ?? []).map((n) => `note: ${n}`),
     ...s.warnings.map((w) => `warning: ${w}`),
   ];
   return lines.join('\n');
+}
+
+/** `x float32 1x3x640x640 (random image 0..1)`, `sr int64 [] = 16000 — sr = 16000 (sample-rate convention…)` */
+export function describeInputRecords(records: ProfileResult['settings']['inputs']): string[] {
+  return records.map((r) => {
+    const what = r.source === 'value' ? `= ${Array.isArray(r.value) ? r.value.join(',') : r.value ?? '(values)'}` : r.source === 'generated' ? `(${r.data ?? 'generated'})` : `from ${r.source}`;
+    return `${r.name} ${r.type} ${r.shape.length ? r.shape.join('x') : '[]'} ${what}${r.notes?.length ? ` — ${r.notes.join('; ')}` : ''}`;
+  });
 }
 
 export function describeProfile(p: ProfileResult): string {
@@ -475,6 +488,7 @@ export function describeProfile(p: ProfileResult): string {
   const lines = [
     `${p.model.name} on ${p.device.label}${p.device.note ? ` (${p.device.note})` : ''}, ${p.runtime.runner}, optimization ${p.runtime.optimization ?? 'n/a'}`,
     `runs: ${p.settings.runs} measured after ${p.settings.warmup} warm-up`,
+    ...(p.settings.inputs?.length ? ['inputs:', ...describeInputRecords(p.settings.inputs).map((l) => `  ${l}`)] : []),
     `latency ms: p50 ${f(l.p50)}  p90 ${f(l.p90)}  p99 ${f(l.p99)}  mean ${f(l.mean)}  std ${f(l.std)}`,
     `kernels cover ${(p.kernelCoverage * 100).toFixed(1)}% of the run${p.peakMemoryBytes ? `; allocator peak ${formatBytes(p.peakMemoryBytes)}` : ''}${p.peakRssBytes ? `; peak RSS ${formatBytes(p.peakRssBytes)}` : ''}`,
     '',

@@ -59,13 +59,12 @@ test('optimization "all" gives fused kernels: fewer, different nodes than the fi
   assert.ok(c.byOpType.some((d) => d.aUs !== null && d.bUs === null), 'some op types disappear into fused kernels');
 });
 
-test('symbolic dimensions: set ones are used, unset ones are 1 and the result says so', async () => {
-  const { result: p } = await profileOnHost(M('bert_toy_optimized.onnx'), { runs: 3, warmup: 1, dims: { batch: 1 } });
-  assert.deepEqual(p.settings.inputs.map((i) => i.shape), [[1, 1], [1, 1], [1, 1]]);
-  assert.ok(p.warnings.some((w) => /max_seq_len_in_batch/.test(w)));
-  const { result: q } = await profileOnHost(M('bert_toy_optimized.onnx'), { runs: 3, warmup: 1, dims: { batch: 1, max_seq_len_in_batch: 64 } });
-  assert.deepEqual(q.settings.inputs[0].shape, [1, 64]);
-  assert.equal(q.warnings.length, 0);
+test('symbolic dimensions: set ones are used, batch is 1 by convention, others are refused naming the flag', async () => {
+  await assert.rejects(profileOnHost(M('bert_toy_optimized.onnx'), { runs: 3, warmup: 1, dims: { batch: 1 } }), /input "input_ids" dim 1 \("max_seq_len_in_batch"\) has no value: give --shape input_ids=1x128/);
+  const { result: q } = await profileOnHost(M('bert_toy_optimized.onnx'), { runs: 3, warmup: 1, dims: { max_seq_len_in_batch: 64 } });
+  assert.deepEqual(q.settings.inputs.map((i) => i.shape), [[1, 64], [1, 64], [1, 64]]);
+  assert.deepEqual(q.settings.dims, { max_seq_len_in_batch: 64, batch: 1 });
+  assert.ok(q.warnings.some((w) => /batch = 1 \(batch convention/.test(w)), q.warnings.join('\n'));
 });
 
 test('inputs from .npy and .pb files are used; a wrong dtype or name is a clear error', async () => {

@@ -1,6 +1,8 @@
 import { allGraphs, externalRef, loadModel, type onnx, resolveExternalPath, toNumber, OnnxFormatError, type LoadedModel, type ModelProto, type TensorProto } from './model';
 import { byteSize, dtypeOf } from './dtypes';
 import { MAC_OPS, ShapeInference, nodeMacs, valueInfoToTensor, type Dim } from './shapes';
+import { declaredInputs, modelMetadata, resolvePlans } from '../inputs/resolve';
+import type { InputOverrides } from '../inputs/spec';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
@@ -34,6 +36,11 @@ export interface ModelSummary {
     byDtype: Record<string, { tensors: number; count: number; bytes: number }>;
     external: { files: string[]; bytes: number };
   };
+  /**
+   * The input shapes MACs were counted at: given (--shape, --dim), from metadata or conventions (batch = 1);
+   * null where a dim has no value. `notes` says which conventions were applied.
+   */
+  at?: { inputs: Array<{ name: string; shape: Array<number | null> }>; notes: string[] };
   macs: {
     /** Sum over the nodes whose shapes are known. */
     total: number;
@@ -70,6 +77,8 @@ function storedBytes(t: TensorProto, count: number): number {
 export interface SummaryOptions {
   /** Values for symbolic dimensions, so that MACs can be counted (e.g. { batch: 1, sequence: 128 }). */
   dims?: Record<string, number>;
+  /** Whole input shapes (unnamed dims included) and values: MACs are counted at these shapes. */
+  inputs?: InputOverrides;
 }
 
 export function summarize(loaded: LoadedModel, opts: SummaryOptions = {}): ModelSummary {
@@ -80,8 +89,26 @@ export function summarize(loaded: LoadedModel, opts: SummaryOptions = {}): Model
   const defaultOpset = opsets.find((o) => o.domain === 'ai.onnx')?.version ?? 1;
   const initNames = new Set((graph.initializer ?? []).map((t) => t.name ?? ''));
 
-  const si = new ShapeInference(defaultOpset, opts.dims);
-  si.run(graph);
+  // The shapes to count at: the user's, then metadata and conventions; dims with no value stay unknown.
+  const overrides: InputOverrides = { ...opts.inputs, dims: { ...opts.dims, ...opts.inputs?.dims }, files: undefined };
+  let at: ModelSummary['at'];
+  let dims = opts.dims;
+  let seedGraph: onnx.IGraphProto = graph;
+  try {
+    const plans = resolvePlans(declaredInputs(model), overrides, { metadata: modelMetadata(model), allowMissing: true });
+    at = { inputs: plans.inputs.map((p) => ({ name: p.name, shape: p.shape })), notes: plans.notes };
+    dims = plans.dims;
+    const byName = new Map(plans.inputs.map((p) => [p.name, p]));
+    seedGraph = { ...graph, input: (graph.input ?? []).map((v) => {
+      const p = byName.get(v.name ?? '');
+      if (!p || !v.type?.tensorType || !p.shape.length) return v;
+      return { ...v, type: { ...v.type, tensorType: { ...v.type.tensorType, shape: { dim: p.shape.map((d, i) => (d === null ? (v.type?.tensorType?.shape?.dim?.[i] ?? {}) : { dimValue: d })) } } } };
+    }) };
+  } catch (err) {
+    warnings.push((err as Error).message);
+  }
+  const si = new ShapeInference(defaultOpset, dims);
+  si.run(seedGraph);
   const value = (v: onnx.IValueInfoProto): ValueSummary => {
     const declared = valueInfoToTensor(v);
     const inferred = v.name ? si.get(v.name) : undefined;
@@ -133,7 +160,7 @@ export function summarize(loaded: LoadedModel, opts: SummaryOptions = {}): Model
   let nodeCountWithSubgraphs = 0;
   let first = true;
   for (const g of allGraphs(graph)) {
-    const gsi = first ? si : (() => { const s = new ShapeInference(defaultOpset, opts.dims); s.run(g); return s; })();
+    const gsi = first ? si : (() => { const s = new ShapeInference(defaultOpset, dims); s.run(g); return s; })();
     first = false;
     for (const t of g.initializer ?? []) { addTensor(t); initializers++; }
     for (const node of g.node ?? []) {
@@ -178,6 +205,7 @@ export function summarize(loaded: LoadedModel, opts: SummaryOptions = {}): Model
     nodeCountWithSubgraphs,
     opHistogram: [...histogram.values()].sort((a, b) => b.count - a.count || a.opType.localeCompare(b.opType)),
     parameters: { count, bytes, initializers, constantNodes, byDtype, external: { files: [...external.keys()], bytes: [...external.values()].reduce((a, b) => a + b, 0) } },
+    at,
     macs: { total: macsTotal, byOpType: macsByOp, nodesCounted, nodesUnknown, unknownExamples },
     metadata,
     warnings,

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadOrt, OrtModelError, type OptLevel } from './ort';
-import { initializerFeeds, prepareInputs, type InputSpec } from './inputs';
+import { modelFeeds, type InputOverrides } from '../inputs';
 import { loadModel } from '../onnx/model';
 import { parseOrtProfile } from './ortProfile';
 import { stats, type ProfileResult } from './types';
@@ -14,10 +14,15 @@ export interface HostProfileOptions {
   runs?: number;
   warmup?: number;
   optimization?: OptLevel;
-  /** Values for symbolic dimensions; unset ones default to 1 (and the result says which). */
+  /** Values for symbolic dimensions (the older form of `inputs.dims`). */
   dims?: Record<string, number>;
-  /** Input name → .npy or .pb file. */
+  /** Input name → .npy or .pb file (the older form of `inputs.files`). */
   inputFiles?: Record<string, string>;
+  /**
+   * Shapes, values, dims and files of the inputs (core/inputs). A symbolic or unnamed dimension that nothing
+   * gives a value is refused with an InputError naming the input, the dim and the flag to use.
+   */
+  inputs?: InputOverrides;
   threads?: number;
   /** Also run this many unprofiled runs after profiling ends (same session), to measure the overhead. */
   unprofiledRuns?: number;
@@ -82,14 +87,9 @@ export async function profileOnHost(modelFile: string, opts: HostProfileOptions 
   }
   try {
     const model = (await loadModel(modelFile)).model;
-    const fixed = initializerFeeds(model, session.inputNames);
-    const specs: InputSpec[] = session.inputMetadata.filter((m) => !fixed[m.name]).map((m) => ({
-      name: m.name,
-      type: m.isTensor ? String(m.type) : 'non-tensor',
-      shape: m.isTensor ? (m.shape as Array<number | string>) : [],
-    }));
-    const { inputs, defaulted } = await prepareInputs(specs, opts.dims ?? {}, opts.inputFiles ?? {});
-    const feeds = { ...fixed, ...Object.fromEntries(inputs.map((i) => [i.name, i.tensor])) };
+    const overrides: InputOverrides = { ...opts.inputs, dims: { ...opts.dims, ...opts.inputs?.dims }, files: { ...opts.inputFiles, ...opts.inputs?.files } };
+    const { feeds, records, notes, dims } = await modelFeeds(model, overrides, { inputNames: session.inputNames });
+    const inputs = records;
     const total = warmup + runs;
     const wall: number[] = [];
     for (let i = 0; i < total; i++) {
@@ -117,14 +117,14 @@ export async function profileOnHost(modelFile: string, opts: HostProfileOptions 
     if (opts.keepRawProfileAs) await fs.rename(profileFile, opts.keepRawProfileAs);
     const parsed = parseOrtProfile(raw, warmup);
     const warnings = [...parsed.warnings];
-    if (defaulted.length) warnings.push(`symbolic dimensions set to 1 (choose values with --dim NAME=VALUE): ${defaulted.join(', ')}`);
+    warnings.push(...notes);
     const st = await fs.stat(modelFile);
     const result: ProfileResult = {
       schema: 'mobileai.profile/1',
       model: { file: path.resolve(modelFile), name: path.basename(modelFile), bytes: st.size },
       device: { kind: 'host', label: opts.deviceLabel ?? `host CPU (${os.cpus()[0]?.model?.trim() ?? os.arch()}, ${os.cpus().length} cores)` },
       runtime: { name: 'onnxruntime', runner: 'onnxruntime-node', version: ort.env.versions?.node ?? undefined, optimization, executionProvider: 'CPUExecutionProvider', threads: opts.threads },
-      settings: { runs, warmup, dims: opts.dims ?? {}, inputs: inputs.map((i) => ({ name: i.name, type: i.type, shape: i.shape, source: i.source })) },
+      settings: { runs, warmup, dims, inputs },
       latencyMs: parsed.latencyMs,
       wallMs: stats(wall),
       kernelCoverage: parsed.kernelCoverage,

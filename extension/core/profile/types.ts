@@ -1,3 +1,5 @@
+import type { InputRecord } from '../inputs';
+
 /** A profile: `mobileai profile --json` prints this (README documents it). */
 export interface Stats {
   mean: number;
@@ -7,6 +9,10 @@ export interface Stats {
   p99: number;
   min: number;
   max: number;
+  /** Further percentiles when the runner reports them (benchmark_model's p5/p95, onnxruntime_perf_test's P95/P999). */
+  p5?: number;
+  p95?: number;
+  p999?: number;
 }
 
 export interface NodeTime {
@@ -19,6 +25,11 @@ export interface NodeTime {
   share: number;
   /** Times the node ran per measured run (1 unless inside a loop). */
   callsPerRun: number;
+  /** TFLite: the subgraph and the node's index in it, as benchmark_model names it (`[outputs]:index`). */
+  subgraph?: number;
+  nodeIndex?: number;
+  /** The delegate (XNNPACK, GPU, NNAPI…) that ran this op, when it ran inside a delegate partition. */
+  partition?: string;
 }
 
 export interface OpTypeTime {
@@ -43,8 +54,10 @@ export interface ProfileResult {
   settings: {
     runs: number;
     warmup: number;
+    /** Values of the symbolic dimensions as used (given, from metadata, or by convention). */
     dims: Record<string, number>;
-    inputs: Array<{ name: string; type: string; shape: number[]; source: string }>;
+    /** The shapes and values the profile was measured at (source: "generated", "value" or a file name). */
+    inputs: InputRecord[];
   };
   /** Per measured run, from the runtime's own run events (warm-up excluded). */
   latencyMs: Stats;
@@ -62,6 +75,24 @@ export interface ProfileResult {
   timeline: { run: number; totalUs: number; events: TimelineEvent[] };
   warnings: string[];
   createdAt: string;
+  /** Which ops ran in which delegate, and which fell back to the CPU (TFLite benchmark_model). */
+  delegation?: Delegation;
+  /** Start-up phases the runner reported (ms). */
+  phases?: { sessionCreationMs?: number; initMs?: number; firstInferenceMs?: number; warmupMeanMs?: number };
+  /** Memory as the runner reported it, in its own terms. */
+  memory?: { initDeltaMb?: number; overallDeltaMb?: number; peakMb?: number; peakWorkingSetBytes?: number };
+  /** Where an imported profile came from (`mobileai profile import`). */
+  source?: { format: string; file?: string; importedAt: string };
+}
+
+export interface Delegation {
+  /** Each "Replacing N out of M node(s) with delegate (X) node, yielding K partitions" the runner logged. */
+  applied: Array<{ delegate: string; label: string; replaced: number; total: number; partitions: number; subgraph?: number }>;
+  /** Op types and time per run that ran in a delegate, per delegate label. */
+  delegated: Array<{ label: string; opType: string; nodes: number; meanUs: number }>;
+  /** Op types that ran on the CPU with TFLite's builtin kernels (the fallback). */
+  cpu: Array<{ opType: string; nodes: number; meanUs: number }>;
+  summary: string;
 }
 
 export function stats(values: number[]): Stats {

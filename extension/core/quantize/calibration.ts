@@ -2,8 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Tensor, InferenceSession } from 'onnxruntime-node';
 import { loadOrt } from '../profile/ort';
-import { prepareInputs, concreteShape, type InputSpec } from '../profile/inputs';
-import { parseNpy } from '../profile/npy';
+import { declaredInputs, modelMetadata, parseNpy, prepareInputs, readTensorFile, resolvePlans, toOrt, type DeclaredInput, type InputOverrides, type InputRecord } from '../inputs';
 import { onnx } from 'onnx-proto';
 import { toNumber } from '../onnx/model';
 import { CancelledError, type CancelSignal } from '../util/progress';
@@ -60,16 +59,24 @@ export function parseRecipe(text: string, fallback: { width: number; height: num
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif', '.tif', '.tiff']);
 const TENSOR_EXT = new Set(['.npy', '.pb']);
 
+type InputSpec = DeclaredInput;
+
+/** The model's inputs, with its metadata_props (conventions and sizes the exporter wrote) carried along. */
+export type InputSpecList = DeclaredInput[] & { metadata?: Record<string, string> };
+
 async function tensorFromFile(file: string, spec: InputSpec): Promise<Tensor> {
-  const ort = loadOrt();
-  const buf = await fs.readFile(file);
-  if (file.endsWith('.npy')) {
-    const a = parseNpy(buf);
-    if (a.dtype !== spec.type) throw new QuantizeError(`${path.basename(file)} holds ${a.dtype} but input ${spec.name} is ${spec.type}`);
-    return new ort.Tensor(a.dtype as 'float32', a.data as Float32Array, a.shape);
+  try {
+    return toOrt(await readTensorFile(file, spec));
+  } catch (err) {
+    throw new QuantizeError((err as Error).message);
   }
-  const { inputs } = await prepareInputs([spec], {}, { [spec.name]: file });
-  return inputs[0].tensor;
+}
+
+/** --dim values (the older form) or full overrides (shapes, values, dims). */
+export function asOverrides(x: Record<string, number> | InputOverrides | undefined): InputOverrides {
+  if (!x) return {};
+  const keys = ['shapes', 'values', 'dims', 'files'];
+  return Object.keys(x).some((k) => keys.includes(k) && typeof (x as Record<string, unknown>)[k] === 'object') ? (x as InputOverrides) : { dims: x as Record<string, number> };
 }
 
 async function imageTensor(file: string, r: ImageRecipe): Promise<Tensor> {
@@ -93,28 +100,39 @@ async function imageTensor(file: string, r: ImageRecipe): Promise<Tensor> {
  * file per sample for single-input models, or one sub-folder per sample with a file per input
  * (`<input name>.npy`, or ONNX's `input_0.pb`…).
  */
-export async function* samples(spec: CalibrationSpec, inputs: InputSpec[], dims: Record<string, number>, signal?: CancelSignal): AsyncGenerator<Sample> {
+export async function* samples(spec: CalibrationSpec, inputs: InputSpecList, dims: Record<string, number> | InputOverrides, signal?: CancelSignal, metadata = inputs.metadata): AsyncGenerator<Sample> {
   const check = () => {
     if (signal?.cancelled) throw new CancelledError('quantization cancelled');
   };
+  const overrides = asOverrides(dims);
   if (spec.kind === 'random') {
+    // Drawn at the user's shapes and values (a symbolic dim without a value is refused, naming the flag).
     for (let i = 0; i < spec.count; i++) {
       check();
-      const { inputs: prepared } = await prepareInputs(inputs, dims, {}, 1000 + i);
-      yield Object.fromEntries(prepared.map((p) => [p.name, p.tensor]));
+      const { inputs: prepared } = await prepareInputs(inputs, overrides, { seed: 1000 + i * 7919, metadata });
+      yield Object.fromEntries(prepared.map((p) => [p.name, toOrt(p.host)]));
     }
     return;
   }
+  // Inputs the data does not hold (a sample rate, an initial state) take their --value, a convention or metadata.
+  const fixedValues = async (): Promise<Sample> => {
+    const given = inputs.filter((d) => overrides.values?.[d.name] !== undefined || /^(sr|sample_?rate|sampling_?rate)$/i.test(d.name));
+    if (!given.length) return {};
+    const p = await prepareInputs(given, { values: overrides.values && Object.fromEntries(Object.entries(overrides.values).filter(([k]) => given.some((g) => g.name === k))), dims: overrides.dims, shapes: overrides.shapes && Object.fromEntries(Object.entries(overrides.shapes).filter(([k]) => given.some((g) => g.name === k))) }, { metadata });
+    return Object.fromEntries(p.inputs.filter((x) => x.source === 'value').map((x) => [x.name, toOrt(x.host)]));
+  };
+  const fixed = await fixedValues();
+  const dataInputs = inputs.filter((d) => !fixed[d.name]);
   const st = await fs.stat(spec.path).catch(() => undefined);
   if (!st) throw new QuantizeError(`calibration data ${spec.path} does not exist`);
   if (spec.kind === 'images') {
-    if (inputs.length !== 1) throw new QuantizeError('image calibration needs a model with one input');
+    if (dataInputs.length !== 1) throw new QuantizeError('image calibration needs a model with one input (give the others with --value)');
     const files = st.isDirectory() ? (await fs.readdir(spec.path)).filter((f) => IMAGE_EXT.has(path.extname(f).toLowerCase())).sort().map((f) => path.join(spec.path, f)) : [spec.path];
     if (!files.length) throw new QuantizeError(`no images (.png, .jpg, .webp…) in ${spec.path}`);
     for (const f of files) {
       check();
       try {
-        yield { [inputs[0].name]: await imageTensor(f, spec.recipe) };
+        yield { ...fixed, [dataInputs[0].name]: await imageTensor(f, spec.recipe) };
       } catch (err) {
         if (err instanceof CancelledError) throw err;
         throw new QuantizeError(`cannot read image ${path.basename(f)}: ${(err as Error).message}`);
@@ -123,12 +141,12 @@ export async function* samples(spec: CalibrationSpec, inputs: InputSpec[], dims:
     return;
   }
   if (!st.isDirectory() && spec.path.toLowerCase().endsWith('.npz')) {
-    yield* npzSamples(spec.path, inputs, check);
+    for await (const s2 of npzSamples(spec.path, dataInputs, check)) yield { ...fixed, ...s2 };
     return;
   }
   if (!st.isDirectory()) {
-    if (inputs.length !== 1) throw new QuantizeError('a single calibration file works for one-input models only; use a folder with one sub-folder per sample');
-    yield { [inputs[0].name]: await tensorFromFile(spec.path, inputs[0]) };
+    if (dataInputs.length !== 1) throw new QuantizeError('a single calibration file works for one-input models only; use a folder with one sub-folder per sample');
+    yield { ...fixed, [dataInputs[0].name]: await tensorFromFile(spec.path, dataInputs[0]) };
     return;
   }
   const entries = (await fs.readdir(spec.path, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
@@ -137,13 +155,14 @@ export async function* samples(spec: CalibrationSpec, inputs: InputSpec[], dims:
     check();
     const full = path.join(spec.path, e.name);
     if (e.isFile() && TENSOR_EXT.has(path.extname(e.name))) {
-      if (inputs.length !== 1) throw new QuantizeError(`${spec.path} holds loose tensor files, but the model has ${inputs.length} inputs: put each sample in a sub-folder with one file per input`);
-      yield { [inputs[0].name]: await tensorFromFile(full, inputs[0]) };
+      if (dataInputs.length !== 1) throw new QuantizeError(`${spec.path} holds loose tensor files, but the model has ${dataInputs.length} inputs: put each sample in a sub-folder with one file per input`);
+      yield { ...fixed, [dataInputs[0].name]: await tensorFromFile(full, dataInputs[0]) };
       count++;
     } else if (e.isDirectory()) {
       const files = (await fs.readdir(full)).filter((f) => TENSOR_EXT.has(path.extname(f)));
-      const sample: Sample = {};
+      const sample: Sample = { ...fixed };
       for (const [i, spec2] of inputs.entries()) {
+        if (fixed[spec2.name]) continue;
         const f = files.find((x) => x.replace(/\.(npy|pb)$/, '') === spec2.name) ?? files.find((x) => x === `input_${i}.pb`);
         if (!f) throw new QuantizeError(`sample ${e.name} has no file for input ${spec2.name} (expected ${spec2.name}.npy or input_${i}.pb)`);
         sample[spec2.name] = await tensorFromFile(path.join(full, f), spec2);
@@ -177,7 +196,7 @@ async function* npzSamples(file: string, inputs: InputSpec[], check: () => void)
     arrays.set(spec.name, a);
   }
   const ort = loadOrt();
-  const batched = inputs.every((s) => (arrays.get(s.name)?.shape.length ?? 0) === s.shape.length + 1);
+  const batched = inputs.every((s) => (arrays.get(s.name)?.shape.length ?? 0) === (s.shape?.length ?? -2) + 1);
   const count = batched ? (arrays.get(inputs[0].name)?.shape[0] ?? 0) : 1;
   for (let k = 0; k < count; k++) {
     check();
@@ -193,12 +212,15 @@ async function* npzSamples(file: string, inputs: InputSpec[], check: () => void)
   }
 }
 
-export function inputSpecs(session: InferenceSession, model?: onnx.ModelProto): InputSpec[] {
-  const inits = new Set((model?.graph?.initializer ?? []).map((t) => t.name));
-  return session.inputMetadata.filter((m) => !inits.has(m.name)).map((m) => ({ name: m.name, type: m.isTensor ? String(m.type) : 'non-tensor', shape: m.isTensor ? (m.shape as Array<number | string>) : [] }));
+/** The model's inputs as its graph declares them (dim names, unnamed dims as null), with its metadata. */
+export function inputSpecs(session: InferenceSession, model?: onnx.ModelProto): InputSpecList {
+  if (model) {
+    const list: InputSpecList = declaredInputs(model);
+    list.metadata = modelMetadata(model);
+    return list;
+  }
+  return session.inputMetadata.map((m) => ({ name: m.name, type: m.isTensor ? String(m.type) : 'non-tensor', shape: m.isTensor ? (m.shape as Array<number | string>).map((d) => (typeof d === 'number' && d < 0 ? null : d)) : [] }));
 }
-
-export { concreteShape };
 
 /* ------------------------------------------------------------------ */
 /* Calibrators                                                          */
@@ -325,4 +347,33 @@ export function augment(model: onnx.ModelProto, tensors: string[]): Uint8Array {
 
 export function irVersionOf(model: onnx.ModelProto): number {
   return toNumber(model.irVersion);
+}
+
+/**
+ * Refuses early (before anything is written) when generated inputs would be needed and a symbolic or unnamed
+ * dimension has no value: the error names the input, the dim and the flag.
+ */
+export function requireShapes(specs: InputSpecList, overrides: InputOverrides, needsGenerated: boolean): void {
+  if (needsGenerated) resolvePlans(specs, overrides, { metadata: specs.metadata });
+}
+
+/** What a report states about the inputs it measured with: shapes and dtypes of a sample, values given. */
+export function sampleRecords(sample: Sample | undefined, specs: InputSpecList, overrides: InputOverrides, source: string): InputRecord[] {
+  if (!sample) return [];
+  const plans = (() => {
+    try {
+      return resolvePlans(specs, { values: overrides.values }, { metadata: specs.metadata, allowMissing: true }).inputs;
+    } catch {
+      return [];
+    }
+  })();
+  return specs.filter((s) => sample[s.name]).map((s) => {
+    const t = sample[s.name];
+    const p = plans.find((x) => x.name === s.name);
+    const rec: InputRecord = { name: s.name, type: t.type, shape: t.dims.map(Number), source: p?.values ? 'value' : source };
+    if (p?.values) rec.value = p.values.length === 1 ? p.values[0] : p.values;
+    if (s.shape?.some((d) => typeof d !== 'number')) rec.declared = s.shape;
+    if (p?.valueFrom === 'convention' || p?.valueFrom === 'metadata') rec.notes = [`${s.name} = ${p.values?.join(',')} (${p.valueFrom === 'convention' ? 'convention' : "from the model's metadata"})`];
+    return rec;
+  });
 }

@@ -7,7 +7,7 @@ import { ShapeInference } from '../onnx/shapes';
 import { loadOrt, OrtModelError } from '../profile/ort';
 import { CancelledError, type CancelSignal, type ProgressSink } from '../util/progress';
 import { writeFileAtomicNoClobber } from '../util/fsAtomic';
-import { RangeCollector, augment, inputSpecs, samples, type CalibrationSpec, type Method, type Sample } from './calibration';
+import { RangeCollector, augment, inputSpecs, requireShapes, sampleRecords, samples, type CalibrationSpec, type Method, type Sample } from './calibration';
 import { defaultOpset, planStatic, rewriteDynamic, rewriteInt4, rewriteStatic, type RewriteOptions, type RewriteStats } from './rewrite';
 import { QuantizeError } from './tensors';
 import { upgradeToOpset10 } from './opset';
@@ -39,6 +39,8 @@ export interface QuantizeRequest {
   maxCalibrationSamples?: number;
   evalSamples?: number;
   dims?: Record<string, number>;
+  /** Shapes, values and dims of the inputs for calibration and evaluation data (core/inputs); `dims` is the older form. */
+  inputs?: import('../inputs').InputOverrides;
   /** Per-layer sensitivity: how much each quantized layer alone costs (slower; on by default for ≤ 64 layers). */
   sensitivity?: boolean;
   latencyRuns?: number;
@@ -55,6 +57,8 @@ export interface QuantizeReport {
   settings: Record<string, unknown>;
   quantized: { nodes: number; byOpType: Record<string, number>; skipped: Array<{ node: string; reason: string }> };
   calibration?: { source: string; samples: number; method: Method; warning?: string };
+  /** The shapes and values the fidelity and latency were measured at (one evaluation sample's). */
+  inputs?: import('../inputs').InputRecord[];
   fidelity: FidelityReport;
   sensitivity: Array<{ node: string; opType: string; sqnrDb: number; cosine: number }>;
   latency: { runs: number; floatMs: { p50: number; mean: number }; quantizedMs: { p50: number; mean: number }; speedup: number };
@@ -64,6 +68,11 @@ export interface QuantizeReport {
 }
 
 export const RANDOM_WARNING = 'calibrated on random inputs: activation ranges then reflect noise, not real data, so accuracy after static quantization can be much worse than it needs to be. Give --calibration with real samples.';
+
+/** The user's shapes, values and dims (the older `dims` merged in). */
+export function inputOverrides(req: QuantizeRequest): import('../inputs').InputOverrides {
+  return { ...req.inputs, dims: { ...req.dims, ...req.inputs?.dims } };
+}
 
 function step(req: QuantizeRequest, done: number, total: number, message: string): void {
   if (req.signal?.cancelled) throw new CancelledError('quantization cancelled');
@@ -112,7 +121,7 @@ async function collectRanges(model: onnx.ModelProto, tensors: string[], req: Qua
   try {
     for (let pass = 0; pass < (collector.needsSecondPass ? 2 : 1); pass++) {
       count = 0;
-      for await (const sample of samples(spec, specs, req.dims ?? {}, req.signal)) {
+      for await (const sample of samples(spec, specs, inputOverrides(req), req.signal)) {
         if (count >= max) break;
         step(req, count, max, `calibrating (${pass ? 'histograms' : 'ranges'}): sample ${count + 1}`);
         const out = await aug.run(withFixed(sample), tensors);
@@ -166,6 +175,7 @@ export async function quantizeModel(req: QuantizeRequest): Promise<QuantizeRepor
   step(req, 0, total, 'loading the float model');
   const floatSession = await session(originalBytes, 'all', path.basename(input));
   const specs = inputSpecs(floatSession, original);
+  requireShapes(specs, inputOverrides(req), !req.calibration || req.calibration.kind === 'random' || req.evaluation?.kind === 'random');
   // IR < 4 models list initializers as inputs: feed their stored values with every sample.
   const fixedFeeds = initializerFeeds(original, floatSession.inputNames);
   const withFixed = (s: Sample): Sample => ({ ...fixedFeeds, ...s });
@@ -207,7 +217,7 @@ export async function quantizeModel(req: QuantizeRequest): Promise<QuantizeRepor
     step(req, 4, total, 'measuring fidelity on held-out inputs');
     const evalSpec: CalibrationSpec = req.evaluation ?? (req.calibration && req.calibration.kind !== 'random' ? req.calibration : { kind: 'random', count: req.evalSamples ?? 8 });
     const evalSamples: Sample[] = [];
-    for await (const s of samples(evalSpec, specs, req.dims ?? {}, req.signal)) {
+    for await (const s of samples(evalSpec, specs, inputOverrides(req), req.signal)) {
       evalSamples.push(withFixed(s));
       if (evalSamples.length >= (req.evalSamples ?? 8)) break;
     }
@@ -248,6 +258,7 @@ export async function quantizeModel(req: QuantizeRequest): Promise<QuantizeRepor
       },
       quantized: { nodes: built.stats.quantizedNodes.length, byOpType: built.stats.byOpType, skipped: built.stats.skipped },
       calibration,
+      inputs: sampleRecords(evalSamples[0], specs, inputOverrides(req), evalSpec.kind === 'random' ? 'generated' : evalSpec.path),
       fidelity: fid,
       sensitivity,
       latency,

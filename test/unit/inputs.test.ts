@@ -1,0 +1,118 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { loadModel } from '../../extension/core/onnx/model';
+import {
+  InputError, declaredInputs, generate, fromValues, modelMetadata, parseInputFlags, parseShape, parseShapeFlag, parseValueFlag, prepareInputs, resolvePlans, toHalf, type DeclaredInput,
+} from '../../extension/core/inputs';
+
+const M = (f: string) => path.join(__dirname, '..', '..', '..', 'shared', 'data', 'models', f);
+
+test('flags: whole shapes in every spelling, scalars, values, and clear errors', () => {
+  assert.deepEqual(parseShapeFlag('x=1x3x640x640'), { name: 'x', shape: [1, 3, 640, 640] });
+  assert.deepEqual(parseShapeFlag('images:0=[1, 3, 224, 224]'), { name: 'images:0', shape: [1, 3, 224, 224] });
+  assert.deepEqual(parseShapeFlag('a=b=1,2'), { name: 'a=b', shape: [1, 2] }, 'names may hold "=": the last one splits');
+  assert.deepEqual(parseShape('[]'), []);
+  assert.deepEqual(parseShape('scalar'), []);
+  assert.deepEqual(parseShape('2×3'), [2, 3]);
+  assert.throws(() => parseShape('1x-3'), InputError);
+  assert.throws(() => parseShape('1xx3'), /expected whole numbers/);
+  assert.throws(() => parseShapeFlag('1x3'), /expected NAME=VALUE/);
+  assert.deepEqual(parseValueFlag('sr=16000'), { name: 'sr', values: [16000] });
+  assert.deepEqual(parseValueFlag('t=0.5,1,-2'), { name: 't', values: [0.5, 1, -2] });
+  assert.deepEqual(parseValueFlag('flag=true'), { name: 'flag', values: [1] });
+  assert.throws(() => parseValueFlag('sr=abc'), /expected NAME=NUMBER/);
+  assert.throws(() => parseValueFlag('sr='), /expected NAME=NUMBER/);
+  const o = parseInputFlags({ shape: ['x=1x3x8x8'], value: ['sr=8000'], dim: ['batch=2'], input: ['y=a.npy'] }, (p) => `/abs/${p}`);
+  assert.deepEqual(o, { shapes: { x: [1, 3, 8, 8] }, values: { sr: [8000] }, dims: { batch: 2 }, files: { y: '/abs/a.npy' } });
+  assert.throws(() => parseInputFlags({ shape: ['x=1', 'x=2'] }), /--shape x is given twice/);
+  assert.throws(() => parseInputFlags({ dim: ['n=0'] }), /POSITIVE_INTEGER/);
+});
+
+const det: DeclaredInput = { name: 'x', type: 'float32', shape: ['p2o.DynamicDimension.0', 3, 'height', 'width'] };
+
+test('a symbolic dim with no value is refused naming the input, the dim, its name and the flag', () => {
+  assert.throws(() => resolvePlans([det]), (e: unknown) => {
+    assert.ok(e instanceof InputError);
+    assert.equal(e.message, 'input "x" dims 2 ("height"), 3 ("width") have no value: give --shape x=1x3x640x640 (the size it runs at), or --dim height=N --dim width=N');
+    assert.deepEqual(e.missing.map((m) => [m.input, m.index, m.dimName]), [['x', 2, 'height'], ['x', 3, 'width']]);
+    return true;
+  });
+  const unnamed: DeclaredInput = { name: 'audio', type: 'float32', shape: [1, null] };
+  assert.throws(() => resolvePlans([unnamed]), /^InputError: input "audio" dim 1 \(unnamed\) has no value: give --shape audio=1x128 \(the size it runs at\)$/);
+  const p = resolvePlans([unnamed], { shapes: { audio: [1, 480] } });
+  assert.deepEqual(p.inputs[0].shape, [1, 480]);
+  assert.throws(() => resolvePlans([{ name: 'r', type: 'float32', shape: null }]), /input "r" has no declared shape: give --shape r=/);
+});
+
+test('resolution: --shape binds dim names for the other inputs, --dim fills them, conventions are said', () => {
+  const ins: DeclaredInput[] = [
+    { name: 'input_ids', type: 'int64', shape: ['batch', 'seq'] },
+    { name: 'attention_mask', type: 'int64', shape: ['batch', 'seq'] },
+    { name: 'sr', type: 'int64', shape: [] },
+  ];
+  const a = resolvePlans(ins, { shapes: { input_ids: [2, 7] } });
+  assert.deepEqual(a.inputs.map((i) => i.shape), [[2, 7], [2, 7], []]);
+  assert.deepEqual(a.dims, { batch: 2, seq: 7 });
+  assert.deepEqual(a.inputs[2].values, [16000]);
+  assert.equal(a.inputs[2].valueFrom, 'convention');
+  assert.ok(a.notes.some((n) => /sr = 16000 \(sample-rate convention/.test(n)));
+  const b = resolvePlans(ins, { dims: { seq: 5 }, values: { sr: [8000] } });
+  assert.deepEqual(b.inputs.map((i) => i.shape), [[1, 5], [1, 5], []]);
+  assert.ok(b.notes.some((n) => /^batch = 1 \(batch convention/.test(n)));
+  assert.deepEqual(b.inputs[2].values, [8000]);
+  assert.equal(b.inputs[2].valueFrom, 'input');
+  // Without conventions the batch and the rate are the user's to give.
+  assert.throws(() => resolvePlans(ins, { dims: { seq: 5 } }, { conventions: false }), /input "input_ids" dim 0 \("batch"\) has no value/);
+  // Metadata from the exporter gives sizes.
+  const c = resolvePlans([det], {}, { metadata: { height: '480', width: '640' } });
+  assert.deepEqual(c.inputs[0].shape, [1, 3, 480, 640]);
+  assert.ok(c.notes.some((n) => n === "height = 480 (from the model's metadata)"));
+});
+
+test('resolution refuses shapes that contradict the model and values of the wrong size or type', () => {
+  assert.throws(() => resolvePlans([det], { shapes: { x: [1, 4, 32, 32] } }), /dim 1 is fixed at 3 in the model, not 4/);
+  assert.throws(() => resolvePlans([det], { shapes: { x: [1, 3, 32] } }), /has rank 3, but input "x" has rank 4/);
+  assert.throws(() => resolvePlans([det], { shapes: { y: [1] } }), /the model has no input named "y" \(inputs: x\)/);
+  assert.throws(() => resolvePlans([{ name: 't', type: 'float32', shape: [3] }], { values: { t: [1, 2] } }), /gives 2 elements, but the input's shape 3 holds 3/);
+  assert.throws(() => fromValues({ name: 'k', type: 'int64', shape: [] }, [], [0.5]), /must be a whole number/);
+});
+
+test('generated data: seeded, in the range of its kind, at the resolved shape', () => {
+  const img = generate(det, [1, 3, 4, 4], 7);
+  assert.equal(img.kind, 'image01');
+  const d = img.tensor.data as Float32Array;
+  assert.ok(d.every((v) => v >= 0 && v < 1));
+  assert.deepEqual(generate(det, [1, 3, 4, 4], 7).tensor.data, d, 'same seed, same data');
+  assert.notDeepEqual(generate(det, [1, 3, 4, 4], 8).tensor.data, d);
+  const u8 = generate({ name: 'pixels', type: 'uint8', shape: [1, 8, 8, 3] }, [1, 8, 8, 3], 1);
+  assert.equal(u8.kind, 'image255');
+  assert.ok(Math.max(...(u8.tensor.data as Uint8Array)) > 200);
+  assert.equal(generate({ name: 'state', type: 'float32', shape: [2, 'batch', 128] }, [2, 1, 128], 1).kind, 'zeros');
+  assert.equal(generate({ name: 'attention_mask', type: 'int64', shape: ['b', 's'] }, [1, 3], 1).kind, 'ones');
+  assert.deepEqual([...(generate({ name: 'position_ids', type: 'int64', shape: ['b', 's'] }, [1, 4], 1).tensor.data as BigInt64Array)], [0n, 1n, 2n, 3n]);
+  const f16 = generate({ name: 'x', type: 'float16', shape: [8] }, [8], 3).tensor.data as Uint16Array;
+  assert.ok(new Set(f16).size > 1, 'fp16 data is random, not a constant');
+  assert.equal(toHalf(1), 0x3c00);
+  assert.equal(toHalf(-2), 0xc000);
+  assert.equal(toHalf(65504), 0x7bff);
+  assert.equal(toHalf(1e6), 0x7c00);
+  assert.throws(() => generate(det, [1, 3, 100000, 100000], 1), /give a smaller --shape/);
+  const sr = fromValues({ name: 'sr', type: 'int64', shape: [] }, [], [16000]);
+  assert.deepEqual([...(sr.data as BigInt64Array)], [16000n]);
+});
+
+test('a real model: silero VAD takes its sequence from --shape, its state batch from it, sr by convention', async () => {
+  const { model } = await loadModel(M('silero_vad_16k_op15.onnx'));
+  const declared = declaredInputs(model);
+  assert.deepEqual(declared, [
+    { name: 'input', type: 'float32', shape: ['batch', 'sequence'] },
+    { name: 'state', type: 'float32', shape: [2, 'batch', 128] },
+    { name: 'sr', type: 'int64', shape: [] },
+  ]);
+  await assert.rejects(prepareInputs(declared, {}, { metadata: modelMetadata(model) }), /input "input" dim 1 \("sequence"\) has no value: give --shape input=1x/);
+  const p = await prepareInputs(declared, { shapes: { input: [1, 512] } }, { metadata: modelMetadata(model) });
+  assert.deepEqual(p.records.map((r) => [r.name, r.shape, r.source, r.value]), [['input', [1, 512], 'generated', undefined], ['state', [2, 1, 128], 'generated', undefined], ['sr', [], 'value', 16000]]);
+  assert.match(p.records[2].notes?.join() ?? '', /sample-rate convention/);
+  assert.match(p.records[1].notes?.join() ?? '', /batch = 1 \(from another input's --shape\)/);
+});
