@@ -1,7 +1,7 @@
 import { onnx } from 'onnx-proto';
 import { toNumber } from '../onnx/model';
 import { computeQParams, minMax, quantizeNBits, quantizeValue, roundHalfEven, type QParams, type QType } from './numerics';
-import { DT, Names, QuantizeError, attrFloat, attrInt, dimsOf, floatData, scalarFloat, tensor, transpose2d, zeroPointTensor } from './tensors';
+import { DT, Names, QuantizeError, attrFloat, attrInt, dimsOf, eachGraph, floatData, nodeReads, scalarFloat, subgraphsOf, tensor, transpose2d, zeroPointTensor } from './tensors';
 
 export interface RewriteOptions {
   perChannel: boolean;
@@ -18,6 +18,11 @@ export interface RewriteOptions {
   keepFirstLast: boolean;
   /** Quantize only these nodes (per-layer sensitivity). */
   onlyNodes?: string[];
+  /**
+   * Also put QDQ on Softmax (off by default, as ONNX Runtime's tool leaves it float unless asked): its output
+   * then gets the fixed range [0, 1] (scale 1/256), not a calibrated one.
+   */
+  quantizeSoftmax?: boolean;
 }
 
 export interface RewriteStats {
@@ -32,9 +37,10 @@ function initializerMap(g: Graph): Map<string, onnx.ITensorProto> {
   return new Map((g.initializer ?? []).map((t) => [t.name ?? '', t]));
 }
 
+/** Who reads each tensor: node inputs and subgraphs' outer-scope reads (the If/Loop/Scan node reads them). */
 function consumers(g: Graph): Map<string, onnx.INodeProto[]> {
   const m = new Map<string, onnx.INodeProto[]>();
-  for (const n of g.node ?? []) for (const i of n.input ?? []) if (i) m.set(i, [...(m.get(i) ?? []), n]);
+  for (const n of g.node ?? []) for (const i of new Set(nodeReads(n))) m.set(i, [...(m.get(i) ?? []), n]);
   return m;
 }
 
@@ -69,14 +75,186 @@ export function defaultOpset(model: onnx.ModelProto): number {
   return o ? toNumber(o.version) : 1;
 }
 
-function removeUnusedInitializers(g: Graph): void {
+/**
+ * Drops initializers nothing reads any more, in every graph: a name read by a subgraph (outer-scope reference)
+ * counts as used in the graph that defines it.
+ */
+export function removeUnusedInitializers(g: Graph): void {
   const used = new Set<string>();
-  for (const n of g.node ?? []) for (const i of n.input ?? []) used.add(i);
+  for (const n of g.node ?? []) for (const i of nodeReads(n)) used.add(i);
   for (const o of g.output ?? []) used.add(o.name ?? '');
   const wasInitializer = new Set((g.initializer ?? []).map((t) => t.name));
   g.initializer = (g.initializer ?? []).filter((t) => used.has(t.name ?? '')) as onnx.TensorProto[];
   // Old models list initializers among the inputs: a replaced weight must not turn into a required input.
   g.input = (g.input ?? []).filter((i) => !wasInitializer.has(i.name) || used.has(i.name ?? '')) as onnx.ValueInfoProto[];
+  for (const n of g.node ?? []) for (const s of subgraphsOf(n)) removeUnusedInitializers(s.graph as Graph);
+}
+
+/**
+ * Orders a graph's nodes topologically (stable: the given order where it is already valid), counting a
+ * subgraph's outer-scope reads as inputs of its node. Names available from enclosing graphs count as given.
+ * Throws on a cycle or an input nothing produces.
+ */
+export function topoSort(g: Graph, outer: Set<string> = new Set()): boolean {
+  const nodes = g.node ?? [];
+  const avail = new Set<string>([...outer, ...(g.initializer ?? []).map((t) => t.name ?? ''), ...(g.input ?? []).map((i) => i.name ?? '')]);
+  const producer = new Map<string, number>();
+  nodes.forEach((n, i) => (n.output ?? []).forEach((o) => o && !producer.has(o) && producer.set(o, i)));
+  const deps = nodes.map((n) => [...new Set(nodeReads(n))].filter((x) => !avail.has(x)).map((x) => {
+    const p = producer.get(x);
+    if (p === undefined) throw new QuantizeError(`node ${n.name || n.opType} reads "${x}", which no node, initializer or input produces: the model is invalid`);
+    return p;
+  }));
+  const done = new Array<boolean>(nodes.length).fill(false);
+  const order: onnx.INodeProto[] = [];
+  const visiting = new Set<number>();
+  const visit = (i: number) => {
+    if (done[i]) return;
+    if (visiting.has(i)) throw new QuantizeError(`the graph has a cycle through node ${nodes[i].name || nodes[i].opType}`);
+    visiting.add(i);
+    for (const d of deps[i]) if (d !== i) visit(d);
+    visiting.delete(i);
+    done[i] = true;
+    order.push(nodes[i]);
+  };
+  nodes.forEach((_, i) => visit(i));
+  const changed = order.some((n, i) => n !== nodes[i]);
+  g.node = order as onnx.NodeProto[];
+  const scope = new Set([...avail, ...producer.keys()]);
+  let sub = false;
+  for (const n of order) for (const s of subgraphsOf(n)) sub = topoSort(s.graph as Graph, new Set([...scope, ...(s.graph.input ?? []).map((i) => i.name ?? '')])) || sub;
+  return changed || sub;
+}
+
+export interface NormalizeInfo {
+  /** Constant nodes turned into initializers (weights stored as Constant, e.g. PaddleOCR and PyTorch exports). */
+  constants: number;
+  /** The node order was not topological and was sorted. */
+  reordered: boolean;
+  /** Nodes that had no name or a duplicate one and were given a unique one. */
+  renamed: number;
+  /** Unsqueeze/Squeeze/Reshape/Identity of constant weights folded into initializers (LSTM weights in PyTorch exports). */
+  folded?: number;
+}
+
+function int64Data(t: onnx.ITensorProto): number[] | undefined {
+  if (t.dataType !== DT.INT64) return undefined;
+  if (t.rawData?.length) {
+    const c = new Uint8Array(t.rawData);
+    return Array.from(new BigInt64Array(c.buffer, c.byteOffset, c.length / 8), (v) => Number(v));
+  }
+  return (t.int64Data ?? []).map((v) => toNumber(v));
+}
+
+/**
+ * Folds ops that only re-label a constant's dimensions (Identity, Unsqueeze, Squeeze, Reshape) into new
+ * initializers, so weights reached through them (PyTorch exports LSTM weights as Unsqueeze(Constant)) can be
+ * quantized. The data bytes are unchanged; only dims are recomputed. Outer-scope constants count.
+ */
+function foldShapeOps(g: Graph, outer: Map<string, onnx.ITensorProto>): number {
+  const scope = new Map(outer);
+  for (const i of g.input ?? []) scope.delete(i.name ?? '');
+  for (const t of g.initializer ?? []) scope.set(t.name ?? '', t);
+  const outs = new Set((g.output ?? []).map((o) => o.name ?? ''));
+  let folded = 0;
+  const keep: onnx.INodeProto[] = [];
+  for (const n of g.node ?? []) {
+    const op = n.opType ?? '';
+    const x = scope.get(n.input?.[0] ?? '');
+    const y = n.output?.[0] ?? '';
+    let dims: number[] | undefined;
+    if (!n.domain && x && (x.dataType === DT.FLOAT || x.dataType === DT.INT64) && !outs.has(y) && (n.output ?? []).length === 1 && !x.dataLocation) {
+      const d = dimsOf(x);
+      const axesOf = () => {
+        const a = (n.attribute ?? []).find((k) => k.name === 'axes')?.ints?.map((v) => toNumber(v));
+        if (a) return a;
+        const t = n.input?.[1] ? scope.get(n.input[1]) : undefined;
+        return t ? int64Data(t) : undefined;
+      };
+      if (op === 'Identity') dims = d;
+      else if (op === 'Unsqueeze') {
+        const axes = axesOf();
+        if (axes) {
+          const r = d.length + axes.length;
+          const ax = new Set(axes.map((a) => (a < 0 ? a + r : a)));
+          const it = d[Symbol.iterator]();
+          dims = Array.from({ length: r }, (_, i) => (ax.has(i) ? 1 : (it.next().value as number)));
+        }
+      } else if (op === 'Squeeze') {
+        const axes = n.input?.[1] || (n.attribute ?? []).some((k) => k.name === 'axes') ? axesOf() : d.map((v, i) => (v === 1 ? i : -1)).filter((i) => i >= 0);
+        if (axes) {
+          const ax = new Set(axes.map((a) => (a < 0 ? a + d.length : a)));
+          dims = d.filter((_, i) => !ax.has(i));
+        }
+      } else if (op === 'Reshape') {
+        const shape = n.input?.[1] ? scope.get(n.input[1]) : undefined;
+        const sh = shape ? int64Data(shape) : undefined;
+        if (sh) {
+          const total = d.reduce((a, b) => a * b, 1);
+          const r = sh.map((v, i) => (v === 0 ? d[i] : v));
+          const known = r.filter((v) => v !== -1).reduce((a, b) => a * b, 1);
+          dims = r.map((v) => (v === -1 ? total / known : v));
+        }
+      }
+    }
+    if (dims && x) {
+      const t = onnx.TensorProto.create({ ...x, name: y, dims });
+      g.initializer = [...(g.initializer ?? []), t];
+      scope.set(y, t);
+      folded++;
+    } else {
+      keep.push(n);
+      for (const o of n.output ?? []) scope.delete(o);
+    }
+  }
+  g.node = keep as onnx.NodeProto[];
+  for (const n of keep) for (const s of subgraphsOf(n)) folded += foldShapeOps(s.graph as Graph, scope);
+  return folded;
+}
+
+/**
+ * Puts a model in the form the rewrites expect, without changing what it computes: Constant nodes holding
+ * tensors become initializers of their graph, nodes are in topological order, and every node has a unique name.
+ */
+export function normalizeModel(model: onnx.ModelProto): NormalizeInfo {
+  const info: NormalizeInfo = { constants: 0, reordered: false, renamed: 0, folded: 0 };
+  const g0 = model.graph as Graph;
+  eachGraph(g0, (g) => {
+    const keep: onnx.INodeProto[] = [];
+    for (const n of g.node ?? []) {
+      const t = n.opType === 'Constant' && !n.domain && (n.attribute ?? []).length === 1 ? constantTensor(n) : undefined;
+      if (t && n.output?.[0]) {
+        t.name = n.output[0];
+        g.initializer = [...(g.initializer ?? []), t];
+        info.constants++;
+      } else keep.push(n);
+    }
+    g.node = keep as onnx.NodeProto[];
+  });
+  info.reordered = topoSort(g0);
+  info.folded = foldShapeOps(g0, new Map());
+  const names = new Names(g0);
+  const seen = new Set<string>();
+  eachGraph(g0, (g) => {
+    for (const n of g.node ?? []) {
+      if (!n.name || seen.has(n.name)) {
+        n.name = names.make(n.name || `${n.opType}_${n.output?.[0] ?? ''}`);
+        info.renamed++;
+      }
+      seen.add(n.name);
+    }
+  });
+  return info;
+}
+
+function constantTensor(n: onnx.INodeProto): onnx.TensorProto | undefined {
+  const a = (n.attribute ?? [])[0];
+  if (a.name === 'value' && a.t) return onnx.TensorProto.create({ ...a.t });
+  if (a.name === 'value_float') return scalarFloat('', a.f ?? 0);
+  if (a.name === 'value_floats') return tensor('', DT.FLOAT, [a.floats?.length ?? 0], Float32Array.from(a.floats ?? []));
+  if (a.name === 'value_int') return tensor('', DT.INT64, [], BigInt64Array.of(BigInt(toNumber(a.i))));
+  if (a.name === 'value_ints') return tensor('', DT.INT64, [a.ints?.length ?? 0], BigInt64Array.from((a.ints ?? []).map((v) => BigInt(toNumber(v)))));
+  return undefined;
 }
 
 /** The float32 `steps` ulps above x. */
@@ -124,74 +302,194 @@ export function quantizeWeight(w: Float32Array, dims: number[], axis: number | u
 /* ------------------------------------------------------------------ */
 /* Dynamic int8: DynamicQuantizeLinear → MatMulInteger → Cast → Mul     */
 
-export function rewriteDynamic(model: onnx.ModelProto, o: RewriteOptions): RewriteStats {
-  const g = model.graph as Graph;
-  const inits = initializerMap(g);
-  const names = new Names(g);
+/** A weight visible from a graph: its tensor and the graph that holds it (an enclosing one for outer-scope reads). */
+interface ScopedWeight { t: onnx.ITensorProto; owner: Graph }
+
+function scopeWith(outer: Map<string, ScopedWeight>, g: Graph): Map<string, ScopedWeight> {
+  const m = new Map(outer);
+  // Names a subgraph defines itself shadow nothing (ONNX forbids it), but its inputs and outputs are not weights.
+  for (const i of g.input ?? []) m.delete(i.name ?? '');
+  for (const n of g.node ?? []) for (const o of n.output ?? []) m.delete(o);
+  for (const t of g.initializer ?? []) m.set(t.name ?? '', { t, owner: g });
+  return m;
+}
+
+export interface DynamicOptions extends RewriteOptions {
+  /** Only rewrite subgraphs (If/Loop/Scan bodies): static mode quantizes the main graph with QDQ, whose ranges calibration cannot see inside subgraphs. */
+  subgraphsOnly?: boolean;
+}
+
+/** What dynamic quantization turns into integer kernels (ORT's IntegerOps registry: MatMul, Gemm, Conv, LSTM). */
+export const DYNAMIC_OPS = new Set(['MatMul', 'Gemm', 'Conv', 'LSTM']);
+
+/**
+ * Dynamic int8, as ONNX Runtime's quantize_dynamic does, in the main graph and in every subgraph:
+ * MatMul/Gemm → DynamicQuantizeLinear → MatMulInteger → Cast → Mul (scales) [→ Add bias];
+ * Conv → DynamicQuantizeLinear → ConvInteger → Cast → Mul [→ Add bias];
+ * LSTM → com.microsoft DynamicQuantizeLSTM with W/R quantized per direction and transposed to [dir, in, 4·hidden].
+ */
+export function rewriteDynamic(model: onnx.ModelProto, o: DynamicOptions): RewriteStats {
+  const g0 = model.graph as Graph;
+  const names = new Names(g0);
   const stats: RewriteStats = { quantizedNodes: [], byOpType: {}, skipped: [] };
-  const isCandidate = (n: onnx.INodeProto) => {
-    if (n.opType !== 'MatMul' && n.opType !== 'Gemm') return false;
-    const b = inits.get(n.input?.[1] ?? '');
-    return !!b && dimsOf(b).length === 2 && !!floatData(b) && (n.opType !== 'Gemm' || attrInt(n, 'transA', 0) === 0);
-  };
-  const { chosen, skipped } = selectNodes(g, isCandidate, o);
-  stats.skipped.push(...skipped);
-  const out: onnx.INodeProto[] = [];
-  for (const n of g.node ?? []) {
-    if (!chosen.has(n)) { out.push(n); continue; }
-    const b = inits.get(n.input?.[1] ?? '') as onnx.ITensorProto;
-    let [K, N] = dimsOf(b);
-    let w = floatData(b) as Float32Array;
-    const isGemm = n.opType === 'Gemm';
-    if (isGemm && attrInt(n, 'transB', 0)) { w = transpose2d(w, K, N); [K, N] = [N, K]; }
-    const alpha = isGemm ? attrFloat(n, 'alpha', 1) : 1;
-    const base = n.name || n.output?.[0] || 'matmul';
-    const { q, params } = quantizeWeight(w, [K, N], o.perChannel ? 1 : undefined, 'int8', o.symmetricWeights, o.reduceRange);
-    const wq = names.make(`${base}_W_quantized`);
-    const wzp = names.make(`${base}_W_zero_point`);
-    const wscale = names.make(`${base}_W_scale`);
-    g.initializer.push(tensor(wq, DT.INT8, [K, N], q));
-    g.initializer.push(zeroPointTensor(wzp, 'int8', params.map((p) => p.zeroPoint), o.perChannel ? [N] : []));
-    g.initializer.push(o.perChannel ? tensor(wscale, DT.FLOAT, [N], Float32Array.from(params.map((p) => Math.fround(p.scale * alpha)))) : scalarFloat(wscale, Math.fround(params[0].scale * alpha)));
-    const aq = names.make(`${base}_A_quantized`);
-    const as = names.make(`${base}_A_scale`);
-    const az = names.make(`${base}_A_zero_point`);
-    const mmOut = names.make(`${base}_MatMulInteger_output`);
-    const castOut = names.make(`${base}_cast_output`);
-    const scaleOut = names.make(`${base}_scale`);
-    const y = names.make(`${base}_output_quantized`);
-    const final = n.output?.[0] ?? names.make(`${base}_out`);
-    out.push(
-      { opType: 'DynamicQuantizeLinear', name: names.make(`${base}_DynamicQuantizeLinear`), input: [n.input?.[0] ?? ''], output: [aq, as, az] },
-      { opType: 'MatMulInteger', name: names.make(`${base}_MatMulInteger`), input: [aq, wq, az, wzp], output: [mmOut] },
-      { opType: 'Cast', name: names.make(`${base}_Cast`), input: [mmOut], output: [castOut], attribute: [{ name: 'to', type: 2, i: DT.FLOAT }] },
-      { opType: 'Mul', name: names.make(`${base}_scales_mul`), input: [as, wscale], output: [scaleOut] },
-      { opType: 'Mul', name: names.make(`${base}_output_mul`), input: [castOut, scaleOut], output: [isGemm && n.input?.[2] ? y : final] },
-    );
-    if (isGemm && n.input?.[2]) {
-      const beta = attrFloat(n, 'beta', 1);
-      let bias = n.input[2];
-      if (beta !== 1) {
-        const c = inits.get(bias);
-        const cd = c ? floatData(c) : undefined;
-        if (c && cd) {
-          bias = names.make(`${base}_bias_scaled`);
-          g.initializer.push(tensor(bias, DT.FLOAT, dimsOf(c), cd.map((v) => v * beta)));
+  const cache = new Map<string, { q: string; scale: string; zp: string; perChannel: boolean }>();
+  let usesMs = false;
+  const visit = (g: Graph, outer: Map<string, ScopedWeight>, depth: number) => {
+    const scope = scopeWith(outer, g);
+    const weight = (name: string | undefined) => {
+      const w = name ? scope.get(name) : undefined;
+      const data = w ? floatData(w.t) : undefined;
+      return w && data ? { ...w, data, dims: dimsOf(w.t) } : undefined;
+    };
+    const isCandidate = (n: onnx.INodeProto) => {
+      if (n.domain && n.domain !== 'ai.onnx') return false;
+      if (depth === 0 && o.subgraphsOnly) return false;
+      const b = weight(n.input?.[1]);
+      if (!b) return false;
+      if (n.opType === 'MatMul' || n.opType === 'Gemm') return b.dims.length === 2 && (n.opType !== 'Gemm' || attrInt(n, 'transA', 0) === 0);
+      if (n.opType === 'Conv') return b.dims.length >= 3;
+      if (n.opType === 'LSTM') return b.dims.length === 3 && !!weight(n.input?.[2]) && attrInt(n, 'layout', 0) === 0;
+      return false;
+    };
+    const { chosen, skipped } = selectNodes(g, isCandidate, o);
+    stats.skipped.push(...skipped);
+    if (!(depth === 0 && o.subgraphsOnly)) {
+      for (const n of g.node ?? []) if (n.opType === 'GRU' && !n.domain && !o.excludeNodes.includes(n.name ?? '')) stats.skipped.push({ node: n.name ?? '', reason: 'GRU stays float: onnxruntime has no int8 GRU kernel (DynamicQuantizeLSTM covers LSTM only)' });
+    }
+    const out: onnx.INodeProto[] = [];
+    /** Quantizes a weight once per layout (shared weights are shared quantized too), in the graph that owns it. */
+    const qWeight = (name: string, kind: string, make: () => { dims: number[]; q: Int8Array | Uint8Array; scales: number[]; zps: number[]; scaleDims: number[]; u8?: boolean }) => {
+      const key = `${name}@${kind}`;
+      const hit = cache.get(key);
+      if (hit) return hit;
+      const owner = scope.get(name)?.owner ?? g;
+      const r = make();
+      const q = names.make(`${name}_quantized`);
+      const scale = names.make(`${name}_scale`);
+      const zp = names.make(`${name}_zero_point`);
+      owner.initializer = [...(owner.initializer ?? []),
+        tensor(q, r.u8 ? DT.UINT8 : DT.INT8, r.dims, r.q) as onnx.TensorProto,
+        tensor(scale, DT.FLOAT, r.scaleDims, Float32Array.from(r.scales)) as onnx.TensorProto,
+        zeroPointTensor(zp, r.u8 ? 'uint8' : 'int8', r.zps, r.scaleDims)];
+      const v = { q, scale, zp, perChannel: r.scales.length > 1 };
+      cache.set(key, v);
+      return v;
+    };
+    for (const n of g.node ?? []) {
+      if (!chosen.has(n)) {
+        out.push(n);
+        continue;
+      }
+      const base = n.name || n.output?.[0] || n.opType || 'node';
+      if (n.opType === 'LSTM') {
+        const W = weight(n.input?.[1])!;
+        const R = weight(n.input?.[2])!;
+        const lstmWeight = (w: NonNullable<ReturnType<typeof weight>>) => () => {
+          const [dir, rows, cols] = w.dims;
+          // Per direction (or per direction × gate row with --per-channel), symmetric int8, then [dir, cols, rows].
+          const axisLen = o.perChannel ? dir * rows : dir;
+          const { q, params } = quantizeWeight(w.data, [axisLen, (dir * rows * cols) / axisLen], 0, 'int8', true, o.reduceRange);
+          const t = new Int8Array(q.length);
+          for (let d = 0; d < dir; d++) for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[(d * cols + c) * rows + r] = q[(d * rows + r) * cols + c];
+          return { dims: [dir, cols, rows], q: t, scales: params.map((p) => p.scale), zps: params.map((p) => p.zeroPoint), scaleDims: o.perChannel ? [dir, rows] : [dir] };
+        };
+        const wq = qWeight(n.input![1], 'lstm', lstmWeight(W));
+        const rq = qWeight(n.input![2], 'lstm', lstmWeight(R));
+        const ins = [...(n.input ?? [])];
+        const opt = (i: number) => ins[i] ?? '';
+        out.push({ opType: 'DynamicQuantizeLSTM', domain: 'com.microsoft', name: names.make(`${base}_quant`), input: [opt(0), wq.q, rq.q, opt(3), opt(4), opt(5), opt(6), opt(7), wq.scale, wq.zp, rq.scale, rq.zp], output: [...(n.output ?? [])], attribute: (n.attribute ?? []).filter((a) => a.name !== 'layout') });
+        usesMs = true;
+      } else {
+        const B = weight(n.input?.[1])!;
+        const isConv = n.opType === 'Conv';
+        const isGemm = n.opType === 'Gemm';
+        const alpha = isGemm ? attrFloat(n, 'alpha', 1) : 1;
+        let wv: { q: string; scale: string; zp: string; perChannel: boolean };
+        let outDims: number[];
+        if (isConv) {
+          const M = B.dims[0];
+          // ConvInteger takes uint8 activations (DynamicQuantizeLinear's output) and, in onnxruntime, uint8 weights with one zero point (per tensor).
+          wv = qWeight(n.input![1], 'conv', () => {
+            const { q, params } = quantizeWeight(B.data, B.dims, undefined, 'uint8', false, o.reduceRange);
+            return { dims: B.dims, q, scales: params.map((p) => p.scale), zps: params.map((p) => p.zeroPoint), scaleDims: [], u8: true };
+          });
+          outDims = [M, ...B.dims.slice(2).map(() => 1)];
         } else {
-          const betaName = names.make(`${base}_beta`);
-          g.initializer.push(scalarFloat(betaName, beta));
-          const scaled = names.make(`${base}_bias_scaled`);
-          out.push({ opType: 'Mul', name: names.make(`${base}_beta_mul`), input: [n.input[2], betaName], output: [scaled] });
-          bias = scaled;
+          let [K, N] = B.dims;
+          const transB = isGemm && attrInt(n, 'transB', 0) === 1;
+          if (transB) [K, N] = [N, K];
+          wv = qWeight(n.input![1], transB ? 'matmulT' : 'matmul', () => {
+            const w = transB ? transpose2d(B.data, N, K) : B.data;
+            const { q, params } = quantizeWeight(w, [K, N], o.perChannel ? 1 : undefined, 'int8', o.symmetricWeights, o.reduceRange);
+            return { dims: [K, N], q, scales: params.map((p) => p.scale), zps: params.map((p) => p.zeroPoint), scaleDims: o.perChannel ? [N] : [] };
+          });
+          outDims = [N];
+        }
+        const aq = names.make(`${base}_A_quantized`);
+        const as = names.make(`${base}_A_scale`);
+        const az = names.make(`${base}_A_zero_point`);
+        const mmOut = names.make(`${base}_${isConv ? 'ConvInteger' : 'MatMulInteger'}_output`);
+        const castOut = names.make(`${base}_cast_output`);
+        const scaleOut = names.make(`${base}_scale`);
+        const final = n.output?.[0] ?? names.make(`${base}_out`);
+        const hasBias = !!n.input?.[2];
+        const y = hasBias ? names.make(`${base}_output_quantized`) : final;
+        let wScale = wv.scale;
+        if (alpha !== 1) {
+          const al = names.make(`${base}_alpha`);
+          g.initializer = [...(g.initializer ?? []), scalarFloat(al, alpha)];
+          wScale = names.make(`${base}_W_scale_alpha`);
+          out.push({ opType: 'Mul', name: names.make(`${base}_alpha_mul`), input: [wv.scale, al], output: [wScale] });
+        }
+        let scaleIn = scaleOut;
+        out.push(
+          { opType: 'DynamicQuantizeLinear', name: names.make(`${base}_DynamicQuantizeLinear`), input: [n.input?.[0] ?? ''], output: [aq, as, az] },
+          isConv
+            ? { opType: 'ConvInteger', name: names.make(`${base}_ConvInteger`), input: [aq, wv.q, az, wv.zp], output: [mmOut], attribute: [...(n.attribute ?? [])] }
+            : { opType: 'MatMulInteger', name: names.make(`${base}_MatMulInteger`), input: [aq, wv.q, az, wv.zp], output: [mmOut] },
+          { opType: 'Cast', name: names.make(`${base}_Cast`), input: [mmOut], output: [castOut], attribute: [{ name: 'to', type: 2, i: DT.FLOAT }] },
+          { opType: 'Mul', name: names.make(`${base}_scales_mul`), input: [as, wScale], output: [scaleOut] },
+        );
+        if (isConv && wv.perChannel) {
+          // Per-channel scales [M] broadcast over [N, M, spatial…] as [M, 1, …].
+          const shape = names.make(`${base}_scale_shape`);
+          g.initializer = [...(g.initializer ?? []), tensor(shape, DT.INT64, [outDims.length], BigInt64Array.from(outDims.map((d) => BigInt(d))))];
+          scaleIn = names.make(`${base}_scale_reshaped`);
+          out.push({ opType: 'Reshape', name: names.make(`${base}_scale_reshape`), input: [scaleOut, shape], output: [scaleIn] });
+        }
+        out.push({ opType: 'Mul', name: names.make(`${base}_output_mul`), input: [castOut, scaleIn], output: [y] });
+        if (hasBias) {
+          const beta = isGemm ? attrFloat(n, 'beta', 1) : 1;
+          let bias = n.input![2];
+          const c = weight(bias);
+          if (isConv) {
+            if (!c) throw new QuantizeError(`Conv ${base} has a bias that is not a constant: cannot quantize it dynamically`);
+            bias = names.make(`${bias}_reshaped`);
+            g.initializer = [...(g.initializer ?? []), tensor(bias, DT.FLOAT, outDims, c.data)];
+          } else if (beta !== 1) {
+            if (c) {
+              bias = names.make(`${base}_bias_scaled`);
+              g.initializer = [...(g.initializer ?? []), tensor(bias, DT.FLOAT, c.dims, c.data.map((v) => v * beta))];
+            } else {
+              const betaName = names.make(`${base}_beta`);
+              g.initializer = [...(g.initializer ?? []), scalarFloat(betaName, beta)];
+              const scaled = names.make(`${base}_bias_scaled`);
+              out.push({ opType: 'Mul', name: names.make(`${base}_beta_mul`), input: [n.input![2], betaName], output: [scaled] });
+              bias = scaled;
+            }
+          }
+          out.push({ opType: 'Add', name: names.make(`${base}_bias_add`), input: [y, bias], output: [final] });
         }
       }
-      out.push({ opType: 'Add', name: names.make(`${base}_bias_add`), input: [y, bias], output: [final] });
+      stats.quantizedNodes.push(n.name ?? base);
+      stats.byOpType[n.opType ?? ''] = (stats.byOpType[n.opType ?? ''] ?? 0) + 1;
     }
-    stats.quantizedNodes.push(n.name ?? final);
-    stats.byOpType[n.opType ?? ''] = (stats.byOpType[n.opType ?? ''] ?? 0) + 1;
-  }
-  g.node = out as onnx.NodeProto[];
-  removeUnusedInitializers(g);
+    g.node = out as onnx.NodeProto[];
+    for (const n of g.node) for (const s of subgraphsOf(n)) visit(s.graph as Graph, scope, depth + 1);
+  };
+  visit(g0, new Map(), 0);
+  if (usesMs) ensureOpset(model, 'com.microsoft', 1);
+  removeUnusedInitializers(g0);
   return stats;
 }
 
@@ -249,9 +547,16 @@ const QDQ_INPUTS: Record<string, number[] | 'all'> = {
   Relu: [0], Clip: [0], Sigmoid: [0], LeakyRelu: [0], HardSwish: [0],
   MaxPool: [0], AveragePool: [0], GlobalAveragePool: [0], GlobalMaxPool: [0], Concat: 'all', Reshape: [0], Transpose: [0],
   Resize: [0], Softmax: [0], Squeeze: [0], Unsqueeze: [0], Flatten: [0], Split: [0], Gather: [0], Pad: [0], ReduceMean: [0],
-  ArgMax: [0], Where: [1, 2], InstanceNormalization: [0], LayerNormalization: [0],
+  Where: [1, 2], InstanceNormalization: [0],
 };
-export const STATIC_OPS = new Set(Object.keys(QDQ_INPUTS));
+/**
+ * Ops that get QDQ in static mode. Left float on purpose: LayerNormalization (its statistics collapse in int8),
+ * ArgMax/TopK (they pick among near-equal logits), and Softmax unless `quantizeSoftmax` is set.
+ */
+export const STATIC_OPS = new Set(Object.keys(QDQ_INPUTS).filter((k) => k !== 'Softmax'));
+
+/** Ops that read logits: the tensor feeding them keeps float precision (no QDQ on the producer's output). */
+const LOGIT_READERS = new Set(['Softmax', 'LogSoftmax', 'Hardmax', 'ArgMax', 'ArgMin', 'TopK']);
 
 /** Weight axis for per-channel quantization. */
 function weightAxis(n: onnx.INodeProto, rank: number): number | undefined {
@@ -269,6 +574,10 @@ export interface StaticPlan {
   activations: string[];
   chosen: Set<onnx.INodeProto>;
   skipped: RewriteStats['skipped'];
+  /** Activations with a range fixed by the op (Softmax's output: [0, 1]), not calibrated. */
+  fixed: Map<string, QParams>;
+  /** Outputs left float because they feed logit readers (Softmax, ArgMax…). */
+  floatLogits: string[];
 }
 
 const FUSABLE_PRODUCERS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'Add', 'Mul']);
@@ -307,9 +616,12 @@ function removeFusableActivations(g: Graph, chosen: Set<onnx.INodeProto>, o: Rew
 export function planStatic(model: onnx.ModelProto, o: RewriteOptions, floatTensors: Set<string>): StaticPlan {
   const g = model.graph as Graph;
   const inits = initializerMap(g);
-  const { chosen, skipped } = selectNodes(g, (n) => !n.domain && STATIC_OPS.has(n.opType ?? ''), o);
+  const { chosen, skipped } = selectNodes(g, (n) => !n.domain && (STATIC_OPS.has(n.opType ?? '') || (!!o.quantizeSoftmax && n.opType === 'Softmax')), o);
   removeFusableActivations(g, chosen, o);
+  const uses = consumers(g);
   const acts = new Set<string>();
+  const fixed = new Map<string, QParams>();
+  const floatLogits: string[] = [];
   for (const n of chosen) {
     const which = QDQ_INPUTS[n.opType ?? ''];
     const idx = which === 'all' ? (n.input ?? []).map((_, i) => i) : which;
@@ -318,9 +630,21 @@ export function planStatic(model: onnx.ModelProto, o: RewriteOptions, floatTenso
       if (name && !inits.has(name) && floatTensors.has(name)) acts.add(name);
     }
     const outs = n.opType === 'Split' ? n.output ?? [] : [n.output?.[0] ?? ''];
-    for (const out of outs) if (out && floatTensors.has(out)) acts.add(out);
+    for (const out of outs) {
+      if (!out || !floatTensors.has(out)) continue;
+      if ((uses.get(out) ?? []).some((u) => LOGIT_READERS.has(u.opType ?? '') && !chosen.has(u))) {
+        floatLogits.push(out);
+        continue;
+      }
+      acts.add(out);
+      if (n.opType === 'Softmax') {
+        // ORT's fixed Softmax output range: [0, 1] at scale 1/256, whatever calibration saw.
+        const int8 = o.activationType === 'int8';
+        fixed.set(out, { scale: 1 / 256, zeroPoint: int8 ? -128 : 0, qmin: int8 ? -128 : 0, qmax: int8 ? 127 : 255 });
+      }
+    }
   }
-  return { activations: [...acts], chosen, skipped };
+  return { activations: [...acts], chosen, skipped, fixed, floatLogits };
 }
 
 /** Inserts QDQ pairs and quantized weights and biases, given calibrated ranges for the activations. */
@@ -346,8 +670,9 @@ export function rewriteStatic(model: onnx.ModelProto, o: RewriteOptions, plan: S
   const renameFor = new Map<onnx.INodeProto, Map<string, string>>();
   for (const t of plan.activations) {
     const r = ranges.get(t);
-    if (!r) { stats.skipped.push({ node: t, reason: 'no calibration range' }); continue; }
-    const p = computeQParams(r[0], r[1], o.activationType, o.symmetricActivations, o.reduceRange);
+    const fixedP = plan.fixed?.get(t);
+    if (!r && !fixedP) { stats.skipped.push({ node: t, reason: 'no calibration range' }); continue; }
+    const p = fixedP ?? computeQParams(r![0], r![1], o.activationType, o.symmetricActivations, o.reduceRange);
     stats.activationParams[t] = { scale: p.scale, zeroPoint: p.zeroPoint };
     const sName = names.make(`${t}_scale`);
     const zName = names.make(`${t}_zero_point`);

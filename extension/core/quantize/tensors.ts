@@ -34,16 +34,54 @@ export function zeroPointTensor(name: string, qType: 'int8' | 'uint8', values: n
   return qType === 'int8' ? tensor(name, DT.INT8, dims, Int8Array.from(values)) : tensor(name, DT.UINT8, dims, Uint8Array.from(values));
 }
 
-/** Unique names for everything the quantizer adds. */
+/** Subgraphs held by a node's attributes (If branches, Loop/Scan bodies), with the attribute's name. */
+export function subgraphsOf(n: onnx.INodeProto): Array<{ attr: string; graph: onnx.IGraphProto }> {
+  const out: Array<{ attr: string; graph: onnx.IGraphProto }> = [];
+  for (const a of n.attribute ?? []) {
+    if (a.g) out.push({ attr: a.name ?? '', graph: a.g });
+    for (const g of a.graphs ?? []) out.push({ attr: a.name ?? '', graph: g });
+  }
+  return out;
+}
+
+/** Every graph of a model (main first, then subgraphs depth-first). */
+export function eachGraph(g: onnx.IGraphProto, visit: (g: onnx.IGraphProto, depth: number) => void, depth = 0): void {
+  visit(g, depth);
+  for (const n of g.node ?? []) for (const s of subgraphsOf(n)) eachGraph(s.graph, visit, depth + 1);
+}
+
+/** Names a subgraph reads from enclosing graphs (outer-scope references), recursively. */
+export function outerReferences(g: onnx.IGraphProto): Set<string> {
+  const defined = new Set<string>([...(g.initializer ?? []).map((t) => t.name ?? ''), ...(g.input ?? []).map((i) => i.name ?? '')]);
+  for (const n of g.node ?? []) for (const o of n.output ?? []) defined.add(o);
+  const refs = new Set<string>();
+  for (const n of g.node ?? []) {
+    for (const i of n.input ?? []) if (i && !defined.has(i)) refs.add(i);
+    for (const s of subgraphsOf(n)) for (const r of outerReferences(s.graph)) if (!defined.has(r)) refs.add(r);
+  }
+  for (const o of g.output ?? []) if (o.name && !defined.has(o.name)) refs.add(o.name);
+  return refs;
+}
+
+/** What a node reads: its inputs and its subgraphs' outer-scope references. */
+export function nodeReads(n: onnx.INodeProto): string[] {
+  const out = (n.input ?? []).filter(Boolean);
+  for (const s of subgraphsOf(n)) out.push(...outerReferences(s.graph));
+  return out;
+}
+
+/** Unique names for everything the quantizer adds, unique across the whole model (subgraphs included). */
 export class Names {
   private readonly used = new Set<string>();
   constructor(graph: onnx.IGraphProto) {
-    for (const v of [...(graph.input ?? []), ...(graph.output ?? []), ...(graph.valueInfo ?? [])]) if (v.name) this.used.add(v.name);
-    for (const t of graph.initializer ?? []) if (t.name) this.used.add(t.name);
-    for (const n of graph.node ?? []) {
-      if (n.name) this.used.add(n.name);
-      for (const o of n.output ?? []) this.used.add(o);
-    }
+    eachGraph(graph, (g) => {
+      for (const v of [...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])]) if (v.name) this.used.add(v.name);
+      for (const t of g.initializer ?? []) if (t.name) this.used.add(t.name);
+      for (const n of g.node ?? []) {
+        if (n.name) this.used.add(n.name);
+        for (const o of n.output ?? []) this.used.add(o);
+      }
+    });
   }
   make(base: string): string {
     let name = base;
