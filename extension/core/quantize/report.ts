@@ -2,21 +2,36 @@ import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { CancelledError, type CancelSignal } from '../util/progress';
 import type { Sample } from './calibration';
 
+/**
+ * What an output's comparison can say: `ok` (the float output varies, so cosine and SQNR mean something),
+ * `none` (the float output is constant on these inputs — all zeros, or one value everywhere — so any model
+ * that prints the same constant "agrees": no signal to judge, never a cosine of 1), `collapsed` (the float
+ * output varies but the quantized one is constant: the quantized model no longer depends on its input).
+ */
+export type Signal = 'ok' | 'none' | 'collapsed';
+
 export interface OutputFidelity {
   name: string;
-  /** Mean over samples. */
+  /** Mean over samples (over all samples stacked for outputs of one value per sample); NaN (null in JSON) without a signal. */
   cosine: number;
   /** Signal-to-quantization-noise ratio, dB: 10·log10(Σx² / Σ(x − x̂)²). */
   sqnrDb: number;
   maxAbsError: number;
+  signal: Signal;
   /** For class-score outputs ([…, C] with C ≥ 2): how often the top-1 / top-5 classes agree. */
   top1Agreement?: number;
   top5Agreement?: number;
+  /** True when the output looks like class scores (rank ≤ 2 logits, rows of probabilities, or a score/logit/prob name): the top-1 target applies. */
+  classScores?: boolean;
+  /** The float output's range over the evaluation inputs. */
+  floatRange: [number, number];
 }
 
 export interface FidelityReport {
   samples: number;
   outputs: OutputFidelity[];
+  /** Where the evaluation inputs came from (held out from calibration, or why not). */
+  source?: string;
 }
 
 function asNumbers(t: Tensor): Float64Array | undefined {
@@ -35,15 +50,48 @@ function topK(row: Float64Array, k: number): number[] {
   return Array.from(row.keys()).sort((a, b) => row[b] - row[a]).slice(0, k);
 }
 
-/** Compares the quantized model's outputs with the float model's on the same inputs. */
-export async function fidelity(float: InferenceSession, quant: InferenceSession, evalSamples: Sample[]): Promise<FidelityReport> {
-  const names = float.outputNames;
-  const acc = names.map((name) => ({ name, cos: 0, num: 0, den: 0, maxAbs: 0, top1: 0, top5: 0, rows: 0, classes: false, n: 0 }));
-  for (const s of evalSamples) {
-    const a = await float.run(feedsFor(float, s));
-    const b = await quant.run(feedsFor(quant, s));
+/**
+ * The float model's outputs on the evaluation inputs, computed once: the accuracy-aware loop compares many
+ * candidate models against them.
+ */
+export class FloatReference {
+  private readonly cache: Array<Record<string, { data: Float64Array; dims: readonly number[]; type: string }>> = [];
+  constructor(readonly session: InferenceSession, readonly samples: Sample[]) {}
+
+  get names(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  async outputs(i: number): Promise<Record<string, { data: Float64Array; dims: readonly number[]; type: string }>> {
+    if (!this.cache[i]) {
+      const out = await this.session.run(feedsFor(this.session, this.samples[i]));
+      const rec: Record<string, { data: Float64Array; dims: readonly number[]; type: string }> = {};
+      for (const n of this.names) {
+        const d = out[n] ? asNumbers(out[n]) : undefined;
+        if (d) rec[n] = { data: d, dims: out[n].dims, type: out[n].type };
+      }
+      this.cache[i] = rec;
+    }
+    return this.cache[i];
+  }
+}
+
+const isConstant = (lo: number, hi: number) => !(hi - lo > 1e-7 * Math.max(1, Math.abs(lo), Math.abs(hi)));
+
+/** Compares the quantized model's outputs with the float model's on the same (held-out) inputs. */
+export async function fidelity(float: InferenceSession | FloatReference, quant: InferenceSession, evalSamples?: Sample[]): Promise<FidelityReport> {
+  const ref = float instanceof FloatReference ? float : new FloatReference(float, evalSamples ?? []);
+  const samplesUsed = ref.samples;
+  const names = ref.names;
+  const acc = names.map((name) => ({
+    name, cos: 0, num: 0, den: 0, maxAbs: 0, top1: 0, top5: 0, rows: 0, classes: false, probRows: true, n: 0, dot: 0, xx: 0, yy: 0, single: true,
+    fmin: Infinity, fmax: -Infinity, qmin: Infinity, qmax: -Infinity, qnan: false, rank: 0, C: 0,
+  }));
+  for (let s = 0; s < samplesUsed.length; s++) {
+    const a = await ref.outputs(s);
+    const b = await quant.run(feedsFor(quant, samplesUsed[s]));
     names.forEach((name, i) => {
-      const x = a[name] ? asNumbers(a[name]) : undefined;
+      const x = a[name]?.data;
       const y = b[name] ? asNumbers(b[name]) : undefined;
       if (!x || !y || x.length !== y.length) return;
       const e = acc[i];
@@ -52,24 +100,41 @@ export async function fidelity(float: InferenceSession, quant: InferenceSession,
       let yy = 0;
       let noise = 0;
       for (let j = 0; j < x.length; j++) {
-        dot += x[j] * y[j];
-        xx += x[j] * x[j];
-        yy += y[j] * y[j];
-        const d = x[j] - y[j];
+        const xv = x[j];
+        const yv = y[j];
+        dot += xv * yv;
+        xx += xv * xv;
+        yy += yv * yv;
+        const d = xv - yv;
         noise += d * d;
-        if (Math.abs(d) > e.maxAbs) e.maxAbs = Math.abs(d);
+        if (!(Math.abs(d) <= e.maxAbs)) e.maxAbs = Number.isNaN(d) ? NaN : Math.max(e.maxAbs, Math.abs(d));
+        if (xv < e.fmin) e.fmin = xv;
+        if (xv > e.fmax) e.fmax = xv;
+        if (yv < e.qmin) e.qmin = yv;
+        if (yv > e.qmax) e.qmax = yv;
+        if (Number.isNaN(yv)) e.qnan = true;
       }
-      e.cos += xx && yy ? dot / Math.sqrt(xx * yy) : xx === yy ? 1 : 0;
+      e.cos += xx && yy ? dot / Math.sqrt(xx * yy) : 0;
+      e.dot += dot;
+      e.xx += xx;
+      e.yy += yy;
+      e.single &&= x.length === 1;
       e.num += xx;
       e.den += noise;
       e.n++;
       const dims = a[name].dims;
       const C = dims[dims.length - 1];
+      e.rank = dims.length;
+      e.C = C;
       if (a[name].type.startsWith('float') && C >= 2 && C <= 100000 && dims.length <= 3) {
         e.classes = true;
         for (let r = 0; r < x.length / C; r++) {
           const xr = x.subarray(r * C, (r + 1) * C);
           const yr = y.subarray(r * C, (r + 1) * C);
+          let sum = 0;
+          let neg = false;
+          for (const v of xr) { sum += v; if (v < 0) neg = true; }
+          if (neg || Math.abs(sum - 1) > 1e-3) e.probRows = false;
           const tx = topK(xr, Math.min(5, C));
           const ty = topK(yr, Math.min(5, C));
           if (tx[0] === ty[0]) e.top1++;
@@ -80,15 +145,65 @@ export async function fidelity(float: InferenceSession, quant: InferenceSession,
     });
   }
   return {
-    samples: evalSamples.length,
-    outputs: acc.filter((e) => e.n > 0).map((e) => ({
-      name: e.name,
-      cosine: e.cos / e.n,
-      sqnrDb: e.den === 0 ? Infinity : 10 * Math.log10(e.num / e.den),
-      maxAbsError: e.maxAbs,
-      ...(e.classes && e.rows ? { top1Agreement: e.top1 / e.rows, top5Agreement: e.top5 / e.rows } : {}),
-    })),
+    samples: samplesUsed.length,
+    outputs: acc.filter((e) => e.n > 0).map((e): OutputFidelity => {
+      const floatConstant = isConstant(e.fmin, e.fmax);
+      const quantConstant = !e.qnan && isConstant(e.qmin, e.qmax);
+      const signal: Signal = floatConstant ? 'none' : quantConstant ? 'collapsed' : 'ok';
+      // One value per sample: a per-sample cosine is only the sign; compare the samples stacked instead.
+      const cosine = signal === 'none' ? NaN : e.qnan ? NaN : e.single ? (e.xx && e.yy ? e.dot / Math.sqrt(e.xx * e.yy) : 0) : e.cos / e.n;
+      const classScores = e.classes && (e.rank <= 2 || e.probRows || /score|logit|prob|class|label|conf/i.test(e.name));
+      return {
+        name: e.name,
+        cosine,
+        sqnrDb: signal === 'none' ? NaN : e.qnan ? -Infinity : e.den === 0 ? Infinity : e.num === 0 ? -Infinity : 10 * Math.log10(e.num / e.den),
+        maxAbsError: e.maxAbs,
+        signal,
+        ...(e.classes && e.rows ? { top1Agreement: e.top1 / e.rows, top5Agreement: e.top5 / e.rows, classScores } : {}),
+        floatRange: [e.fmin, e.fmax],
+      };
+    }),
   };
+}
+
+/* ------------------------------------------------------------------ */
+/* Calibration ranges against the evaluation inputs' ranges             */
+
+export interface RangeDrift {
+  tensor: string;
+  calibration: [number, number];
+  evaluation: [number, number];
+  /** Share of evaluation values outside the calibrated range (clipped by int8 saturation). */
+  clipped: number;
+  /** Evaluation span / calibrated span: far below 1 wastes int8 resolution, far above 1 clips. */
+  spanRatio: number;
+}
+
+/**
+ * Tensors whose calibrated range is far from what the evaluation inputs produce: more than 1 % of the
+ * evaluation values clipped, or an evaluation span over 2× or under 1/10 of the calibrated one. Worst first.
+ */
+export function rangeDrift(calibration: Map<string, [number, number]>, evaluation: Map<string, { min: number; max: number; clippedCount: number; count: number }>): RangeDrift[] {
+  const out: Array<RangeDrift & { severity: number }> = [];
+  for (const [t, c] of calibration) {
+    const e = evaluation.get(t);
+    if (!e || !e.count) continue;
+    const cs = c[1] - c[0];
+    const es = e.max - e.min;
+    const clipped = e.clippedCount / e.count;
+    const spanRatio = cs > 0 ? es / cs : es > 0 ? Infinity : 1;
+    const far = clipped > 0.01 || spanRatio > 2 || spanRatio < 0.1;
+    if (!far) continue;
+    const severity = Math.max(clipped * 100, Math.abs(Math.log2(Math.max(spanRatio, 1e-9))));
+    out.push({ tensor: t, calibration: c, evaluation: [e.min, e.max], clipped, spanRatio, severity });
+  }
+  return out.sort((a, b) => b.severity - a.severity).map(({ severity: _s, ...r }) => r);
+}
+
+export function describeDrift(d: RangeDrift[], total: number): string {
+  const fmt = (r: [number, number]) => `[${r[0].toPrecision(3)}, ${r[1].toPrecision(3)}]`;
+  const worst = d.slice(0, 3).map((x) => `${x.tensor} calibrated ${fmt(x.calibration)}, evaluation ${fmt(x.evaluation)} (${(x.clipped * 100).toFixed(1)}% clipped, span ×${x.spanRatio.toPrecision(2)})`);
+  return `calibration ranges are far from the evaluation inputs' on ${d.length} of ${total} tensors: ${worst.join('; ')}${d.length > 3 ? '; …' : ''}. Calibrate on data like what the model will see.`;
 }
 
 const median = (xs: number[]) => {
@@ -114,4 +229,34 @@ export async function interleavedLatency(float: InferenceSession, quant: Inferen
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   return { runs, floatMs: { p50: median(fa), mean: mean(fa) }, quantizedMs: { p50: median(qa), mean: mean(qa) }, speedup: median(fa) / median(qa) };
+}
+
+/**
+ * Runs the evaluation inputs through a session that outputs the calibrated tensors (an augmented model) and
+ * compares what they span with the calibrated ranges. Releases the session.
+ */
+export async function augmentedDrift(augmented: InferenceSession, ranges: Map<string, [number, number]>, evalSamples: Sample[]): Promise<RangeDrift[]> {
+  const tensors = [...ranges.keys()].filter((t) => augmented.outputNames.includes(t));
+  const seen = new Map<string, { min: number; max: number; clippedCount: number; count: number }>();
+  try {
+    for (const s of evalSamples) {
+      const out = await augmented.run(feedsFor(augmented, s), tensors);
+      for (const t of tensors) {
+        const v = out[t];
+        const r = ranges.get(t);
+        if (!v || v.type !== 'float32' || !r) continue;
+        const e = seen.get(t) ?? { min: Infinity, max: -Infinity, clippedCount: 0, count: 0 };
+        for (const x of v.data as Float32Array) {
+          if (x < e.min) e.min = x;
+          if (x > e.max) e.max = x;
+          if (x < r[0] || x > r[1]) e.clippedCount++;
+        }
+        e.count += (v.data as Float32Array).length;
+        seen.set(t, e);
+      }
+    }
+  } finally {
+    await augmented.release().catch(() => undefined);
+  }
+  return rangeDrift(ranges, seen);
 }
