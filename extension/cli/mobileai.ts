@@ -165,12 +165,18 @@ export function buildProgram(): Command {
 
   program
     .command('summary <model>')
-    .description('what is in an ONNX model: inputs/outputs, opsets, op histogram, parameters, MACs')
+    .description('what is in an ONNX or TFLite model: inputs/outputs, ops, parameters, MACs (ONNX), quantization and metadata (.tflite)')
     .option('--shape <name=shape...>', `${SHAPE_HELP}; MACs are counted at these shapes`, collect)
     .option('--value <name=value...>', VALUE_HELP, collect)
     .option('--dim <name=value...>', 'value for a symbolic dimension (repeatable), so MACs can be counted', collect)
     .option('--json', 'print JSON')
     .action(async (model: string, o: { shape?: string[]; value?: string[]; dim?: string[]; json?: boolean }) => {
+      if (/\.tflite$/i.test(model)) {
+        const { summarizeTfliteFile, describeTfliteSummary } = await import('../core/tflite/summary');
+        const t = await summarizeTfliteFile(path.resolve(model));
+        process.stdout.write(o.json ? `${JSON.stringify(t, null, 2)}\n` : `${describeTfliteSummary(t)}\n`);
+        return;
+      }
       const { summarizeFile } = await import('../core/onnx/summary');
       const s = await summarizeFile(path.resolve(model), { inputs: await inputOverrides({ shape: o.shape, value: o.value, dim: o.dim }) });
       process.stdout.write(o.json ? `${JSON.stringify(s, null, 2)}\n` : `${describeSummary(s)}\n`);
