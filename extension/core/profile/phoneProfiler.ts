@@ -7,6 +7,7 @@ import { CancelledError, type CancelSignal, type ProgressSink } from '../util/pr
 import { parseOrtProfile } from './ortProfile';
 import { parseTfliteBenchmark } from './tflite';
 import { PERF_TEST_OPT, type OptLevel } from './ort';
+import { parsePerfTestOutput, perfTestArgv } from '../runtimes/perfTest';
 import type { ProfileResult } from './types';
 import { InputError, declaredInputs, formatShape, modelMetadata, resolvePlans, type InputOverrides, type InputRecord } from '../inputs';
 import { loadModel } from '../onnx/model';
@@ -102,22 +103,22 @@ export async function profileOnPhone(adb: AdbService, serial: string, modelFile:
       const out = r.stdout.toString('utf8') + r.stderr.toString('utf8');
       if (r.exitCode !== 0) throw new Error(`benchmark_model failed on ${label} (exit ${r.exitCode}): ${out.trim().split('\n').slice(-5).join(' | ')}`);
       step(4, 'reading the op tables');
-      const parsed = parseTfliteBenchmark(out);
+      // --num_runs/--warmup_runs are minimums (min_secs adds runs): the real counts are in the count= lines.
+      const { runs: ranRuns, warmup: ranWarmup, threads, graph: _graph, ...parsed } = parseTfliteBenchmark(out);
       return {
         schema: 'mobileai.profile/1',
         model: { file: path.resolve(modelFile), name: path.basename(modelFile), bytes: st.size },
         device: deviceBase,
-        runtime: { name: 'tflite', runner: 'benchmark_model', threads: opts.threads },
-        settings: { runs, warmup, dims: {}, inputs: [] },
+        runtime: { name: 'tflite', runner: 'benchmark_model', threads: threads ?? opts.threads, executionProvider: parsed.delegation?.applied.map((d) => d.label).join(', ') || undefined },
+        settings: { runs: ranRuns || runs, warmup: ranWarmup || warmup, dims: {}, inputs: [] },
         ...parsed,
         createdAt: new Date().toISOString(),
       };
     }
     const prefix = `${REMOTE_DIR}/prof_${Date.now()}`;
-    const argv = [runner, '-m', 'times', '-r', String(runs), '-e', 'cpu', '-I', '-o', String(PERF_TEST_OPT[optimization]), '-p', prefix,
-      ...(opts.threads ? ['-x', String(opts.threads)] : []),
-      ...Object.entries(phoneDims).flatMap(([k, v]) => ['-f', `${k}:${v}`]),
-      remoteModel];
+    // The real command line (command_args_parser.cc): it has no warm-up option (it always runs one), free
+    // dimensions by name come from the user's shapes and dims.
+    const argv = perfTestArgv({ model: remoteModel, runs, optimization: PERF_TEST_OPT[optimization] as 0 | 1 | 2 | 99, threads: opts.threads, profilePrefix: prefix, dims: phoneDims }, runner);
     const r = await adb.execLine(serial, `cd ${quoteArg(REMOTE_DIR)} && ${shellCommand(argv)}`, { timeoutMs: 30 * 60 * 1000 });
     const out = r.stdout.toString('utf8') + r.stderr.toString('utf8');
     if (r.exitCode !== 0) throw new Error(`onnxruntime_perf_test failed on ${label} (exit ${r.exitCode}): ${out.trim().split('\n').slice(-5).join(' | ')}`);
@@ -131,24 +132,27 @@ export async function profileOnPhone(adb: AdbService, serial: string, modelFile:
     await adb.exec(serial, ['rm', '-f', `${REMOTE_DIR}/${remoteProfile}`]);
     const json = JSON.parse(await fs.readFile(local, 'utf8')) as Array<{ cat?: string; name?: string }>;
     const totalRuns = Array.isArray(json) ? json.filter((e) => e.cat === 'Session' && e.name === 'model_run').length : 0;
-    const parsed = parseOrtProfile(json, Math.max(0, totalRuns - runs));
-    const peak = /Peak working set size:\s*(\d+)\s*bytes/.exec(out);
-    const version = /onnxruntime(?:-node)? version:?\s*([\d.]+)/i.exec(out)?.[1];
+    const parsed = parseOrtProfile(json, Math.max(0, totalRuns - parsePerfTestOutput(out).requests));
+    const report = parsePerfTestOutput(out);
+    const version = report.notes.map((n) => /onnxruntime-node ([\d.]+)/.exec(n)?.[1]).find(Boolean);
+    const warnings = [...parsed.warnings];
+    if (opts.warmup !== undefined && opts.warmup !== 1) warnings.push(`onnxruntime_perf_test always runs exactly one warm-up run (it has no option for more); ${opts.warmup} was not applied`);
     return {
       schema: 'mobileai.profile/1',
       model: { file: path.resolve(modelFile), name: path.basename(modelFile), bytes: st.size },
       device: deviceBase,
       runtime: { name: 'onnxruntime', runner: info.virtual && !runnerHost ? 'onnxruntime_perf_test (virtual phone: onnxruntime-node on the host CPU)' : 'onnxruntime_perf_test', version, optimization, executionProvider: 'CPUExecutionProvider', threads: opts.threads },
-      settings: { runs, warmup: totalRuns - runs, dims: phoneDims, inputs: records },
+      settings: { runs: report.requests, warmup: Math.max(0, totalRuns - report.requests), dims: phoneDims, inputs: records },
       latencyMs: parsed.latencyMs,
       kernelCoverage: parsed.kernelCoverage,
       peakMemoryBytes: parsed.peakMemoryBytes,
-      peakRssBytes: peak ? Number(peak[1]) : undefined,
+      peakRssBytes: report.peakWorkingSetBytes,
       nodes: parsed.nodes,
       opTypes: parsed.opTypes,
       timeline: parsed.timeline,
-      warnings: parsed.warnings,
+      warnings,
       createdAt: new Date().toISOString(),
+      phases: { sessionCreationMs: report.sessionCreationMs, firstInferenceMs: report.firstInferenceMs },
     };
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });

@@ -119,7 +119,7 @@ export const ANDROID_COMMANDS: Record<string, Builtin> = {
   },
   am: (argv, io, ctx) => am(argv.slice(1), io, ctx),
   screenrecord: (argv, io, ctx) => screenrecordBuiltin(argv, io, ctx.device, ctx.cwd),
-  onnxruntime_perf_test: (argv, io, ctx) => perfTestBuiltin(argv, { out: (s) => io.out(s), err: (s) => io.err(s) }, ctx.fs, ctx.cwd),
+  onnxruntime_perf_test: (argv, io, ctx) => perfTestBuiltin(argv, { out: (s) => io.out(s), err: (s) => io.err(s) }, ctx.fs, ctx.cwd, ctx.signal),
   monkey: (argv, io, ctx) => {
     const i = argv.indexOf('-p');
     const pkg = i >= 0 ? argv[i + 1] : undefined;
