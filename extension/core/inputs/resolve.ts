@@ -56,6 +56,8 @@ function exampleSize(d: DeclaredInput, index: number, name: string | undefined):
     if ((nchw && index >= 2) || (!nchw && (index === 1 || index === 2))) return 640;
   }
   if (name && /(sample|audio|wave|pcm)/i.test(name)) return 16000;
+  // An unnamed dim before the last is most often a batch; the last one a length or a feature size.
+  if (!name && d.shape && index < d.shape.length - 1) return 1;
   return 128;
 }
 
