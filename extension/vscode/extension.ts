@@ -41,12 +41,14 @@ export function activate(context: vscode.ExtensionContext): { activationMs: numb
   registerManifest(context, store, log);
   registerLogcat(context, store, log);
   registerDeviceFiles(context, store, log);
-  context.subscriptions.push(
-    vscode.window.registerCustomEditorProvider(ModelEditorProvider.viewType, new ModelEditorProvider(context, log), {
+  // One model editor for .onnx and .tflite (two view types: each has its own name in "Open With").
+  const modelEditor = new ModelEditorProvider(context, log);
+  for (const viewType of [ModelEditorProvider.viewType, ModelEditorProvider.tfliteViewType]) {
+    context.subscriptions.push(vscode.window.registerCustomEditorProvider(viewType, modelEditor, {
       webviewOptions: { retainContextWhenHidden: true },
       supportsMultipleEditorsPerDocument: true,
-    }),
-  );
+    }));
+  }
   context.subscriptions.push(
     vscode.commands.registerCommand('mobileai.showLog', () => channel.show()),
     vscode.workspace.onDidChangeConfiguration((e) => {

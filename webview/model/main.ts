@@ -3,6 +3,8 @@ import { connect, el, fmtBytes, fmtCount, sortableTable } from '../shared/vscode
 import type { FromModelWebview, ToModelWebview } from './protocol';
 import type { ModelSummary } from '../../extension/core/onnx/summary';
 import type { GraphNodeView, GraphView } from '../../extension/core/onnx/graph';
+import type { TfliteSummary } from '../../extension/core/tflite/summary';
+import { tfliteHeader, tfliteOpsView, tfliteSummaryView, tfliteTensorsView, tfliteToolbar } from './tflite';
 
 const vscode = connect<FromModelWebview, { tab?: string }>();
 const app = document.getElementById('app') as HTMLElement;
@@ -12,6 +14,7 @@ let redrawGraph: (() => void) | undefined;
 window.addEventListener('message', (e: MessageEvent<ToModelWebview>) => {
   const m = e.data;
   if (m.type === 'model') render(m.fileName, m.summary, m.graph);
+  else if (m.type === 'tfliteModel') renderTflite(m.fileName, m.summary, m.graph);
   else if (m.type === 'error') {
     app.replaceChildren(el('h1', {}, m.fileName), el('p', { class: 'error', id: 'model-error' }, m.message));
   } else if (m.type === 'profileOverlay') {
@@ -53,6 +56,28 @@ function render(fileName: string, s: ModelSummary, graph: GraphView): void {
     tabBar.append(b);
   }
   app.replaceChildren(header, toolbar, tabBar, body);
+  show(current);
+}
+
+/** A .tflite file: its summary, ops and tensors, and the same graph view as ONNX. Only phone profiling applies. */
+function renderTflite(fileName: string, s: TfliteSummary, graph: GraphView): void {
+  const tabs = ['Summary', 'Ops', 'Tensors', 'Graph'];
+  const saved = vscode.state.getState()?.tab ?? 'Summary';
+  const current = tabs.includes(saved) ? saved : 'Summary';
+  const tabBar = el('div', { class: 'tabs', role: 'tablist' });
+  const body = el('div', { id: 'tab-body' });
+  const show = (t: string) => {
+    vscode.state.setState({ tab: t });
+    tabBar.querySelectorAll('button').forEach((b) => b.setAttribute('aria-selected', String(b.textContent === t)));
+    redrawGraph = undefined;
+    body.replaceChildren(t === 'Summary' ? tfliteSummaryView(s) : t === 'Ops' ? tfliteOpsView(s) : t === 'Tensors' ? tfliteTensorsView(s) : graphView(graph));
+  };
+  for (const t of tabs) {
+    const b = el('button', { role: 'tab', 'aria-selected': String(t === current) }, t);
+    b.addEventListener('click', () => show(t));
+    tabBar.append(b);
+  }
+  app.replaceChildren(tfliteHeader(fileName, s), tfliteToolbar(() => vscode.post({ type: 'profile', target: 'phone' })), tabBar, body);
   show(current);
 }
 

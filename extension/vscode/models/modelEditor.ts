@@ -8,6 +8,8 @@ import { profileEvents } from '../profile/profilePanel';
 /** The read-only editor for .onnx files: summary, op table, graph, and actions. */
 export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider {
   static readonly viewType = 'mobileai.onnxModel';
+  /** The same editor for .tflite files (TFLite/LiteRT). */
+  static readonly tfliteViewType = 'mobileai.tfliteModel';
   private readonly open = new Map<string, Set<vscode.Webview>>();
 
   constructor(private readonly ctx: vscode.ExtensionContext, private readonly log: Logger) {
@@ -48,6 +50,13 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider 
   private async load(file: string, webview: vscode.Webview): Promise<void> {
     const t = performance.now();
     try {
+      if (/\.tflite$/i.test(file)) {
+        const { inspectTfliteFile } = await import('../../core/tflite/inspect');
+        const { summary, graph } = await inspectTfliteFile(file);
+        await webview.postMessage({ type: 'tfliteModel', fileName: path.basename(file), summary, graph } satisfies ToModelWebview);
+        this.log.info(`model ${path.basename(file)}: ${summary.operatorCount} TFLite operators, summary and layout in ${(performance.now() - t).toFixed(0)} ms`);
+        return;
+      }
       const { inspectFile } = await import('../../core/onnx/inspect');
       const dims = vscode.workspace.getConfiguration('mobileAI').get<Record<string, number>>('profiling.dimensions') ?? {};
       const { summary, graph } = await inspectFile(file, { dims });
