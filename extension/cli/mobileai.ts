@@ -402,20 +402,30 @@ export function buildProgram(): Command {
     .option('--space <space>', 'ofa-mbv3 | fbnet | a space file', 'ofa-mbv3')
     .option('--device <serial|host>', 'where to measure', 'host')
     .option('--resolution <r>', 'only this input resolution', (v) => positiveInt('--resolution', v))
+    .option('--shape <name=shape...>', 'the network input to measure for, e.g. input=1x3x192x192 (picks the resolution)', collect)
+    .option('--value <name=value...>', 'fill the blocks\' input with this value instead of random data, e.g. input=0.5', collect)
     .option('--runs <n>', 'runs per block', (v) => positiveInt('--runs', v), 20)
     .option('--ort-runner <path>', 'onnxruntime_perf_test built for Android (real phones)')
-    .action(async (o: { out: string; space: string; device: string; resolution?: number; runs: number; ortRunner?: string }) => {
+    .action(async (o: { out: string; space: string; device: string; resolution?: number; shape?: string[]; value?: string[]; runs: number; ortRunner?: string }) => {
+      const overrides = await inputOverrides({ shape: o.shape, value: o.value });
+      let resolution = o.resolution;
+      for (const [name, shape] of Object.entries(overrides.shapes ?? {})) {
+        if (name !== 'input') throw new InvalidArgumentError(`--shape ${name}: the space's networks have one input, named "input"`);
+        if (shape.length !== 4 || shape[0] !== 1 || shape[2] !== shape[3]) throw new InvalidArgumentError(`--shape input=${shape.join('x')}: expected 1xCxRxR (the spaces are square images, batch 1)`);
+        if (resolution !== undefined && resolution !== shape[2]) throw new InvalidArgumentError(`--shape input=${shape.join('x')} and --resolution ${resolution} disagree`);
+        resolution = shape[2];
+      }
       const { buildSpaceTable } = await import('../core/search/run');
       const { saveTable } = await import('../core/search/table');
       const cancel = new CancelSource();
       process.once('SIGINT', () => cancel.cancel());
       const target = o.device === 'host' ? { kind: 'host' as const } : { kind: 'phone' as const, adb: adbFrom(program.opts()), serial: o.device, runner: o.ortRunner && path.resolve(o.ortRunner) };
-      const tables = await buildSpaceTable(['ofa-mbv3', 'ofa', 'fbnet'].includes(o.space) ? o.space : path.resolve(o.space), o.resolution, target, { runs: o.runs, signal: cancel.signal, progress: { report: (p: Progress) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${p.message ?? ''}`); } } });
+      const tables = await buildSpaceTable(['ofa-mbv3', 'ofa', 'fbnet'].includes(o.space) ? o.space : path.resolve(o.space), resolution, target, { runs: o.runs, inputs: overrides.values ? { values: overrides.values } : undefined, signal: cancel.signal, progress: { report: (p: Progress) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${p.message ?? ''}`); } } });
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       for (const t of tables) {
         const file = tables.length > 1 ? path.resolve(o.out).replace(/(\.json)?$/, `-${t.resolution}.json`) : path.resolve(o.out);
         await saveTable(t, file);
-        process.stdout.write(`${file}: ${Object.keys(t.entries).length} blocks measured on ${t.device.label}${t.device.note ? ` (${t.device.note})` : ''}\n`);
+        process.stdout.write(`${file}: ${Object.keys(t.entries).length} blocks measured on ${t.device.label}${t.device.note ? ` (${t.device.note})` : ''}${t.inputs?.length ? ` for ${t.inputs.map((i) => `${i.name} ${i.shape.join('x')}`).join(', ')}` : ''}\n`);
       }
     });
 

@@ -229,17 +229,29 @@ export async function buildSpaceTable(spaceId: string, resolution: number | unde
   const kit = await resolveKit(spaceId);
   const space = kit.space;
   const all = space.allKeys().filter((k) => resolution === undefined || k.resolution === resolution);
+  if (!all.length && resolution !== undefined) throw new Error(`${space.id} has no blocks at resolution ${resolution} (resolutions: ${[...new Set(space.allKeys().map((k) => k.resolution))].join(', ')})`);
   const byRes = new Map<number | undefined, Array<{ key: string; resolution?: number }>>();
   for (const k of all) byRes.set(k.resolution, [...(byRes.get(k.resolution) ?? []), k]);
   const out: LatencyTable[] = [];
   for (const [res, keys] of byRes) {
     const blocksByKey = new Map<string, onnx.IModelProto>();
     for (const k of keys) blocksByKey.set(k.key, kit.blockModelForKey(k.key));
-    const t = await buildTable([...blocksByKey].map(([key, model]) => ({ key, model })), target, { resolution: res, space: space.id }, o);
+    const t = await buildTable([...blocksByKey].map(([key, model]) => ({ key, model })), target, { resolution: res, space: space.id, inputs: networkInputs(kit, res) }, o);
     if (target.kind === 'host' && (o.calibrationNetworks ?? 4) > 0) await calibrateTable(kit, t, res, o.calibrationNetworks ?? 4, o.runs ?? 20);
     out.push(t);
   }
   return out;
+}
+
+/** The network input a table's blocks belong to (read from a network of the space at that resolution). */
+function networkInputs(kit: SpaceKit<unknown>, resolution: number | undefined): Array<{ name: string; shape: number[] }> | undefined {
+  try {
+    let a = kit.space.sample(new Rng(1));
+    if (resolution !== undefined && (a as { r?: number }).r !== undefined) a = { ...(a as object), r: resolution } as unknown;
+    return (kit.network(a).graph?.input ?? []).map((v) => ({ name: v.name ?? '', shape: (v.type?.tensorType?.shape?.dim ?? []).map((d) => Number(d.dimValue ?? 0)) }));
+  } catch {
+    return undefined;
+  }
 }
 
 /**

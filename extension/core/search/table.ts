@@ -17,6 +17,8 @@ export interface LatencyTable {
   runtime: { name: string; version?: string };
   /** Input resolution the block shapes belong to (a space may need one table per resolution). */
   resolution?: number;
+  /** The network input the block shapes belong to (e.g. input 1x3x224x224), for tables measured here. */
+  inputs?: Array<{ name: string; shape: number[] }>;
   unit: 'ms';
   /** Block signature → latency. */
   entries: Record<string, TableEntry>;
