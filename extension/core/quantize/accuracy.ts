@@ -155,6 +155,8 @@ export interface LoopContext<B extends Built = Built> {
   build: (keep: string[], only?: string[]) => B;
   session: (bytes: Uint8Array) => Promise<InferenceSession>;
   opTypes: Map<string, string>;
+  /** The nodes reading a node's outputs (through Relu/Clip): kept in float with it when it alone does not help, so its output stays float. */
+  consumers?: (node: string) => string[];
   target: AccuracyTarget;
   /** Run the fallback loop when the target is missed (default true). */
   search: boolean;
@@ -211,7 +213,28 @@ export async function layerSensitivity<B extends Built>(ctx: LoopContext<B>, lay
 
 const fmtScore = (s: Score) => `cosine ${Number.isNaN(s.cosine) ? '—' : s.cosine.toFixed(4)}${s.top1 !== undefined ? `, top-1 ${(s.top1 * 100).toFixed(1)}%` : ''}, SQNR ${Number.isFinite(s.sqnrDb) ? s.sqnrDb.toFixed(1) : String(s.sqnrDb)} dB`;
 
-/** Builds, measures, and (when the target is missed) keeps layers in float until it is met or nothing is left. */
+/**
+ * How far a model is from the target, 0 when it is met: each output's shortfall in cosine and top-1, in units
+ * of the allowed loss (1 − target), a collapsed output counting as a full miss; Infinity with no signal.
+ */
+export function shortfall(f: FidelityReport, target: AccuracyTarget): number {
+  const judged = f.outputs.filter((o) => o.signal !== 'none');
+  if (!judged.length) return Infinity;
+  let s = 0;
+  const unit = (t: number) => Math.max(1e-6, 1 - t);
+  for (const o of judged) {
+    if (o.signal === 'collapsed') s += 1;
+    s += Number.isNaN(o.cosine) ? 1 / unit(target.cosine) : Math.max(0, target.cosine - o.cosine) / unit(target.cosine);
+    if (o.classScores && o.top1Agreement !== undefined) s += Math.max(0, target.top1 - o.top1Agreement) / unit(target.top1);
+  }
+  return s;
+}
+
+/**
+ * Builds, measures, and when the target is missed tries the layers in sensitivity order, keeping each in float
+ * only when that brings the model closer to the target (a smaller shortfall, or the same one with a better
+ * SQNR), until the target is met or nothing is left to try.
+ */
 export async function accuracyAware<B extends Built>(ctx: LoopContext<B>, initial: B): Promise<LoopResult<B>> {
   let built = initial;
   ctx.progress('measuring fidelity on held-out inputs');
@@ -230,32 +253,48 @@ export async function accuracyAware<B extends Built>(ctx: LoopContext<B>, initia
     const bySens = new Map(sensitivity.map((s, i) => [s.node, { s, rank: i + 1 }]));
     const keep: string[] = [];
     const maxTries = ctx.maxTries ?? 256;
+    let current = shortfall(fid, ctx.target);
+    const layerSet = new Set(layers);
     for (const node of order) {
       if (!failures.length || tried >= maxTries) break;
       if (ctx.signal?.cancelled) throw new CancelledError('quantization cancelled');
-      keep.push(node);
-      ctx.progress(`target missed (${failures[0]}): keeping ${keep.length} layer(s) in float, trying ${node}`);
+      ctx.progress(`target missed (${failures[0]}): ${keep.length} layer(s) in float so far, trying ${node}`);
+      if (keep.includes(node)) continue;
       const before = score(fid);
-      let candidate: B;
-      try {
-        candidate = ctx.build(keep);
-      } catch {
-        // Nothing left quantized: the float model is the only answer, and that is not a quantization.
-        keep.pop();
+      // The node alone; if that does not help, with the layers reading its output (a quantized reader keeps
+      // its output quantized, so only both in float take that activation's int8 rounding away).
+      const readers = (ctx.consumers?.(node) ?? []).filter((c) => !keep.includes(c) && layerSet.has(c));
+      for (const group of readers.length ? [[node], [node, ...readers]] : [[node]]) {
+        if (tried >= maxTries) break;
+        let candidate: B;
+        try {
+          candidate = ctx.build([...keep, ...group]);
+        } catch {
+          continue; // nothing left quantized: the float model is not a quantization
+        }
+        if (!candidate.stats.quantizedNodes.length) continue;
+        tried++;
+        const f2 = await measure(ctx, candidate.bytes);
+        const next = shortfall(f2, ctx.target);
+        const after = score(f2);
+        if (!(next < current - 1e-9 || (Math.abs(next - current) <= 1e-9 && after.sqnrDb > before.sqnrDb + 0.1))) continue;
+        keep.push(...group);
+        current = next;
+        fid = f2;
+        failures = judge(fid, ctx.target);
+        built = candidate;
+        const info = bySens.get(node);
+        const why = `${info ? `sensitivity rank ${info.rank} of ${sensitivity.length} (quantized alone: ${fmtScore({ cosine: info.s.cosine, sqnrDb: info.s.sqnrDb })})` : 'not in the sensitivity pass; tried from the outputs backwards'}`;
+        kept.push({
+          node, opType: ctx.opTypes.get(node) ?? '?', before, after,
+          ...(info ? { alone: { cosine: info.s.cosine, sqnrDb: info.s.sqnrDb } } : {}),
+          reason: `${why}; keeping it in float: ${fmtScore(before)} → ${fmtScore(after)}`,
+        });
+        for (const r of group.slice(1)) {
+          kept.push({ node: r, opType: ctx.opTypes.get(r) ?? '?', before, after, reason: `reads the output of ${node}, which alone in float did not help: kept in float with it so that activation stays float (${fmtScore(before)} → ${fmtScore(after)})` });
+        }
         break;
       }
-      tried++;
-      fid = await measure(ctx, candidate.bytes);
-      failures = judge(fid, ctx.target);
-      built = candidate;
-      const after = score(fid);
-      const info = bySens.get(node);
-      kept.push({
-        node, opType: ctx.opTypes.get(node) ?? '?', before, after,
-        ...(info ? { alone: { cosine: info.s.cosine, sqnrDb: info.s.sqnrDb } } : {}),
-        reason: `${info ? `sensitivity rank ${info.rank} of ${sensitivity.length} (alone: ${fmtScore({ cosine: info.s.cosine, sqnrDb: info.s.sqnrDb })})` : 'not in the sensitivity pass; tried from the outputs backwards'}; in float: ${fmtScore(before)} → ${fmtScore(after)}`,
-      });
-      if (!built.stats.quantizedNodes.length) break;
     }
     if (failures.length && tried >= maxTries) failures.push(`stopped after ${tried} candidate models`);
   }
@@ -282,4 +321,25 @@ export async function* calibrationOnly(all: AsyncIterable<Sample>, skip: ((i: nu
     if (!skip?.(i)) yield withFixed(s);
     i++;
   }
+}
+
+/** For each node name, the names of the nodes reading its outputs, looking through Relu/Clip (fused into their producer). */
+export function graphConsumers(graph: { node?: Array<{ name?: string | null; opType?: string | null; input?: string[] | null; output?: string[] | null }> | null }): (node: string) => string[] {
+  const nodes = graph.node ?? [];
+  const readers = new Map<string, typeof nodes>();
+  for (const n of nodes) for (const i of n.input ?? []) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
+  const byName = new Map(nodes.map((n) => [n.name ?? '', n]));
+  return (name) => {
+    const out = new Set<string>();
+    const walk = (n: (typeof nodes)[number], depth: number) => {
+      for (const o of n.output ?? []) for (const r of readers.get(o) ?? []) {
+        if (!r.name) continue;
+        out.add(r.name);
+        if (depth < 2 && (r.opType === 'Relu' || r.opType === 'Clip')) walk(r, depth + 1);
+      }
+    };
+    const n = byName.get(name);
+    if (n) walk(n, 0);
+    return [...out];
+  };
 }
