@@ -1,0 +1,132 @@
+/**
+ * Fidelity that means something: a constant output on both sides is "no signal" (never cosine 1), a quantized
+ * output that stops depending on its input is "collapsed", one value per sample is compared across samples,
+ * class scores are told from box coordinates, and calibration ranges far from the evaluation's are named with
+ * their numbers. The sessions are stand-ins that return fixed tensors: what is tested is the arithmetic.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { describeDrift, fidelity, rangeDrift, FloatReference } from '../../extension/core/quantize/report';
+import { judge, score, shortfall, DEFAULT_TARGET, graphConsumers } from '../../extension/core/quantize/accuracy';
+import type { Sample } from '../../extension/core/quantize/calibration';
+
+type Outputs = Record<string, { data: number[]; dims: number[] }>;
+
+/** A session whose run() returns the i-th prepared outputs for the i-th sample fed (by the sample's `i` input). */
+function fake(outputs: Outputs[]): InferenceSession {
+  const names = Object.keys(outputs[0]);
+  return {
+    inputNames: ['i'], outputNames: names,
+    run: async (feeds: Record<string, Tensor>) => {
+      const i = (feeds.i.data as Float32Array)[0];
+      return Object.fromEntries(names.map((n) => [n, { data: Float32Array.from(outputs[i][n].data), dims: outputs[i][n].dims, type: 'float32' } as unknown as Tensor]));
+    },
+  } as unknown as InferenceSession;
+}
+
+const samples = (k: number): Sample[] => Array.from({ length: k }, (_, i) => ({ i: { data: new Float32Array([i]), dims: [1], type: 'float32' } as unknown as Tensor }));
+const many = (k: number, f: (i: number) => Outputs): Outputs[] => Array.from({ length: k }, (_, i) => f(i));
+
+test('all-zero outputs on both sides are "no signal", not cosine 1, and the target cannot be met on them', async () => {
+  const zeros = many(3, () => ({ y: { data: [0, 0, 0, 0], dims: [1, 4] } }));
+  const f = await fidelity(fake(zeros), fake(zeros), samples(3));
+  assert.equal(f.outputs[0].signal, 'none');
+  assert.ok(Number.isNaN(f.outputs[0].cosine), 'no cosine at all, rather than 1.000');
+  assert.equal(JSON.parse(JSON.stringify(f)).outputs[0].cosine, null, 'null in the JSON report');
+  const why = judge(f, DEFAULT_TARGET);
+  assert.equal(why.length, 1);
+  assert.match(why[0], /no signal: every output \(y\) of the float model is constant on the 3 evaluation input\(s\)/);
+  assert.equal(shortfall(f, DEFAULT_TARGET), Infinity);
+});
+
+test('a constant non-zero output is no signal either; one output without signal does not hide another that fails', async () => {
+  const float = many(4, (i) => ({ c: { data: [0.5, 0.5], dims: [1, 2] }, y: { data: [i + 1, 2 * i + 1, 3], dims: [1, 3] } }));
+  const quant = many(4, (i) => ({ c: { data: [0.5, 0.5], dims: [1, 2] }, y: { data: [3, i + 1, 2 * i + 1], dims: [1, 3] } }));
+  const f = await fidelity(fake(float), fake(quant), samples(4));
+  const c = f.outputs.find((o) => o.name === 'c');
+  const y = f.outputs.find((o) => o.name === 'y');
+  assert.equal(c?.signal, 'none');
+  assert.equal(y?.signal, 'ok');
+  assert.ok((y?.cosine ?? 1) < 0.99);
+  const why = judge(f, DEFAULT_TARGET);
+  assert.ok(why.some((w) => /^y: cosine 0\.\d{4} < 0\.99$/.test(w)), why.join('; '));
+  assert.ok(!why.some((w) => w.startsWith('c:')), 'the constant output is not judged');
+});
+
+test('a quantized output that no longer depends on the input is "collapsed", even with a high cosine', async () => {
+  // Probabilities near 1/4 with small input-dependent differences; the int8 model prints the mean every time.
+  const float = many(6, (i) => ({ p: { data: [0.25 + 0.01 * ((i % 3) - 1), 0.25, 0.25 - 0.01 * ((i % 3) - 1), 0.25], dims: [1, 4] } }));
+  const quant = many(6, () => ({ p: { data: [0.25, 0.25, 0.25, 0.25], dims: [1, 4] } }));
+  const f = await fidelity(fake(float), fake(quant), samples(6));
+  const p = f.outputs[0];
+  assert.equal(p.signal, 'collapsed');
+  assert.ok(p.cosine > 0.999, `cosine ${p.cosine} looks perfect`);
+  assert.equal(p.classScores, true, 'rows of probabilities are class scores');
+  const why = judge(f, DEFAULT_TARGET);
+  assert.ok(why.some((w) => /p: the quantized output is constant while the float one varies \(0\.240…0\.260\)/.test(w)), why.join('; '));
+});
+
+test('one value per sample: compared across the samples (a per-sample cosine would only be the sign)', async () => {
+  const float = many(4, (i) => ({ v: { data: [1 + i], dims: [1, 1] } }));
+  const quant = many(4, (i) => ({ v: { data: [4 - i], dims: [1, 1] } }));
+  const f = await fidelity(fake(float), fake(quant), samples(4));
+  const expected = (1 * 4 + 2 * 3 + 3 * 2 + 4 * 1) / (1 + 4 + 9 + 16);
+  assert.ok(Math.abs(f.outputs[0].cosine - expected) < 1e-12, `${f.outputs[0].cosine} vs ${expected}`);
+  assert.equal(f.outputs[0].top1Agreement, undefined, 'no classes in a single value');
+});
+
+test('SQNR, max error and top-1 per output; logits are class scores, box coordinates are not', async () => {
+  const float = many(2, (i) => ({ logits: { data: [2, 1, 0, i], dims: [1, 4] }, boxes: { data: [0.1, 0.2, 0.3, 0.4 + i, 0.5, 0.6, 0.7, 0.8], dims: [1, 2, 4] } }));
+  const quant = many(2, (i) => ({ logits: { data: [2, 1, 0, i === 1 ? 3 : 0.1], dims: [1, 4] }, boxes: { data: [0.1, 0.2, 0.3, 0.4 + i, 0.5, 0.6, 0.7, 0.75], dims: [1, 2, 4] } }));
+  const f = await fidelity(fake(float), fake(quant), samples(2));
+  const logits = f.outputs.find((o) => o.name === 'logits');
+  const boxes = f.outputs.find((o) => o.name === 'boxes');
+  assert.equal(logits?.classScores, true);
+  assert.equal(logits?.top1Agreement, 0.5, 'sample 1: the top class moved from 0 to 3');
+  assert.ok(Math.abs((logits?.maxAbsError ?? 0) - 2) < 1e-6);
+  const num = 4 + 1 + 0 + 0 + 4 + 1 + 0 + 1;
+  const den = 0.1 * 0.1 + 2 * 2;
+  assert.ok(Math.abs((logits?.sqnrDb ?? 0) - 10 * Math.log10(num / den)) < 1e-4);
+  assert.equal(boxes?.classScores, false, 'rank 3, not probabilities, not named like scores');
+  const s = score(f);
+  assert.equal(s.top1, 0.5, 'only class scores count for top-1');
+  assert.ok(judge(f, DEFAULT_TARGET).some((w) => /logits: top-1 agreement 50\.0% < 98\.0%/.test(w)));
+});
+
+test('the float outputs are computed once for many candidate models', async () => {
+  let runs = 0;
+  const base = fake(many(3, (i) => ({ y: { data: [i, 1, 2], dims: [1, 3] } })));
+  const counting = { ...base, inputNames: base.inputNames, outputNames: base.outputNames, run: async (f: Record<string, Tensor>) => { runs++; return base.run(f); } } as unknown as InferenceSession;
+  const ref = new FloatReference(counting, samples(3));
+  for (let k = 0; k < 4; k++) await fidelity(ref, base);
+  assert.equal(runs, 3);
+});
+
+test('calibration ranges far from the evaluation inputs are named with their numbers, worst first', () => {
+  const calib = new Map<string, [number, number]>([['input', [-1, 1]], ['conv1', [0, 6]], ['conv2', [0, 4]], ['fine', [-2, 2]]]);
+  const evalRanges = new Map([
+    ['input', { min: -0.02, max: 0.03, clippedCount: 0, count: 1000 }], // span 2.5 % of the calibrated one: resolution wasted
+    ['conv1', { min: 0, max: 15, clippedCount: 120, count: 1000 }], // 12 % clipped
+    ['conv2', { min: 0, max: 3.9, clippedCount: 0, count: 1000 }],
+    ['fine', { min: -1.8, max: 2.05, clippedCount: 3, count: 1000 }], // 0.3 % clipped: fine
+  ]);
+  const d = rangeDrift(calib, evalRanges);
+  assert.deepEqual(d.map((x) => x.tensor), ['conv1', 'input']);
+  assert.ok(Math.abs(d[0].clipped - 0.12) < 1e-12);
+  assert.ok(Math.abs(d[1].spanRatio - 0.025) < 1e-12);
+  const text = describeDrift(d, calib.size);
+  assert.match(text, /on 2 of 4 tensors: conv1 calibrated \[0\.00, 6\.00\], evaluation \[0\.00, 15\.0\] \(12\.0% clipped, span ×2\.5\); input calibrated \[-1\.00, 1\.00\], evaluation \[-0\.0200, 0\.0300\] \(0\.0% clipped, span ×0\.025\)/);
+});
+
+test('the layers reading a node\'s output, through a fused Relu', () => {
+  const c = graphConsumers({ node: [
+    { name: 'conv', opType: 'Conv', input: ['x'], output: ['a'] },
+    { name: 'relu', opType: 'Relu', input: ['a'], output: ['b'] },
+    { name: 'dw', opType: 'Conv', input: ['b'], output: ['c'] },
+    { name: 'add', opType: 'Add', input: ['b', 'c'], output: ['d'] },
+  ] });
+  assert.deepEqual(c('conv').sort(), ['add', 'dw', 'relu']);
+  assert.deepEqual(c('dw'), ['add']);
+  assert.deepEqual(c('add'), []);
+});
