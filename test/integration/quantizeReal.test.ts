@@ -14,7 +14,7 @@ import { quantizeModel, type Mode } from '../../extension/core/quantize/quantize
 import { checkModel, describeProblems } from '../../extension/core/onnx/check';
 import { loadOrt } from '../../extension/core/profile/ort';
 import { saveModel } from '../../extension/core/onnx/model';
-import { CORPUS, resolveModel, SHARED_MODELS } from '../helpers/corpus';
+import { CORPUS, feedsOf, resolveModel, SHARED_MODELS, writeSamples } from '../helpers/corpus';
 
 let tmp: string;
 let k = 0;
@@ -31,8 +31,8 @@ function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return x === 0 && y === 0 ? 1 : d / Math.sqrt(x * y);
 }
 
-/** Quantizes, then checks the output as a user would: structure, load, and agreement on `feeds`. */
-async function quantizeAndCompare(file: string, mode: Mode, feeds: Feeds[], extra: Partial<Parameters<typeof quantizeModel>[0]> = {}): Promise<{ cos: Record<string, number>; out: string; report: Awaited<ReturnType<typeof quantizeModel>> }> {
+/** Quantizes, then checks the output as a user would: structure, load, and agreement on `feeds` (cosine; max |Δ| too). */
+async function quantizeAndCompare(file: string, mode: Mode, feeds: Feeds[], extra: Partial<Parameters<typeof quantizeModel>[0]> = {}): Promise<{ cos: Record<string, number>; maxAbs: Record<string, number>; out: string; report: Awaited<ReturnType<typeof quantizeModel>> }> {
   const out = path.join(tmp, `${path.basename(file, '.onnx')}_${mode}_${k++}.onnx`);
   const report = await quantizeModel({ input: file, output: out, mode, sensitivity: false, latencyRuns: 1, calibration: { kind: 'random', count: 4 }, ...extra });
   const model = onnx.ModelProto.decode(await readFile(out));
@@ -41,15 +41,18 @@ async function quantizeAndCompare(file: string, mode: Mode, feeds: Feeds[], extr
   const f: InferenceSession = await ort().InferenceSession.create(file);
   const q: InferenceSession = await ort().InferenceSession.create(out);
   const cos: Record<string, number> = {};
+  const maxAbs: Record<string, number> = {};
   for (const feed of feeds) {
     const a = await f.run(feed);
     const b = await q.run(feed);
     for (const name of f.outputNames) {
-      const c = cosine(a[name].data as Float32Array, b[name].data as Float32Array);
-      cos[name] = Math.min(cos[name] ?? 1, c);
+      const x = a[name].data as Float32Array;
+      const y = b[name].data as Float32Array;
+      cos[name] = Math.min(cos[name] ?? 1, cosine(x, y));
+      for (let i = 0; i < x.length; i++) maxAbs[name] = Math.max(maxAbs[name] ?? 0, Math.abs(x[i] - y[i]));
     }
   }
-  return { cos, out, report };
+  return { cos, maxAbs, out, report };
 }
 
 /** A 512-sample frame at 16 kHz: a voiced-like tone mix with noise (deterministic). */
@@ -63,11 +66,22 @@ test('silero VAD (If branches, LSTM, Constant weights, sr=16000): static and dyn
   const file = path.join(SHARED_MODELS, 'silero_vad_16k_op15.onnx');
   const T = ort().Tensor;
   const feeds = [1, 2, 3].map((s) => ({ input: new T('float32', audioFrame(s), [1, 512]), state: new T('float32', new Float32Array(256), [2, 1, 128]), sr: new T('int64', BigInt64Array.of(16000n), []) }));
+  // Calibration: audio-like frames (tones, chirp, noise) from the corpus helper, other seeds than evaluation.
+  const calib = path.join(tmp, 'silero_calib');
+  await writeSamples(CORPUS.find((m) => m.id === 'silero-vad-op15')!, calib, 100, 8);
   for (const mode of ['dynamic', 'static'] as const) {
-    const { cos, report } = await quantizeAndCompare(file, mode, feeds, { dims: { batch: 1, sequence: 512 } });
-    t.diagnostic(`${mode}: ${JSON.stringify(report.quantized.byOpType)} cosine ${JSON.stringify(cos)}`);
-    assert.ok(report.quantized.byOpType.Conv >= 1, 'the encoder Convs are quantized');
-    assert.ok(cos.output > 0.98 && cos.stateN > 0.9, JSON.stringify(cos));
+    const { cos, maxAbs, out, report } = await quantizeAndCompare(file, mode, feeds, { dims: { batch: 1, sequence: 512 }, calibration: { kind: 'files', path: calib } });
+    t.diagnostic(`${mode}: ${JSON.stringify(report.quantized.byOpType)} state cosine ${cos.stateN.toFixed(4)}, speech probability max |Δ| ${maxAbs.output.toFixed(4)}`);
+    assert.ok(report.quantized.byOpType.LSTM >= 1, 'the LSTM inside the If branch is quantized');
+    const m = onnx.ModelProto.decode(await readFile(out));
+    const ops: string[] = [];
+    const walk = (g: onnx.IGraphProto) => { for (const n of g.node ?? []) { ops.push(n.opType!); for (const a of n.attribute ?? []) if (a.g) walk(a.g); } };
+    walk(m.graph!);
+    assert.ok(ops.includes('DynamicQuantizeLSTM'), 'LSTM → com.microsoft DynamicQuantizeLSTM');
+    // The output is one probability per frame: cosine of a single value says nothing, so its error is bounded.
+    // The LSTM state is the sensitive part: a few saturated cell units (c = ±1 after one frame) can flip sign
+    // under int8 (measured state cosine 0.94-0.95 on these frames; ≥ 0.999 on others).
+    assert.ok(maxAbs.output < 0.005 && cos.stateN > 0.9, JSON.stringify({ cos, maxAbs }));
   }
 });
 
@@ -84,17 +98,20 @@ test('a wake-word head whose If branch reads main-graph weights keeps them (stat
   }
 });
 
-test('PaddleOCR classifier (opset 9, Constant-node weights, Clip attributes) is upgraded to 11 and agrees at 1×3×48×192', async (t) => {
+test('PaddleOCR classifier (opset 9, Constant-node weights, Clip attributes) is upgraded (13 static per-channel, 11 dynamic) and agrees at 1×3×48×192', async (t) => {
   const file = await byId('ppocr-v2-cls');
-  let s = 11;
-  const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
-  const feeds = [0, 1].map(() => ({ x: new (ort().Tensor)('float32', Float32Array.from({ length: 3 * 48 * 192 }, rnd), [1, 3, 48, 192]) }));
+  // Document-like images normalised to [-1, 1] (the corpus helper's generator): calibration and held-out evaluation.
+  const m = CORPUS.find((c) => c.id === 'ppocr-v2-cls')!;
+  const calib = path.join(tmp, 'cls_calib');
+  await writeSamples(m, calib, 100, 8);
+  const feeds = (await writeSamples(m, path.join(tmp, 'cls_eval'), 0, 3)).map((sample) => feedsOf(sample, m.inputs, ort()));
   const dims = { 'p2o.DynamicDimension.0': 1, 'p2o.DynamicDimension.1': 48, 'p2o.DynamicDimension.2': 192 };
   for (const mode of ['static', 'dynamic'] as const) {
-    const { cos, out, report } = await quantizeAndCompare(file, mode, feeds, { dims });
+    // Depthwise-heavy CNN: per-channel weights (per-tensor loses most here), which moves static to opset 13.
+    const { cos, out, report } = await quantizeAndCompare(file, mode, feeds, { dims, calibration: { kind: 'files', path: calib }, perChannel: mode === 'static' });
     t.diagnostic(`${mode}: ${report.warnings.filter((w) => /opset|Constant/.test(w)).join(' / ')} cosine ${JSON.stringify(cos)}`);
-    const m = onnx.ModelProto.decode(await readFile(out));
-    assert.equal(Number(m.opsetImport.find((o) => !o.domain)!.version), 11);
+    const q = onnx.ModelProto.decode(await readFile(out));
+    assert.equal(Number(q.opsetImport.find((o) => !o.domain)!.version), mode === 'static' ? 13 : 11);
     assert.ok(report.warnings.some((w) => /Clip \(min\/max → inputs\)/.test(w)));
     for (const c of Object.values(cos)) assert.ok(c > 0.97, JSON.stringify(cos));
   }

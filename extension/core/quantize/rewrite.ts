@@ -146,6 +146,99 @@ function int64Data(t: onnx.ITensorProto): number[] | undefined {
   return (t.int64Data ?? []).map((v) => toNumber(v));
 }
 
+type Values = { data: Float32Array | BigInt64Array; dims: number[] };
+
+function valuesOf(t: onnx.ITensorProto | undefined): Values | undefined {
+  if (!t || t.dataLocation) return undefined;
+  const dims = dimsOf(t);
+  if (t.dataType === DT.FLOAT) {
+    const d = floatData(t);
+    return d ? { data: d, dims } : undefined;
+  }
+  const i = int64Data(t);
+  return i && i.length === dims.reduce((a, b) => a * b, 1) ? { data: BigInt64Array.from(i.map((v) => BigInt(v))), dims } : undefined;
+}
+
+/** Largest constant computed at load time (elements): bigger results stay as nodes. */
+const FOLD_LIMIT = 1 << 22;
+
+/**
+ * Constant Slice and Concat (PyTorch exports reorder LSTM gates as Concat(Slice(W)…)): computed here so the
+ * weight becomes an initializer, as onnxruntime's constant folding would before quantizing.
+ */
+function foldData(n: onnx.INodeProto, scope: Map<string, onnx.ITensorProto>): Values | undefined {
+  const op = n.opType;
+  if (op === 'Slice') {
+    const x = valuesOf(scope.get(n.input?.[0] ?? ''));
+    if (!x) return undefined;
+    const arg = (i: number, attr: string) => {
+      const a = (n.attribute ?? []).find((k) => k.name === attr)?.ints?.map((v) => toNumber(v));
+      if (a) return a;
+      const name = n.input?.[i];
+      if (!name) return undefined;
+      const t = scope.get(name);
+      const v = t ? int64Data(t) : undefined;
+      return v ?? null;
+    };
+    const starts = arg(1, 'starts');
+    const ends = arg(2, 'ends');
+    const axesIn = arg(3, 'axes');
+    const stepsIn = arg(4, 'steps');
+    if (!starts || !ends || axesIn === null || stepsIn === null) return undefined;
+    const r = x.dims.length;
+    const axes = (axesIn ?? starts.map((_, i) => i)).map((a) => (a < 0 ? a + r : a));
+    const lo = x.dims.map(() => 0);
+    const step = x.dims.map(() => 1);
+    const hi = [...x.dims];
+    axes.forEach((a, i) => {
+      const D = x.dims[a];
+      const st = stepsIn?.[i] ?? 1;
+      const clamp = (v: number, min: number, max: number) => Math.max(min, Math.min(max, v));
+      let b = starts[i] < 0 ? starts[i] + D : starts[i];
+      let e = ends[i] < 0 ? ends[i] + D : ends[i];
+      if (st > 0) { b = clamp(b, 0, D); e = clamp(e, 0, D); } else { b = clamp(b, -1, D - 1); e = clamp(e, -1, D - 1); }
+      lo[a] = b; hi[a] = e; step[a] = st;
+    });
+    const outDims = x.dims.map((_, a) => Math.max(0, Math.ceil((hi[a] - lo[a]) / step[a])));
+    const total = outDims.reduce((p, q) => p * q, 1);
+    if (total > FOLD_LIMIT || step.some((v) => v === 0)) return undefined;
+    const out = x.data instanceof Float32Array ? new Float32Array(total) : new BigInt64Array(total);
+    const strides = x.dims.map((_, a) => x.dims.slice(a + 1).reduce((p, q) => p * q, 1));
+    const idx = outDims.map(() => 0);
+    for (let k = 0; k < total; k++) {
+      let src = 0;
+      for (let a = 0; a < r; a++) src += (lo[a] + idx[a] * step[a]) * strides[a];
+      (out as Float32Array)[k] = (x.data as Float32Array)[src];
+      for (let a = r - 1; a >= 0; a--) { if (++idx[a] < outDims[a]) break; idx[a] = 0; }
+    }
+    return { data: out, dims: outDims };
+  }
+  if (op === 'Concat') {
+    const parts = (n.input ?? []).map((i) => valuesOf(scope.get(i)));
+    if (!parts.length || parts.some((p) => !p) || new Set(parts.map((p) => p!.data.constructor)).size !== 1) return undefined;
+    const ps = parts as Values[];
+    const r = ps[0].dims.length;
+    let axis = toNumber((n.attribute ?? []).find((k) => k.name === 'axis')?.i ?? 0);
+    if (axis < 0) axis += r;
+    const outer = ps[0].dims.slice(0, axis).reduce((p, q) => p * q, 1);
+    const dims = [...ps[0].dims];
+    dims[axis] = ps.reduce((a, p) => a + p.dims[axis], 0);
+    const total = dims.reduce((p, q) => p * q, 1);
+    if (total > FOLD_LIMIT) return undefined;
+    const out = ps[0].data instanceof Float32Array ? new Float32Array(total) : new BigInt64Array(total);
+    let o = 0;
+    for (let b = 0; b < outer; b++) {
+      for (const p of ps) {
+        const chunk = p.data.length / outer;
+        (out as Float32Array).set((p.data as Float32Array).subarray(b * chunk, (b + 1) * chunk), o);
+        o += chunk;
+      }
+    }
+    return { data: out, dims };
+  }
+  return undefined;
+}
+
 /**
  * Folds ops that only re-label a constant's dimensions (Identity, Unsqueeze, Squeeze, Reshape) into new
  * initializers, so weights reached through them (PyTorch exports LSTM weights as Unsqueeze(Constant)) can be
@@ -197,7 +290,13 @@ function foldShapeOps(g: Graph, outer: Map<string, onnx.ITensorProto>): number {
         }
       }
     }
-    if (dims && x) {
+    const computed = !dims && !n.domain && !outs.has(y) && (n.output ?? []).length === 1 ? foldData(n, scope) : undefined;
+    if (computed) {
+      const t = computed.data instanceof Float32Array ? tensor(y, DT.FLOAT, computed.dims, computed.data) : tensor(y, DT.INT64, computed.dims, computed.data);
+      g.initializer = [...(g.initializer ?? []), t];
+      scope.set(y, t);
+      folded++;
+    } else if (dims && x) {
       const t = onnx.TensorProto.create({ ...x, name: y, dims });
       g.initializer = [...(g.initializer ?? []), t];
       scope.set(y, t);
@@ -386,12 +485,14 @@ export function rewriteDynamic(model: onnx.ModelProto, o: DynamicOptions): Rewri
         const R = weight(n.input?.[2])!;
         const lstmWeight = (w: NonNullable<ReturnType<typeof weight>>) => () => {
           const [dir, rows, cols] = w.dims;
-          // Per direction (or per direction × gate row with --per-channel), symmetric int8, then [dir, cols, rows].
-          const axisLen = o.perChannel ? dir * rows : dir;
+          // One scale per gate row ([dir, 4·hidden], ORT's per_channel layout), symmetric int8, then [dir, cols, rows].
+          // Always per row: with one scale per direction (ORT's default) a gate whose large input and bias cancel
+          // flips sign in Silero VAD's LSTM (a cell state of -1 becomes +1; state cosine 0.97 → 1.000 per row).
+          const axisLen = dir * rows;
           const { q, params } = quantizeWeight(w.data, [axisLen, (dir * rows * cols) / axisLen], 0, 'int8', true, o.reduceRange);
           const t = new Int8Array(q.length);
           for (let d = 0; d < dir; d++) for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[(d * cols + c) * rows + r] = q[(d * rows + r) * cols + c];
-          return { dims: [dir, cols, rows], q: t, scales: params.map((p) => p.scale), zps: params.map((p) => p.zeroPoint), scaleDims: o.perChannel ? [dir, rows] : [dir] };
+          return { dims: [dir, cols, rows], q: t, scales: params.map((p) => p.scale), zps: params.map((p) => p.zeroPoint), scaleDims: [dir, rows] };
         };
         const wq = qWeight(n.input![1], 'lstm', lstmWeight(W));
         const rq = qWeight(n.input![2], 'lstm', lstmWeight(R));
@@ -599,6 +700,10 @@ function removeFusableActivations(g: Graph, chosen: Set<onnx.INodeProto>, o: Rew
     const t = n.input?.[0];
     const p = t ? producers.get(t) : undefined;
     if (!t || !p || !chosen.has(p) || !FUSABLE_PRODUCERS.has(p.opType ?? '') || graphOutputs.has(t) || (uses.get(t)?.length ?? 0) !== 1) continue;
+    // Only Q/DQ consumers see the clipping that int8 saturation does: every reader of the activation's output
+    // must be a quantized node reading it as an input (not a float op, a graph output or a subgraph).
+    const y = n.output?.[0] ?? '';
+    if (graphOutputs.has(y) || (uses.get(y) ?? []).some((u) => !chosen.has(u) || !(u.input ?? []).includes(y) || subgraphsOf(u).length > 0)) continue;
     if (n.opType === 'Clip') {
       const min = (n.attribute ?? []).find((a) => a.name === 'min')?.f ?? 0;
       const minInput = n.input?.[1] ? initializerMap(g).get(n.input[1]) : undefined;
