@@ -243,6 +243,26 @@ export function buildProgram(): Command {
       }
     });
 
+  // `profile import FILE`: a saved runner output (CI, a colleague's phone, a device farm) as our profile JSON.
+  // The parent `profile` command owns --json/--out, so they arrive through optsWithGlobals().
+  program.commands.find((c) => c.name() === 'profile')
+    ?.command('import <file>')
+    .description('turn a saved output into a profile: ONNX Runtime profile JSON, onnxruntime_perf_test output, benchmark_model output (stdout or CSV)')
+    .option('--format <format>', 'auto | ort-json | perf-test | benchmark-model | benchmark-model-csv', 'auto')
+    .option('--label <device>', 'the device the output came from (shown in the profile)')
+    .option('--model-name <name>', 'the model, when the output does not name it')
+    .option('--json', 'print the profile as JSON')
+    .option('--out <file>', 'also save the profile JSON (never overwrites)')
+    .action(async (file: string, _o: unknown, cmd: Command) => {
+      const o = cmd.optsWithGlobals() as { format: string; label?: string; modelName?: string; json?: boolean; out?: string };
+      const { importProfile, IMPORT_FORMATS } = await import('../core/profile/import');
+      const formats = IMPORT_FORMATS.filter((f) => f !== 'mobileai');
+      if (!(formats as readonly string[]).includes(o.format)) throw new InvalidArgumentError(`--format must be one of ${formats.join(', ')}`);
+      const result = await importProfile(path.resolve(file), { format: o.format as 'auto', device: o.label, model: o.modelName });
+      if (o.out) await writeFileAtomicNoClobber(path.resolve(o.out), `${JSON.stringify(result, null, 2)}\n`);
+      process.stdout.write(o.json ? `${JSON.stringify(result, null, 2)}\n` : `${describeProfile(result)}\n`);
+    });
+
   program
     .command('compare <a> <b>')
     .description('compare two saved profiles (a is the baseline)')
@@ -503,6 +523,7 @@ export function describeProfile(p: ProfileResult): string {
   const f = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : 'n/a');
   const lines = [
     `${p.model.name} on ${p.device.label}${p.device.note ? ` (${p.device.note})` : ''}, ${p.runtime.runner}, optimization ${p.runtime.optimization ?? 'n/a'}`,
+    ...(p.source ? [`imported from ${p.source.file ?? 'a saved output'} (${p.source.format})`] : []),
     `runs: ${p.settings.runs} measured after ${p.settings.warmup} warm-up`,
     ...(p.settings.inputs?.length ? ['inputs:', ...describeInputRecords(p.settings.inputs).map((l) => `  ${l}`)] : []),
     `latency ms: p50 ${f(l.p50)}  p90 ${f(l.p90)}  p99 ${f(l.p99)}  mean ${f(l.mean)}  std ${f(l.std)}`,
@@ -521,8 +542,8 @@ export function describeProfile(p: ProfileResult): string {
 export function describeComparison(c: ProfileComparison): string {
   const us = (v: number | null) => (v === null ? '—' : `${(v / 1000).toFixed(3)} ms`);
   return [
-    `A: ${c.a.label}: p50 ${c.a.p50Ms.toFixed(3)} ms`,
-    `B: ${c.b.label}: p50 ${c.b.p50Ms.toFixed(3)} ms  (B is ${c.speedup.toFixed(2)}× ${c.speedup >= 1 ? 'faster' : 'slower'})`,
+    `A: ${c.a.label}: ${c.statistic ?? 'p50'} ${c.a.p50Ms.toFixed(3)} ms`,
+    `B: ${c.b.label}: ${c.statistic ?? 'p50'} ${c.b.p50Ms.toFixed(3)} ms  (B is ${c.speedup.toFixed(2)}× ${c.speedup >= 1 ? 'faster' : 'slower'})`,
     'by op type (B − A):',
     ...c.byOpType.slice(0, 15).map((d) => `  ${d.key.padEnd(28)} ${us(d.aUs).padStart(11)} → ${us(d.bUs).padStart(11)}  ${d.deltaUs === null ? '' : `${d.deltaUs >= 0 ? '+' : ''}${(d.deltaUs / 1000).toFixed(3)} ms`}`),
   ].join('\n');

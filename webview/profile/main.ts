@@ -68,6 +68,18 @@ function showResult(p: ProfileResult, baseline?: ProfileResult, cmp?: ProfileCom
     actions,
     ...p.warnings.map((w) => el('div', { class: 'warning' }, w)),
   ];
+  if (p.source) parts.splice(2, 0, el('div', { class: 'muted', id: 'profile-source' }, `imported from ${p.source.file ?? 'a saved output'} (${p.source.format})`));
+  if (p.delegation) {
+    const d = p.delegation;
+    parts.push(
+      el('h2', {}, 'Delegation'),
+      el('div', { id: 'delegation' },
+        el('div', {}, d.summary),
+        el('ul', {},
+          ...d.delegated.map((x) => el('li', {}, `${x.label}: ${x.opType} ×${x.nodes} — ${ms(x.meanUs)} ms`)),
+          ...d.cpu.map((x) => el('li', { class: 'warning' }, `CPU (fallback): ${x.opType} ×${x.nodes} — ${ms(x.meanUs)} ms`)))),
+    );
+  }
   if (cmp && baseline) parts.push(...comparisonView(cmp));
   parts.push(
     el('h2', {}, 'Time by op type'), el('div', { id: 'chart-wrap' }, canvas),
@@ -107,7 +119,7 @@ function comparisonView(c: ProfileComparison): Node[] {
   ];
   return [
     el('h2', {}, 'Comparison'),
-    el('div', { id: 'comparison-summary' }, `A: ${c.a.label} — p50 ${c.a.p50Ms.toFixed(3)} ms. B: ${c.b.label} — p50 ${c.b.p50Ms.toFixed(3)} ms. B is ${c.speedup.toFixed(2)}× ${c.speedup >= 1 ? 'faster' : 'slower'}.`),
+    el('div', { id: 'comparison-summary' }, `A: ${c.a.label} — ${c.statistic ?? 'p50'} ${c.a.p50Ms.toFixed(3)} ms. B: ${c.b.label} — ${c.statistic ?? 'p50'} ${c.b.p50Ms.toFixed(3)} ms. B is ${c.speedup.toFixed(2)}× ${c.speedup >= 1 ? 'faster' : 'slower'}.`),
     el('div', { class: 'columns' },
       el('div', {}, el('h2', {}, 'By op type'), el('div', { class: 'table-scroll' }, sortableTable(cols, c.byOpType, { id: 'compare-optype' }))),
       el('div', {}, el('h2', {}, `By node (${c.matchedNodes} matched by name)`), el('div', { class: 'table-scroll' }, sortableTable(cols, c.byNode, { id: 'compare-node' })))),

@@ -12,6 +12,9 @@ export interface Delta {
 }
 
 export interface ProfileComparison {
+  /** Which latency statistic a, b and the speed-up use: p50 when both profiles have it, else the mean. */
+  statistic: 'p50' | 'mean';
+  /** `p50Ms` holds the mean when `statistic` is 'mean'. */
   a: { label: string; p50Ms: number };
   b: { label: string; p50Ms: number };
   /** a.p50 / b.p50: above 1 means b is faster. */
@@ -50,10 +53,15 @@ export function compareProfiles(a: ProfileResult, b: ProfileResult): ProfileComp
   const sortKey = (d: Delta) => -Math.abs(d.deltaUs ?? d.aUs ?? d.bUs ?? 0);
   byOpType.sort((x, y) => sortKey(x) - sortKey(y));
   byNode.sort((x, y) => sortKey(x) - sortKey(y));
+  // An imported benchmark_model or perf_test output may have no median: then both sides compare by their mean.
+  const statistic = Number.isFinite(a.latencyMs.p50) && Number.isFinite(b.latencyMs.p50) ? 'p50' : 'mean';
+  const am = statistic === 'p50' ? a.latencyMs.p50 : a.latencyMs.mean;
+  const bm = statistic === 'p50' ? b.latencyMs.p50 : b.latencyMs.mean;
   return {
-    a: { label: profileLabel(a), p50Ms: a.latencyMs.p50 },
-    b: { label: profileLabel(b), p50Ms: b.latencyMs.p50 },
-    speedup: b.latencyMs.p50 > 0 ? a.latencyMs.p50 / b.latencyMs.p50 : NaN,
+    statistic,
+    a: { label: profileLabel(a), p50Ms: am },
+    b: { label: profileLabel(b), p50Ms: bm },
+    speedup: bm > 0 ? am / bm : NaN,
     byOpType,
     byNode,
     matchedNodes: [...names].filter((n) => an.has(n) && bn.has(n)).length,

@@ -14,7 +14,8 @@
  *   file) and the percentiles `Min/Max/P50/P90/P95/P99/P999 Latency: X s`, where Pn is sorted[floor(total*n)].
  * - ort_test_session.cc: `Setting intra_op_num_threads to N` (when -x > 0), `Setting inter_op_num_threads to N`
  *   (-P with -y > 0), `Overriding dimension with name, NAME, to N` / `…with denotation, …`.
- * - The profile file is named by onnxruntime's profiler: `<prefix>_YYYY-MM-DD_HH-MM-SS.json`.
+ * - The profile file is named by onnxruntime itself (InferenceSession::StartProfiling): `<prefix>_YYYY-MM-DD_HH-MM-SS.json`;
+ *   onnxruntime 1.30 (as onnxruntime-node 1.30.0 writes it) appends milliseconds: `…_HH-MM-SS_mmm.json`.
  */
 
 export type PerfTestMode = 'duration' | 'times';
@@ -338,14 +339,20 @@ const NUM = '([-+]?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][-+]?\\d+)?|-?nan|-?inf)';
 /** Reads onnxruntime_perf_test's stdout (stderr may be mixed in). */
 export function parsePerfTestOutput(text: string): PerfTestReport {
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
-  const get = (re: string): number | undefined => {
+  const raw = (re: string): string | undefined => {
     const r = new RegExp(`^\\s*${re}`);
     for (const l of lines) {
       const m = r.exec(l);
-      if (m) return Number(m[1]);
+      if (m) return m[1];
     }
     return undefined;
   };
+  const get = (re: string): number | undefined => {
+    const v = raw(re);
+    return v === undefined ? undefined : Number(v);
+  };
+  // Seconds to ms without binary rounding noise: shift the decimal exponent of the printed text.
+  const toMs = (v: string) => (/[eE]/.test(v) || !/^[-+]?[\d.]+$/.test(v) ? Number(v) * 1000 : Number(`${v}e3`));
   const requests = get(`Total inference requests:\\s*(\\d+)`);
   const average = get(`Average inference time cost:\\s*${NUM} ms`);
   if (requests === undefined || average === undefined) {
@@ -356,7 +363,7 @@ export function parsePerfTestOutput(text: string): PerfTestReport {
         : 'this is not onnxruntime_perf_test output: "Total inference requests:" and "Average inference time cost:" are missing',
     );
   }
-  const s = (re: string) => { const v = get(`${re}\\s*${NUM} s\\b`); return v === undefined ? undefined : v * 1000; };
+  const s = (re: string) => { const v = raw(`${re}\\s*${NUM} s\\b`); return v === undefined ? undefined : toMs(v); };
   const lat = (k: string) => s(`${k} Latency:`);
   const p = { min: lat('Min'), max: lat('Max'), p50: lat('P50'), p90: lat('P90'), p95: lat('P95'), p99: lat('P99'), p999: lat('P999') };
   const dimOverrides: Record<string, number> = {};
@@ -393,4 +400,5 @@ export function ortProfileFileName(prefix: string, when = new Date()): string {
   return `${prefix}_${when.getFullYear()}-${p(when.getMonth() + 1)}-${p(when.getDate())}_${p(when.getHours())}-${p(when.getMinutes())}-${p(when.getSeconds())}.json`;
 }
 
-export const ORT_PROFILE_FILE_RE = /_(\d{4})-(\d{2})-(\d{2})_(\d{2})-(\d{2})-(\d{2})\.json$/;
+/** Matches both namings: `_YYYY-MM-DD_HH-MM-SS.json` and, from onnxruntime 1.30 (seen from onnxruntime-node 1.30.0), `…_HH-MM-SS_mmm.json`. */
+export const ORT_PROFILE_FILE_RE = /_(\d{4})-(\d{2})-(\d{2})_(\d{2})-(\d{2})-(\d{2})(?:_(\d{3}))?\.json$/;

@@ -86,6 +86,13 @@ async function denotationDims(modelFile: string, byDenotation: Record<string, nu
   return out;
 }
 
+/** The model name performance_runner.cc uses: the last component of the model's folder, as the path was given ("." for a bare file name). */
+function modelDirName(modelPath: string): string {
+  const name = path.posix.basename(path.posix.dirname(modelPath)) || '/';
+  // The real code strips "test_" only when the name is exactly "test_" (a strcmp, not a prefix test).
+  return name === 'test_' ? '' : name;
+}
+
 const secs = (t0: bigint, t1: bigint) => Number(t1 - t0) / 1e9;
 
 /**
@@ -161,8 +168,7 @@ export async function perfTestBuiltin(argv: string[], io: IO, fsb: Sandbox, cwd:
     });
     const sessionCreationSeconds = secs(t0, process.hrtime.bigint());
     if (!c.generateInputs) {
-      const dir = path.basename(path.dirname(c.modelPath.replace(/\/+$/, ''))) || '.';
-      await io.out(`there is no test data for model ${dir}\n`);
+      await io.out(`there is no test data for model ${modelDirName(c.modelPath)}\n`);
       await io.out('Run failed:failed to initialize.\n');
       await io.err('virtual phone: only generated inputs (-I) are supported; test_data_set folders are not read\n');
       return 255;
@@ -210,8 +216,7 @@ export async function perfTestBuiltin(argv: string[], io: IO, fsb: Sandbox, cwd:
     if (hostPrefix) session.endProfiling();
     if (c.resultFile) {
       const hostResult = await fsb.hostPath(Sandbox.normalize(c.resultFile, cwd));
-      const modelDir = path.posix.basename(path.posix.dirname(Sandbox.normalize(c.modelPath, cwd)));
-      await fs.appendFile(hostResult, perfTestResultFileLines(modelDir, facts, c.dumpStatistics));
+      await fs.appendFile(hostResult, perfTestResultFileLines(modelDirName(c.modelPath), facts, c.dumpStatistics));
     }
     await io.out(formatPerfTestResult(facts, { dumpStatistics: c.dumpStatistics, resultFile: Boolean(c.resultFile) }));
     return 0;

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { DeviceStore } from '../devices/deviceStore';
 import type { Logger } from '../../core/util/log';
 import { errorMessage } from '../../core/util/log';
-import { ProfilePanel } from './profilePanel';
+import { PROFILE_FILTERS, ProfilePanel } from './profilePanel';
 import { buildRequest } from './profileRunner';
 import type { OptLevel } from '../../core/profile/ort';
 
@@ -35,5 +35,15 @@ export function registerProfileCommands(context: vscode.ExtensionContext, store:
   context.subscriptions.push(
     vscode.commands.registerCommand('mobileai.profile.model', command('host')),
     vscode.commands.registerCommand('mobileai.profile.modelOnPhone', command('phone')),
+    // Open Profile…: a saved profile or a runner's saved output (from CI, a colleague's phone, a device farm).
+    vscode.commands.registerCommand('mobileai.profile.open', async (arg?: unknown) => {
+      try {
+        const file = arg instanceof vscode.Uri ? arg.fsPath : typeof arg === 'string' ? arg : (await vscode.window.showOpenDialog({ filters: PROFILE_FILTERS, canSelectMany: false, title: 'Open a profile' }))?.[0]?.fsPath;
+        if (file) await ProfilePanel.openFile(context, store, log, file);
+      } catch (err) {
+        log.error('open profile failed', err);
+        void vscode.window.showErrorMessage(`Cannot open the profile: ${errorMessage(err)}`);
+      }
+    }),
   );
 }

@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { readFile } from 'node:fs/promises';
 import { webviewHtml } from '../webviews/html';
 import { isFromProfileWebview, type FromProfileWebview, type ToProfileWebview } from '../../../webview/profile/protocol';
 import type { ProfileResult } from '../../core/profile/types';
@@ -9,6 +8,9 @@ import { errorMessage, type Logger } from '../../core/util/log';
 import { uniquePath, writeFileAtomicNoClobber } from '../../core/util/fsAtomic';
 import type { DeviceStore } from '../devices/deviceStore';
 import { buildRequest, describeRequest, runProfile, type ProfileRequest } from './profileRunner';
+
+/** Files a profile can be opened from: our JSON, ONNX Runtime's profile JSON, saved runner outputs. */
+export const PROFILE_FILTERS = { 'Profiles and runner outputs': ['json', 'txt', 'log', 'csv'], 'All files': ['*'] };
 
 /** Listeners told about every finished profile (the model editor colours its graph with them). */
 export const profileEvents = new vscode.EventEmitter<ProfileResult>();
@@ -44,6 +46,22 @@ export class ProfilePanel {
   static async open(ctx: vscode.ExtensionContext, store: DeviceStore, log: Logger, request: ProfileRequest): Promise<ProfilePanel> {
     const p = new ProfilePanel(ctx, store, log, request);
     void p.run(request);
+    return p;
+  }
+
+  /**
+   * Shows a saved profile: our JSON, or a runner's output imported (ONNX Runtime profile JSON,
+   * onnxruntime_perf_test or benchmark_model output). It compares with measured ones like any other.
+   */
+  static async openFile(ctx: vscode.ExtensionContext, store: DeviceStore, log: Logger, file: string): Promise<ProfilePanel> {
+    const { importProfile } = await import('../../core/profile/import');
+    const result = await importProfile(file);
+    const p = new ProfilePanel(ctx, store, log, { model: result.model.file || file, target: result.device.kind === 'host' ? 'host' : 'phone', optimization: (result.runtime.optimization as 'all') ?? 'all' });
+    p.current = result;
+    p.panel.title = `Profile: ${result.model.name} (${path.basename(file)})`;
+    log.info(`opened profile ${file} (${result.source?.format ?? 'mobileai'})`);
+    await p.show();
+    profileEvents.fire(result);
     return p;
   }
 
@@ -153,17 +171,17 @@ export class ProfilePanel {
         { label: 'This model on a phone', id: 'phone' },
         { label: 'This model on this machine', id: 'host' },
         { label: 'Another model (e.g. the int8 one)…', id: 'model' },
-        { label: 'A saved profile (JSON)…', id: 'saved' },
+        { label: 'A saved profile (JSON, or onnxruntime_perf_test / benchmark_model output)…', id: 'saved' },
       ],
       { title: 'Compare this profile (A) with…' },
     );
     if (!choice) return;
     if (choice.id === 'saved') {
-      const uri = await vscode.window.showOpenDialog({ filters: { 'Profile JSON': ['json'] }, canSelectMany: false });
+      const uri = await vscode.window.showOpenDialog({ filters: PROFILE_FILTERS, canSelectMany: false });
       if (!uri?.[0]) return;
       try {
-        const saved = JSON.parse(await readFile(uri[0].fsPath, 'utf8')) as ProfileResult;
-        if (saved.schema !== 'mobileai.profile/1' || !Array.isArray(saved.nodes)) throw new Error('not a Mobile AI profile (schema mobileai.profile/1)');
+        const { importProfile } = await import('../../core/profile/import');
+        const saved = await importProfile(uri[0].fsPath);
         this.baseline = this.current;
         this.current = saved;
         await this.show();
