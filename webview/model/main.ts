@@ -1,6 +1,6 @@
 import './style.css';
 import { connect, el, fmtBytes, fmtCount, sortableTable } from '../shared/vscode';
-import type { FromModelWebview, ToModelWebview } from './protocol';
+import type { FromModelWebview, InputFormRow, ToModelWebview } from './protocol';
 import type { ModelSummary } from '../../extension/core/onnx/summary';
 import type { GraphNodeView, GraphView } from '../../extension/core/onnx/graph';
 import type { TfliteSummary } from '../../extension/core/tflite/summary';
@@ -13,7 +13,7 @@ let redrawGraph: (() => void) | undefined;
 
 window.addEventListener('message', (e: MessageEvent<ToModelWebview>) => {
   const m = e.data;
-  if (m.type === 'model') render(m.fileName, m.summary, m.graph);
+  if (m.type === 'model') render(m.fileName, m.summary, m.graph, { rows: m.inputForm ?? [], saved: !!m.inputsSaved, error: m.inputsError });
   else if (m.type === 'tfliteModel') renderTflite(m.fileName, m.summary, m.graph);
   else if (m.type === 'error') {
     app.replaceChildren(el('h1', {}, m.fileName), el('p', { class: 'error', id: 'model-error' }, m.message));
@@ -28,7 +28,13 @@ vscode.post({ type: 'ready' });
 
 const shape = (s: Array<number | string | null> | null) => (s ? `[${s.map((d) => (d === null ? '?' : d)).join(', ')}]` : '(unknown)');
 
-function render(fileName: string, s: ModelSummary, graph: GraphView): void {
+interface FormState {
+  rows: InputFormRow[];
+  saved: boolean;
+  error?: string;
+}
+
+function render(fileName: string, s: ModelSummary, graph: GraphView, form: FormState = { rows: [], saved: false }): void {
   const tabs = ['Summary', 'Ops', 'Graph'];
   const current = vscode.state.getState()?.tab ?? 'Summary';
   const header = el('div', {},
@@ -48,7 +54,7 @@ function render(fileName: string, s: ModelSummary, graph: GraphView): void {
     vscode.state.setState({ tab: t });
     tabBar.querySelectorAll('button').forEach((b) => b.setAttribute('aria-selected', String(b.textContent === t)));
     redrawGraph = undefined;
-    body.replaceChildren(t === 'Summary' ? summaryView(s) : t === 'Ops' ? opsView(s) : graphView(graph));
+    body.replaceChildren(t === 'Summary' ? summaryView(s, form) : t === 'Ops' ? opsView(s) : graphView(graph));
   };
   for (const t of tabs) {
     const b = el('button', { role: 'tab', 'aria-selected': String(t === current) }, t);
@@ -81,16 +87,49 @@ function renderTflite(fileName: string, s: TfliteSummary, graph: GraphView): voi
   show(current);
 }
 
-function summaryView(s: ModelSummary): HTMLElement {
+/**
+ * The shapes and values the model runs at, pre-filled from what it says (dim names, metadata, conventions),
+ * remembered for this model; Profile and Quantize use them (and ask for dims still without a value).
+ */
+function inputsForm(form: FormState): HTMLElement[] {
+  if (!form.rows.length) return [];
+  const table = el('table', { id: 'inputs-form' });
+  table.append(el('tr', {}, el('th', {}, 'Input'), el('th', {}, 'Type'), el('th', {}, 'Declared'), el('th', {}, 'Shape to run at'), el('th', {}, 'Value'), el('th', {}, '')));
+  const fields: Array<{ name: string; shape: HTMLInputElement; value: HTMLInputElement }> = [];
+  for (const r of form.rows) {
+    const shapeIn = el('input', { value: r.shape, 'data-input': r.name, class: 'shape', placeholder: '1x3x640x640', 'aria-label': `shape of ${r.name}` });
+    const valueIn = el('input', { value: r.value, 'data-input': r.name, class: 'value', placeholder: 'generated', 'aria-label': `value of ${r.name}` });
+    fields.push({ name: r.name, shape: shapeIn, value: valueIn });
+    const status = r.missing.length
+      ? el('span', { class: 'warning' }, `dim${r.missing.length > 1 ? 's' : ''} ${r.missing.join(', ')} need${r.missing.length > 1 ? '' : 's'} a value`)
+      : el('span', { class: 'muted' }, r.notes.join('; '));
+    table.append(el('tr', {}, el('td', {}, r.name), el('td', {}, r.type), el('td', {}, shape(r.declared)), el('td', {}, shapeIn), el('td', {}, valueIn), el('td', {}, status)));
+  }
+  const apply = el('button', { id: 'inputs-apply', title: 'Remember these shapes and values for this model; Profile and Quantize use them' }, 'Apply');
+  apply.addEventListener('click', () => vscode.post({ type: 'setInputs', rows: fields.map((f) => ({ name: f.name, shape: f.shape.value, value: f.value.value })) }));
+  const reset = el('button', { class: 'secondary', id: 'inputs-reset', title: 'Back to what the model says' }, 'Reset');
+  reset.addEventListener('click', () => vscode.post({ type: 'resetInputs' }));
+  return [
+    el('h2', {}, 'Inputs to run at'),
+    el('div', { class: 'muted' }, form.saved ? 'Your shapes and values for this model (Profile, Quantize and the MACs below use them).' : 'Pre-filled from the model (dim names, metadata, conventions). Profile and Quantize use these; a "?" is asked for when you run.'),
+    table,
+    ...(form.error ? [el('div', { class: 'error', id: 'inputs-error' }, form.error)] : []),
+    el('div', { class: 'toolbar' }, apply, reset),
+  ];
+}
+
+function summaryView(s: ModelSummary, form: FormState = { rows: [], saved: false }): HTMLElement {
   const io = (title: string, vals: ModelSummary['inputs']) => [el('h2', {}, title), sortableTable([
     { title: 'Name', value: (v) => v.name },
     { title: 'Type', value: (v) => v.type },
     { title: 'Shape', value: (v) => shape(v.shape) },
   ], vals)];
   const p = s.parameters;
-  const macs = s.macs.nodesCounted ? `${fmtCount(s.macs.total)} (${s.macs.total.toLocaleString('en-US')})` : 'unknown';
+  const at = s.at ? ` at ${s.at.inputs.map((i) => `${i.name} ${shape(i.shape)}`).join(', ')}` : '';
+  const macs = (s.macs.nodesCounted ? `${fmtCount(s.macs.total)} (${s.macs.total.toLocaleString('en-US')})` : 'unknown') + at;
   return el('div', { id: 'summary' },
     ...io('Inputs', s.inputs),
+    ...inputsForm(form),
     ...io('Outputs', s.outputs),
     el('h2', {}, 'Size'),
     el('div', { class: 'kv' },

@@ -4,8 +4,24 @@ import type { GraphView } from '../../extension/core/onnx/graph';
 import type { TfliteSummary } from '../../extension/core/tflite/summary';
 import { hasType, isObject, isString } from '../shared/messages';
 
+/** One row of the editor's inputs form: what the model declares, and the shape and value it runs at. */
+export interface InputFormRow {
+  name: string;
+  type: string;
+  /** As declared: numbers, dim names, null for unnamed dims. */
+  declared: Array<number | string | null> | null;
+  /** `1x3x640x640`; `?` where a dim has no value yet. */
+  shape: string;
+  /** A value (a scalar, or one number filling the tensor); "" for generated data. */
+  value: string;
+  /** Indices of dims with no value (the form marks them; Profile and Quantize ask for them). */
+  missing: number[];
+  /** Conventions and metadata applied (batch = 1, sr = 16000…). */
+  notes: string[];
+}
+
 export type ToModelWebview =
-  | { type: 'model'; fileName: string; summary: ModelSummary; graph: GraphView }
+  | { type: 'model'; fileName: string; summary: ModelSummary; graph: GraphView; inputForm?: InputFormRow[]; inputsSaved?: boolean; inputsError?: string }
   | { type: 'error'; fileName: string; message: string }
   /** A .tflite file: its own summary, and its main subgraph in the same graph model as ONNX. */
   | { type: 'tfliteModel'; fileName: string; summary: TfliteSummary; graph: GraphView }
@@ -16,7 +32,11 @@ export type FromModelWebview =
   | { type: 'ready' }
   | { type: 'profile'; target: 'host' | 'phone' }
   | { type: 'quantize' }
-  | { type: 'copy'; text: string };
+  | { type: 'copy'; text: string }
+  /** The inputs form: shapes and values to remember for this model (empty value: generated data). */
+  | { type: 'setInputs'; rows: Array<{ name: string; shape: string; value: string }> }
+  /** Forget what was chosen: back to what the model says. */
+  | { type: 'resetInputs' };
 
 /** The host trusts nothing a webview sends: this checks every field. */
 export function isFromModelWebview(m: unknown): m is FromModelWebview {
@@ -25,5 +45,7 @@ export function isFromModelWebview(m: unknown): m is FromModelWebview {
   if (hasType(m, 'profile')) return m.target === 'host' || m.target === 'phone';
   if (hasType(m, 'quantize')) return Object.keys(m).length === 1;
   if (hasType(m, 'copy')) return isString(m.text, 100_000);
+  if (hasType(m, 'setInputs')) return Array.isArray(m.rows) && m.rows.length <= 1000 && m.rows.every((r: unknown) => isObject(r) && isString(r.name, 1000) && isString(r.shape, 200) && isString(r.value, 10_000));
+  if (hasType(m, 'resetInputs')) return Object.keys(m).length === 1;
   return false;
 }

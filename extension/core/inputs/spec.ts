@@ -139,3 +139,46 @@ export function mergeOverrides(...all: Array<InputOverrides | undefined>): Input
 export function isEmptyOverrides(o: InputOverrides | undefined): boolean {
   return !o || ![o.shapes, o.values, o.dims, o.files].some((r) => r && Object.keys(r).length);
 }
+
+/**
+ * `inputs:` of a model in mobileai.yaml. Each key is an input name or a symbolic-dimension name:
+ * `batch: 1` (a dim), `x: 1x3x640x640` or `x: [1, 3, 640, 640]` (an input's whole shape),
+ * `sr: { value: 16000 }`, `x: { shape: 1x3x640x640, value: 0.5 }`, `mask: { file: mask.npy }`.
+ */
+export type ManifestInputs = Record<string, number | string | number[] | { shape?: string | number[]; value?: number | number[] | boolean; file?: string }>;
+
+/** The manifest form as overrides; `inputNames` (when known) tells a number for an input (its value) from a dim value. */
+export function fromManifestInputs(m: ManifestInputs | undefined, inputNames?: readonly string[], resolvePath: (p: string) => string = (p) => p): InputOverrides {
+  const o: InputOverrides = {};
+  if (!m || typeof m !== 'object') return o;
+  const isInput = (k: string) => !!inputNames?.includes(k);
+  for (const [k, v] of Object.entries(m)) {
+    if (typeof v === 'number') {
+      // A number for a scalar input is its value; for anything else a symbolic dimension's value.
+      if (isInput(k)) (o.values ??= {})[k] = [v];
+      else (o.dims ??= {})[k] = v;
+    } else if (typeof v === 'string') {
+      (o.shapes ??= {})[k] = parseShape(v, `inputs.${k}`);
+    } else if (Array.isArray(v)) {
+      (o.shapes ??= {})[k] = parseShape(`[${v.join(',')}]`, `inputs.${k}`);
+    } else if (v && typeof v === 'object') {
+      if (v.shape !== undefined) (o.shapes ??= {})[k] = typeof v.shape === 'string' ? parseShape(v.shape, `inputs.${k}.shape`) : parseShape(`[${v.shape.join(',')}]`, `inputs.${k}.shape`);
+      if (v.value !== undefined) (o.values ??= {})[k] = Array.isArray(v.value) ? v.value : [typeof v.value === 'boolean' ? Number(v.value) : v.value];
+      if (v.file) (o.files ??= {})[k] = resolvePath(v.file);
+    }
+  }
+  return o;
+}
+
+/** Overrides in the manifest form (what the editor's form writes, what `inputs:` reads back). */
+export function toManifestInputs(o: InputOverrides): ManifestInputs {
+  const m: ManifestInputs = {};
+  for (const [k, v] of Object.entries(o.dims ?? {})) m[k] = v;
+  for (const [k, s] of Object.entries(o.shapes ?? {})) m[k] = formatShape(s);
+  for (const [k, v] of Object.entries(o.values ?? {})) {
+    const value = v.length === 1 ? v[0] : v;
+    const cur = m[k];
+    m[k] = typeof cur === 'string' ? { shape: cur, value } : { value };
+  }
+  return m;
+}

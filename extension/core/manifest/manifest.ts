@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { Document, isMap, isScalar, isSeq, LineCounter, Pair, parseDocument, Scalar, visit, YAMLMap, type Node as YamlNode } from 'yaml';
 import { MANIFEST_SCHEMA, schemaAt, type JsonSchema } from './schema';
+import { InputError, fromManifestInputs, type DeclaredInput, type ManifestInputs } from '../inputs/spec';
 
 export interface Target {
   serial?: string;
@@ -36,7 +37,8 @@ export interface QuantizeRecipe {
 export interface ModelEntry {
   path: string;
   target?: string;
-  inputs?: Record<string, number>;
+  /** Shapes, values and dims of the model's inputs (core/inputs/spec.ts ManifestInputs). */
+  inputs?: ManifestInputs;
   quantize?: QuantizeRecipe;
   deploy?: { target?: string; to?: string; files?: string[]; apk?: string; launch?: string };
   profile?: { target?: string; runs?: number; warmup?: number; optimization?: 'all' | 'extended' | 'basic' | 'disabled' };
@@ -109,6 +111,8 @@ export interface ProjectFacts {
   fileExists?(absPath: string): 'file' | 'dir' | false;
   /** The fastest and slowest networks a search space can build from a table, when known. */
   latencyRange?(tablePath: string, space: string): { minMs: number; maxMs: number } | undefined;
+  /** A model file's declared inputs, when known (to check `inputs:` against them). */
+  modelInputs?(absPath: string): DeclaredInput[] | undefined;
 }
 
 /** Parsed pieces of a manifest, by their text: an edit re-parses only the entry it touches. */
@@ -404,6 +408,31 @@ export function validateManifest(pm: ParsedManifest, facts: ProjectFacts): Manif
       if (obj(t.runner)) for (const k of ['ort', 'tflite']) fileCheck(['targets', name, 'runner', k], (t.runner as Record<string, unknown>)[k], 'file');
     }
   }
+  // `inputs:` of a model: shapes that parse, names the model has, fixed dims respected.
+  const checkInputs = (model: string, inputs: ManifestInputs, declared: DeclaredInput[] | undefined) => {
+    for (const [k, v] of Object.entries(inputs)) {
+      const at = () => rangeOf(nodeAt(pm.doc, ['models', model, 'inputs', k]).key, whole);
+      try {
+        const o = fromManifestInputs({ [k]: v }, declared?.map((d) => d.name));
+        if (!declared) continue;
+        const d = declared.find((x) => x.name === k);
+        const dimNames = new Set(declared.flatMap((x) => (x.shape ?? []).filter((s): s is string => typeof s === 'string')));
+        if (!d && !dimNames.has(k)) {
+          out.push({ ...at(), severity: 'warning', message: `The model has no input or symbolic dimension named "${k}" (inputs: ${declared.map((x) => `${x.name} [${(x.shape ?? []).map((s) => s ?? '?').join(', ')}]`).join('; ')}).`, code: 'inputs-name' });
+          continue;
+        }
+        const shape = o.shapes?.[k];
+        if (d && shape && d.shape) {
+          if (shape.length !== d.shape.length) out.push({ ...at(), severity: 'error', message: `Input "${k}" has rank ${d.shape.length} ([${d.shape.map((s) => s ?? '?').join(', ')}]); this shape has rank ${shape.length}.`, code: 'inputs-shape' });
+          else d.shape.forEach((s, i) => { if (typeof s === 'number' && s !== shape[i]) out.push({ ...at(), severity: 'error', message: `Input "${k}" dim ${i} is fixed at ${s} in the model, not ${shape[i]}.`, code: 'inputs-shape' }); });
+        }
+        if (!d && typeof v === 'number' && !(Number.isInteger(v) && v >= 1)) out.push({ ...at(), severity: 'error', message: `"${k}" is a symbolic dimension: its value is a positive integer.`, code: 'inputs-dim' });
+      } catch (err) {
+        if (err instanceof InputError) out.push({ ...at(), severity: 'error', message: err.message, code: 'inputs-shape' });
+        else throw err;
+      }
+    }
+  };
   if (obj(m.models)) {
     for (const [name, me] of Object.entries(m.models)) {
       if (!obj(me)) continue;
@@ -416,6 +445,7 @@ export function validateManifest(pm: ParsedManifest, facts: ProjectFacts): Manif
         fileCheck(['models', name, 'deploy', 'apk'], me.deploy.apk, 'file');
       }
       if (obj(me.profile)) checkRef(['models', name, 'profile', 'target'], me.profile.target);
+      if (obj(me.inputs)) checkInputs(name, me.inputs as ManifestInputs, typeof me.path === 'string' && me.path ? facts.modelInputs?.(isAbs(me.path) ? me.path : path.join(facts.baseDir, me.path)) : undefined);
       if (obj(me.quantize)) {
         const q = me.quantize as QuantizeRecipe;
         const at = (k: string) => ({ ...rangeOf(nodeAt(pm.doc, ['models', name, 'quantize', k]).key, whole) });

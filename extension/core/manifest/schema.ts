@@ -122,7 +122,25 @@ export const MANIFEST_SCHEMA: JsonSchema = {
         properties: {
           path: { type: 'string', minLength: 1, 'x-file': 'file', description: 'The model file (`.onnx`), relative to this manifest.' },
           target: { type: 'string', 'x-ref': 'targets', description: 'The phone this model is for (the default for `deploy` and `profile`).' },
-          inputs: { type: 'object', description: 'Values for symbolic input dimensions, e.g. `batch: 1`.', additionalProperties: { type: 'integer', minimum: 1 } },
+          inputs: {
+            type: 'object',
+            description: 'The shapes and values the model runs at (profile, quantize, summary and the editor use them). Each key is an input or a symbolic dimension: `batch: 1` (a dimension), `x: 1x3x640x640` (an input\'s whole shape, unnamed dimensions included), `sr: 16000` or `sr: { value: 16000 }` (a scalar input\'s value), `x: { shape: 1x3x640x640, value: 0.5 }` (a tensor filled with one value), `mask: { file: mask.npy }` (data from a .npy/.pb file).',
+            additionalProperties: {
+              oneOf: [
+                { type: 'number', description: 'The value of a symbolic dimension (a positive integer), or of a scalar input.' },
+                { type: 'string', pattern: '^\\s*(\\[\\s*\\]|scalar|\\d+(\\s*[x×,]\\s*\\d+)*)\\s*$', description: 'An input\'s whole shape: `1x3x640x640` (`[]` for a scalar).' },
+                { type: 'array', items: { type: 'integer', minimum: 0 }, description: 'An input\'s whole shape as a list: `[1, 3, 640, 640]`.' },
+                {
+                  type: 'object', additionalProperties: false, description: 'An input: its shape, a value, or a data file.',
+                  properties: {
+                    shape: { type: ['string', 'array'], description: 'The input\'s whole shape: `1x3x640x640` or `[1, 3, 640, 640]`.' },
+                    value: { type: ['number', 'array', 'boolean'], description: 'One number fills the tensor (a scalar input such as a sample rate: `16000`); a list gives its elements.' },
+                    file: { type: 'string', 'x-file': 'file', description: 'A `.npy` or `.pb` (TensorProto) file holding the input.' },
+                  },
+                },
+              ],
+            },
+          },
           quantize,
           deploy,
           profile,

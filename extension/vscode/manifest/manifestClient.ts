@@ -91,7 +91,7 @@ async function runFromManifest(uri: vscode.Uri, section: string, name: string, a
     } else if (action === 'profile') {
       const p = e.profile ?? {};
       const serial = await serialOf(p.target ?? e.target);
-      await vscode.commands.executeCommand(serial ? 'mobileai.profile.modelOnPhone' : 'mobileai.profile.model', modelUri, p.optimization ?? 'all', serial, { runs: p.runs, warmup: p.warmup, dims: e.inputs });
+      await vscode.commands.executeCommand(serial ? 'mobileai.profile.modelOnPhone' : 'mobileai.profile.model', modelUri, p.optimization ?? 'all', serial, { runs: p.runs, warmup: p.warmup, inputs: await manifestInputs(e, abs) });
     } else if (action === 'deploy') {
       const d = e.deploy ?? {};
       const serial = await serialOf(d.target ?? e.target);
@@ -114,6 +114,21 @@ async function runFromManifest(uri: vscode.Uri, section: string, name: string, a
   } else throw new Error(`unknown section ${section}`);
 }
 
+/** A model entry's `inputs:` (shapes, values, dims) as engine overrides; a number for a model input is its value. */
+async function manifestInputs(e: import('../../core/manifest/manifest').ModelEntry, abs: (p: string) => string): Promise<import('../../core/inputs/spec').InputOverrides | undefined> {
+  if (!e.inputs) return undefined;
+  const { fromManifestInputs } = await import('../../core/inputs/spec');
+  let names: string[] | undefined;
+  try {
+    const { loadModel } = await import('../../core/onnx/model');
+    const { declaredInputs } = await import('../../core/inputs/resolve');
+    names = declaredInputs((await loadModel(abs(e.path))).model).map((d) => d.name);
+  } catch {
+    names = undefined; // the run itself will say what is wrong with the file
+  }
+  return fromManifestInputs(e.inputs, names, abs);
+}
+
 /** A manifest model's quantize recipe as the Quantize command's preset. */
 export async function quantizePreset(e: import('../../core/manifest/manifest').ModelEntry, abs: (p: string) => string): Promise<Partial<QuantizeRequest>> {
   const q = e.quantize;
@@ -122,7 +137,7 @@ export async function quantizePreset(e: import('../../core/manifest/manifest').M
     mode: q.mode, method: q.method, percentile: q.percentile, perChannel: q.perChannel, u8s8: q.u8s8, reduceRange: q.reduceRange,
     symmetricActivations: q.symmetricActivations, symmetricWeights: q.asymmetricWeights === undefined ? undefined : !q.asymmetricWeights,
     blockSize: q.blockSize, int4Symmetric: q.int4Asymmetric === undefined ? undefined : !q.int4Asymmetric,
-    exclude: q.exclude, excludeOpTypes: q.excludeOps, keepFirstLast: q.keepFirstLast, dims: e.inputs, output: q.output ? abs(q.output) : undefined,
+    exclude: q.exclude, excludeOpTypes: q.excludeOps, keepFirstLast: q.keepFirstLast, inputs: await manifestInputs(e, abs), output: q.output ? abs(q.output) : undefined,
   };
   if (q.mode === 'static') {
     if (q.calibration) {

@@ -4,6 +4,7 @@ import { webviewHtml } from '../webviews/html';
 import { isFromModelWebview, type ToModelWebview } from '../../../webview/model/protocol';
 import { errorMessage, type Logger } from '../../core/util/log';
 import { profileEvents } from '../profile/profilePanel';
+import { formToOverrides, initModelInputs, inputForm, saveInputs, savedInputs } from './modelInputs';
 
 /** The read-only editor for .onnx files: summary, op table, graph, and actions. */
 export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider {
@@ -13,6 +14,7 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider 
   private readonly open = new Map<string, Set<vscode.Webview>>();
 
   constructor(private readonly ctx: vscode.ExtensionContext, private readonly log: Logger) {
+    initModelInputs(ctx);
     ctx.subscriptions.push(profileEvents.event((p) => {
       const views = this.open.get(path.resolve(p.model.file));
       if (!views) return;
@@ -44,10 +46,29 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider 
       else if (raw.type === 'profile') await vscode.commands.executeCommand(raw.target === 'host' ? 'mobileai.profile.model' : 'mobileai.profile.modelOnPhone', document.uri);
       else if (raw.type === 'quantize') await vscode.commands.executeCommand('mobileai.quantize.model', document.uri);
       else if (raw.type === 'copy') await vscode.env.clipboard.writeText(raw.text);
+      else if (raw.type === 'setInputs') await this.setInputs(file, webview, raw.rows);
+      else if (raw.type === 'resetInputs') {
+        await saveInputs(file, {});
+        await this.load(file, webview);
+      }
     });
   }
 
-  private async load(file: string, webview: vscode.Webview): Promise<void> {
+  /** The form's shapes and values, checked against the model, remembered for it; the summary is redone at them. */
+  private async setInputs(file: string, webview: vscode.Webview, rows: Array<{ name: string; shape: string; value: string }>): Promise<void> {
+    try {
+      const { loadModel } = await import('../../core/onnx/model');
+      const { declaredInputs } = await import('../../core/inputs/resolve');
+      const o = formToOverrides(rows, declaredInputs((await loadModel(file)).model));
+      await saveInputs(file, o);
+      this.log.info(`model ${path.basename(file)}: inputs set to ${JSON.stringify(o)}`);
+      await this.load(file, webview);
+    } catch (err) {
+      await this.load(file, webview, errorMessage(err));
+    }
+  }
+
+  private async load(file: string, webview: vscode.Webview, inputsError?: string): Promise<void> {
     const t = performance.now();
     try {
       if (/\.tflite$/i.test(file)) {
@@ -59,8 +80,10 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider 
       }
       const { inspectFile } = await import('../../core/onnx/inspect');
       const dims = vscode.workspace.getConfiguration('mobileAI').get<Record<string, number>>('profiling.dimensions') ?? {};
-      const { summary, graph } = await inspectFile(file, { dims });
-      await webview.postMessage({ type: 'model', fileName: path.basename(file), summary, graph } satisfies ToModelWebview);
+      const saved = savedInputs(file);
+      const { summary, graph } = await inspectFile(file, { dims, inputs: saved });
+      const form = inputForm(summary.inputs.map((i) => ({ name: i.name, type: i.type, shape: i.shape })), summary.metadata, saved);
+      await webview.postMessage({ type: 'model', fileName: path.basename(file), summary, graph, inputForm: form, inputsSaved: !!saved, inputsError } satisfies ToModelWebview);
       this.log.info(`model ${path.basename(file)}: ${summary.nodeCount} nodes, summary and layout in ${(performance.now() - t).toFixed(0)} ms`);
     } catch (err) {
       this.log.error(`cannot read ${file}`, err);

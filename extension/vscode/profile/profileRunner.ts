@@ -6,6 +6,8 @@ import { type CancelSource } from '../../core/util/progress';
 import type { DeviceStore } from '../devices/deviceStore';
 import { pickDevice } from '../devices/deviceCommands';
 import { SECTION } from '../config';
+import type { InputOverrides } from '../../core/inputs/spec';
+import { ensureInputs } from '../models/modelInputs';
 
 export interface ProfileRequest {
   model: string;
@@ -16,6 +18,8 @@ export interface ProfileRequest {
   runs?: number;
   warmup?: number;
   dims?: Record<string, number>;
+  /** Shapes and values of the inputs: given (mobileai.yaml), chosen in the model editor, or asked for. */
+  inputs?: InputOverrides;
 }
 
 export function describeRequest(r: ProfileRequest): string {
@@ -35,7 +39,7 @@ function profilingSettings() {
 }
 
 /** Asks what to profile with (optimization level; a device for phone runs). */
-export async function buildRequest(store: DeviceStore, model: string, target: 'host' | 'phone', optimization?: OptLevel, serialGiven?: string, overrides: Pick<ProfileRequest, 'runs' | 'warmup' | 'dims'> = {}): Promise<ProfileRequest | undefined> {
+export async function buildRequest(store: DeviceStore, model: string, target: 'host' | 'phone', optimization?: OptLevel, serialGiven?: string, overrides: Pick<ProfileRequest, 'runs' | 'warmup' | 'dims' | 'inputs'> = {}): Promise<ProfileRequest | undefined> {
   let opt = optimization;
   if (!opt) {
     const pick = await vscode.window.showQuickPick(
@@ -55,7 +59,10 @@ export async function buildRequest(store: DeviceStore, model: string, target: 'h
     serial = await pickDevice(store, undefined, { readyOnly: true, title: `Profile ${path.basename(model)} on…` });
     if (!serial) return undefined;
   }
-  return { model, target, serial, optimization: opt, ...overrides };
+  // Every input needs a shape: what was given or chosen before, else the user is asked (and it is remembered).
+  const inputs = await ensureInputs(model, { ...overrides.inputs, dims: { ...profilingSettings().dims, ...overrides.dims, ...overrides.inputs?.dims } });
+  if (!inputs) return undefined;
+  return { model, target, serial, optimization: opt, ...overrides, inputs };
 }
 
 /** Runs a profile with progress reported to `onProgress`; cancellable through `cancel`. */
@@ -65,8 +72,8 @@ export async function runProfile(store: DeviceStore, req: ProfileRequest, cancel
   const progress = { report: (p: { done?: number; total?: number; message?: string }) => onProgress(p.message ?? '', p.total ? (p.done ?? 0) / p.total : undefined) };
   if (req.target === 'phone' && req.serial) {
     const { profileOnPhone } = await import('../../core/profile/phoneProfiler');
-    return profileOnPhone(store.adb, req.serial, req.model, { ...s, optimization: req.optimization, progress, signal: cancel.signal });
+    return profileOnPhone(store.adb, req.serial, req.model, { ...s, inputs: req.inputs, optimization: req.optimization, progress, signal: cancel.signal });
   }
   const { profileOnHost } = await import('../../core/profile/hostProfiler');
-  return (await profileOnHost(req.model, { ...s, optimization: req.optimization, progress, signal: cancel.signal })).result;
+  return (await profileOnHost(req.model, { ...s, inputs: req.inputs, optimization: req.optimization, progress, signal: cancel.signal })).result;
 }

@@ -63,6 +63,11 @@ async function buildRequest(model: string, preset?: Partial<QuantizeRequest>): P
   const suggested = await uniquePath(path.join(path.dirname(model), `${path.basename(model, '.onnx')}.${mode === 'int4' ? 'int4' : mode === 'dynamic' ? 'dyn-int8' : 'int8'}.onnx`));
   req.output = preset?.output || suggested;
   req.dims = { ...(vscode.workspace.getConfiguration('mobileAI').get<Record<string, number>>('profiling.dimensions') ?? {}), ...(preset?.dims ?? {}) };
+  // Calibration and evaluation inputs are drawn at the model's real shapes: chosen before, given, or asked for now.
+  const { ensureInputs } = await import('../models/modelInputs');
+  const inputs = await ensureInputs(model, { ...preset?.inputs, dims: { ...req.dims, ...preset?.inputs?.dims } });
+  if (!inputs) return undefined;
+  req.inputs = inputs;
   return req;
 }
 
