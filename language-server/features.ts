@@ -7,6 +7,8 @@ import { readdirSync } from 'node:fs';
 import { isMap, isScalar, type Node as YamlNode } from 'yaml';
 import { MANIFEST_SCHEMA, schemaAt, type JsonSchema } from '../extension/core/manifest/schema';
 import { nodeAt, type EntryInfo, type ParsedManifest, type Range, type Section } from '../extension/core/manifest/manifest';
+import { formatDeclared, formatShape, type DeclaredInput } from '../extension/core/inputs/spec';
+import { resolvePlans } from '../extension/core/inputs/resolve';
 
 export interface Device {
   serial: string;
@@ -15,6 +17,9 @@ export interface Device {
 }
 
 export interface ModelFacts {
+  /** The model's inputs as declared (dim names; null for unnamed dims), for `inputs:`. */
+  inputs?: DeclaredInput[];
+  metadata?: Record<string, string>;
   bytes: number;
   parameters: number;
   opTypes: string[];
@@ -175,6 +180,7 @@ export function complete(pm: ParsedManifest, offset: number, facts: Facts): Comp
   let present = new Set<string>();
   const { node } = parent.length ? nodeAt(pm.doc, parent) : { node: pm.doc.contents as YamlNode };
   if (isMap(node)) present = new Set(node.items.map((p) => (isScalar(p.key) ? String(p.key.value) : '')));
+  if (parent.length === 3 && parent[0] === 'models' && parent[2] === 'inputs') out.push(...inputKeyCompletions(m.models?.[parent[1]], facts, present, replace));
   const childIndent = ' '.repeat(before.length - before.trimStart().length + 2);
   for (const [k, child] of Object.entries(s.properties ?? {})) {
     if (present.has(k)) continue;
@@ -186,6 +192,30 @@ export function complete(pm: ParsedManifest, offset: number, facts: Facts): Comp
     const section = parent[0] as Section;
     const sample: Record<Section, string> = { targets: 'phone:\n  serial: ', models: 'model:\n  path: ', searches: 'search:\n  target: \n  budgetMs: 25', agents: 'agent:\n  target: \n  task: ' };
     if (parent.length === 1 && sample[section]) out.push({ label: `new ${section.slice(0, -1)}`, kind: 'key', documentation: docOf(s.additionalProperties), insertText: sample[section].replace(/\n/g, `\n${' '.repeat(before.length - before.trimStart().length)}`), replace });
+  }
+  return out;
+}
+
+/** Under a model's `inputs:`: its inputs (with the shape to run at, as far as the model tells) and its symbolic dims. */
+function inputKeyCompletions(me: { path?: unknown } | undefined, facts: Facts, present: Set<string>, replace: Range): CompletionEntry[] {
+  const mf = me && typeof me.path === 'string' ? facts.model?.(path.resolve(facts.baseDir, me.path)) : undefined;
+  if (!mf?.inputs) return [];
+  const out: CompletionEntry[] = [];
+  const plans = resolvePlans(mf.inputs, {}, { metadata: mf.metadata, allowMissing: true });
+  for (const d of mf.inputs) {
+    if (present.has(d.name)) continue;
+    const p = plans.inputs.find((x) => x.name === d.name);
+    const miss = plans.missing.find((x) => x.input === d.name);
+    const shape = miss ? formatShape(miss.suggestion) : formatShape((p?.shape ?? []) as number[]);
+    const scalar = d.shape !== null && d.shape.length === 0;
+    const insert = scalar ? `${d.name}: ${p?.values?.[0] ?? ''}` : `${d.name}: ${shape}`;
+    out.push({ label: d.name, kind: 'key', detail: `input: ${d.type} ${formatDeclared(d.shape)}`, documentation: scalar ? `A scalar input: its value${p?.values ? ` (${p.values[0]} by convention)` : ''}.` : `The whole shape of input \`${d.name}\` (declared ${formatDeclared(d.shape)}).${miss ? ' Some of its dims have no value: give the size it runs at.' : ''}`, insertText: insert, replace });
+  }
+  const dims = new Set(mf.inputs.flatMap((d) => (d.shape ?? []).filter((x): x is string => typeof x === 'string')));
+  for (const dn of dims) {
+    if (present.has(dn)) continue;
+    const users = mf.inputs.filter((d) => d.shape?.includes(dn)).map((d) => d.name);
+    out.push({ label: dn, kind: 'key', detail: 'symbolic dimension', documentation: `A symbolic dimension of ${users.map((u) => `\`${u}\``).join(', ')}: its value (a positive integer).`, insertText: `${dn}: ${plans.dims[dn] ?? ''}`, replace });
   }
   return out;
 }
@@ -259,6 +289,16 @@ export function hover(pm: ParsedManifest, offset: number, facts: Facts): HoverRe
       const mf = facts.model?.(path.resolve(facts.baseDir, me.path));
       if (mf) lines.push(`\`${me.path}\`: ${fmtBytes(mf.bytes)}, ${mf.parameters.toLocaleString('en-US')} parameters, ${mf.opTypes.length} op types${mf.opset ? `, opset ${mf.opset}` : ''}.`);
     }
+  }
+  // A model's inputs: what the model declares for that input or dimension.
+  if (p[0] === 'models' && p[1] && p[2] === 'inputs' && p.length >= 4) {
+    const me = m.models?.[p[1]];
+    const mf = me && typeof me.path === 'string' ? facts.model?.(path.resolve(facts.baseDir, me.path)) : undefined;
+    const d = mf?.inputs?.find((x) => x.name === p[3]);
+    const users = mf?.inputs?.filter((x) => x.shape?.includes(p[3])).map((x) => `\`${x.name}\` ${formatDeclared(x.shape)}`) ?? [];
+    if (d) lines.push(`Input \`${d.name}\`: ${d.type} ${formatDeclared(d.shape)}${d.shape?.some((x) => typeof x !== 'number') ? ' (`?`: unnamed dims)' : ''}.`);
+    else if (users.length) lines.push(`Symbolic dimension of ${users.join(', ')}.`);
+    else if (mf?.inputs) lines.push(`The model has no input or dimension \`${p[3]}\` (inputs: ${mf.inputs.map((x) => x.name).join(', ')}).`);
   }
   if (!at.isKey && s?.['x-ref'] === 'targets') {
     const t = m.targets?.[String(p.length ? pm.doc.getIn(at.path) : '')];

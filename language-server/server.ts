@@ -34,11 +34,13 @@ const models = new FactCache(async (file: string): Promise<ModelFacts> => {
   const loaded = await loadModel(file);
   const s = summarize(loaded);
   const nodes = (loaded as unknown as { model: { graph?: { node?: Array<{ name?: string | null }> } } }).model.graph?.node ?? [];
+  const { declaredInputs } = await import('../extension/core/inputs/resolve');
   return {
+    inputs: declaredInputs(loaded.model), metadata: s.metadata,
     bytes: s.fileBytes, parameters: s.parameters.count, opTypes: s.opHistogram.map((h) => h.opType),
     nodeNames: nodes.map((n) => n.name ?? '').filter(Boolean), opset: s.opsets.find((o) => o.domain === 'ai.onnx' || o.domain === '')?.version,
   };
-}, () => undefined);
+}, revalidateAll);
 
 function baseDirOf(uri: string): string {
   try {
@@ -76,7 +78,7 @@ async function publish(doc: TextDocument): Promise<void> {
   try {
     const pm = parse(doc);
     const facts = factsFor(doc.uri);
-    const diags = validateManifest(pm, { baseDir: facts.baseDir, fileExists: fileKind, latencyRange: (t, s) => latency.get(t, s) });
+    const diags = validateManifest(pm, { baseDir: facts.baseDir, fileExists: fileKind, latencyRange: (t, s) => latency.get(t, s), modelInputs: (f) => facts.model?.(f)?.inputs });
     await connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: diags.map((d) => toDiagnostic(doc, d)) });
   } catch (err) {
     log(`diagnostics failed for ${doc.uri}: ${(err as Error).stack ?? err}`);

@@ -116,3 +116,42 @@ test('a real model: silero VAD takes its sequence from --shape, its state batch 
   assert.match(p.records[2].notes?.join() ?? '', /sample-rate convention/);
   assert.match(p.records[1].notes?.join() ?? '', /batch = 1 \(from another input's --shape\)/);
 });
+
+test('mobileai.yaml inputs: shapes and values read as overrides, checked against the model; completion and hover know its inputs', async () => {
+  const { fromManifestInputs, toManifestInputs } = await import('../../extension/core/inputs/spec');
+  const { parseManifest, validateManifest } = await import('../../extension/core/manifest/manifest');
+  const { complete, hover } = await import('../../language-server/features');
+  assert.deepEqual(fromManifestInputs({ batch: 1, x: '1x3x640x640', sr: 16000, y: [1, 2], z: { shape: '2x2', value: 0.5 } }, ['x', 'sr', 'y', 'z']), {
+    dims: { batch: 1 }, shapes: { x: [1, 3, 640, 640], y: [1, 2], z: [2, 2] }, values: { sr: [16000], z: [0.5] },
+  });
+  assert.deepEqual(toManifestInputs({ shapes: { x: [1, 3, 8, 8] }, values: { sr: [16000] }, dims: { n: 2 } }), { n: 2, x: '1x3x8x8', sr: { value: 16000 } });
+  const declared: DeclaredInput[] = [det, { name: 'sr', type: 'int64', shape: [] }];
+  const text = `version: 1
+models:
+  det:
+    path: det.onnx
+    inputs:
+      x: 1x4x640x640
+      height: 640
+      sr: 16000
+      nope: 3
+      bad: 1xx2
+`;
+  const pm = parseManifest(text);
+  const diags = validateManifest(pm, { baseDir: '/tmp', fileExists: () => 'file', modelInputs: () => declared });
+  const msgs = diags.map((d) => `${d.severity}: ${d.message}`);
+  assert.ok(msgs.includes('error: Input "x" dim 1 is fixed at 3 in the model, not 4.'), msgs.join('\n'));
+  assert.ok(msgs.some((m) => /^warning: The model has no input or symbolic dimension named "nope"/.test(m)), msgs.join('\n'));
+  assert.ok(msgs.some((m) => /^error: .*inputs\.bad "1xx2": expected whole numbers/.test(m)) || msgs.some((m) => /bad/.test(m)), msgs.join('\n'));
+  assert.ok(!msgs.some((m) => /"height"|"sr"/.test(m)), 'a dim and a scalar input value are fine');
+  const facts = { baseDir: '/tmp', devices: [], model: () => ({ inputs: declared, metadata: {}, bytes: 1, parameters: 1, opTypes: [], nodeNames: [] }) };
+  const empty = parseManifest('version: 1\nmodels:\n  det:\n    path: det.onnx\n    inputs:\n      \n');
+  const offset = empty.text.length - 1;
+  const c = complete(empty, offset, facts);
+  const byLabel = Object.fromEntries(c.map((e) => [e.label, e.insertText]));
+  assert.equal(byLabel.x, 'x: 1x3x640x640');
+  assert.equal(byLabel.sr, 'sr: 16000');
+  assert.equal(byLabel.height, 'height: ');
+  const h = hover(pm, text.indexOf('x: 1x4') + 1, facts);
+  assert.match(h?.markdown ?? '', /Input `x`: float32 \[p2o\.DynamicDimension\.0, 3, height, width\]/);
+});

@@ -1,7 +1,7 @@
 import { type onnx } from 'onnx-proto';
 import { toNumber } from '../onnx/model';
 import { ortType } from '../onnx/dtypes';
-import { InputError, formatShape, type DeclaredInput, type Dim, type InputOverrides, type MissingDim, type Origin } from './spec';
+import { InputError, formatDeclared, formatShape, type DeclaredInput, type Dim, type InputOverrides, type MissingDim, type Origin } from './spec';
 
 /** The model's real inputs as declared in its graph (old models also list initializers as inputs: those are not inputs). */
 export function declaredInputs(model: onnx.IModelProto): DeclaredInput[] {
@@ -136,7 +136,7 @@ export function resolvePlans(declared: DeclaredInput[], o: InputOverrides = {}, 
     if (!e) continue;
     if (d.shape && d.shape.length !== e.shape.length) {
       const what = e.from === 'shape' ? `--shape ${d.name}=${formatShape(e.shape)}` : `the file for ${d.name} (shape ${formatShape(e.shape)})`;
-      throw new InputError(`${what} has rank ${e.shape.length}, but input "${d.name}" has rank ${d.shape.length} (${formatShape(d.shape)})`);
+      throw new InputError(`${what} has rank ${e.shape.length}, but input "${d.name}" has rank ${d.shape.length} ${formatDeclared(d.shape)}`);
     }
     d.shape?.forEach((dim, i) => {
       if (typeof dim === 'number' && dim !== e.shape[i]) {

@@ -119,6 +119,11 @@ export function overridesToFlags(o: InputOverrides): string[] {
   ];
 }
 
+/** A declared shape for people: `[batch, 3, ?, 640]` (names and unnamed dims shown as they are). */
+export function formatDeclared(shape: readonly Dim[] | null): string {
+  return shape ? `[${shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]` : '(rank unknown)';
+}
+
 export function formatShape(shape: readonly Dim[]): string {
   return shape.length ? shape.map((d) => (d === null ? '?' : String(d))).join('x') : '[]';
 }

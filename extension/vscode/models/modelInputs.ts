@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { loadModel } from '../../core/onnx/model';
 import { declaredInputs, modelMetadata, resolvePlans } from '../../core/inputs/resolve';
 import type { InputFormRow } from '../../../webview/model/protocol';
-import { InputError, formatShape, mergeOverrides, parseShape, parseValueFlag, type DeclaredInput, type InputOverrides, type MissingDim } from '../../core/inputs/spec';
+import { InputError, formatDeclared, formatShape, mergeOverrides, parseShape, parseValueFlag, type DeclaredInput, type InputOverrides, type MissingDim } from '../../core/inputs/spec';
 
 const KEY = 'mobileai.modelInputs';
 let state: vscode.Memento | undefined;
@@ -73,7 +73,7 @@ export function formToOverrides(rows: Array<{ name: string; shape: string; value
 }
 
 async function askShape(model: string, d: DeclaredInput, m: MissingDim): Promise<number[] | undefined> {
-  const declared = formatShape(d.shape ?? []);
+  const declared = formatDeclared(d.shape);
   const dims = d.shape?.map((x, i) => (x === null ? `${i}: unnamed` : typeof x === 'string' ? `${i}: ${x}` : '')).filter(Boolean).join(', ');
   const text = await vscode.window.showInputBox({
     title: `${path.basename(model)}: the shape of input "${d.name}"`,
