@@ -128,3 +128,22 @@ test('quantize: calibration data is drawn at the given shapes; without them the 
     assert.deepEqual([...(s.sr.data as BigInt64Array)], [8000n]);
   }
 });
+
+test('table build: --shape input=1xCxRxR picks the resolution and the table states the input it was measured for', async () => {
+  const space = { schema: 'mobileai.space/1', name: 'tiny', resolution: 32, stem: { out: 8, k: 3, stride: 2 }, layers: [{ out: 8, stride: 1, choices: ['k3_e1', 'skip'] }, { out: 16, stride: 2, choices: ['k3_e3'] }], head: { out: 32, classes: 10 } };
+  const spaceFile = path.join(tmp, 'tiny.json');
+  await fs.writeFile(spaceFile, JSON.stringify(space));
+  const out = path.join(tmp, 'tiny-table.json');
+  const r = await cli(['table', 'build', '--space', spaceFile, '--out', out, '--runs', '2', '--shape', 'input=1x3x32x32']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /blocks measured on .* for input 1x3x32x32/);
+  const table = JSON.parse(await fs.readFile(out, 'utf8')) as { resolution: number; inputs: Array<{ name: string; shape: number[] }>; entries: Record<string, { mean: number }> };
+  assert.equal(table.resolution, 32);
+  assert.deepEqual(table.inputs, [{ name: 'input', shape: [1, 3, 32, 32] }]);
+  assert.ok(Object.values(table.entries).every((e) => Number.isFinite(e.mean)));
+  const other = await cli(['table', 'build', '--space', spaceFile, '--out', path.join(tmp, 'x.json'), '--shape', 'input=1x3x64x64']);
+  assert.equal(other.code, 1);
+  assert.match(other.stderr, /tiny has no blocks at resolution 64 \(resolutions: 32\)/);
+  const notSquare = await cli(['table', 'build', '--space', spaceFile, '--out', path.join(tmp, 'y.json'), '--shape', 'input=1x3x32x48']);
+  assert.match(notSquare.stderr, /expected 1xCxRxR/);
+});
