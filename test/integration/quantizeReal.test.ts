@@ -14,7 +14,7 @@ import { quantizeModel, type Mode } from '../../extension/core/quantize/quantize
 import { checkModel, describeProblems } from '../../extension/core/onnx/check';
 import { loadOrt } from '../../extension/core/profile/ort';
 import { saveModel } from '../../extension/core/onnx/model';
-import { CORPUS, feedsOf, resolveModel, SHARED_MODELS, writeSamples } from '../helpers/corpus';
+import { CORPUS, resolveModel, SHARED_MODELS, writeSamples } from '../helpers/corpus';
 
 let tmp: string;
 let k = 0;
@@ -104,7 +104,7 @@ test('PaddleOCR classifier (opset 9, Constant-node weights, Clip attributes) is 
   const m = CORPUS.find((c) => c.id === 'ppocr-v2-cls')!;
   const calib = path.join(tmp, 'cls_calib');
   await writeSamples(m, calib, 100, 8);
-  const feeds = (await writeSamples(m, path.join(tmp, 'cls_eval'), 0, 3)).map((sample) => feedsOf(sample, m.inputs, ort()));
+  const feeds = (await writeSamples(m, path.join(tmp, 'cls_eval'), 0, 3)).map((sample) => ({ x: new (ort().Tensor)('float32', sample[0].data as Float32Array, sample[0].shape) }));
   const dims = { 'p2o.DynamicDimension.0': 1, 'p2o.DynamicDimension.1': 48, 'p2o.DynamicDimension.2': 192 };
   for (const mode of ['static', 'dynamic'] as const) {
     // Depthwise-heavy CNN: per-channel weights (per-tensor loses most here), which moves static to opset 13.
