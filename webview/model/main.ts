@@ -4,7 +4,7 @@ import type { FromModelWebview, InputFormRow, ToModelWebview } from './protocol'
 import type { ModelSummary } from '../../extension/core/onnx/summary';
 import type { GraphNodeView, GraphView } from '../../extension/core/onnx/graph';
 import type { TfliteSummary } from '../../extension/core/tflite/summary';
-import { tfliteHeader, tfliteOpsView, tfliteSummaryView, tfliteTensorsView, tfliteToolbar } from './tflite';
+import { TFLITE_OP_COLORS, tfliteHeader, tfliteOpsView, tfliteSummaryView, tfliteTensorsView, tfliteToolbar } from './tflite';
 
 const vscode = connect<FromModelWebview, { tab?: string }>();
 const app = document.getElementById('app') as HTMLElement;
@@ -159,7 +159,7 @@ function opsView(s: ModelSummary): HTMLElement {
   ], s.opHistogram, { id: 'op-table', initialSort: 2 }));
 }
 
-const OP_COLORS: Record<string, string> = { Conv: '#4e79a7', MatMul: '#f28e2b', Gemm: '#f28e2b', Relu: '#59a14f', Add: '#76b7b2', Mul: '#76b7b2', Reshape: '#bab0ac', Transpose: '#bab0ac', MaxPool: '#e15759', AveragePool: '#e15759', Concat: '#b07aa1', Softmax: '#edc948' };
+const OP_COLORS: Record<string, string> = { Conv: '#4e79a7', MatMul: '#f28e2b', Gemm: '#f28e2b', Relu: '#59a14f', Add: '#76b7b2', Mul: '#76b7b2', Reshape: '#bab0ac', Transpose: '#bab0ac', MaxPool: '#e15759', AveragePool: '#e15759', Concat: '#b07aa1', Softmax: '#edc948', ...TFLITE_OP_COLORS };
 
 function graphView(g: GraphView): HTMLElement {
   const wrap = el('div', { id: 'graph-wrap' });

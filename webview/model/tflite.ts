@@ -3,6 +3,15 @@ import { el, fmtBytes } from '../shared/vscode';
 import { sortableTable } from '../shared/vscode';
 import type { TfliteSummary, TfliteTensorRef, TfliteTensorSummary } from '../../extension/core/tflite/summary';
 
+/** The graph view's colours for TFLite's builtin ops: the same families as the ONNX colours. */
+export const TFLITE_OP_COLORS: Record<string, string> = {
+  CONV_2D: '#4e79a7', DEPTHWISE_CONV_2D: '#4e79a7', TRANSPOSE_CONV: '#4e79a7', CONV_3D: '#4e79a7', FULLY_CONNECTED: '#f28e2b', BATCH_MATMUL: '#f28e2b',
+  RELU: '#59a14f', RELU6: '#59a14f', RELU_N1_TO_1: '#59a14f', LEAKY_RELU: '#59a14f', PRELU: '#59a14f', HARD_SWISH: '#59a14f', LOGISTIC: '#59a14f', TANH: '#59a14f', GELU: '#59a14f',
+  ADD: '#76b7b2', SUB: '#76b7b2', MUL: '#76b7b2', DIV: '#76b7b2', RESHAPE: '#bab0ac', TRANSPOSE: '#bab0ac', SQUEEZE: '#bab0ac', EXPAND_DIMS: '#bab0ac', PAD: '#bab0ac',
+  DEQUANTIZE: '#9c755f', QUANTIZE: '#9c755f', MAX_POOL_2D: '#e15759', AVERAGE_POOL_2D: '#e15759', MEAN: '#e15759',
+  CONCATENATION: '#b07aa1', SOFTMAX: '#edc948', RESIZE_BILINEAR: '#ff9da7', RESIZE_NEAREST_NEIGHBOR: '#ff9da7',
+};
+
 const shape = (s: Array<number | null>) => `[${s.map((d) => (d === null ? '?' : d)).join(', ')}]`;
 
 export function tfliteHeader(fileName: string, s: TfliteSummary): HTMLElement {
