@@ -58,8 +58,16 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider 
   private async setInputs(file: string, webview: vscode.Webview, rows: Array<{ name: string; shape: string; value: string }>): Promise<void> {
     try {
       const { loadModel } = await import('../../core/onnx/model');
-      const { declaredInputs } = await import('../../core/inputs/resolve');
-      const o = formToOverrides(rows, declaredInputs((await loadModel(file)).model));
+      const { declaredInputs, modelMetadata } = await import('../../core/inputs/resolve');
+      const model = (await loadModel(file)).model;
+      const declared = declaredInputs(model);
+      // Only what differs from what the model says is the user's choice (a convention stays a convention).
+      const defaults = inputForm(declared, modelMetadata(model), undefined);
+      const changed = rows.filter((r) => {
+        const d = defaults.find((x) => x.name === r.name);
+        return !d || d.shape !== r.shape.trim() || d.value !== r.value.trim();
+      });
+      const o = formToOverrides(changed, declared);
       await saveInputs(file, o);
       this.log.info(`model ${path.basename(file)}: inputs set to ${JSON.stringify(o)}`);
       await this.load(file, webview);
