@@ -14,6 +14,7 @@ import type { ModelSummary } from '../core/onnx/summary';
 import type { ProfileResult } from '../core/profile/types';
 import type { ProfileComparison } from '../core/profile/compare';
 import type { QuantizeReport } from '../core/quantize/quantize';
+import { describeAccuracy } from '../core/quantize/accuracy';
 
 /** JSON shapes printed with --json are an interface: see the README before changing them. */
 export interface DevicesJson {
@@ -300,8 +301,13 @@ export function buildProgram(): Command {
     .option('--value <name=value...>', VALUE_HELP, collect)
     .option('--dim <name=value...>', 'symbolic dimension values for generated inputs', collect)
     .option('--no-sensitivity', 'skip the per-layer sensitivity analysis')
+    .option('--target-cosine <c>', 'fidelity target on held-out inputs: every output\'s cosine at least this (exit 1 when missed)', (v) => fraction('--target-cosine', v), 0.99)
+    .option('--target-top1 <a>', 'fidelity target: top-1 agreement of class-score outputs at least this (exit 1 when missed)', (v) => fraction('--target-top1', v), 0.98)
+    .option('--no-accuracy-aware', 'when the target is missed, do not keep sensitive layers in float (the miss is still an error)')
+    .option('--cle', 'cross-layer equalization before calibration (Conv/Gemm pairs; helps per-tensor int8 on depthwise CNNs)')
+    .option('--bias-correction', 'correct the output shift weight rounding causes (from calibration data, or BatchNorm statistics)')
     .option('--json', 'print the report as JSON')
-    .action(async (model: string, o: Record<string, unknown> & { out: string; mode: string; method: string; percentile: number; samples: number; blockSize: number; sensitivity: boolean; shape?: string[]; value?: string[]; dim?: string[]; exclude?: string[]; excludeOp?: string[] }) => {
+    .action(async (model: string, o: Record<string, unknown> & { out: string; mode: string; method: string; percentile: number; samples: number; blockSize: number; sensitivity: boolean; targetCosine: number; targetTop1: number; accuracyAware: boolean; cle?: boolean; biasCorrection?: boolean; shape?: string[]; value?: string[]; dim?: string[]; exclude?: string[]; excludeOp?: string[] }) => {
       if (!['dynamic', 'static', 'int4'].includes(o.mode)) throw new InvalidArgumentError('--mode must be dynamic, static or int4');
       if (!['minmax', 'percentile', 'entropy'].includes(o.method)) throw new InvalidArgumentError('--method must be minmax, percentile or entropy');
       if (!(o.percentile > 0 && o.percentile <= 100)) throw new InvalidArgumentError('--percentile must be in (0, 100]');
@@ -327,10 +333,16 @@ export function buildProgram(): Command {
           perChannel: !!o.perChannel, u8s8: !!o.u8s8, reduceRange: !!o.reduceRange, symmetricActivations: !!o.symmetricActivations, symmetricWeights: !o.asymmetricWeights,
           blockSize: o.blockSize, int4Symmetric: !o.int4Asymmetric, exclude: o.exclude ?? [], excludeOpTypes: o.excludeOp ?? [], keepFirstLast: !!o.keepFirstLast,
           calibration, evaluation: await spec(o.eval as string | undefined), maxCalibrationSamples: o.samples, inputs, sensitivity: o.sensitivity,
+          target: { cosine: o.targetCosine, top1: o.targetTop1 }, accuracyAware: o.accuracyAware, cle: !!o.cle, biasCorrection: !!o.biasCorrection,
           signal: cancel.signal, progress: { report: (p: Progress) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${p.message ?? ''}`); } },
         });
         if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
         process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${describeQuantize(report)}\n`);
+        // A model that misses its fidelity target is written (to inspect) but never reported as a success.
+        if (!report.accuracy.met) {
+          process.stderr.write(`error: ${path.basename(report.output.file)} misses the accuracy target: ${report.accuracy.failures.join('; ')}\n`);
+          process.exitCode = 1;
+        }
       } finally {
         process.off('SIGINT', onSigint);
       }
@@ -470,11 +482,21 @@ export function describeQuantize(r: QuantizeReport): string {
     ...(r.calibration ? [`calibration: ${r.calibration.method} on ${r.calibration.samples} sample(s) from ${r.calibration.source}`] : []),
     ...(r.inputs?.length ? [`measured at: ${r.inputs.map((i) => `${i.name} ${i.shape.length ? i.shape.join('x') : '[]'}${i.value !== undefined ? ` = ${Array.isArray(i.value) ? i.value.join(',') : i.value}` : ''}`).join(', ')}`] : []),
     `fidelity on ${r.fidelity.samples} held-out input(s):`,
-    ...r.fidelity.outputs.map((f) => `  ${f.name}: cosine ${f.cosine.toFixed(5)}, SQNR ${f.sqnrDb.toFixed(1)} dB, max |err| ${f.maxAbsError.toPrecision(3)}${f.top1Agreement !== undefined ? `, top-1 agree ${pct(f.top1Agreement)}, top-5 ${pct(f.top5Agreement)}` : ''}`),
+    ...r.fidelity.outputs.map((f) => `  ${f.name}: ${f.signal === 'none' ? 'no signal (the float output is constant on these inputs: nothing to compare)' : `${f.signal === 'collapsed' ? 'COLLAPSED (constant int8 output), ' : ''}cosine ${f.cosine.toFixed(5)}, SQNR ${f.sqnrDb.toFixed(1)} dB, max |err| ${f.maxAbsError.toPrecision(3)}${f.top1Agreement !== undefined ? `, top-1 agree ${pct(f.top1Agreement)}, top-5 ${pct(f.top5Agreement)}` : ''}`}`),
+    ...(r.fidelity.source ? [`  (evaluation inputs: ${r.fidelity.source})`] : []),
+    ...describeAccuracy(r.accuracy),
+    ...(r.preprocessing?.cle ? [`cross-layer equalization: ${r.preprocessing.cle.pairs.length} layer pairs, ${r.preprocessing.cle.foldedBatchNorms} BatchNorm folded; channel-range imbalance ${r.preprocessing.cle.imbalanceBefore.toFixed(2)} → ${r.preprocessing.cle.imbalanceAfter.toFixed(2)}`] : []),
+    ...(r.preprocessing?.biasCorrection ? [`bias correction: ${r.preprocessing.biasCorrection.layers} layers (${r.preprocessing.biasCorrection.empirical} empirical on ${r.preprocessing.biasCorrection.samples} samples, ${r.preprocessing.biasCorrection.analytical} analytical); largest shift removed ${r.preprocessing.biasCorrection.maxShift.toPrecision(3)}`] : []),
     `host latency (interleaved, ${r.latency.runs} runs): float ${r.latency.floatMs.p50.toFixed(3)} ms, quantized ${r.latency.quantizedMs.p50.toFixed(3)} ms → ${r.latency.speedup.toFixed(2)}×`,
     ...(r.sensitivity.length ? ['most sensitive layers (SQNR when quantized alone):', ...r.sensitivity.slice(0, 5).map((s) => `  ${s.node} (${s.opType}): ${s.sqnrDb.toFixed(1)} dB`)] : []),
     ...r.warnings.map((w) => `warning: ${w}`),
   ].join('\n');
+}
+
+function fraction(name: string, v: string): number {
+  const n = Number(v);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`${name} must be a number from 0 to 1`);
+  return n;
 }
 
 function positiveInt(name: string, v: string): number {
@@ -552,7 +574,8 @@ export function describeComparison(c: ProfileComparison): string {
 export async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
-    return 0;
+    // A command may set its own exit code (a missed accuracy target) and still finish normally.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     const msg = err instanceof AdbNotFoundError ? err.message : `error: ${errorMessage(err)}`;
     process.stderr.write(`${msg}\n`);

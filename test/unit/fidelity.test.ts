@@ -130,3 +130,13 @@ test('the layers reading a node\'s output, through a fused Relu', () => {
   assert.deepEqual(c('dw'), ['add']);
   assert.deepEqual(c('add'), []);
 });
+
+test('the report panel\'s "Re-quantize keeping X in float" message is checked before the host acts on it', async () => {
+  const { isFromQuantizeWebview } = await import('../../webview/quantize/protocol');
+  assert.equal(isFromQuantizeWebview({ type: 'requantize', keep: ['Softmax_7'] }), true);
+  assert.equal(isFromQuantizeWebview({ type: 'requantize', keep: [] }), false, 'nothing to keep');
+  assert.equal(isFromQuantizeWebview({ type: 'requantize', keep: [3] }), false);
+  assert.equal(isFromQuantizeWebview({ type: 'requantize', keep: ['a'], extra: 1 }), false);
+  assert.equal(isFromQuantizeWebview({ type: 'requantize', keep: Array.from({ length: 65 }, (_, i) => `n${i}`) }), false);
+  assert.equal(isFromQuantizeWebview({ type: 'saveReport' }), true);
+});

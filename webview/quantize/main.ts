@@ -29,6 +29,55 @@ function progress(title: string, message: string, fraction?: number): void {
 }
 
 const pct = (v: number | undefined) => (v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
+/** NaN and ±Infinity arrive as null from a saved JSON report. */
+const num = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? -Infinity : v);
+const fmtCos = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '—' : v.toFixed(4));
+
+/** The fidelity target: a red banner when missed (with a re-quantize button), what was kept in float and why. */
+function accuracySection(r: QuantizeReport): HTMLElement[] {
+  const a = r.accuracy;
+  if (!a) return [];
+  const target = `cosine ≥ ${a.target.cosine}, top-1 agreement ≥ ${(a.target.top1 * 100).toFixed(0)}% on held-out inputs`;
+  const out: HTMLElement[] = [];
+  if (!a.met) {
+    const banner = el('div', { class: 'banner', id: 'accuracy-banner', role: 'alert' },
+      el('strong', {}, `Accuracy target missed: this quantized model is not fit to ship`),
+      el('div', {}, `Target: ${target}.`),
+      el('ul', {}, ...a.failures.map((f) => el('li', {}, f))),
+      el('div', {}, a.searched
+        ? (a.keptInFloat.length ? `Even with ${a.keptInFloat.length} layer(s) kept in float (${a.tried} models tried).` : `No layer kept in float brought it closer (${a.tried} models tried).`)
+        : 'The search that keeps sensitive layers in float was off.'));
+    // Layers worth keeping in float next: the most sensitive ones not already in float.
+    const already = new Set([...a.keptInFloat.map((k) => k.node), ...r.quantized.skipped.map((s) => s.node)]);
+    const next = r.sensitivity.filter((s) => !already.has(s.node)).slice(0, 3);
+    if (next.length) {
+      const bar = el('div', { class: 'toolbar' });
+      for (const s of next) {
+        const b = el('button', { class: 'secondary', 'data-keep': s.node }, `Re-quantize keeping ${s.node} in float`);
+        b.title = `${s.opType}; quantized alone: cosine ${fmtCos(s.cosine)}, SQNR ${Number.isFinite(s.sqnrDb) ? s.sqnrDb.toFixed(1) : '—'} dB. Writes a new file.`;
+        b.addEventListener('click', () => { vscode.post({ type: 'requantize', keep: [...a.keptInFloat.map((k) => k.node), s.node] }); b.setAttribute('disabled', ''); });
+        bar.append(b);
+      }
+      banner.append(bar);
+    }
+    out.push(banner);
+  } else {
+    out.push(el('div', { class: 'met', id: 'accuracy-status' }, `✓ Accuracy target met (${target}): worst cosine ${fmtCos(a.final.cosine)}${a.final.top1 !== undefined ? `, top-1 ${pct(a.final.top1)}` : ''}${a.keptInFloat.length ? `, with ${a.keptInFloat.length} layer(s) kept in float` : ''}.`));
+  }
+  if (a.keptInFloat.length) {
+    out.push(el('h2', {}, 'Kept in float to meet the target'), sortableTable([
+      { title: 'Node', value: (k) => k.node },
+      { title: 'Op type', value: (k) => k.opType },
+      { title: 'Cosine before → after', value: (k) => num(k.after.cosine), render: (k) => `${fmtCos(k.before.cosine)} → ${fmtCos(k.after.cosine)}` },
+      { title: 'Top-1 before → after', value: (k) => k.after.top1 ?? -1, render: (k) => (k.after.top1 === undefined ? '—' : `${pct(k.before.top1)} → ${pct(k.after.top1)}`) },
+      { title: 'Why', value: (k) => k.reason },
+    ], a.keptInFloat, { id: 'kept-table' }));
+  }
+  const pre = r.preprocessing;
+  if (pre?.cle) out.push(el('div', { class: 'muted', id: 'cle-info' }, `Cross-layer equalization: ${pre.cle.pairs.length} layer pairs rescaled, ${pre.cle.foldedBatchNorms} BatchNorm folded; channel-range imbalance ${pre.cle.imbalanceBefore.toFixed(2)} → ${pre.cle.imbalanceAfter.toFixed(2)}.`));
+  if (pre?.biasCorrection) out.push(el('div', { class: 'muted', id: 'bias-info' }, `Bias correction: ${pre.biasCorrection.layers} layers (${pre.biasCorrection.empirical} from ${pre.biasCorrection.samples} calibration samples, ${pre.biasCorrection.analytical} from BatchNorm statistics); largest shift removed ${pre.biasCorrection.maxShift.toPrecision(3)}.`));
+  return out;
+}
 
 function show(r: QuantizeReport): void {
   const stat = (label: string, value: string, id?: string) => el('div', { class: 'stat' }, el('span', { class: 'muted' }, label), el('strong', id ? { id } : {}, value));
@@ -46,25 +95,28 @@ function show(r: QuantizeReport): void {
       stat('size', `${fmtBytes(r.input.bytes)} → ${fmtBytes(r.output.bytes)}`, 'stat-size'),
       stat('host latency p50', `${r.latency.floatMs.p50.toFixed(3)} → ${r.latency.quantizedMs.p50.toFixed(3)} ms`),
       stat('speed-up', `${r.latency.speedup.toFixed(2)}×`, 'stat-speedup'),
-      stat('worst SQNR', `${Math.min(...r.fidelity.outputs.map((o) => o.sqnrDb)).toFixed(1)} dB`, 'stat-sqnr')),
+      stat('worst SQNR', Number.isFinite(r.accuracy?.final.sqnrDb) ? `${r.accuracy.final.sqnrDb.toFixed(1)} dB` : '—', 'stat-sqnr')),
+    ...accuracySection(r),
     actions,
     ...r.warnings.map((w) => el('div', { class: 'warning' }, `⚠ ${w}`)),
     el('h2', {}, `Fidelity against the float model (${r.fidelity.samples} held-out input${r.fidelity.samples === 1 ? '' : 's'})`),
+    ...(r.fidelity.source ? [el('div', { class: 'muted' }, `Evaluation inputs: ${r.fidelity.source}.`)] : []),
     sortableTable([
       { title: 'Output', value: (o) => o.name },
-      { title: 'Cosine', value: (o) => o.cosine, render: (o) => o.cosine.toFixed(5), numeric: true },
-      { title: 'SQNR (dB)', value: (o) => o.sqnrDb, render: (o) => (Number.isFinite(o.sqnrDb) ? o.sqnrDb.toFixed(1) : '∞'), numeric: true },
+      { title: 'Signal', value: (o) => o.signal ?? 'ok', render: (o) => (o.signal === 'none' ? 'none: the float output is constant here' : o.signal === 'collapsed' ? 'collapsed: int8 output is constant' : 'ok') },
+      { title: 'Cosine', value: (o) => num(o.cosine), render: (o) => (o.signal === 'none' || o.cosine === null || Number.isNaN(o.cosine) ? '—' : o.cosine.toFixed(5)), numeric: true },
+      { title: 'SQNR (dB)', value: (o) => num(o.sqnrDb), render: (o) => (o.sqnrDb === null || Number.isNaN(o.sqnrDb) ? '—' : Number.isFinite(o.sqnrDb) ? o.sqnrDb.toFixed(1) : o.sqnrDb > 0 ? '∞' : '−∞'), numeric: true },
       { title: 'Max |error|', value: (o) => o.maxAbsError, render: (o) => o.maxAbsError.toPrecision(3), numeric: true },
       { title: 'Top-1 agree', value: (o) => o.top1Agreement ?? -1, render: (o) => pct(o.top1Agreement), numeric: true },
       { title: 'Top-5 agree', value: (o) => o.top5Agreement ?? -1, render: (o) => pct(o.top5Agreement), numeric: true },
     ], r.fidelity.outputs, { id: 'fidelity-table' }),
     el('h2', {}, 'Per-layer sensitivity'),
-    el('div', { class: 'muted' }, r.sensitivity.length ? 'Each layer quantized alone: the lowest SQNR hurts most. Exclude those first (--exclude NAME).' : 'Not measured (off, or more than 64 layers).'),
+    el('div', { class: 'muted' }, r.sensitivity.length ? 'Each layer quantized alone, everything else float: the lowest SQNR hurts most.' : 'Not measured (off, or more than 64 layers).'),
     el('div', { class: 'table-scroll' }, sortableTable([
       { title: 'Node', value: (s) => s.node },
       { title: 'Op type', value: (s) => s.opType },
       { title: 'SQNR alone (dB)', value: (s) => s.sqnrDb, render: (s) => (Number.isFinite(s.sqnrDb) ? s.sqnrDb.toFixed(1) : '∞'), numeric: true },
-      { title: 'Cosine', value: (s) => s.cosine, render: (s) => s.cosine.toFixed(5), numeric: true },
+      { title: 'Cosine', value: (s) => num(s.cosine), render: (s) => fmtCos(s.cosine), numeric: true },
     ], r.sensitivity, { id: 'sensitivity-table' })),
     el('h2', {}, 'Quantized'),
     el('div', {}, Object.entries(r.quantized.byOpType).map(([k, v]) => `${k} ${v}`).join(', ')),

@@ -13,9 +13,15 @@ export type FromQuantizeWebview =
   | { type: 'cancel' }
   | { type: 'openModel' }
   | { type: 'compareProfiles' }
-  | { type: 'saveReport' };
+  | { type: 'saveReport' }
+  /** Quantize again from the same settings, keeping these nodes in float too (to a new file). */
+  | { type: 'requantize'; keep: string[] };
 
 export function isFromQuantizeWebview(m: unknown): m is FromQuantizeWebview {
+  if (isObject(m) && hasType(m, 'requantize')) {
+    const keep = (m as { keep?: unknown }).keep;
+    return Object.keys(m).length === 2 && Array.isArray(keep) && keep.length > 0 && keep.length <= 64 && keep.every((k) => typeof k === 'string' && k.length > 0 && k.length <= 512);
+  }
   if (!isObject(m) || Object.keys(m).length !== 1) return false;
   return hasType(m, 'ready') || hasType(m, 'cancel') || hasType(m, 'openModel') || hasType(m, 'compareProfiles') || hasType(m, 'saveReport');
 }

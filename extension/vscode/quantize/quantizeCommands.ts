@@ -60,6 +60,18 @@ async function buildRequest(model: string, preset?: Partial<QuantizeRequest>): P
     if (!pc) return undefined;
     req.perChannel = pc.startsWith('per-channel');
   }
+  if (!preset && mode !== 'int4') {
+    const items = [
+      { label: 'Keep sensitive layers in float until the accuracy target is met', description: 'cosine ≥ 0.99, top-1 ≥ 98% on held-out inputs', picked: true, id: 'search' },
+      { label: 'Cross-layer equalization', description: 'balances Conv/Gemm channel ranges; helps per-tensor int8 on depthwise CNNs', picked: false, id: 'cle' },
+      { label: 'Bias correction', description: 'removes the output shift weight rounding causes', picked: false, id: 'bc' },
+    ];
+    const chosen = await vscode.window.showQuickPick(items, { title: 'Accuracy', canPickMany: true });
+    if (!chosen) return undefined;
+    req.accuracyAware = chosen.some((c) => c.id === 'search');
+    req.cle = chosen.some((c) => c.id === 'cle');
+    req.biasCorrection = chosen.some((c) => c.id === 'bc');
+  }
   const suggested = await uniquePath(path.join(path.dirname(model), `${path.basename(model, '.onnx')}.${mode === 'int4' ? 'int4' : mode === 'dynamic' ? 'dyn-int8' : 'int8'}.onnx`));
   req.output = preset?.output || suggested;
   req.dims = { ...(vscode.workspace.getConfiguration('mobileAI').get<Record<string, number>>('profiling.dimensions') ?? {}), ...(preset?.dims ?? {}) };
@@ -96,6 +108,7 @@ class QuantizePanel {
       else if (m.type === 'openModel' && this.report) void vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(this.report.output.file), 'mobileai.onnxModel');
       else if (m.type === 'compareProfiles' && this.report) void ProfilePanel.compareModels(this.ctx, this.store, this.log, this.report.input.file, this.report.output.file);
       else if (m.type === 'saveReport' && this.report) void this.save();
+      else if (m.type === 'requantize' && this.report) void this.requantize(m.keep);
     });
   }
 
@@ -118,6 +131,11 @@ class QuantizePanel {
       });
       this.log.info(`quantized: ${this.report.input.bytes} → ${this.report.output.bytes} bytes, speed-up ×${this.report.latency.speedup.toFixed(2)}`);
       this.post({ type: 'report', report: this.report });
+      // A missed target is a failure, shown as one (the report's red banner says what missed and offers a retry).
+      if (!this.report.accuracy.met) {
+        this.log.error(`quantization missed the accuracy target: ${this.report.accuracy.failures.join('; ')}`);
+        void vscode.window.showErrorMessage(`${path.basename(this.report.output.file)} misses the accuracy target: ${this.report.accuracy.failures[0] ?? ''}`);
+      }
     } catch (err) {
       if (err instanceof CancelledError) {
         this.post({ type: 'cancelled', message: err.message });
@@ -127,6 +145,16 @@ class QuantizePanel {
       this.post({ type: 'error', message: errorMessage(err) });
       void vscode.window.showErrorMessage(`Quantization failed: ${errorMessage(err)}`);
     }
+  }
+
+  /** Quantizes again with the same settings, these nodes kept in float as well, to a new file. */
+  private async requantize(keep: string[]): Promise<void> {
+    const known = new Set([...(this.report?.quantized.names ?? []), ...(this.report?.sensitivity.map((s) => s.node) ?? []), ...(this.report?.accuracy.keptInFloat.map((k) => k.node) ?? [])]);
+    const nodes = keep.filter((k) => known.has(k));
+    if (!nodes.length) return;
+    this.log.info(`re-quantizing ${path.basename(this.req.input)} keeping ${nodes.join(', ')} in float`);
+    const preset: Partial<QuantizeRequest> = { ...this.req, output: '', exclude: [...new Set([...(this.req.exclude ?? []), ...nodes])] };
+    await vscode.commands.executeCommand('mobileai.quantize.model', this.req.input, preset);
   }
 
   private async save(): Promise<void> {
