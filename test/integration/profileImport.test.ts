@@ -10,6 +10,7 @@ import { profileOnPhone } from '../../extension/core/profile/phoneProfiler';
 import { importProfile, importProfileText, ProfileImportError } from '../../extension/core/profile/import';
 import { compareProfiles } from '../../extension/core/profile/compare';
 import { parsePerfTestOutput } from '../../extension/core/runtimes/perfTest';
+import { saveModel } from '../../extension/core/onnx/model';
 import { startAdbServer, waitFor, type TestAdbServer } from '../helpers/adbServer';
 
 const M = (f: string) => path.join(__dirname, '..', 'fixtures', 'models', f);
@@ -117,12 +118,30 @@ test('virtual phone onnxruntime_perf_test: -p names the profile <prefix>_YYYY-MM
   assert.match(noI.out, /there is no test data for model \.\nRun failed:failed to initialize\./, 'the model name is the folder of the path as given');
 });
 
-test('virtual phone onnxruntime_perf_test: -f overrides free dimensions by name (and says so), -S seeds the inputs', async () => {
+test('virtual phone onnxruntime_perf_test: -f and -F override free dimensions by name and by denotation, and say so', async () => {
   const r = await sh(`cd ${DIR} && onnxruntime_perf_test -I -r 2 -S 1 -f batch_size:1 -f seq_len:4 -f past_seq_len:3 -f total_seq_len:7 gpt2.onnx`);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /^Overriding dimension with name, batch_size, to 1$/m);
   assert.match(r.out, /^Overriding dimension with name, seq_len, to 4$/m);
   assert.equal(parsePerfTestOutput(r.out).dimOverrides.total_seq_len, 7);
+
+  // -F: by denotation. A model whose batch dim is named "n" and denoted DATA_BATCH runs at the given size,
+  // as the per-node input shapes in onnxruntime's own profile show.
+  const den = path.join(tmp, 'denoted.onnx');
+  await saveModel({
+    irVersion: 8, opsetImport: [{ domain: '', version: 17 }],
+    graph: {
+      name: 'g', node: [{ opType: 'Relu', input: ['x'], output: ['y'], name: 'relu' }],
+      input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'n', denotation: 'DATA_BATCH' }, { dimValue: 3 }] } } } }],
+      output: [{ name: 'y', type: { tensorType: { elemType: 1 } } }],
+    },
+  }, den);
+  await adb.push(phone.address, den, `${DIR}/denoted.onnx`);
+  const d = await sh(`cd ${DIR} && rm -rf dn && onnxruntime_perf_test -I -r 2 -o 0 -F DATA_BATCH:5 -F UNUSED:2 -p dn/p denoted.onnx && cat dn/*.json`);
+  assert.equal(d.code, 0, d.err);
+  assert.match(d.out, /^Overriding dimension with denotation, DATA_BATCH, to 5$/m);
+  assert.match(d.out, /^Overriding dimension with denotation, UNUSED, to 2$/m, 'printed for every override given, as the real tool does');
+  assert.match(d.out, /"input_type_shape" : \[\{"float":\[5,3\]\}\]/, 'the Relu ran on a 5x3 input');
 });
 
 test('the profiler passes the user\'s dims as -f and no warm-up option; settings report the real counts', async () => {
