@@ -34,6 +34,9 @@ import { parseTfliteBenchmark, TfliteOutputError } from '../../extension/core/pr
  *       the NNAPI guide shows the older "… yielding 1 partitions for the whole graph." ending.
  * [P3]  posted Android logcat captures: "I tflite  : count=…" and "07-08 15:33:56.256 I/tflite  ( 5395): …".
  * [P4]  posted TF 2.4 output (yolov5 on a Xiaomi Mi11): "Peak memory footprint (MB): init=4.92969 overall=138.809".
+ * [T1]  TF 1.x tflite/tools/benchmark (posted outputs, e.g. a 1.12-era README run of mobilenet_v1_1.0_224_quant and
+ *       the Android benchmark app's logcat line): "Running benchmark for 50 iterations", "Average inference timings
+ *       in us: Warmup: W, Init: I, no stats: X" / "…, Inference: X"; op tables printed with no section title.
  * [IS]  the XNNPACK delegate row quoted in issue 14 from a real run:
  *       "Convolution (NHWC, QC8) DWConv   0.428   0.051   4.317%   8.304%   0.000   13   Delegate/Convolution (NHWC, QC8) DWConv:1".
  */
@@ -371,6 +374,32 @@ test('logcat prefixes are stripped; statistics lines parse in every form', () =>
   assert.equal(p.kernelCoverage, 0);
   assert.equal(p.nodes.length, 0);
   assert.ok(p.warnings.some((w) => /without --enable_op_profiling=true/.test(w)));
+});
+
+test('TF 1.x: "Average inference timings in us: Warmup:, Init:, no stats:" and untitled op tables', () => {
+  const text = [
+    'Loaded model /data/local/tmp/quant_net.tflite',
+    'resolved reporter',
+    'Initialized session in 4.1ms',
+    'Running benchmark for 1 iterations',
+    'count=1 curr=150000',
+    '',
+    'Running benchmark for 30 iterations',
+    'count=30 first=140000 curr=139000 min=138000 max=145000 avg=139500 std=900',
+    '',
+    'Average inference timings in us: Warmup: 150000, Init: 4100, no stats: 139500',
+    RULE('Run Order'),
+    OLD_HEADER,
+    oldRow('CONV_2D', 0.01, 100.0, 99.0, 71.0, 71.0, 1, '[conv]:0'),
+    oldRow('FULLY_CONNECTED', 99.02, 40.0, 40.0, 29.0, 100.0, 1, '[fc]:1'),
+    '',
+  ].join('\n');
+  const p = parseTfliteBenchmark(text);
+  assert.equal(p.latencyMs.mean, 139.5);
+  assert.deepEqual(p.nodes.map((n) => n.opType), ['CONV_2D', 'FULLY_CONNECTED']);
+  assert.deepEqual(p.phases, { initMs: 4.1, warmupMeanMs: 150 });
+  const app = parseTfliteBenchmark('... tflite  : Average inference timings in us: Warmup: 91471, Init: 4108, Inference: 80660.1');
+  assert.equal(app.latencyMs.mean, 80.6601, 'the Android benchmark app line alone gives the mean');
 });
 
 test('not benchmark_model output: a clear error', () => {

@@ -35,7 +35,7 @@ export function detectFormat(text: string): Exclude<ImportFormat, 'auto'> {
   }
   if (/Total inference requests:|Average inference time cost:/.test(text)) return 'perf-test';
   if (looksLikeBenchmarkCsv(text)) return 'benchmark-model-csv';
-  if (/Inference timings in us:|Operator-wise Profiling Info|Profiling Info for Benchmark Initialization|\[node type\]|^(?:\S+: )?count=\d+/m.test(text)) return 'benchmark-model';
+  if (/[Ii]nference timings in us:|Operator-wise Profiling Info|Profiling Info for Benchmark Initialization|\[node type\]|^(?:\S+: )?count=\d+/m.test(text)) return 'benchmark-model';
   throw new ProfileImportError('the format of this file is not known: expected ONNX Runtime\'s profile JSON, onnxruntime_perf_test output, benchmark_model output (stdout or CSV) or a mobileai profile; name it with --format');
 }
 

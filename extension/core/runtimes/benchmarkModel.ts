@@ -26,6 +26,9 @@ import type { Delegation, NodeTime, OpTypeTime, ProfileResult, Stats, TimelineEv
  *   monitoring: …`. Numbers are C++ stream output, so `2.95034e+06` appears.
  * - tflite/core/subgraph.cc: `Replacing N out of M node(s) with delegate (TfLiteXNNPackDelegate) node,
  *   yielding K partitions for subgraph S (name).` (older: `… for the whole graph.`).
+ * - TF 1.x (tflite/tools/benchmark, 1.12–1.15): `Running benchmark for N iterations`, `Average inference timings in
+ *   us: Warmup: W, Init: I, no stats: X` (the Android benchmark app: `…, Inference: X`), op tables with no
+ *   section title.
  * - Log prefixes: `INFO: ` / `WARNING: ` / `ERROR: ` (tflite/tools/logging.h), logcat `I tflite  : ` and
  *   `MM-DD hh:mm:ss.mmm I/tflite  ( pid): `.
  */
@@ -219,6 +222,8 @@ export function parseBenchmarkModel(text: string, opts: { format?: 'auto' | 'std
       continue;
     }
     if (!t) { table = undefined; continue; }
+    // TF 1.x printed the op tables with no section title: they are the regular runs'.
+    if (table === 'order' && !section) section = 'run';
     if (table === 'order' && section) {
       const row = parseRow(csv ? t : line, withStart, csv);
       if (row) {
@@ -231,6 +236,9 @@ export function parseBenchmarkModel(text: string, opts: { format?: 'auto' | 'std
     if (/^count=\d+/.test(t)) { const s = parseRunStat(t); if (s) r.runStats.push(s); continue; }
     m = new RegExp(`Inference timings in us: Init: (${NUM}), First inference: (${NUM}), Warmup \\(avg\\): (${NUM}), Inference \\(avg\\): (${NUM})`).exec(t);
     if (m) { r.timings = { initUs: Number(m[1]), firstUs: Number(m[2]), warmupAvgUs: Number(m[3]), inferenceAvgUs: Number(m[4]) }; continue; }
+    // TF 1.x: `Average inference timings in us: Warmup: W, Init: I, no stats: X` (the Android app: `…, Inference: X`).
+    m = new RegExp(`Average inference timings in us: Warmup: (${NUM}), Init: (${NUM}), (?:no stats|Inference): (${NUM})`).exec(t);
+    if (m) { r.timings = { initUs: Number(m[2]), firstUs: NaN, warmupAvgUs: Number(m[1]), inferenceAvgUs: Number(m[3]) }; continue; }
     m = new RegExp(`Memory footprint delta from the start of the tool \\(MB\\): init=(${NUM}) overall=(${NUM})`).exec(t);
     if (m) { r.memory.initDeltaMb = Number(m[1]); r.memory.overallDeltaMb = Number(m[2]); continue; }
     m = new RegExp(`^Peak memory footprint \\(MB\\): init=(${NUM}) overall=(${NUM})`).exec(t);
@@ -357,7 +365,7 @@ export function benchmarkToProfile(r: BenchmarkModelReport): ProfileParts {
     timeline: { run: -1, totalUs: cursor, events },
     peakRssBytes: peakMb !== undefined ? Math.round(peakMb * 1024 * 1024) : undefined,
     delegation,
-    phases: r.timings ? { initMs: r.timings.initUs / 1000, firstInferenceMs: r.timings.firstUs / 1000, warmupMeanMs: r.timings.warmupAvgUs / 1000 } : undefined,
+    phases: r.timings ? { initMs: r.timings.initUs / 1000, ...(Number.isNaN(r.timings.firstUs) ? {} : { firstInferenceMs: r.timings.firstUs / 1000 }), warmupMeanMs: r.timings.warmupAvgUs / 1000 } : undefined,
     memory: r.memory.initDeltaMb !== undefined || r.memory.peakMb !== undefined ? { initDeltaMb: r.memory.initDeltaMb, overallDeltaMb: r.memory.overallDeltaMb, peakMb: r.memory.peakMb } : undefined,
     warnings,
     runs: r.regular?.count ?? 0,
