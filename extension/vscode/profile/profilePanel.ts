@@ -87,7 +87,11 @@ export class ProfilePanel {
       case 'cancel': this.cancel?.cancel(); break;
       case 'export': void this.export(m.format); break;
       case 'compare': void this.compare(); break;
-      case 'rerun': void this.run(this.request); break;
+      case 'rerun':
+        // An imported profile has no run of ours to repeat: say so rather than profiling a path from another machine.
+        if (this.current?.source) void vscode.window.showInformationMessage(`This profile was imported from ${this.current.source.file ?? 'a saved output'}: open the model and profile it to measure it here.`);
+        else void this.run(this.request);
+        break;
     }
   }
 
