@@ -286,7 +286,7 @@ export async function accuracyAware<B extends Built>(ctx: LoopContext<B>, initia
         const info = bySens.get(node);
         const why = `${info ? `sensitivity rank ${info.rank} of ${sensitivity.length} (quantized alone: ${fmtScore({ cosine: info.s.cosine, sqnrDb: info.s.sqnrDb })})` : 'not in the sensitivity pass; tried from the outputs backwards'}`;
         kept.push({
-          node, opType: ctx.opTypes.get(node) ?? '?', before, after,
+          node, opType: ctx.opTypes.get(node) ?? info?.s.opType ?? '?', before, after,
           ...(info ? { alone: { cosine: info.s.cosine, sqnrDb: info.s.sqnrDb } } : {}),
           reason: `${why}; keeping it in float: ${fmtScore(before)} → ${fmtScore(after)}`,
         });

@@ -231,6 +231,8 @@ function floatTensorNames(model: onnx.ModelProto): Set<string> {
 }
 
 async function collectRanges(model: onnx.ModelProto, tensors: string[], req: QuantizeRequest, spec: CalibrationSpec, specs: ReturnType<typeof inputSpecs>, collector: RangeCollector, withFixed: (s: Sample) => Sample, skip?: (i: number) => boolean): Promise<number> {
+  // Everything quantizable sits in subgraphs (quantized dynamically): no main-graph tensor to calibrate.
+  if (!tensors.length) return 0;
   const aug = await session(augment(model, tensors), 'disabled', 'the calibration model');
   const max = req.maxCalibrationSamples ?? 512;
   let count = 0;

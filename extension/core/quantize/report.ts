@@ -239,6 +239,7 @@ export async function augmentedDrift(augmented: InferenceSession, ranges: Map<st
   const tensors = [...ranges.keys()].filter((t) => augmented.outputNames.includes(t));
   const seen = new Map<string, { min: number; max: number; clippedCount: number; count: number }>();
   try {
+    if (!tensors.length) return [];
     for (const s of evalSamples) {
       const out = await augmented.run(feedsFor(augmented, s), tensors);
       for (const t of tensors) {
