@@ -73,7 +73,8 @@ test('a shape typed in the form is remembered, MACs are counted at it, and Profi
     const pick = wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'all' }).first();
     await pick.waitFor({ timeout: 10000 });
     await pick.click();
-    await wb.webviewFrame(hasElement('#node-table'), 60000);
+    const profile = await wb.webviewFrame(hasElement('#node-table'), 60000);
+    assert.equal(await profile.locator('#profile-inputs').innerText(), 'measured at input 1×512, state 2×1×128, sr scalar = 16000');
     assert.match(await wb.outputChannel(), /inputs set to \{"shapes":\{"input":\[1,512\]\}\}/);
   });
 });

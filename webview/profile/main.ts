@@ -60,6 +60,7 @@ function showResult(p: ProfileResult, baseline?: ProfileResult, cmp?: ProfileCom
   const parts: Array<Node> = [
     el('h1', {}, `${p.model.name} on ${p.device.label}`),
     el('div', { class: 'muted' }, `${p.runtime.runner} · optimization ${p.runtime.optimization ?? 'n/a'} · ${p.settings.runs} runs after ${p.settings.warmup} warm-up${p.device.note ? ` · ${p.device.note}` : ''}`),
+    ...(p.settings.inputs?.length ? [el('div', { class: 'muted', id: 'profile-inputs', title: (p.settings.inputs.flatMap((i) => i.notes ?? [])).join('\n') }, `measured at ${p.settings.inputs.map((i) => `${i.name} ${i.shape.length ? i.shape.join('×') : 'scalar'}${i.value !== undefined ? ` = ${Array.isArray(i.value) ? i.value.join(',') : i.value}` : ''}${i.source !== 'generated' && i.source !== 'value' ? ` (${i.source})` : ''}`).join(', ')}`)] : []),
     el('div', { class: 'stats' },
       stat('p50', `${fmt(l.p50)} ms`, 'stat-p50'), stat('p90', `${fmt(l.p90)} ms`), stat('p99', `${fmt(l.p99)} ms`), stat('mean ± std', `${fmt(l.mean)} ± ${fmt(l.std)} ms`),
       stat('kernels cover', pct(p.kernelCoverage), 'stat-coverage'),
