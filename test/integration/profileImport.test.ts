@@ -155,6 +155,42 @@ test('the profiler passes the user\'s dims as -f and no warm-up option; settings
   assert.match(p.runtime.version ?? '', /^\d+\.\d+/);
 });
 
+test('a .tflite on a phone through benchmark_model: the runner is pushed and run with --enable_op_profiling; runs come from count=', async () => {
+  // A stand-in for benchmark_model (no TFLite runtime runs here): a phone shell script that prints the real
+  // tool's lines for the flags it was given, in the current LiteRT layout (sources in benchmarkModel.test.ts).
+  const runner = path.join(tmp, 'benchmark_model');
+  await writeFile(runner, [
+    '#!/system/bin/sh',
+    'for a in "$@"; do case $a in --graph=*) g=${a#--graph=};; --num_runs=*) n=${a#--num_runs=};; --enable_op_profiling=*) p=${a#--enable_op_profiling=};; esac; done',
+    'echo "INFO: Min num runs: [$n]"',
+    'echo "INFO: Graph: [$g]"',
+    'echo "INFO: Enable op profiling: [$p]"',
+    'echo "INFO: Loaded model $g"',
+    'echo "INFO: Replacing 7 out of 8 node(s) with delegate (TfLiteXNNPackDelegate) node, yielding 1 partitions for subgraph 0 (main)."',
+    'echo "INFO: count=12 first=2000 curr=1500 min=1400 max=2000 avg=1550 std=150 p5=1400 median=1500 p95=2000"',
+    'echo "INFO: count=37 first=1500 curr=1450 min=1400 max=1700 avg=1480 std=60 p5=1410 median=1460 p95=1650"',
+    'echo "INFO: Inference timings in us: Init: 12000, First inference: 2000, Warmup (avg): 1550, Inference (avg): 1480"',
+    'echo "INFO: Operator-wise Profiling Info for Regular Benchmark Runs:"',
+    'echo "============================== Run Order =============================="',
+    "printf '\\t%40s\\t%9s\\t%9s\\t%8s\\t%8s\\t%10s\\t%9s\\t%s\\n' '[node type]' '[first]' '[avg ms]' '[%]' '[cdf%]' '[mem KB]' '[times called]' '[Name]'",
+    "printf '\\t%40s\\t%9s\\t%9s\\t%7s%%\\t%7s%%\\t%10s\\t%9s\\t%s\\n' TfLiteXNNPackDelegate 1.200 1.100 91.667 91.667 0.000 1 '[logits]:8'",
+    "printf '\\t%40s\\t%9s\\t%9s\\t%7s%%\\t%7s%%\\t%10s\\t%9s\\t%s\\n' ARG_MAX 0.110 0.100 8.333 100.000 0.000 1 '[class]:7'",
+    'echo',
+  ].join('\n'));
+  const model = path.join(tmp, 'tiny.tflite');
+  await writeFile(model, Buffer.alloc(64));
+  const p = await profileOnPhone(adb, phone.address, model, { runs: 20, warmup: 2, tfliteRunner: runner });
+  assert.equal(p.runtime.runner, 'benchmark_model');
+  assert.equal(p.runtime.executionProvider, 'XNNPACK');
+  assert.equal(p.settings.runs, 37, '--num_runs is a minimum: the real count is count=');
+  assert.equal(p.settings.warmup, 12);
+  assert.equal(p.latencyMs.mean, 1.48);
+  assert.equal(p.latencyMs.p50, 1.46);
+  assert.deepEqual(p.nodes.map((n) => [n.opType, n.provider]), [['TfLiteXNNPackDelegate', 'XNNPACK'], ['ARG_MAX', 'CPU']]);
+  assert.match(p.delegation?.summary ?? '', /XNNPACK took 7 of 8 nodes in 1 partition; 1 op\(s\) ran on the CPU/);
+  assert.ok(p.warnings.every((w) => !/without --enable_op_profiling/.test(w)), 'the runner was asked for op profiling');
+});
+
 /** Saved outputs in the real formats (see test/unit/perfTest.test.ts and benchmarkModel.test.ts for the sources). */
 const PERF_TEST_SAVED = [
   'Setting intra_op_num_threads to 4',
