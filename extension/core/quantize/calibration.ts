@@ -15,7 +15,8 @@ export type Sample = Record<string, Tensor>;
 export type CalibrationSpec =
   | { kind: 'files'; path: string }
   | { kind: 'images'; path: string; recipe: ImageRecipe }
-  | { kind: 'random'; count: number };
+  /** Generated inputs at the user's shapes; `seed` sets the first sample's seed (held-out inputs take another). */
+  | { kind: 'random'; count: number; seed?: number };
 
 export interface ImageRecipe {
   width: number;
@@ -109,7 +110,7 @@ export async function* samples(spec: CalibrationSpec, inputs: InputSpecList, dim
     // Drawn at the user's shapes and values (a symbolic dim without a value is refused, naming the flag).
     for (let i = 0; i < spec.count; i++) {
       check();
-      const { inputs: prepared } = await prepareInputs(inputs, overrides, { seed: 1000 + i * 7919, metadata });
+      const { inputs: prepared } = await prepareInputs(inputs, overrides, { seed: (spec.seed ?? 1000) + i * 7919, metadata });
       yield Object.fromEntries(prepared.map((p) => [p.name, toOrt(p.host)]));
     }
     return;
