@@ -155,3 +155,33 @@ models:
   const h = hover(pm, text.indexOf('x: 1x4') + 1, facts);
   assert.match(h?.markdown ?? '', /Input `x`: float32 \[p2o\.DynamicDimension\.0, 3, height, width\]/);
 });
+
+test('data from files: a .npy or .pb gives its input the shape and binds its dim names for the others', async () => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const { onnx } = await import('../../extension/core/onnx/model');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'mobileai-inputs-'));
+  try {
+    const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 256), }";
+    const h = Buffer.from(header.padEnd(118, ' ') + '\n', 'latin1');
+    const data = Float32Array.from({ length: 256 }, (_, i) => Math.sin(i / 10));
+    const npy = path.join(dir, 'audio.npy');
+    await writeFile(npy, Buffer.concat([Buffer.from([0x93, ...Buffer.from('NUMPY'), 1, 0, h.length, 0]), h, Buffer.from(data.buffer)]));
+    const declared: DeclaredInput[] = [
+      { name: 'input', type: 'float32', shape: ['batch', 'sequence'] },
+      { name: 'state', type: 'float32', shape: [2, 'batch', 128] },
+      { name: 'sr', type: 'int64', shape: [] },
+    ];
+    const p = await prepareInputs(declared, { files: { input: npy } });
+    assert.deepEqual(p.records.map((r) => [r.name, r.shape, r.source]), [['input', [1, 256], 'audio.npy'], ['state', [2, 1, 128], 'generated'], ['sr', [], 'value']]);
+    assert.deepEqual([...(p.inputs[0].host.data as Float32Array)].slice(0, 3), [...data.slice(0, 3)]);
+    const pb = path.join(dir, 'sr.pb');
+    await writeFile(pb, onnx.TensorProto.encode({ dims: [], dataType: 7, int64Data: [8000] }).finish());
+    const q = await prepareInputs(declared, { files: { input: npy, sr: pb } });
+    assert.deepEqual([...(q.inputs[2].host.data as BigInt64Array)], [8000n]);
+    await assert.rejects(prepareInputs(declared, { files: { sr: npy } }), /audio\.npy holds float32, but input sr is int64/);
+    await assert.rejects(prepareInputs(declared, { files: { nope: npy } }), /the model has no input named "nope"/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -10,7 +10,7 @@ export function declaredInputs(model: onnx.IModelProto): DeclaredInput[] {
   return (g?.input ?? []).filter((v) => !inits.has(v.name ?? '')).map((v) => {
     const tt = v.type?.tensorType;
     if (!tt) return { name: v.name ?? '', type: 'non-tensor', shape: [] };
-    const shape = tt.shape ? (tt.shape.dim ?? []).map((d): Dim => (d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null && toNumber(d.dimValue) >= 0 && (toNumber(d.dimValue) > 0 || d.dimValue !== 0) ? toNumber(d.dimValue) : null)) : null;
+    const shape = tt.shape ? (tt.shape.dim ?? []).map((d): Dim => (d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null && toNumber(d.dimValue) > 0 ? toNumber(d.dimValue) : null)) : null;
     return { name: v.name ?? '', type: ortType(tt.elemType ?? 0) ?? (tt.elemType === 16 ? 'bfloat16' : `dtype(${tt.elemType})`), shape };
   });
 }
