@@ -140,3 +140,56 @@ test('the report panel\'s "Re-quantize keeping X in float" message is checked be
   assert.equal(isFromQuantizeWebview({ type: 'requantize', keep: Array.from({ length: 65 }, (_, i) => `n${i}`) }), false);
   assert.equal(isFromQuantizeWebview({ type: 'saveReport' }), true);
 });
+
+/** A fake quantizer: the "model bytes" name the quantized layers; each adds its own noise to the float output. */
+function fakeLoop(noise: (quantized: Set<string>) => number, layers: string[], consumers?: Record<string, string[]>) {
+  const floatOut = many(8, (i) => ({ y: { data: [1 + i, 2, 3 - i / 8, 4, 5, 6], dims: [1, 6] } }));
+  const enc = (q: string[]) => new TextEncoder().encode(JSON.stringify(q));
+  const session = async (bytes: Uint8Array) => {
+    const q = new Set(JSON.parse(new TextDecoder().decode(bytes)) as string[]);
+    const n = noise(q);
+    return { ...fake(floatOut.map((o, i) => ({ y: { data: o.y.data.map((v, j) => v + n * (((i + j) % 3) - 1)), dims: o.y.dims } }))), release: async () => undefined } as unknown as InferenceSession;
+  };
+  const build = (keep: string[], only?: string[]) => {
+    const q = (only ?? layers).filter((l) => !keep.includes(l));
+    return { bytes: enc(q), stats: { quantizedNodes: q, byOpType: { Conv: q.length }, skipped: [] } };
+  };
+  return {
+    reference: new FloatReference(fake(floatOut), samples(8)), build, session, opTypes: new Map(layers.map((l) => [l, 'Conv'])),
+    consumers: consumers ? (n: string) => consumers[n] ?? [] : undefined, target: DEFAULT_TARGET, search: true, sensitivity: false, progress: () => undefined,
+  };
+}
+
+test('the accuracy-aware loop keeps the most sensitive layer in float, not the harmless ones, and says why', async () => {
+  const { accuracyAware } = await import('../../extension/core/quantize/accuracy');
+  const layers = ['a', 'b', 'c'];
+  const ctx = fakeLoop((q) => (q.has('b') ? 2 : 0) + (q.has('a') ? 0.05 : 0) + (q.has('c') ? 0.05 : 0), layers);
+  const r = await accuracyAware(ctx, ctx.build([]));
+  assert.equal(r.accuracy.initial.cosine < 0.99, true);
+  assert.equal(r.sensitivity[0].node, 'b', 'measured because the target was missed');
+  assert.equal(r.accuracy.met, true, r.accuracy.failures.join('; '));
+  assert.deepEqual(r.accuracy.keptInFloat.map((k) => k.node), ['b']);
+  assert.match(r.accuracy.keptInFloat[0].reason, /^sensitivity rank 1 of 3 \(quantized alone: cosine 0\.\d{4}, SQNR [\d.]+ dB\); keeping it in float: cosine 0\.9\d{3}, top-1 50\.0%, SQNR [\d.]+ dB → cosine 0\.99\d\d, top-1 100\.0%/);
+  assert.deepEqual(r.built.stats.quantizedNodes, ['a', 'c']);
+  assert.equal(r.accuracy.tried, 2);
+});
+
+test('a layer whose output is rounded by its reader goes back to float with that reader; a hopeless model is a miss, not a success', async () => {
+  const { accuracyAware } = await import('../../extension/core/quantize/accuracy');
+  // The noise sits on a's output activation: it goes away only when a and its reader b are both float.
+  const ctx = fakeLoop((q) => (q.has('a') || q.has('b') ? 2 : 0) + (q.has('c') ? 0.01 : 0), ['a', 'b', 'c'], { a: ['b'] });
+  const r = await accuracyAware(ctx, ctx.build([]));
+  assert.equal(r.accuracy.met, true, r.accuracy.failures.join('; '));
+  assert.deepEqual(r.accuracy.keptInFloat.map((k) => k.node), ['a', 'b']);
+  assert.match(r.accuracy.keptInFloat[1].reason, /reads the output of a, which alone in float did not help/);
+  // Noise no layer choice removes: every candidate tried, the target still missed, and said so.
+  const hopeless = fakeLoop(() => 3, ['a', 'b', 'c']);
+  const h = await accuracyAware(hopeless, hopeless.build([]));
+  assert.equal(h.accuracy.met, false);
+  assert.equal(h.accuracy.searched, true);
+  assert.deepEqual(h.accuracy.keptInFloat, [], 'nothing that did not help was kept in float');
+  assert.ok(h.accuracy.failures.some((f) => /^y: cosine 0\.\d+ < 0\.99$/.test(f)));
+  const off = await accuracyAware({ ...hopeless, search: false }, hopeless.build([]));
+  assert.equal(off.accuracy.met, false);
+  assert.equal(off.accuracy.tried, 1);
+});

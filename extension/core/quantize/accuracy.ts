@@ -164,6 +164,8 @@ export interface LoopContext<B extends Built = Built> {
   sensitivity: boolean;
   maxSensitivityLayers?: number;
   maxTries?: number;
+  /** Time budget of the fallback search (default 10 minutes): past it, the best model so far is reported, with the reason. */
+  maxSeconds?: number;
   progress: (message: string) => void;
   signal?: CancelSignal;
 }
@@ -254,9 +256,12 @@ export async function accuracyAware<B extends Built>(ctx: LoopContext<B>, initia
     const keep: string[] = [];
     const maxTries = ctx.maxTries ?? 256;
     let current = shortfall(fid, ctx.target);
+    const deadline = performance.now() + (ctx.maxSeconds ?? 600) * 1000;
+    let outOfTime = false;
     const layerSet = new Set(layers);
     for (const node of order) {
       if (!failures.length || tried >= maxTries) break;
+      if (performance.now() > deadline) { outOfTime = true; break; }
       if (ctx.signal?.cancelled) throw new CancelledError('quantization cancelled');
       ctx.progress(`target missed (${failures[0]}): ${keep.length} layer(s) in float so far, trying ${node}`);
       if (keep.includes(node)) continue;
@@ -297,6 +302,7 @@ export async function accuracyAware<B extends Built>(ctx: LoopContext<B>, initia
       }
     }
     if (failures.length && tried >= maxTries) failures.push(`stopped after ${tried} candidate models`);
+    else if (failures.length && outOfTime) failures.push(`the search stopped at its time budget (${ctx.maxSeconds ?? 600} s) after ${tried} candidate models`);
   }
   return {
     built, fidelity: fid, sensitivity,
