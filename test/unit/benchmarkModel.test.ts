@@ -245,6 +245,37 @@ test('GPU/NNAPI delegates without inner op profiles: the kernel rows are the par
   assert.equal(p.peakRssBytes, Math.round(38.5 * 1024 * 1024), 'TF 2.4 called its overall figure the peak');
 });
 
+test('a delegate\'s own profile ("Delegate internal:", DelegateOpInvoke rows) breaks its kernel down', () => {
+  const text = [
+    'INFO: Replacing 3 out of 3 node(s) with delegate (TfLiteGpuDelegateV2) node, yielding 1 partitions for subgraph 0 (main).', // [SG]
+    'INFO: count=5 first=3000 curr=2000 min=2000 max=3000 avg=2200 std=400',
+    'INFO: count=60 first=2100 curr=2000 min=1900 max=2300 avg=2050 std=70',
+    'INFO: Operator-wise Profiling Info for Regular Benchmark Runs:',
+    RULE('Run Order'),
+    NEW_HEADER,
+    newRow('TfLiteGpuDelegateV2', 2.0, 1.9, 100.0, 100.0, 1, '[out]:3'),
+    '',
+    'Timings (microseconds): count=60 first=2000 curr=1900 min=1850 max=2200 avg=1900 std=50',
+    'Memory (bytes): count=0',
+    '1 nodes observed',
+    '',
+    'Delegate internal: ', // [PF][PS]
+    RULE('Run Order'),
+    NEW_HEADER,
+    newRow('DelegateOpInvoke', 1.2, 1.1, 64.7, 64.7, 1, 'Delegate/conv_2d:0'),
+    newRow('DelegateOpInvoke', 0.7, 0.6, 35.3, 100.0, 1, 'Delegate/add:1'),
+    '',
+    'Timings (microseconds): count=60 first=1800 curr=1700 min=1650 max=1900 avg=1700 std=40',
+  ].join('\n');
+  const r = parseBenchmarkModel(text);
+  assert.equal(r.rows.filter((x) => x.delegateInternal).length, 2);
+  assert.equal(r.opTotals.find((o) => o.delegateInternal)?.stat.avg, 1700, 'the delegate\'s own total is kept apart');
+  const p = benchmarkToProfile(r);
+  assert.deepEqual(p.nodes.map((n) => [n.opType, n.partition]).sort(), [['add', 'GPU'], ['conv_2d', 'GPU']]);
+  assert.ok(Math.abs(p.kernelCoverage - 1.9 / 2.05) < 1e-9, 'coverage from the interpreter-level kernel, not its inner ops again');
+  assert.match(p.delegation?.summary ?? '', /GPU took 3 of 3 nodes in 1 partition; no op fell back to the CPU/);
+});
+
 test('subgraphs: "Primary graph profile:" / "Subgraph (index: N) profile:" and the named LiteRT form; (all same) statistics', () => {
   const body = (primary: string, sub: string) => [
     'count=1 curr=700',

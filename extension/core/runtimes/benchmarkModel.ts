@@ -280,7 +280,13 @@ const nan = NaN;
 export function benchmarkToProfile(r: BenchmarkModelReport): ProfileParts {
   const warnings: string[] = [];
   const known = new Set(r.delegates.map((d) => d.delegate));
-  const run = r.rows.filter((x) => x.section === 'run' && !x.delegateInternal);
+  // A delegate's own profile (`Delegate internal:`, DelegateOpInvoke rows named `Delegate/<op>:<i>`) breaks its
+  // kernels down like the ops XNNPACK profiles inline: use it when the graph rows have no such breakdown.
+  const base = r.rows.filter((x) => x.section === 'run' && !x.delegateInternal);
+  const internal = r.rows.filter((x) => x.section === 'run' && x.delegateInternal);
+  const run = internal.length && !base.some((x) => x.delegatedOp)
+    ? [...base, ...internal.map((x) => ({ ...x, delegatedOp: true, type: x.type === 'DelegateOpInvoke' ? (/^Delegate\/(.*):\d+$/.exec(x.name)?.[1] ?? x.type) : x.type }))]
+    : base;
   if (!run.length) warnings.push(r.rows.length ? 'benchmark_model printed only the initialization profile: no per-op times of the runs' : 'benchmark_model was run without --enable_op_profiling=true: no per-op times, only the latency');
   // Latency per run: the regular runs' statistics, else the Inference (avg) line, else the op profiler's total.
   let latencyMs: Stats;
