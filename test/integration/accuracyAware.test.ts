@@ -305,6 +305,19 @@ test('Ultraface (per-tensor static): bias correction and CLE measured against pl
   assert.ok((cle.preprocessing?.cle?.pairs.length ?? 0) >= 20);
 });
 
+test('mnist calibrated on 0..1 images but evaluated on 0..255 ones: the range warning names the input with both ranges', async () => {
+  const r01 = new Rng(4);
+  const calib = await npyFolder(path.join(tmp, 'mnist_calib01'), 10, [1, 1, 28, 28], () => r01.next());
+  const r255 = new Rng(8);
+  const evalDir = await npyFolder(path.join(tmp, 'mnist_eval255'), 4, [1, 1, 28, 28], () => r255.next() * 255);
+  const r = await quantizeModel({ input: MNIST, output: out('mnist_drift'), mode: 'static', calibration: { kind: 'files', path: calib }, evaluation: { kind: 'files', path: evalDir }, sensitivity: false, latencyRuns: 2 });
+  const w = r.warnings.find((x) => /calibration ranges are far from the evaluation inputs'/.test(x));
+  assert.ok(w, r.warnings.join(' | '));
+  assert.match(w, /on 10 of 10 tensors: model input Input3 calibrated \[0\.0000\d+, 1\.00\], evaluation \[0\.\d+, 255\] \(99\.\d% clipped, span ×2\d\d\)/);
+  assert.equal(r.calibration?.samples, 10, 'a separate evaluation set: every calibration sample is used');
+  assert.match(r.fidelity.source ?? '', /mnist_eval255 \(4\)/);
+});
+
 test('CLI: a missed target exits 1 with the numbers, the model written to inspect; when met, exit 0', async () => {
   const run = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     const c = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'extension', 'cli', 'mobileai.ts'), 'quantize', MNIST, ...args], { cwd: root });

@@ -345,7 +345,7 @@ export async function quantizeModel(req: QuantizeRequest): Promise<QuantizeRepor
     const n = await collectRanges(model, plan.activations, req, calibSpec, specs, collector, withFixed, evaluation.skipInCalibration);
     ranges = collector.ranges();
     const drift = await augmentedDrift(await session(augment(model, plan.activations), 'disabled', 'the calibration model'), ranges, evalSamples);
-    if (drift.length) warnings.push(describeDrift(drift, ranges.size));
+    if (drift.length) warnings.push(describeDrift(drift, ranges.size, specs.map((s) => s.name)));
     calibration = { source: calibSpec.kind === 'random' ? `random inputs (${calibSpec.count})` : calibSpec.path, samples: n, method: collector.method };
     if (calibSpec.kind === 'random') {
       calibration.warning = RANDOM_WARNING;

@@ -180,7 +180,7 @@ export interface RangeDrift {
 }
 
 /**
- * Tensors whose calibrated range is far from what the evaluation inputs produce: more than 1 % of the
+ * Tensors whose calibrated range is far from what the evaluation inputs produce: more than 5 % of the
  * evaluation values clipped, or an evaluation span over 2× or under 1/10 of the calibrated one. Worst first.
  */
 export function rangeDrift(calibration: Map<string, [number, number]>, evaluation: Map<string, { min: number; max: number; clippedCount: number; count: number }>): RangeDrift[] {
@@ -192,7 +192,7 @@ export function rangeDrift(calibration: Map<string, [number, number]>, evaluatio
     const es = e.max - e.min;
     const clipped = e.clippedCount / e.count;
     const spanRatio = cs > 0 ? es / cs : es > 0 ? Infinity : 1;
-    const far = clipped > 0.01 || spanRatio > 2 || spanRatio < 0.1;
+    const far = clipped > 0.05 || spanRatio > 2 || spanRatio < 0.1;
     if (!far) continue;
     const severity = Math.max(clipped * 100, Math.abs(Math.log2(Math.max(spanRatio, 1e-9))));
     out.push({ tensor: t, calibration: c, evaluation: [e.min, e.max], clipped, spanRatio, severity });
@@ -200,9 +200,12 @@ export function rangeDrift(calibration: Map<string, [number, number]>, evaluatio
   return out.sort((a, b) => b.severity - a.severity).map(({ severity: _s, ...r }) => r);
 }
 
-export function describeDrift(d: RangeDrift[], total: number): string {
+/** In words, the model's inputs first (the most telling: the data itself differs), then the worst tensors. */
+export function describeDrift(d: RangeDrift[], total: number, modelInputs: string[] = []): string {
   const fmt = (r: [number, number]) => `[${r[0].toPrecision(3)}, ${r[1].toPrecision(3)}]`;
-  const worst = d.slice(0, 3).map((x) => `${x.tensor} calibrated ${fmt(x.calibration)}, evaluation ${fmt(x.evaluation)} (${(x.clipped * 100).toFixed(1)}% clipped, span ×${x.spanRatio.toPrecision(2)})`);
+  const ratio = (v: number) => (v >= 10 ? String(Math.round(v)) : v.toPrecision(2));
+  const ordered = [...d.filter((x) => modelInputs.includes(x.tensor)), ...d.filter((x) => !modelInputs.includes(x.tensor))];
+  const worst = ordered.slice(0, 3).map((x) => `${modelInputs.includes(x.tensor) ? 'model input ' : ''}${x.tensor} calibrated ${fmt(x.calibration)}, evaluation ${fmt(x.evaluation)} (${(x.clipped * 100).toFixed(1)}% clipped, span ×${ratio(x.spanRatio)})`);
   return `calibration ranges are far from the evaluation inputs' on ${d.length} of ${total} tensors: ${worst.join('; ')}${d.length > 3 ? '; …' : ''}. Calibrate on data like what the model will see.`;
 }
 
