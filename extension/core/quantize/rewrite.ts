@@ -717,11 +717,48 @@ function removeFusableActivations(g: Graph, chosen: Set<onnx.INodeProto>, o: Rew
   if (removed.size) g.node = (g.node ?? []).filter((n) => !removed.has(n)) as onnx.NodeProto[];
 }
 
+/**
+ * LayerNormalization as exporters write it without the fused op (PyTorch before opset 17, Paddle):
+ * m = ReduceMean(x); d = x − m; v = ReduceMean(d²) (Pow or Mul); y = d / Sqrt(v + ε) [· γ + β]. The nodes from
+ * the first ReduceMean to the affine Mul/Add after the Div; int8 on them loses the normalisation's precision.
+ */
+export function decomposedLayerNorms(g: Graph): Set<onnx.INodeProto> {
+  const uses = consumers(g);
+  const inits = initializerMap(g);
+  const out = new Set<onnx.INodeProto>();
+  const only = (t: string | undefined, op: string) => (t ? (uses.get(t) ?? []).filter((u) => u.opType === op) : []);
+  for (const r1 of g.node ?? []) {
+    if (r1.opType !== 'ReduceMean' || r1.domain) continue;
+    const x = r1.input?.[0];
+    const sub = only(r1.output?.[0], 'Sub').find((s) => s.input?.[0] === x);
+    if (!sub) continue;
+    const d = sub.output?.[0];
+    const sq = [...only(d, 'Pow'), ...only(d, 'Mul').filter((m) => m.input?.[0] === d && m.input?.[1] === d)][0];
+    const r2 = sq ? only(sq.output?.[0], 'ReduceMean')[0] : undefined;
+    const add = r2 ? only(r2.output?.[0], 'Add')[0] : undefined;
+    const sqrt = add ? only(add.output?.[0], 'Sqrt')[0] : undefined;
+    const div = sqrt ? only(sqrt.output?.[0], 'Div').find((v) => v.input?.[0] === d) : undefined;
+    if (!sq || !r2 || !add || !sqrt || !div) continue;
+    const chain = [r1, sub, sq, r2, add, sqrt, div];
+    const mul = only(div.output?.[0], 'Mul').find((m) => (m.input ?? []).some((i) => inits.has(i)));
+    if (mul) {
+      chain.push(mul);
+      const beta = only(mul.output?.[0], 'Add').find((m) => (m.input ?? []).some((i) => inits.has(i)));
+      if (beta) chain.push(beta);
+    }
+    for (const n of chain) out.add(n);
+  }
+  return out;
+}
+
 /** Which activation tensors a static quantization needs ranges for. */
 export function planStatic(model: onnx.ModelProto, o: RewriteOptions, floatTensors: Set<string>): StaticPlan {
   const g = model.graph as Graph;
   const inits = initializerMap(g);
   const { chosen, skipped } = selectNodes(g, (n) => !n.domain && (STATIC_OPS.has(n.opType ?? '') || (!!o.quantizeSoftmax && n.opType === 'Softmax')), o);
+  for (const n of decomposedLayerNorms(g)) {
+    if (chosen.delete(n)) skipped.push({ node: n.name ?? '', reason: 'part of a LayerNormalization written as primitive ops: kept float (its statistics collapse in int8)' });
+  }
   removeFusableActivations(g, chosen, o);
   const uses = consumers(g);
   const acts = new Set<string>();
