@@ -35,7 +35,8 @@ async function main(): Promise<void> {
     ];
     const ultraface = path.join(SHARED, 'Ultraface_version-RFB-320.onnx');
     if (existsSync(ultraface)) cases.push({ name: 'ultraface_static', file: ultraface, mode: 'static' });
-    for (const c of cases) {
+    // MOBILEAI_BENCH_REAL_ONLY=1: only the real models at their sizes (the part below).
+    for (const c of process.env.MOBILEAI_BENCH_REAL_ONLY ? [] : cases) {
       const script = path.join(tmp, `${c.name}.ts`);
       const times: number[] = [];
       const rss: number[] = [];
@@ -112,24 +113,38 @@ async function realShapes(tmp: string, metrics: Metric[]): Promise<void> {
       metrics.push(summarize(`${id}_${variant.name}_int8_vs_float_speedup`, [t.speedup], `× (${shapes})`));
       const qProfile = (await profileOnHost(out, { runs: m.heavy ? 5 : 20, warmup: 2, inputFiles })).result;
       const w = await weightedOps(out);
-      const byOp = (p: typeof floatProfile) => new Map(p.opTypes.map((o) => [o.opType, o]));
-      const fo = byOp(floatProfile);
-      const qo = byOp(qProfile);
+      const qo = new Map(qProfile.opTypes.map((o) => [o.opType, o]));
       const qdqUs = ['QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear'].reduce((a, k) => a + (qo.get(k)?.meanUs ?? 0), 0);
       const top = (p: typeof floatProfile) => p.opTypes.slice().sort((a, b) => b.meanUs - a.meanUs).slice(0, 6).map((o) => `${o.opType} ${(o.meanUs / 1000).toFixed(2)} ms (${o.nodes})`).join(', ');
       const intKernels = qProfile.opTypes.filter((o) => /^(QLinear|ConvInteger|MatMulInteger|QGemm|QAttention|MatMulNBits|DynamicQuantize)/.test(o.opType));
       const floatKernels = qProfile.opTypes.filter((o) => /^(Conv|FusedConv|ConvTranspose|MatMul|FusedMatMul|Gemm|FusedGemm|LSTM|GRU)$/.test(o.opType));
+      // Where the int8 run's time goes, against the float run's (both under onnxruntime's profiler).
+      const cat = (o: string): string =>
+        /^(QuantizeLinear|DequantizeLinear|DynamicQuantizeLinear)$/.test(o) ? 'Quantize/DequantizeLinear'
+          : /^(QLinear|ConvInteger|MatMulInteger|QGemm|QAttention|MatMulNBits|DynamicQuantize)/.test(o) ? 'integer kernels'
+            : /^(Conv|FusedConv|ConvTranspose|MatMul|FusedMatMul|Gemm|FusedGemm|LSTM|GRU)$/.test(o) ? 'float Conv/MatMul/Gemm'
+              : /^(Reorder|Transpose|Nhwc)/.test(o) ? 'layout changes (Reorder/Transpose)' : 'other float ops';
+      const cats = (p: typeof floatProfile) => {
+        const c = new Map<string, number>();
+        for (const o of p.opTypes) c.set(cat(o.opType), (c.get(cat(o.opType)) ?? 0) + o.meanUs / 1000);
+        return c;
+      };
+      const cf = cats(floatProfile);
+      const cq = cats(qProfile);
+      const names = [...new Set([...cf.keys(), ...cq.keys()])];
+      const breakdown = names.map((k) => ({ k, f: cf.get(k) ?? 0, q: cq.get(k) ?? 0 })).sort((a, b) => Math.abs(b.q - b.f) - Math.abs(a.q - a.f));
       md.push(
         `- static ${variant.name}: float ${t.floatMs.toFixed(2)} ms → int8 ${t.quantMs.toFixed(2)} ms, **${t.speedup.toFixed(2)}×** (${t.runs} interleaved pairs); cosine ${cos.toFixed(4)}; quantized in ${quantizeS.toFixed(1)} s.`,
-        `  - float profile, top ops: ${top(floatProfile)}`,
-        `  - int8 profile, top ops: ${top(qProfile)}`,
-        `  - int8 kernels onnxruntime ran: ${intKernels.map((o) => `${o.opType}×${o.nodes} ${(o.meanUs / 1000).toFixed(2)} ms`).join(', ') || 'none'}; QuantizeLinear/DequantizeLinear: ${(qdqUs / 1000).toFixed(2)} ms (${(((qdqUs / 1000) / Math.max(1e-9, qProfile.latencyMs.mean)) * 100).toFixed(0)} % of the run)`,
-        `  - weighted ops still float in the int8 file: ${Object.entries(w.float).map(([k, v]) => `${k}×${v}`).join(', ') || 'none'}; float kernels in the int8 run: ${floatKernels.map((o) => `${o.opType}×${o.nodes} ${(o.meanUs / 1000).toFixed(2)} ms`).join(', ') || 'none'}`,
+        `  - under the profiler: float ${floatProfile.latencyMs.mean.toFixed(2)} ms/run, int8 ${qProfile.latencyMs.mean.toFixed(2)} ms/run; by kind of op, float → int8: ${breakdown.map((b) => `${b.k} ${b.f.toFixed(2)} → ${b.q.toFixed(2)} ms`).join('; ')}`,
+        `  - float run, top ops: ${top(floatProfile)}`,
+        `  - int8 run, top ops: ${top(qProfile)}`,
+        `  - integer kernels onnxruntime ran: ${intKernels.map((o) => `${o.opType}×${o.nodes} ${(o.meanUs / 1000).toFixed(2)} ms`).join(', ') || 'none'}; QuantizeLinear/DequantizeLinear ${(qdqUs / 1000).toFixed(2)} ms (${((qdqUs / 1000 / Math.max(1e-9, qProfile.latencyMs.mean)) * 100).toFixed(0)} % of the int8 run)`,
+        `  - float kernels in the int8 run: ${floatKernels.map((o) => `${o.opType}×${o.nodes} ${(o.meanUs / 1000).toFixed(2)} ms`).join(', ') || 'none'} (weighted ops in the int8 file with float weights: ${Object.entries(w.float).map(([k, v]) => `${k}×${v}`).join(', ') || 'none'}; with QDQ weights: ${Object.entries(w.integer).map(([k, v]) => `${k}×${v}`).join(', ') || 'none'} — a QDQ Conv runs as QLinearConv only where onnxruntime can fuse its Q/DQ pairs, otherwise as a float Conv on dequantized weights)`,
       );
       if (t.speedup < 1) {
-        const floatConv = ['Conv', 'FusedConv'].reduce((a, k) => a + (fo.get(k)?.meanUs ?? 0), 0);
-        const intConv = intKernels.reduce((a, o) => a + o.meanUs, 0);
-        md.push(`  - **int8 is slower here**: the integer kernels take ${(intConv / 1000).toFixed(2)} ms against ${(floatConv / 1000).toFixed(2)} ms for the float model's Conv/FusedConv (onnxruntime fuses Conv+activation in float but runs QLinear ops plus separate Quantize/Dequantize in int8); ${(qdqUs / 1000).toFixed(2)} ms go to QuantizeLinear/DequantizeLinear between int8 and float ops${floatKernels.length ? `, and ${floatKernels.map((o) => `${o.opType}×${o.nodes}`).join(', ')} still run in float` : ''}.`);
+        const worse = breakdown.filter((b) => b.q - b.f > 0.05 * Math.max(1e-9, qProfile.latencyMs.mean)).map((b) => `${b.k} +${(b.q - b.f).toFixed(2)} ms`);
+        const better = breakdown.filter((b) => b.f - b.q > 0).map((b) => `${b.k} −${(b.f - b.q).toFixed(2)} ms`);
+        md.push(`  - **int8 is slower here.** What the int8 run adds: ${worse.join(', ') || 'nothing above 5 % of the run (the gap is spread over many small ops)'}; what it saves: ${better.join(', ') || 'nothing'}.${floatKernels.length ? ` ${floatKernels.map((o) => `${o.opType}×${o.nodes}`).join(', ')} still run in float between DequantizeLinear and QuantizeLinear.` : ''}`);
       }
       md.push('');
       console.log(`${id} ${variant.name}: ${t.floatMs.toFixed(2)} → ${t.quantMs.toFixed(2)} ms (${t.speedup.toFixed(2)}×), cosine ${cos.toFixed(4)}`);
