@@ -759,6 +759,24 @@ export function planStatic(model: onnx.ModelProto, o: RewriteOptions, floatTenso
   for (const n of decomposedLayerNorms(g)) {
     if (chosen.delete(n)) skipped.push({ node: n.name ?? '', reason: 'part of a LayerNormalization written as primitive ops: kept float (its statistics collapse in int8)' });
   }
+  // The last layer before Softmax/ArgMax (the classifier): kept float, as the issue's MLP showed (its int8
+  // rounding flips near-tied classes). Walks back through shape ops and a bias Add to the Gemm/MatMul/Conv.
+  if (!o.quantizeSoftmax) {
+    const producer = new Map<string, onnx.INodeProto>();
+    for (const n of g.node ?? []) for (const out of n.output ?? []) producer.set(out, n);
+    const pass = new Set(['Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Identity']);
+    for (const u of g.node ?? []) {
+      if (!LOGIT_READERS.has(u.opType ?? '') || chosen.has(u)) continue;
+      let p = producer.get(u.input?.[0] ?? '');
+      for (let k = 0; p && k < 4 && (pass.has(p.opType ?? '') || (p.opType === 'Add' && (p.input ?? []).some((i) => inits.has(i)))); k++) {
+        if (p.opType === 'Add' && chosen.delete(p)) skipped.push({ node: p.name ?? '', reason: `bias of the last layer before ${u.opType}: kept float` });
+        p = producer.get((p.input ?? []).find((i) => !inits.has(i)) ?? '');
+      }
+      if (p && ['Gemm', 'MatMul', 'Conv', 'ConvTranspose'].includes(p.opType ?? '') && chosen.delete(p)) {
+        skipped.push({ node: p.name ?? '', reason: `last layer before ${u.opType}: kept float (int8 rounding there flips close classes)` });
+      }
+    }
+  }
   removeFusableActivations(g, chosen, o);
   const uses = consumers(g);
   const acts = new Set<string>();
