@@ -2,13 +2,13 @@ import './style.css';
 import { connect, el, fmtBytes, fmtCount, sortableTable } from '../shared/vscode';
 import type { FromModelWebview, InputFormRow, ToModelWebview } from './protocol';
 import type { ModelSummary } from '../../extension/core/onnx/summary';
-import type { GraphNodeView, GraphView } from '../../extension/core/onnx/graph';
+import type { GraphView } from '../../extension/core/onnx/graph';
+import { graphView } from './graph';
 import type { TfliteSummary } from '../../extension/core/tflite/summary';
-import { TFLITE_OP_COLORS, tfliteHeader, tfliteOpsView, tfliteSummaryView, tfliteTensorsView, tfliteToolbar } from './tflite';
+import { tfliteHeader, tfliteOpsView, tfliteSummaryView, tfliteTensorsView, tfliteToolbar } from './tflite';
 
 const vscode = connect<FromModelWebview, { tab?: string }>();
 const app = document.getElementById('app') as HTMLElement;
-let overlay: { label: string; shares: Record<string, number> } | undefined;
 let redrawGraph: (() => void) | undefined;
 
 window.addEventListener('message', (e: MessageEvent<ToModelWebview>) => {
@@ -18,7 +18,6 @@ window.addEventListener('message', (e: MessageEvent<ToModelWebview>) => {
   else if (m.type === 'error') {
     app.replaceChildren(el('h1', {}, m.fileName), el('p', { class: 'error', id: 'model-error' }, m.message));
   } else if (m.type === 'profileOverlay') {
-    overlay = { label: m.label, shares: m.shares };
     redrawGraph?.();
     const note = document.getElementById('overlay-note');
     if (note) note.textContent = `Node colours: time share from ${m.label}`;
@@ -54,7 +53,7 @@ function render(fileName: string, s: ModelSummary, graph: GraphView, form: FormS
     vscode.state.setState({ tab: t });
     tabBar.querySelectorAll('button').forEach((b) => b.setAttribute('aria-selected', String(b.textContent === t)));
     redrawGraph = undefined;
-    body.replaceChildren(t === 'Summary' ? summaryView(s, form) : t === 'Ops' ? opsView(s) : graphView(graph));
+    body.replaceChildren(t === 'Summary' ? summaryView(s, form) : t === 'Ops' ? opsView(s) : graphView(graph, (m) => vscode.post(m)));
   };
   for (const t of tabs) {
     const b = el('button', { role: 'tab', 'aria-selected': String(t === current) }, t);
@@ -76,7 +75,7 @@ function renderTflite(fileName: string, s: TfliteSummary, graph: GraphView): voi
     vscode.state.setState({ tab: t });
     tabBar.querySelectorAll('button').forEach((b) => b.setAttribute('aria-selected', String(b.textContent === t)));
     redrawGraph = undefined;
-    body.replaceChildren(t === 'Summary' ? tfliteSummaryView(s) : t === 'Ops' ? tfliteOpsView(s) : t === 'Tensors' ? tfliteTensorsView(s) : graphView(graph));
+    body.replaceChildren(t === 'Summary' ? tfliteSummaryView(s) : t === 'Ops' ? tfliteOpsView(s) : t === 'Tensors' ? tfliteTensorsView(s) : graphView(graph, (m) => vscode.post(m)));
   };
   for (const t of tabs) {
     const b = el('button', { role: 'tab', 'aria-selected': String(t === current) }, t);
@@ -157,127 +156,4 @@ function opsView(s: ModelSummary): HTMLElement {
     { title: 'Count', value: (h) => h.count, numeric: true },
     { title: 'MACs', value: (h) => s.macs.byOpType[h.opType] ?? 0, render: (h) => (s.macs.byOpType[h.opType] ? fmtCount(s.macs.byOpType[h.opType]) : ''), numeric: true },
   ], s.opHistogram, { id: 'op-table', initialSort: 2 }));
-}
-
-const OP_COLORS: Record<string, string> = { Conv: '#4e79a7', MatMul: '#f28e2b', Gemm: '#f28e2b', Relu: '#59a14f', Add: '#76b7b2', Mul: '#76b7b2', Reshape: '#bab0ac', Transpose: '#bab0ac', MaxPool: '#e15759', AveragePool: '#e15759', Concat: '#b07aa1', Softmax: '#edc948', ...TFLITE_OP_COLORS };
-
-function graphView(g: GraphView): HTMLElement {
-  const wrap = el('div', { id: 'graph-wrap' });
-  const canvas = el('canvas', { id: 'graph' });
-  const details = el('div', { id: 'node-details', hidden: '' });
-  const search = el('input', { placeholder: 'Find node or op…', id: 'graph-search' });
-  const info = el('span', { class: 'muted', id: 'overlay-note' }, overlay ? `Node colours: time share from ${overlay.label}` : `${g.nodes.length} nodes${g.truncated ? ' (truncated)' : ''}. Drag to pan, wheel to zoom, click a node.`);
-  wrap.append(canvas, details);
-  const root = el('div', {}, el('div', { class: 'graph-tools' }, search, info), wrap);
-  const ctx = canvas.getContext('2d') as CanvasRenderingContext2D;
-  const W = 150;
-  const H = 36;
-  let scale = Math.min(1, 900 / Math.max(g.width, 1));
-  let ox = 20;
-  let oy = 20;
-  let selected: GraphNodeView | undefined;
-  const style = getComputedStyle(document.body);
-  const fg = style.getPropertyValue('--vscode-foreground') || '#ccc';
-  const edgeColor = style.getPropertyValue('--vscode-panel-border') || '#666';
-  const byId = g.nodes;
-  const draw = () => {
-    const dpr = window.devicePixelRatio || 1;
-    const cw = wrap.clientWidth;
-    const ch = wrap.clientHeight;
-    if (canvas.width !== cw * dpr || canvas.height !== ch * dpr) { canvas.width = cw * dpr; canvas.height = ch * dpr; }
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, cw, ch);
-    ctx.setTransform(dpr * scale, 0, 0, dpr * scale, dpr * ox, dpr * oy);
-    // Visible world rectangle: only what is on screen is drawn (thousands of nodes stay smooth).
-    const x0 = -ox / scale;
-    const y0 = -oy / scale;
-    const x1 = x0 + cw / scale;
-    const y1 = y0 + ch / scale;
-    const vis = (n: GraphNodeView) => n.x + W >= x0 && n.x <= x1 && n.y + H >= y0 && n.y <= y1;
-    ctx.strokeStyle = edgeColor;
-    ctx.lineWidth = 1 / scale;
-    ctx.beginPath();
-    for (const [a, b] of g.edges) {
-      const p = byId[a];
-      const q = byId[b];
-      if (!vis(p) && !vis(q) && (Math.max(p.y, q.y) < y0 || Math.min(p.y, q.y) > y1)) continue;
-      ctx.moveTo(p.x + W / 2, p.y + H);
-      ctx.lineTo(q.x + W / 2, q.y);
-    }
-    ctx.stroke();
-    const showText = scale > 0.35;
-    ctx.font = '12px sans-serif';
-    ctx.textBaseline = 'middle';
-    for (const n of g.nodes) {
-      if (!vis(n)) continue;
-      const share = overlay?.shares[n.name];
-      ctx.fillStyle = share !== undefined ? `hsl(${Math.round(120 - Math.min(1, share * 8) * 120)}, 70%, 45%)` : OP_COLORS[n.opType] ?? '#7f7f7f';
-      ctx.fillRect(n.x, n.y, W, H);
-      if (n === selected) { ctx.strokeStyle = fg; ctx.lineWidth = 3 / scale; ctx.strokeRect(n.x, n.y, W, H); }
-      if (showText) {
-        ctx.fillStyle = '#fff';
-        ctx.fillText(`${n.opType}${share !== undefined ? ` ${(share * 100).toFixed(1)}%` : ''}`.slice(0, 22), n.x + 6, n.y + H / 2);
-      }
-    }
-  };
-  redrawGraph = draw;
-  const hit = (cx: number, cy: number) => {
-    const x = (cx - ox) / scale;
-    const y = (cy - oy) / scale;
-    return g.nodes.find((n) => x >= n.x && x <= n.x + W && y >= n.y && y <= n.y + H);
-  };
-  const showDetails = (n: GraphNodeView | undefined) => {
-    selected = n;
-    if (!n) { details.hidden = true; draw(); return; }
-    details.hidden = false;
-    const share = overlay?.shares[n.name];
-    details.replaceChildren(
-      el('strong', {}, `${n.opType}`), el('div', { class: 'muted' }, `${n.name || '(unnamed)'} · ${n.domain}`),
-      ...(share !== undefined ? [el('div', {}, `time share: ${(share * 100).toFixed(2)}%`)] : []),
-      el('h2', {}, 'Inputs'), ...n.inputs.map((i) => el('div', {}, `${i.name}: ${i.shape || '?'}`)),
-      el('h2', {}, 'Outputs'), ...n.outputs.map((o) => el('div', {}, `${o.name}: ${o.shape || '?'}`)),
-      ...(n.attributes.length ? [el('h2', {}, 'Attributes'), ...n.attributes.map(([k, v]) => el('div', {}, `${k} = ${v}`))] : []),
-    );
-    draw();
-  };
-  let drag: { x: number; y: number; ox: number; oy: number; moved: boolean } | undefined;
-  canvas.addEventListener('mousedown', (e) => { drag = { x: e.clientX, y: e.clientY, ox, oy, moved: false }; });
-  window.addEventListener('mousemove', (e) => {
-    if (!drag) return;
-    if (Math.abs(e.clientX - drag.x) + Math.abs(e.clientY - drag.y) > 3) drag.moved = true;
-    ox = drag.ox + e.clientX - drag.x;
-    oy = drag.oy + e.clientY - drag.y;
-    requestAnimationFrame(draw);
-  });
-  window.addEventListener('mouseup', (e) => {
-    if (drag && !drag.moved) {
-      const r = canvas.getBoundingClientRect();
-      showDetails(hit(e.clientX - r.left, e.clientY - r.top));
-    }
-    drag = undefined;
-  });
-  canvas.addEventListener('wheel', (e) => {
-    e.preventDefault();
-    const r = canvas.getBoundingClientRect();
-    const cx = e.clientX - r.left;
-    const cy = e.clientY - r.top;
-    const f = Math.exp(-e.deltaY * 0.0015);
-    const ns = Math.min(4, Math.max(0.02, scale * f));
-    ox = cx - ((cx - ox) * ns) / scale;
-    oy = cy - ((cy - oy) * ns) / scale;
-    scale = ns;
-    requestAnimationFrame(draw);
-  }, { passive: false });
-  search.addEventListener('keydown', (e) => {
-    if (e.key !== 'Enter') return;
-    const q = search.value.trim().toLowerCase();
-    const found = g.nodes.find((n) => n.name.toLowerCase().includes(q) || n.opType.toLowerCase() === q);
-    if (!found) { info.textContent = `No node matches "${search.value}"`; return; }
-    scale = 1;
-    ox = wrap.clientWidth / 2 - found.x - W / 2;
-    oy = wrap.clientHeight / 2 - found.y - H / 2;
-    showDetails(found);
-  });
-  new ResizeObserver(() => draw()).observe(wrap);
-  return root;
 }

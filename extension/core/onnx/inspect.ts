@@ -15,5 +15,5 @@ export async function inspectFile(file: string, opts: SummaryOptions = {}): Prom
   const opset = (loaded.model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
   const si = new ShapeInference(opset ? toNumber(opset.version) : 1, opts.dims);
   si.run(loaded.model.graph ?? {});
-  return { summary, graph: layoutGraph(loaded.model.graph ?? {}, si) };
+  return { summary, graph: layoutGraph(loaded.model.graph ?? {}, si, 20000, { io: true }) };
 }

@@ -1,5 +1,5 @@
 import type { onnx } from '../onnx/model';
-import { layoutGraph, type GraphView } from '../onnx/graph';
+import { layoutGraph, type GraphView, type LayoutOptions } from '../onnx/graph';
 import type { ShapeInference, TensorInfo } from '../onnx/shapes';
 import { dtypeByName } from '../onnx/dtypes';
 import type { LoadedTflite } from './reader';
@@ -63,7 +63,7 @@ export function optionAttributes(op: Operator): Array<[string, string]> {
  * named after their first output tensor, tensors become the edges between them, shapes and dtypes come from the
  * tensors themselves (TFLite stores every shape).
  */
-export function layoutTfliteGraph(loaded: LoadedTflite, subgraph = 0, limit = 20000): GraphView {
+export function layoutTfliteGraph(loaded: LoadedTflite, subgraph = 0, limit = 20000, opts: { io?: boolean; depth?: number } = {}): GraphView {
   const m = loaded.model;
   if (subgraph < 0 || subgraph >= m.subgraphsLength()) return { nodes: [], edges: [], width: 0, height: 0, truncated: false };
   const g = m.subgraphs(subgraph) as SubGraph;
@@ -98,7 +98,28 @@ export function layoutTfliteGraph(loaded: LoadedTflite, subgraph = 0, limit = 20
     nodes.push({ name, opType: code.op, domain: code.custom ? 'custom' : 'tflite', input, output });
   }
   const si = { get: (name: string | undefined | null) => (name ? infos.get(name) : undefined) } as unknown as ShapeInference;
-  const view = layoutGraph({ node: nodes }, si, limit);
-  for (const n of view.nodes) n.attributes = attrs.get(n.name) ?? n.attributes;
+  // With `io`: the subgraph's inputs and outputs as nodes, tensors with data as weights (ref `subgraph:tensor`),
+  // and the subgraphs an op runs (WHILE cond/body, IF then/else, CALL_ONCE init…) laid out to click into.
+  const layoutOpts: LayoutOptions = {};
+  const graph: import('../onnx/model').GraphProto = { node: nodes };
+  if (opts.io) {
+    const byName = (i: number) => ({ name: tensorName(i) });
+    graph.input = Array.from({ length: g.inputsLength() }, (_, k) => byName(g.inputs(k) as number)).filter((v) => v.name);
+    graph.output = Array.from({ length: g.outputsLength() }, (_, k) => byName(g.outputs(k) as number)).filter((v) => v.name);
+    graph.initializer = [];
+    for (let i = 0; i < nTensors; i++) {
+      const b = m.buffers(g.tensors(i)?.buffer() ?? 0);
+      if (b && (b.dataLength() > 0 || b.offset() > 1n)) graph.initializer.push({ name: names[i] });
+    }
+    const depth = opts.depth ?? 0;
+    layoutOpts.io = true;
+    layoutOpts.depth = depth;
+    layoutOpts.weightRef = (name) => `${subgraph}:${seen.get(name) ?? -1}`;
+    layoutOpts.subgraphs = (node) => depth >= 8 ? [] : (attrs.get(node.name ?? '') ?? [])
+      .filter(([k, v]) => /SubgraphIndex$/.test(k) && /^\d+$/.test(v) && Number(v) !== subgraph && Number(v) < m.subgraphsLength())
+      .map(([k, v]) => ({ attr: `${k.replace(/SubgraphIndex$/, '')} (subgraph ${v}${m.subgraphs(Number(v))?.name() ? ` ${m.subgraphs(Number(v))?.name()}` : ''})`, graph: layoutTfliteGraph(loaded, Number(v), limit, { io: true, depth: depth + 1 }) }));
+  }
+  const view = layoutGraph(graph, si, limit, layoutOpts);
+  for (const n of view.nodes) if ((n.kind ?? 'op') === 'op') n.attributes = attrs.get(n.name) ?? n.attributes;
   return view;
 }

@@ -12,5 +12,5 @@ export interface TfliteInspection {
 /** Everything the model editor shows for a .tflite file: the summary and the laid-out main subgraph. */
 export async function inspectTfliteFile(file: string): Promise<TfliteInspection> {
   const loaded = await loadTflite(file);
-  return { summary: summarizeTflite(loaded), graph: layoutTfliteGraph(loaded, 0) };
+  return { summary: summarizeTflite(loaded), graph: layoutTfliteGraph(loaded, 0, 20000, { io: true }) };
 }

@@ -19,7 +19,8 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider 
       const views = this.open.get(path.resolve(p.model.file));
       if (!views) return;
       const shares = Object.fromEntries(p.nodes.map((n) => [n.name, n.share]));
-      const msg: ToModelWebview = { type: 'profileOverlay', label: `${p.device.label}, optimization ${p.runtime.optimization ?? '?'}`, shares };
+      const kernels = p.nodes.map((n) => ({ name: n.name, opType: n.opType, meanUs: n.meanUs, provider: n.provider, nodeIndex: n.nodeIndex, subgraph: n.subgraph, partition: n.partition }));
+      const msg: ToModelWebview = { type: 'profileOverlay', label: `${p.device.label}, optimization ${p.runtime.optimization ?? '?'}`, shares, kernels, format: p.runtime.name === 'tflite' ? 'tflite' : 'onnx' };
       for (const w of views) void w.postMessage(msg);
     }));
   }
@@ -47,11 +48,24 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider 
       else if (raw.type === 'quantize') await vscode.commands.executeCommand('mobileai.quantize.model', document.uri);
       else if (raw.type === 'copy') await vscode.env.clipboard.writeText(raw.text);
       else if (raw.type === 'setInputs') await this.setInputs(file, webview, raw.rows);
+      else if (raw.type === 'tensor') await this.sendTensor(file, webview, raw.ref);
       else if (raw.type === 'resetInputs') {
         await saveInputs(file, {});
         await this.load(file, webview);
       }
     });
+  }
+
+  /** A weight's values for the graph view's inspector (statistics and a histogram, not the raw array). */
+  private async sendTensor(file: string, webview: vscode.Webview, ref: string): Promise<void> {
+    try {
+      const values = /\.tflite$/i.test(file)
+        ? await (await import('../../core/tflite/tensorValues')).tfliteFileTensor(file, ref)
+        : await (await import('../../core/onnx/tensorValues')).onnxFileTensor(file, ref);
+      await webview.postMessage({ type: 'tensorValues', ref, values } satisfies ToModelWebview);
+    } catch (err) {
+      await webview.postMessage({ type: 'tensorValues', ref, error: errorMessage(err) } satisfies ToModelWebview);
+    }
   }
 
   /** The form's shapes and values, checked against the model, remembered for it; the summary is redone at them. */
