@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { loadOrt, OrtModelError, type OptLevel } from './ort';
 import { modelFeeds, type InputOverrides } from '../inputs';
 import { loadModel } from '../onnx/model';
+import { customDomainOps } from '../onnx/check';
 import { parseOrtProfile } from './ortProfile';
 import { stats, type ProfileResult } from './types';
 import { CancelledError, type CancelSignal, type ProgressSink } from '../util/progress';
@@ -71,6 +72,13 @@ export async function profileOnHost(modelFile: string, opts: HostProfileOptions 
     const r = process.memoryUsage().rss;
     if (r > peakRss) peakRss = r;
   };
+  // Ops from a custom domain (onnxruntime-extensions' DecodeImage…) need their own runtime library: say which,
+  // before onnxruntime fails with its own words.
+  const custom = customDomainOps((await loadModel(modelFile)).model);
+  if (custom.length) {
+    const kinds = [...new Set(custom.map((c) => `${c.op} (domain ${c.domain})`))];
+    throw new OrtModelError(path.basename(modelFile), `it uses custom-domain ops that plain onnxruntime cannot run: ${kinds.join(', ')}; they need their runtime library (e.g. onnxruntime-extensions)`);
+  }
   let session: InferenceSession;
   try {
     session = await ort.InferenceSession.create(modelFile, {
