@@ -74,7 +74,7 @@ export async function profileOnHost(modelFile: string, opts: HostProfileOptions 
   };
   // Ops from a custom domain (onnxruntime-extensions' DecodeImage…) need their own runtime library: say which,
   // before onnxruntime fails with its own words.
-  const custom = customDomainOps((await loadModel(modelFile)).model);
+  const custom = await loadModel(modelFile).then((m) => customDomainOps(m.model), () => []);
   if (custom.length) {
     const kinds = [...new Set(custom.map((c) => `${c.op} (domain ${c.domain})`))];
     throw new OrtModelError(path.basename(modelFile), `it uses custom-domain ops that plain onnxruntime cannot run: ${kinds.join(', ')}; they need their runtime library (e.g. onnxruntime-extensions)`);
