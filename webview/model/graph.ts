@@ -114,7 +114,7 @@ function prepare(g: GraphView): Prepared {
 }
 
 /** What the last frame drew, for tests and the benchmark (what a user sees on the canvas). */
-interface FrameInfo { scale: number; nodesDrawn: number; edgesDrawn: number; texts: string[]; edgeLabels: string[]; mode: 'cache' | 'vector' }
+interface FrameInfo { t: number; drawMs: number; scale: number; nodesDrawn: number; edgesDrawn: number; texts: string[]; edgeLabels: string[]; mode: 'cache' | 'vector' }
 
 export function graphView(root: GraphView, post: (m: FromModelWebview) => void): HTMLElement {
   const wrap = el('div', { id: 'graph-wrap' });
@@ -147,7 +147,7 @@ export function graphView(root: GraphView, post: (m: FromModelWebview) => void):
   let matchAt = -1;
   let collapsed = false;
   let pending = false;
-  let lastFrame: FrameInfo = { scale: 1, nodesDrawn: 0, edgesDrawn: 0, texts: [], edgeLabels: [], mode: 'vector' };
+  let lastFrame: FrameInfo = { t: 0, drawMs: 0, scale: 1, nodesDrawn: 0, edgesDrawn: 0, texts: [], edgeLabels: [], mode: 'vector' };
   let fitted = false;
 
   const applyProfile = () => {
@@ -234,6 +234,22 @@ export function graphView(root: GraphView, post: (m: FromModelWebview) => void):
     scale = Math.max(0.002, Math.min(1.5, (cw - 40) / Math.max(g.width, 1), (ch - 40) / Math.max(g.height, 1)));
     ox = (cw - g.width * scale) / 2;
     oy = Math.max(20, (ch - g.height * scale) / 2);
+    schedule();
+  };
+
+  /**
+   * First show: the whole graph fitted to the view, unless that would make it too small to read anything (a deep
+   * graph of thousands of nodes): then its top, as wide as fits, and the minimap shows the rest.
+   */
+  const firstView = () => {
+    const cw = wrap.clientWidth || 800;
+    const ch = wrap.clientHeight || 600;
+    const g = P.g;
+    const whole = Math.min((cw - 40) / Math.max(g.width, 1), (ch - 40) / Math.max(g.height, 1));
+    if (whole >= 0.08) { fit(); return; }
+    scale = Math.max(0.08, Math.min(1, (cw - 40) / Math.max(g.width, 1)));
+    ox = (cw - g.width * scale) / 2;
+    oy = 20;
     schedule();
   };
 
@@ -428,12 +444,22 @@ export function graphView(root: GraphView, post: (m: FromModelWebview) => void):
     return P.cache;
   };
 
+  /** The canvas fills the editor down to its bottom edge, whatever the header above it takes. */
+  const fitHeight = () => {
+    const top = wrap.getBoundingClientRect().top + window.scrollY;
+    const h = Math.max(300, window.innerHeight - top - 16);
+    if (Math.abs(wrap.clientHeight - h) > 2) wrap.style.height = `${h}px`;
+  };
+  window.addEventListener('resize', () => { fitHeight(); schedule(); });
+
   function draw(): void {
+    if (wrap.isConnected) fitHeight();
     const dpr = window.devicePixelRatio || 1;
     const cw = wrap.clientWidth;
     const ch = wrap.clientHeight;
     if (!cw || !ch) return;
-    if (!fitted) { fitted = true; fit(); }
+    const start = performance.now();
+    if (!fitted) { fitted = true; firstView(); }
     if (canvas.width !== Math.round(cw * dpr) || canvas.height !== Math.round(ch * dpr)) { canvas.width = Math.round(cw * dpr); canvas.height = Math.round(ch * dpr); }
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.fillStyle = theme.bg;
@@ -446,7 +472,7 @@ export function graphView(root: GraphView, post: (m: FromModelWebview) => void):
       ctx.imageSmoothingEnabled = true;
       const f = scale / cache.scale;
       ctx.drawImage(cache.canvas, ox - 10 * scale, oy - 10 * scale, cache.canvas.width * f, cache.canvas.height * f);
-      lastFrame = { scale, nodesDrawn: 0, edgesDrawn: 0, texts, edgeLabels: labels, mode: 'cache' };
+      lastFrame = { t: 0, drawMs: 0, scale, nodesDrawn: 0, edgesDrawn: 0, texts, edgeLabels: labels, mode: 'cache' };
     } else {
       ctx.setTransform(dpr * scale, 0, 0, dpr * scale, dpr * ox, dpr * oy);
       // Visible world rectangle: only what is on screen is drawn.
@@ -457,9 +483,11 @@ export function graphView(root: GraphView, post: (m: FromModelWebview) => void):
       const detailed = scale >= 0.3;
       const edgesDrawn = drawEdges(ctx, scale, x0, y0, x1, y1, detailed, labels);
       const nodesDrawn = drawNodes(ctx, scale, x0, y0, x1, y1, scale >= 0.35, texts);
-      lastFrame = { scale, nodesDrawn, edgesDrawn, texts, edgeLabels: labels, mode: 'vector' };
+      lastFrame = { t: 0, drawMs: 0, scale, nodesDrawn, edgesDrawn, texts, edgeLabels: labels, mode: 'vector' };
     }
     drawMinimap();
+    lastFrame.t = performance.now();
+    lastFrame.drawMs = lastFrame.t - start;
     canvas.dataset.scale = scale.toFixed(4);
   }
 
@@ -636,6 +664,8 @@ export function graphView(root: GraphView, post: (m: FromModelWebview) => void):
     frame: () => lastFrame,
     state: () => ({ scale, ox, oy, depth: stack.length - 1, nodes: P.g.nodes.length, width: P.g.width, height: P.g.height, selected: selected?.name }),
     redraw: () => draw(),
+    /** Centres the view on world point (x, y) at `s` (the benchmark's starting points). */
+    view: (s: number, x: number, y: number) => { scale = s; centreOn(x, y); },
   };
   renderCrumbs();
   updateInfo();
@@ -644,9 +674,12 @@ export function graphView(root: GraphView, post: (m: FromModelWebview) => void):
   return view;
 }
 
+/** A weight's name as a node row shows it: its last part (`weight`, `bias`), or two when the last is an index. */
 function shortName(name: string): string {
-  const parts = name.split(/[/.]/).filter(Boolean);
-  return parts.length > 2 ? `…${parts.slice(-2).join('.')}` : name;
+  const parts = name.split(/[/.:]/).filter(Boolean);
+  if (parts.length < 2) return name;
+  const last = parts[parts.length - 1];
+  return /^\d+$/.test(last) || last.length < 3 ? parts.slice(-2).join('.') : last;
 }
 
 /** A weight's statistics and histogram (values from the host). */

@@ -166,9 +166,9 @@ export function layoutGraph(graph: GraphProto, si: ShapeInference, limit = 20000
   // Layers: longest path from the top (views are in topological order: inputs, ops, outputs).
   const layer = views.map(() => 0);
   for (const v of views) for (const p of preds[v.id]) if (p < v.id) layer[v.id] = Math.max(layer[v.id], layer[p] + 1);
-  // Inputs sit right above their first consumer rather than all at the top.
+  // Sources (inputs, Constants) sit right above their first consumer rather than all in the top row.
   for (const v of views) {
-    if (v.kind !== 'input' || !succs[v.id].length) continue;
+    if (preds[v.id].length || !succs[v.id].length) continue;
     layer[v.id] = Math.max(0, Math.min(...succs[v.id].map((s) => layer[s])) - 1);
   }
   const nLayers = Math.max(0, ...layer) + 1;
