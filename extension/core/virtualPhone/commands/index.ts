@@ -4,6 +4,7 @@ import { TOYBOX } from './toybox';
 import { PACKAGE_MANAGER } from './pm';
 import { PROCESS_COMMANDS } from './proc';
 import { NET_COMMANDS } from './net';
+import { BENCHMARK_MODEL } from './benchmarkModel';
 
 /**
  * Every command on the phone's PATH (/system/bin): toybox's, Android's tools, and the runners we ship.
@@ -12,7 +13,7 @@ import { NET_COMMANDS } from './net';
 let table: CommandTable | undefined;
 /** Built on first use: the command modules import this one (which, env, xargs), so nothing here runs at load. */
 function commands(): CommandTable {
-  table ??= { ...TOYBOX, ...ANDROID_COMMANDS, ...PACKAGE_MANAGER, ...PROCESS_COMMANDS, ...NET_COMMANDS };
+  table ??= { ...TOYBOX, ...ANDROID_COMMANDS, ...PACKAGE_MANAGER, ...PROCESS_COMMANDS, ...NET_COMMANDS, ...BENCHMARK_MODEL };
   return table;
 }
 
