@@ -216,7 +216,12 @@ export function buildProgram(): Command {
       const common = { runs: o.runs, warmup: o.warmup, optimization: o.opt as 'all', inputs, threads: o.threads, progress, signal: cancel.signal };
       let result;
       try {
-        if (o.device) {
+        if (!o.device && /\.tflite$/i.test(model)) {
+          // LiteRT.js on this computer: the model's own input shapes, generated data, whole-run latency only.
+          if ([o.shape, o.value, o.dim, o.input].some((x) => x?.length)) throw new InvalidArgumentError('for a .tflite on this computer, LiteRT.js runs the model at its own input shapes with generated data: --shape, --value, --dim and --input are for ONNX models');
+          const { profileTfliteOnHost } = await import('../core/litert/profile');
+          result = await profileTfliteOnHost(path.resolve(model), { runs: o.runs, warmup: o.warmup, threads: o.threads, signal: cancel.signal });
+        } else if (o.device) {
           const { profileOnPhone } = await import('../core/profile/phoneProfiler');
           result = await profileOnPhone(adbFrom(program.opts()), o.device, path.resolve(model), { ...common, ortRunner: o.ortRunner, tfliteRunner: o.tfliteRunner });
         } else {
@@ -549,6 +554,7 @@ export function describeProfile(p: ProfileResult): string {
     `runs: ${p.settings.runs} measured after ${p.settings.warmup} warm-up`,
     ...(p.settings.inputs?.length ? ['inputs:', ...describeInputRecords(p.settings.inputs).map((l) => `  ${l}`)] : []),
     `latency ms: p50 ${f(l.p50)}  p90 ${f(l.p90)}  p99 ${f(l.p99)}  mean ${f(l.mean)}  std ${f(l.std)}`,
+    ...(p.phases?.initMs !== undefined || p.phases?.firstInferenceMs !== undefined ? [`init ${f(p.phases.initMs ?? NaN)} ms, first inference ${f(p.phases.firstInferenceMs ?? NaN)} ms`] : []),
     `kernels cover ${(p.kernelCoverage * 100).toFixed(1)}% of the run${p.peakMemoryBytes ? `; allocator peak ${formatBytes(p.peakMemoryBytes)}` : ''}${p.peakRssBytes ? `; peak RSS ${formatBytes(p.peakRssBytes)}` : ''}`,
     '',
     'by op type:',
