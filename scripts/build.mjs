@@ -9,8 +9,8 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
-/** Native or host-provided modules: never bundled. */
-const external = ['vscode', 'onnxruntime-node', 'sharp'];
+/** Native or host-provided modules, and LiteRT.js (its WebAssembly files are loaded from its package folder): never bundled. */
+const external = ['vscode', 'onnxruntime-node', 'sharp', '@litertjs/core'];
 
 const problemMatcherPlugin = {
   name: 'problem-matcher',
