@@ -595,9 +595,6 @@ export class Shell {
       await fds[2].write(`${this.arg0}: ${name}: can't execute: Permission denied\n`);
       return 126;
     }
-    // A runner the virtual phone knows by name (the ones we ship: onnxruntime_perf_test, benchmark_model…).
-    const known = findCommand(name.split('/').pop() as string);
-    if (known) return known;
     const head = Buffer.alloc(256);
     const h = await fs.open(host, 'r');
     let n = 0;
@@ -607,6 +604,10 @@ export class Shell {
       await h.close();
     }
     const start = head.subarray(0, n);
+    // A runner the virtual phone knows by name (the ones we ship: onnxruntime_perf_test, benchmark_model…),
+    // unless the file is a #! script: a script named like a runner runs as the script it is.
+    const known = findCommand(name.split('/').pop() as string);
+    if (known && !start.subarray(0, 2).equals(Buffer.from('#!'))) return known;
     if (start.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) {
       await fds[2].write(`${this.arg0}: ${name}: can't execute: Exec format error (the virtual phone runs its own tools, not native binaries)\n`);
       return 126;
