@@ -113,13 +113,24 @@ test('on the virtual phone: push, run its onnxruntime_perf_test, pull and parse;
   assert.match(left, /mnist\.onnx/);
 });
 
+test('on the virtual phone a .tflite runs its own benchmark_model (LiteRT.js): latency from count=, no invented op rows', async () => {
+  const face = path.join(__dirname, '..', 'fixtures', 'tflite', 'face_detection_short_range.tflite');
+  const p = await profileOnPhone(adb, phone.address, face, { runs: 5, warmup: 1 });
+  assert.match(p.device.note ?? '', /LiteRT\.js.*host CPU/);
+  assert.match(p.runtime.runner, /benchmark_model.*LiteRT\.js/);
+  assert.ok(p.settings.runs >= 5, '--num_runs is a minimum (min_secs adds runs)');
+  assert.ok(p.latencyMs.mean > 0 && (p.phases?.initMs ?? 0) > 0);
+  assert.equal(p.nodes.length, 0);
+  assert.ok(p.warnings.some((w) => /benchmark_model --enable_op_profiling=true on a phone/.test(w)));
+  assert.ok(!p.warnings.some((w) => /was run without --enable_op_profiling/.test(w)), 'it was asked for op profiling; LiteRT.js has none');
+});
+
 test('a real phone without a configured runner gets told which runner to set', async () => {
   const other = await VirtualPhone.start({ port: 0, profile: { props: { 'ro.mobileai.virtual': '0' }, model: 'Pixel 8', abis: ['arm64-v8a'] } });
   try {
     await adb.connect(other.address);
     await waitFor('device', async () => (await adb.listDevices()).find((d) => d.serial === other.address && d.state === 'device'));
     await assert.rejects(profileOnPhone(adb, other.address, M('mnist.onnx'), { runs: 1 }), (e: unknown) => e instanceof RunnerMissingError && /onnxruntime_perf_test built for Android \(arm64-v8a\)/.test(e.message));
-    await assert.rejects(profileOnPhone(adb, phone.address, path.join(tmp, 'model.tflite'), { runs: 1 }), /no TFLite runtime/);
   } finally {
     await adb.disconnect(other.address).catch(() => undefined);
     await other.stop();

@@ -11,6 +11,7 @@ import { parsePerfTestOutput, perfTestArgv } from '../runtimes/perfTest';
 import type { ProfileResult } from './types';
 import { InputError, declaredInputs, formatShape, modelMetadata, resolvePlans, type InputOverrides, type InputRecord } from '../inputs';
 import { loadModel } from '../onnx/model';
+import { LITERT_PER_OP_NOTE } from '../litert/profile';
 
 export interface PhoneProfileOptions {
   runs?: number;
@@ -56,7 +57,6 @@ export async function profileOnPhone(adb: AdbService, serial: string, modelFile:
   const isTflite = path.extname(modelFile).toLowerCase() === '.tflite';
   const runnerHost = isTflite ? opts.tfliteRunner : opts.ortRunner;
   const runnerName = isTflite ? 'benchmark_model' : 'onnxruntime_perf_test';
-  if (info.virtual && isTflite && !runnerHost) throw new RunnerMissingError('The virtual phone has no TFLite runtime: profile .onnx models on it, or a .tflite on a real phone.');
   if (!runnerHost && !info.virtual) {
     throw new RunnerMissingError(
       isTflite
@@ -94,7 +94,9 @@ export async function profileOnPhone(adb: AdbService, serial: string, modelFile:
     await adb.exec(serial, ['chmod', '755', runner]);
   }
   step(3, `running ${runs} runs on ${label}`);
-  const deviceBase = { kind: 'phone' as const, label, serial, soc: info.soc.label, note: info.virtual ? 'virtual phone: onnxruntime-node on the host CPU' : undefined };
+  const deviceBase = { kind: 'phone' as const, label, serial, soc: info.soc.label, note: info.virtual ? `virtual phone: ${isTflite ? 'LiteRT.js (WebAssembly, XNNPACK)' : 'onnxruntime-node'} on the host CPU` : undefined };
+  // The virtual phone's own benchmark_model is LiteRT.js, which has no per-op profiler (extension/core/litert/).
+  const liteRt = info.virtual && isTflite && !runnerHost;
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'mobileai-phoneprof-'));
   try {
     if (isTflite) {
@@ -105,11 +107,12 @@ export async function profileOnPhone(adb: AdbService, serial: string, modelFile:
       step(4, 'reading the op tables');
       // --num_runs/--warmup_runs are minimums (min_secs adds runs): the real counts are in the count= lines.
       const { runs: ranRuns, warmup: ranWarmup, threads, graph: _graph, ...parsed } = parseTfliteBenchmark(out);
+      if (liteRt) parsed.warnings = [LITERT_PER_OP_NOTE, ...parsed.warnings.filter((w) => !/without --enable_op_profiling/.test(w))];
       return {
         schema: 'mobileai.profile/1',
         model: { file: path.resolve(modelFile), name: path.basename(modelFile), bytes: st.size },
         device: deviceBase,
-        runtime: { name: 'tflite', runner: 'benchmark_model', threads: threads ?? opts.threads, executionProvider: parsed.delegation?.applied.map((d) => d.label).join(', ') || undefined },
+        runtime: { name: 'tflite', runner: liteRt ? 'benchmark_model (virtual phone: LiteRT.js on the host CPU)' : 'benchmark_model', threads: liteRt ? 1 : threads ?? opts.threads, executionProvider: parsed.delegation?.applied.map((d) => d.label).join(', ') || undefined },
         settings: { runs: ranRuns || runs, warmup: ranWarmup || warmup, dims: {}, inputs: [] },
         ...parsed,
         createdAt: new Date().toISOString(),
