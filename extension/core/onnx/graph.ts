@@ -220,24 +220,33 @@ export function layoutGraph(graph: GraphProto, si: ShapeInference, limit = 20000
   for (let l = nLayers - 2; l >= 0; l--) sweep(l, slotSuccs);
   for (let l = 1; l < nLayers; l++) sweep(l, slotPreds);
 
-  // x: each slot under the mean of its upper neighbours, then pushed right to clear the one on its left,
-  // then the layer shifted back so that it stays centred on where it wanted to be.
+  // x: each slot under the mean of its upper neighbours, then pushed right to clear the one on its left, then the
+  // layer shifted back so that it stays centred on where it wanted to be. Dummy points weigh (almost) nothing in both means:
+  // a residual edge must not drag its block sideways (blocks would drift further right with every skip).
   const DUMMY_W = 20;
+  const weight = (s: number) => (s >= 0 ? 1 : 1e-6);
   const widthOf = (s: number) => (s >= 0 ? views[s].w ?? NODE_W : DUMMY_W);
   const cx = new Map<number, number>();
   for (let l = 0; l < nLayers; l++) {
     const r = rows[l];
     const want = r.map((s, k) => {
       const ps = slotPreds.get(s);
-      return ps?.length ? ps.reduce((acc, p) => acc + (cx.get(p) ?? 0), 0) / ps.length : k * (NODE_W + GAP_X);
+      if (!ps?.length) return k * (NODE_W + GAP_X);
+      let sum = 0;
+      let wsum = 0;
+      for (const p of ps) { sum += (cx.get(p) ?? 0) * weight(p); wsum += weight(p); }
+      return sum / wsum;
     });
     const place: number[] = [];
     r.forEach((s, k) => {
       const min = k ? place[k - 1] + widthOf(r[k - 1]) / 2 + GAP_X + widthOf(s) / 2 : -Infinity;
       place.push(Math.max(want[k], min));
     });
-    // A uniform shift keeps the spacing; only the mean moves back to where the slots wanted to be.
-    const shift = r.length ? (want.reduce((a, b) => a + b, 0) - place.reduce((a, b) => a + b, 0)) / r.length : 0;
+    // A uniform shift keeps the spacing; only the (weighted) mean moves back to where the slots wanted to be.
+    let diff = 0;
+    let wsum = 0;
+    r.forEach((s, k) => { diff += (want[k] - place[k]) * weight(s); wsum += weight(s); });
+    const shift = wsum ? diff / wsum : 0;
     r.forEach((s, k) => cx.set(s, place[k] + shift));
   }
   let minX = Infinity;
