@@ -59,6 +59,15 @@ test('LiteRT.js runs the face detector on this computer: its inputs and outputs 
   assert.equal(r.fileBytes, 229032);
 });
 
+test('cancelling stops the LiteRT.js process', async () => {
+  let abort: (() => void) | undefined;
+  const t0 = Date.now();
+  const run = runLiteRt(FACE, { numRuns: 1_000_000, minSecs: 120, signal: { onAbort: (cb) => { abort = cb; } } });
+  setTimeout(() => abort?.(), 400);
+  await assert.rejects(run, (e: Error) => e instanceof LiteRtError && /cancelled/.test(e.message));
+  assert.ok(Date.now() - t0 < 10_000, 'it stopped long before its 120 s');
+});
+
 test('a model LiteRT.js cannot feed (an int8 input) is refused up front, naming the input', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'litert-'));
   try {
