@@ -74,6 +74,12 @@ export async function runProfile(store: DeviceStore, req: ProfileRequest, cancel
     const { profileOnPhone } = await import('../../core/profile/phoneProfiler');
     return profileOnPhone(store.adb, req.serial, req.model, { ...s, inputs: req.inputs, optimization: req.optimization, progress, signal: cancel.signal });
   }
+  if (/\.tflite$/i.test(req.model)) {
+    // LiteRT.js on this computer: whole-run latency (no per-op profiler), at the model's own input shapes.
+    const { profileTfliteOnHost } = await import('../../core/litert/profile');
+    onProgress(`running ${path.basename(req.model)} with LiteRT.js on this computer`);
+    return profileTfliteOnHost(req.model, { runs: s.runs, warmup: s.warmup, signal: cancel.signal });
+  }
   const { profileOnHost } = await import('../../core/profile/hostProfiler');
   return (await profileOnHost(req.model, { ...s, inputs: req.inputs, optimization: req.optimization, progress, signal: cancel.signal })).result;
 }
