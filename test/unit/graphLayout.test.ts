@@ -142,7 +142,7 @@ test('profile colouring: onnxruntime fused kernels put back on the nodes they re
   const g = layoutGraph(graph, new ShapeInference(17), 20000, { io: true });
   const m = mapProfile(g.nodes, [
     { name: 'fused Conv_0', opType: 'FusedConv', meanUs: 300 },
-    { name: 'MatMul_2/MatMulAddFusion', opType: 'Gemm', meanUs: 200 },
+    { name: 'MatMul_2/MatMulAddFusion_7', opType: 'Gemm', meanUs: 200 },
     { name: 'Conv_4_Relu_5', opType: 'FusedConv', meanUs: 100 },
     { name: 'Softmax_6', opType: 'Softmax', meanUs: 5 },
     { name: 'Attention_token_3', opType: 'Attention', meanUs: 50 },

@@ -467,11 +467,21 @@ export function graphView(root: GraphView, post: (m: FromModelWebview) => void):
     const texts: string[] = [];
     const labels: string[] = [];
     const cache = P.g.nodes.length > 300 ? cacheFor() : undefined;
-    if (cache && scale <= cache.scale * 1.2 && !selected && !matches.length) {
-      // Far out: the cached bitmap, scaled (no per-node work at all).
+    if (cache && scale <= cache.scale * 1.2) {
+      // Far out: the cached bitmap, scaled (no per-node work), with the selection and search matches on top.
       ctx.imageSmoothingEnabled = true;
       const f = scale / cache.scale;
       ctx.drawImage(cache.canvas, ox - 10 * scale, oy - 10 * scale, cache.canvas.width * f, cache.canvas.height * f);
+      const mark = (ns: GraphNodeView[], color: string, px: number) => {
+        if (!ns.length) return;
+        ctx.strokeStyle = color;
+        ctx.lineWidth = px;
+        ctx.beginPath();
+        for (const n of ns) ctx.rect(ox + n.x * scale - px, oy + n.y * scale - px, Math.max(2, nodeW(n) * scale) + 2 * px, Math.max(2, nodeH(n) * scale) + 2 * px);
+        ctx.stroke();
+      };
+      mark(matches, theme.match, 1.5);
+      mark(selected ? [selected] : [], theme.focus, 2.5);
       lastFrame = { t: 0, drawMs: 0, scale, nodesDrawn: 0, edgesDrawn: 0, texts, edgeLabels: labels, mode: 'cache' };
     } else {
       ctx.setTransform(dpr * scale, 0, 0, dpr * scale, dpr * ox, dpr * oy);

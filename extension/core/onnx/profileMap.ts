@@ -6,8 +6,8 @@
  *   Fusions name the new node after an original one: `"fused " + conv.Name()` (FusedConv, FusedGemm: the
  *   activation that followed is part of it), `matmul.Name() + "/MatMulAddFusion"` (Gemm: the Add after it),
  *   `mul.Name() + "/LayerNormFusion/"`; Graph::GenerateNodeName appends `_token_<n>` when the name is taken
- *   (onnxruntime/core/optimizer/conv_activation_fusion.cc, gemm_activation_fusion.cc, matmul_add_fusion.cc,
- *   layer_norm_fusion.cc). A name that contains two or more node names (`Conv_0_Relu_1`) covers those nodes.
+ *   (older releases: always `_<n>`) (onnxruntime/core/optimizer/conv_activation_fusion.cc,
+ *   gemm_activation_fusion.cc, matmul_add_fusion.cc, layer_norm_fusion.cc; core/graph/graph.cc). A name that contains two or more node names (`Conv_0_Relu_1`) covers those nodes.
  * - TFLite benchmark_model: rows are `[outputs]:<node index>`; a delegate's kernel row (TfLiteXNNPackDelegate…)
  *   lists the partition's output tensors and stands for the ops it replaced (the unprofiled ops feeding those
  *   outputs); a delegate's own rows (`Delegate/<OP>:<i>`) are matched to the replaced ops of that type in order.
@@ -71,15 +71,17 @@ export function mapProfile(nodes: GraphNodeView[], kernels: ProfileKernel[], for
       const exact = byName.get(k.name);
       if (exact) { put(k, [exact], 'name'); continue; }
       const base = k.name.replace(/_token_\d+$/, '');
+      // The fused node's base name, as written or without the counter older releases always appended.
+      const lookup = (name: string) => byName.get(name) ?? byName.get(name.replace(/_\d+$/, ''));
       let m = /^fused (.+)$/.exec(base);
-      if (m && byName.has(m[1])) {
-        const n = byName.get(m[1]) as GraphNodeView;
+      if (m && lookup(m[1])) {
+        const n = lookup(m[1]) as GraphNodeView;
         put(k, [n, ...follower(n, (c) => ACTIVATIONS.has(c.opType))], 'fused');
         continue;
       }
-      m = /^(.+?)\/(\w+Fusion)\/?$/.exec(base);
-      if (m && byName.has(m[1])) {
-        const n = byName.get(m[1]) as GraphNodeView;
+      m = /^(.+?)\/(\w+Fusion)\/?(?:_\d+)?$/.exec(base);
+      if (m && lookup(m[1])) {
+        const n = lookup(m[1]) as GraphNodeView;
         put(k, m[2] === 'MatMulAddFusion' ? [n, ...follower(n, (c) => c.opType === 'Add')] : [n], 'fused');
         continue;
       }
