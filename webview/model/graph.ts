@@ -238,15 +238,15 @@ export function graphView(root: GraphView, post: (m: FromModelWebview) => void):
   };
 
   /**
-   * First show: the whole graph fitted to the view, unless that would make it too small to read anything (a deep
-   * graph of thousands of nodes): then its top, as wide as fits, and the minimap shows the rest.
+   * First show: the whole graph fitted to the view, unless that would make its nodes mere dots (a deep graph of
+   * thousands of nodes): then its top, as wide as fits, and the minimap shows the rest (Fit still fits it all).
    */
   const firstView = () => {
     const cw = wrap.clientWidth || 800;
     const ch = wrap.clientHeight || 600;
     const g = P.g;
     const whole = Math.min((cw - 40) / Math.max(g.width, 1), (ch - 40) / Math.max(g.height, 1));
-    if (whole >= 0.08) { fit(); return; }
+    if (whole >= 0.03) { fit(); return; }
     scale = Math.max(0.08, Math.min(1, (cw - 40) / Math.max(g.width, 1)));
     ox = (cw - g.width * scale) / 2;
     oy = 20;
