@@ -8,7 +8,9 @@ import { loadModel, type onnx } from '../../extension/core/onnx/model';
 import { decodeNumbers, onnxFileTensor, summarizeValues } from '../../extension/core/onnx/tensorValues';
 import { floatData } from '../../extension/core/quantize/tensors';
 import { mapProfile } from '../../extension/core/onnx/profileMap';
-import { loadTflite } from '../../extension/core/tflite/reader';
+import * as flatbuffers from 'flatbuffers';
+import { decodeTflite, loadTflite } from '../../extension/core/tflite/reader';
+import { Buffer as TflBuffer, BuiltinOperator, BuiltinOptions, CustomOptionsFormat, Model, Operator, OperatorCode, SubGraph, Tensor, TensorType, WhileOptions } from '../../extension/core/tflite/schema_generated';
 import { layoutTfliteGraph } from '../../extension/core/tflite/graph';
 import { tfliteTensorValues } from '../../extension/core/tflite/tensorValues';
 import { generatedModel } from '../helpers/generatedGraph';
@@ -177,4 +179,47 @@ test('profile colouring: a TFLite delegate partition covers the ops it replaced,
   assert.equal(first.length + second.length + 1, 246, 'every other op is in one of the two partitions');
   assert.ok(first.length > 200 && second.length >= 1);
   assert.deepEqual(m.unmatched, []);
+});
+
+/**
+ * A TFLite model with a WHILE loop (schema.fbs: WhileOptions { cond_subgraph_index, body_subgraph_index }), written
+ * with the flatbuffers builder: main subgraph x → WHILE → y; cond: LESS(i, limit); body: ADD(i, step) where `step`
+ * is a stored float32 constant.
+ */
+function whileModel(): Uint8Array {
+  const b = new flatbuffers.Builder(1024);
+  const vec = (data: number[]) => { b.startVector(4, data.length, 4); for (let i = data.length - 1; i >= 0; i--) b.addInt32(data[i]); return b.endVector(); };
+  const buffers = [TflBuffer.createBuffer(b, 0, 0n, 0n), TflBuffer.createBuffer(b, TflBuffer.createDataVector(b, new Uint8Array(new Float32Array([0.5]).buffer)), 0n, 0n)];
+  const tensor = (name: string, type: TensorType, buffer = 0) => {
+    const n = b.createString(name);
+    const sh = Tensor.createShapeVector(b, [1]);
+    Tensor.startTensor(b);
+    Tensor.addShape(b, sh); Tensor.addType(b, type); Tensor.addBuffer(b, buffer); Tensor.addName(b, n);
+    return Tensor.endTensor(b);
+  };
+  const op = (code: number, inputs: number[], outputs: number[], optType = BuiltinOptions.NONE, opts = 0) =>
+    Operator.createOperator(b, code, vec(inputs), vec(outputs), optType, opts, 0, CustomOptionsFormat.FLEXBUFFERS, 0, 0, 0n, 0n, 0, 0, -1);
+  const subgraph = (name: string, tensors: number[], inputs: number[], outputs: number[], ops: number[]) =>
+    SubGraph.createSubGraph(b, SubGraph.createTensorsVector(b, tensors), vec(inputs), vec(outputs), SubGraph.createOperatorsVector(b, ops), b.createString(name), -1);
+  const main = subgraph('main', [tensor('x', TensorType.FLOAT32), tensor('y', TensorType.FLOAT32)], [0], [1], [op(0, [0], [1], BuiltinOptions.WhileOptions, WhileOptions.createWhileOptions(b, 1, 2))]);
+  const cond = subgraph('cond', [tensor('i', TensorType.FLOAT32), tensor('limit', TensorType.FLOAT32, 1), tensor('go', TensorType.BOOL)], [0], [2], [op(1, [0, 1], [2])]);
+  const body = subgraph('body', [tensor('i', TensorType.FLOAT32), tensor('step', TensorType.FLOAT32, 1), tensor('next', TensorType.FLOAT32)], [0], [2], [op(2, [0, 1], [2])]);
+  const codes = [BuiltinOperator.WHILE, BuiltinOperator.LESS, BuiltinOperator.ADD].map((c) => OperatorCode.createOperatorCode(b, c, 0, 1, c));
+  const model = Model.createModel(b, 3, Model.createOperatorCodesVector(b, codes), Model.createSubgraphsVector(b, [main, cond, body]), 0, Model.createBuffersVector(b, buffers), 0, 0, 0, 0, 0);
+  Model.finishModelBuffer(b, model);
+  return b.asUint8Array();
+}
+
+test('TFLite: a WHILE op holds its cond and body subgraphs, with their own inputs, outputs and weights', () => {
+  const loaded = decodeTflite(whileModel(), 'while.tflite');
+  const g = layoutTfliteGraph(loaded, 0, 20000, { io: true });
+  const loop = g.nodes.find((n) => n.opType === 'WHILE');
+  assert.deepEqual(loop?.subgraphs?.map((s) => s.attr), ['body (subgraph 2 body)', 'cond (subgraph 1 cond)']);
+  const bodyView = loop?.subgraphs?.[0].graph as GraphView;
+  assert.deepEqual(bodyView.nodes.map((n) => [n.kind, n.opType, n.name]), [['input', 'input', 'i'], ['op', 'ADD', 'next:0'], ['output', 'output', 'next']]);
+  const add = bodyView.nodes[1];
+  assert.deepEqual(add.weights?.map((w) => [w.name, w.ref]), [['step', '2:1']]);
+  const v = tfliteTensorValues(loaded, '2:1');
+  assert.deepEqual([v.name, v.dtype, v.stats?.min, v.stats?.max], ['step', 'float32', 0.5, 0.5]);
+  assertReadable(bodyView);
 });
