@@ -157,6 +157,21 @@ test('profile colouring: onnxruntime fused kernels put back on the nodes they re
   assert.deepEqual(m.unmatched.map((k) => k.name), ['Attention_token_3']);
 });
 
+test('profile colouring: a Conv with its bias Add folded in and its Relu fused (mnist as onnxruntime runs it)', async () => {
+  const { graph: g } = await inspectFile(path.join(MODELS, 'mnist.onnx'));
+  const m = mapProfile(g.nodes, [
+    { name: 'fused Convolution28', opType: 'FusedConv', meanUs: 120 },
+    { name: 'Convolution110', opType: 'Conv', meanUs: 260 },
+    { name: 'ReLU114', opType: 'Relu', meanUs: 9 },
+    { name: 'Times212/MatMulAddFusion', opType: 'Gemm', meanUs: 15 },
+  ], 'onnx');
+  const us = (name: string) => m.byNode.get(g.nodes.find((n) => n.name === name)?.id ?? -1)?.us;
+  // Convolution28 → Plus30 (+ bias weight) → ReLU32: one kernel; Convolution110 → Plus112 (+ bias): one kernel, its ReLU its own.
+  assert.deepEqual(['Convolution28', 'Plus30', 'ReLU32', 'Pooling66'].map(us), [120, 120, 120, undefined]);
+  assert.deepEqual(['Convolution110', 'Plus112', 'ReLU114'].map(us), [260, 260, 9]);
+  assert.deepEqual(['Times212', 'Plus214'].map(us), [15, 15]);
+});
+
 test('profile colouring: a TFLite delegate partition covers the ops it replaced, CPU ops keep their own time', async () => {
   const loaded = await loadTflite(path.join(TFLITE, 'selfie_segmentation.tflite'));
   const g = layoutTfliteGraph(loaded, 0, 20000, { io: true });

@@ -5,7 +5,8 @@
  * - onnxruntime: a kernel is named after its node (the `<name>_kernel_time` event, suffix already stripped).
  *   Fusions name the new node after an original one: `"fused " + conv.Name()` (FusedConv, FusedGemm: the
  *   activation that followed is part of it), `matmul.Name() + "/MatMulAddFusion"` (Gemm: the Add after it),
- *   `mul.Name() + "/LayerNormFusion/"`; Graph::GenerateNodeName appends `_token_<n>` when the name is taken
+ *   `mul.Name() + "/LayerNormFusion/"`; a constant Add/Mul/BatchNormalization after a Conv is folded into it and
+ *   disappears (conv_add_fusion.cc, conv_mul_fusion.cc, conv_bn_fusion.cc); Graph::GenerateNodeName appends `_token_<n>` when the name is taken
  *   (older releases: always `_<n>`) (onnxruntime/core/optimizer/conv_activation_fusion.cc,
  *   gemm_activation_fusion.cc, matmul_add_fusion.cc, layer_norm_fusion.cc; core/graph/graph.cc). A name that contains two or more node names (`Conv_0_Relu_1`) covers those nodes.
  * - TFLite benchmark_model: rows are `[outputs]:<node index>`; a delegate's kernel row (TfLiteXNNPackDelegate…)
@@ -41,6 +42,8 @@ export interface ProfileMapping {
   unmatched: ProfileKernel[];
 }
 
+const FOLDS_INTO = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+const FOLDABLE = new Set(['Add', 'Mul', 'Sub', 'Div', 'BatchNormalization']);
 const ACTIVATIONS = new Set(['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Clip', 'HardSigmoid', 'HardSwish', 'Elu', 'Selu', 'Softplus', 'Softsign', 'ThresholdedRelu', 'PRelu', 'Gelu', 'FastGelu', 'QuickGelu', 'Mish']);
 
 export function mapProfile(nodes: GraphNodeView[], kernels: ProfileKernel[], format: 'onnx' | 'tflite'): ProfileMapping {
@@ -63,26 +66,54 @@ export function mapProfile(nodes: GraphNodeView[], kernels: ProfileKernel[], for
   if (format === 'onnx') {
     const byName = new Map(ops.filter((n) => n.name).map((n) => [n.name, n]));
     const named = new Set(kernels.map((k) => k.name));
-    const follower = (n: GraphNodeView, pred: (c: GraphNodeView) => boolean) => {
+    const sole = (n: GraphNodeView) => {
       const cs = n.outputs.flatMap((o) => consumers.get(o.name) ?? []);
-      return cs.length === 1 && pred(cs[0]) && !named.has(cs[0].name) ? [cs[0]] : [];
+      return cs.length === 1 && !named.has(cs[0].name) ? cs[0] : undefined;
+    };
+    /**
+     * What a kernel named after `n` also ran: a following Add/Mul/BatchNormalization whose other inputs are weights
+     * (ConvAddFusion, ConvMulFusion, ConvBNFusion fold them into the Conv and drop them), and for a fused kernel
+     * the activation after that (ConvActivationFusion, GemmActivationFusion).
+     */
+    const absorb = (n: GraphNodeView, fused: boolean): GraphNodeView[] => {
+      const chain = [n];
+      let cur = n;
+      for (let k = 0; k < 4; k++) {
+        const next = sole(cur);
+        if (!next) break;
+        const weights = new Set((next.weights ?? []).map((w) => w.name));
+        const produced = new Set(cur.outputs.map((o) => o.name));
+        if (FOLDS_INTO.has(n.opType) && FOLDABLE.has(next.opType) && next.inputs.every((i) => produced.has(i.name) || weights.has(i.name))) {
+          chain.push(next);
+          cur = next;
+          continue;
+        }
+        if (fused && ACTIVATIONS.has(next.opType)) chain.push(next);
+        break;
+      }
+      return chain;
     };
     for (const k of kernels) {
       const exact = byName.get(k.name);
-      if (exact) { put(k, [exact], 'name'); continue; }
+      if (exact) {
+        const covered = absorb(exact, false);
+        put(k, covered, covered.length > 1 ? 'fused' : 'name');
+        continue;
+      }
       const base = k.name.replace(/_token_\d+$/, '');
       // The fused node's base name, as written or without the counter older releases always appended.
       const lookup = (name: string) => byName.get(name) ?? byName.get(name.replace(/_\d+$/, ''));
       let m = /^fused (.+)$/.exec(base);
       if (m && lookup(m[1])) {
         const n = lookup(m[1]) as GraphNodeView;
-        put(k, [n, ...follower(n, (c) => ACTIVATIONS.has(c.opType))], 'fused');
+        put(k, absorb(n, true), 'fused');
         continue;
       }
       m = /^(.+?)\/(\w+Fusion)\/?(?:_\d+)?$/.exec(base);
       if (m && lookup(m[1])) {
         const n = lookup(m[1]) as GraphNodeView;
-        put(k, m[2] === 'MatMulAddFusion' ? [n, ...follower(n, (c) => c.opType === 'Add')] : [n], 'fused');
+        const add = m[2] === 'MatMulAddFusion' ? sole(n) : undefined;
+        put(k, add?.opType === 'Add' ? [n, add] : [n], 'fused');
         continue;
       }
       // A name made of node names (`Conv_0_Relu_1`): every node whose name appears in it on a token boundary.
