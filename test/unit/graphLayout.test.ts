@@ -14,6 +14,7 @@ import { Buffer as TflBuffer, BuiltinOperator, BuiltinOptions, CustomOptionsForm
 import { layoutTfliteGraph } from '../../extension/core/tflite/graph';
 import { tfliteTensorValues } from '../../extension/core/tflite/tensorValues';
 import { generatedModel } from '../helpers/generatedGraph';
+import { isFromModelWebview } from '../../webview/model/protocol';
 
 const MODELS = path.join(__dirname, '..', 'fixtures', 'models');
 const TFLITE = path.join(__dirname, '..', 'fixtures', 'tflite');
@@ -237,4 +238,13 @@ test('TFLite: a WHILE op holds its cond and body subgraphs, with their own input
   const v = tfliteTensorValues(loaded, '2:1');
   assert.deepEqual([v.name, v.dtype, v.stats?.min, v.stats?.max], ['step', 'float32', 0.5, 0.5]);
   assertReadable(bodyView);
+});
+
+test('the host accepts a weight request only in its exact shape', () => {
+  assert.equal(isFromModelWebview({ type: 'tensor', ref: 'Parameter5' }), true);
+  assert.equal(isFromModelWebview({ type: 'tensor', ref: '0:12' }), true);
+  assert.equal(isFromModelWebview({ type: 'tensor', ref: '' }), false, 'an empty reference');
+  assert.equal(isFromModelWebview({ type: 'tensor', ref: 12 }), false, 'a number');
+  assert.equal(isFromModelWebview({ type: 'tensor', ref: 'x'.repeat(5000) }), false, 'too long');
+  assert.equal(isFromModelWebview({ type: 'tensor', ref: 'W', path: '/etc/passwd' }), false, 'an extra field');
 });

@@ -12,16 +12,17 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider 
   /** The same editor for .tflite files (TFLite/LiteRT). */
   static readonly tfliteViewType = 'mobileai.tfliteModel';
   private readonly open = new Map<string, Set<vscode.Webview>>();
+  /** The latest profile's overlay per model file, sent again when the model's editor (re)opens. */
+  private readonly overlays = new Map<string, ToModelWebview>();
 
   constructor(private readonly ctx: vscode.ExtensionContext, private readonly log: Logger) {
     initModelInputs(ctx);
     ctx.subscriptions.push(profileEvents.event((p) => {
-      const views = this.open.get(path.resolve(p.model.file));
-      if (!views) return;
       const shares = Object.fromEntries(p.nodes.map((n) => [n.name, n.share]));
       const kernels = p.nodes.map((n) => ({ name: n.name, opType: n.opType, meanUs: n.meanUs, provider: n.provider, nodeIndex: n.nodeIndex, subgraph: n.subgraph, partition: n.partition }));
       const msg: ToModelWebview = { type: 'profileOverlay', label: `${p.device.label}, optimization ${p.runtime.optimization ?? '?'}`, shares, kernels, format: p.runtime.name === 'tflite' ? 'tflite' : 'onnx' };
-      for (const w of views) void w.postMessage(msg);
+      this.overlays.set(path.resolve(p.model.file), msg);
+      for (const w of this.open.get(path.resolve(p.model.file)) ?? []) void w.postMessage(msg);
     }));
   }
 
@@ -97,6 +98,8 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider 
         const { inspectTfliteFile } = await import('../../core/tflite/inspect');
         const { summary, graph } = await inspectTfliteFile(file);
         await webview.postMessage({ type: 'tfliteModel', fileName: path.basename(file), summary, graph } satisfies ToModelWebview);
+        const overlay = this.overlays.get(path.resolve(file));
+        if (overlay) await webview.postMessage(overlay);
         this.log.info(`model ${path.basename(file)}: ${summary.operatorCount} TFLite operators, summary and layout in ${(performance.now() - t).toFixed(0)} ms`);
         return;
       }
@@ -106,6 +109,8 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider 
       const { summary, graph } = await inspectFile(file, { dims, inputs: saved });
       const form = inputForm(summary.inputs.map((i) => ({ name: i.name, type: i.type, shape: i.shape })), summary.metadata, saved);
       await webview.postMessage({ type: 'model', fileName: path.basename(file), summary, graph, inputForm: form, inputsSaved: !!saved, inputsError } satisfies ToModelWebview);
+      const overlay = this.overlays.get(path.resolve(file));
+      if (overlay) await webview.postMessage(overlay);
       this.log.info(`model ${path.basename(file)}: ${summary.nodeCount} nodes, summary and layout in ${(performance.now() - t).toFixed(0)} ms`);
     } catch (err) {
       this.log.error(`cannot read ${file}`, err);
