@@ -308,6 +308,8 @@ export function graphView(root: GraphView, post: (m: FromModelWebview) => void):
     if (labels && P.g.edgeLabels && s >= 0.6) {
       c.font = '10px sans-serif';
       c.textBaseline = 'middle';
+      // One label per tensor: a tensor read by several nodes leaves its producer once.
+      const done = new Set<string>();
       for (let i = 0; i < routes.length; i++) {
         if (boxes[i * 4 + 2] < x0 || boxes[i * 4] > x1 || boxes[i * 4 + 3] < y0 || boxes[i * 4 + 1] > y1) continue;
         const r = routes[i];
@@ -316,6 +318,9 @@ export function graphView(root: GraphView, post: (m: FromModelWebview) => void):
         const lx = r[0] + 4;
         const ly = r[1] + 12;
         if (lx > x1 || ly > y1 || ly < y0) continue;
+        const key = `${P.g.edges[i][0]}\0${P.g.edgeLabels[i]?.tensor}`;
+        if (done.has(key)) continue;
+        done.add(key);
         const w = c.measureText(text).width;
         c.fillStyle = theme.bg;
         c.fillRect(lx - 1, ly - 6, w + 2, 12);
@@ -371,7 +376,8 @@ export function graphView(root: GraphView, post: (m: FromModelWebview) => void):
         c.stroke();
         c.fillStyle = theme.fg;
         const t = `${n.kind === 'input' ? '▶ ' : ''}${n.name}${n.kind === 'output' ? ' ◀' : ''}`;
-        c.fillText(t.length > 24 ? `${t.slice(0, 23)}…` : t, n.x + 10, n.y + h / 2);
+        const room = Math.floor((w - 20) / 7);
+        c.fillText(t.length > room ? `${t.slice(0, room - 1)}…` : t, n.x + 10, n.y + h / 2);
         texts?.push(`${n.kind}: ${n.name}`);
       } else {
         const fill = fillOf(n, i);
@@ -390,7 +396,8 @@ export function graphView(root: GraphView, post: (m: FromModelWebview) => void):
         if (!fill.startsWith('#')) c.fillStyle = theme.fg;
         const label = `${n.opType}${c0 ? ` ${fmtMs(c0.us)}` : ''}`;
         c.font = 'bold 12px sans-serif';
-        c.fillText(label.length > 22 ? `${label.slice(0, 21)}…` : label, n.x + 6, n.y + (n.subgraphs ? 12 : NODE_H / 2));
+        const fits = Math.floor((w - 12) / 7.5);
+        c.fillText(label.length > fits ? `${label.slice(0, fits - 1)}…` : label, n.x + 6, n.y + (n.subgraphs ? 12 : NODE_H / 2));
         c.font = '12px sans-serif';
         if (n.subgraphs) {
           c.font = '10px sans-serif';
@@ -404,7 +411,8 @@ export function graphView(root: GraphView, post: (m: FromModelWebview) => void):
           for (let k = 0; k < rows; k++) {
             const wgt = n.weights[k];
             const t = k === MAX_ROWS && n.weights.length > MAX_ROWS + 1 ? `+ ${n.weights.length - MAX_ROWS} more` : `${shortName(wgt.name)} ${wgt.shape.replace(/^\w+/, '')}`;
-            c.fillText(t.length > 26 ? `${t.slice(0, 25)}…` : t, n.x + 6, n.y + NODE_H + k * W_ROW + W_ROW / 2);
+            const room = Math.floor((w - 12) / 5.6);
+            c.fillText(t.length > room ? `${t.slice(0, room - 1)}…` : t, n.x + 6, n.y + NODE_H + k * W_ROW + W_ROW / 2);
           }
           c.font = '12px sans-serif';
         }

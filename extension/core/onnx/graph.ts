@@ -60,10 +60,13 @@ export const NODE_H = 36;
 export const WEIGHT_ROW_H = 14;
 export const MAX_WEIGHT_ROWS = 4;
 export const IO_H = 26;
+export const MAX_NODE_W = 280;
 const GAP_X = 30;
 const GAP_Y = 44;
 /** Edges spanning more layers than this are drawn straight instead of through dummy points. */
 const MAX_ROUTED_SPAN = 40;
+
+const ioWidth = (name: string) => Math.min(MAX_NODE_W, Math.max(NODE_W, Math.ceil(name.length * 7 + 44)));
 
 export function fmtShape(type: number | undefined, shape: Dim[] | undefined): string {
   const t = type ? dtypeOf(type).name : '';
@@ -118,7 +121,7 @@ export function layoutGraph(graph: GraphProto, si: ShapeInference, limit = 20000
   const io = (names: string[]) => names.filter(Boolean).map((name) => ({ name, shape: tensor(name) }));
   const subgraphs = opts.io ? opts.subgraphs ?? onnxSubgraphs(si, opts) : undefined;
   const views: GraphNodeView[] = [];
-  for (const i of inputs) views.push({ id: views.length, name: i.name ?? '', opType: 'input', domain: '', x: 0, y: 0, inputs: [], outputs: io([i.name ?? '']), attributes: [], kind: 'input', w: NODE_W, h: IO_H });
+  for (const i of inputs) views.push({ id: views.length, name: i.name ?? '', opType: 'input', domain: '', x: 0, y: 0, inputs: [], outputs: io([i.name ?? '']), attributes: [], kind: 'input', w: ioWidth(i.name ?? ''), h: IO_H });
   for (const n of ops) {
     const v: GraphNodeView = {
       id: views.length,
@@ -135,14 +138,15 @@ export function layoutGraph(graph: GraphProto, si: ShapeInference, limit = 20000
       const weights = (n.input ?? []).filter((x) => x && inits.has(x)).map((name) => ({ name, shape: tensor(name), ref: opts.weightRef?.(name) ?? name }));
       const subs = subgraphs?.(n, opts.depth ?? 0) ?? [];
       v.kind = 'op';
-      v.w = NODE_W;
+      // Wide enough for the op type in bold 12px (about 7.5 px a character) and a time, within limits.
+      v.w = Math.min(MAX_NODE_W, Math.max(NODE_W, Math.ceil(v.opType.length * 7.5 + 80)));
       v.h = NODE_H + Math.min(weights.length, MAX_WEIGHT_ROWS + 1) * WEIGHT_ROW_H;
       if (weights.length) v.weights = weights;
       if (subs.length) v.subgraphs = subs;
     }
     views.push(v);
   }
-  for (const o of outputs) views.push({ id: views.length, name: o.name ?? '', opType: 'output', domain: '', x: 0, y: 0, inputs: io([o.name ?? '']), outputs: [], attributes: [], kind: 'output', w: NODE_W, h: IO_H });
+  for (const o of outputs) views.push({ id: views.length, name: o.name ?? '', opType: 'output', domain: '', x: 0, y: 0, inputs: io([o.name ?? '']), outputs: [], attributes: [], kind: 'output', w: ioWidth(o.name ?? ''), h: IO_H });
 
   // Edges: producer → consumer per distinct tensor (weights are drawn inside their consumer, not as edges).
   const producer = new Map<string, number>();
