@@ -599,9 +599,19 @@ export function graphView(root: GraphView, post: (m: FromModelWebview) => void):
   // Pointer: drag to pan, click to select, double-click to open a subgraph.
   let drag: { x: number; y: number; ox: number; oy: number; moved: boolean } | undefined;
   canvas.addEventListener('mousedown', (e) => { drag = { x: e.clientX, y: e.clientY, ox, oy, moved: false }; canvas.focus(); });
+  let hoverAt = 0;
   const onMove = (e: MouseEvent) => {
     if (miniDrag) { miniMove(e); return; }
-    if (!drag) return;
+    if (!drag) {
+      // Hover: the node's op, name and output shapes as a tooltip (at most every 50 ms).
+      if (e.target !== canvas || e.timeStamp - hoverAt < 50) return;
+      hoverAt = e.timeStamp;
+      const r = canvas.getBoundingClientRect();
+      const n = hit(e.clientX - r.left, e.clientY - r.top);
+      const tip = n ? `${n.kind === 'input' || n.kind === 'output' ? n.kind : n.opType} ${n.name}\n${(n.kind === 'output' ? n.inputs : n.outputs).map((o) => `${o.name}: ${o.shape || '?'}`).join('\n')}` : '';
+      if (canvas.title !== tip) canvas.title = tip;
+      return;
+    }
     if (Math.abs(e.clientX - drag.x) + Math.abs(e.clientY - drag.y) > 3) drag.moved = true;
     ox = drag.ox + e.clientX - drag.x;
     oy = drag.oy + e.clientY - drag.y;
