@@ -38,7 +38,13 @@ test('stdin reaches the command byte for byte: printf | adb shell cat, cat > f <
   assert.equal(sha(await readFile(back)), sha(big));
   const ei = await p.adb(['exec-in', 'cat > /data/local/tmp/ei.bin'], { input: every });
   assert.equal(ei.code, 0, ei.stderr);
-  const eo = await p.adb(['exec-out', 'cat /data/local/tmp/ei.bin']);
+  // adb exec-in returns once it has sent stdin (client/commandline.cpp): the phone may still be writing the
+  // file, as a real phone may. Wait for the whole file, then compare.
+  let eo = await p.adb(['exec-out', 'cat /data/local/tmp/ei.bin']);
+  for (let i = 0; i < 50 && eo.bytes.length < every.length; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    eo = await p.adb(['exec-out', 'cat /data/local/tmp/ei.bin']);
+  }
   assert.ok(eo.bytes.equals(every), 'exec-in wrote every byte value, exec-out read them back');
   // Piped stdin with a pipeline and a redirection inside the phone
   assert.equal((await sh('tr a-z A-Z | cat', 'hello\n')).stdout, 'HELLO\n');
