@@ -170,6 +170,38 @@ export class ShapeInference {
     const x = ins[0];
     const et = x?.elemType ?? 0;
 
+    if ((op === 'LSTM' || op === 'GRU' || op === 'RNN') && x?.shape?.length === 3) {
+      // X [seq, batch, input] (layout 0) → Y [seq, dirs, batch, hidden], Y_h and Y_c [dirs, batch, hidden].
+      const hidden = attrInt(node, 'hidden_size', 0);
+      const dirAttr = attr(node, 'direction');
+      const dirs = dirAttr?.s && Buffer.from(dirAttr.s).toString() === 'bidirectional' ? 2 : 1;
+      const layout = attrInt(node, 'layout', 0);
+      if (hidden > 0) {
+        const [a, b] = x.shape;
+        const [seq, batch] = layout === 0 ? [a, b] : [b, a];
+        const outs = node.output ?? [];
+        this.set(outs[0], { elemType: et, shape: layout === 0 ? [seq, dirs, batch, hidden] : [batch, seq, dirs, hidden] });
+        for (const o of outs.slice(1)) this.set(o, { elemType: et, shape: layout === 0 ? [dirs, batch, hidden] : [batch, dirs, hidden] });
+      }
+      return;
+    }
+    if (op === 'If') {
+      // An If's outputs are its branch's outputs: infer the branch with this graph's values as outer scope
+      // (the then branch when it is fully known, else the other one).
+      const known = (t: TensorInfo | undefined) => !!t?.shape && t.shape.every((d) => typeof d === 'number');
+      let best: Array<TensorInfo | undefined> | undefined;
+      for (const name of ['then_branch', 'else_branch']) {
+        const br = attr(node, name)?.g;
+        if (!br) continue;
+        const sub = new ShapeInference(this.opset, this.dims);
+        for (const [k, v] of this.info) sub.info.set(k, v);
+        sub.run(br);
+        const outs = (br.output ?? []).map((o) => sub.get(o.name));
+        if (!best || (outs.every(known) && !best.every(known))) best = outs;
+      }
+      (node.output ?? []).forEach((o, i) => { const t = best?.[i]; if (t) this.set(o, t); });
+      return;
+    }
     if (op === 'Constant') {
       const v = attr(node, 'value');
       if (v?.t) return this.set(out0, { elemType: v.t.dataType ?? 0, shape: tensorShape(v.t), value: intValues(v.t) });

@@ -159,8 +159,17 @@ export function summarize(loaded: LoadedModel, opts: SummaryOptions = {}): Model
   const unknownExamples: string[] = [];
   let nodeCountWithSubgraphs = 0;
   let first = true;
+  // Subgraph bodies (If branches, Loop/Scan bodies) read outer-scope values: their shapes are known from the
+  // enclosing graphs (parents come first), so a Conv inside an If branch is counted at the given shapes.
+  const outer = new Map(si.info);
   for (const g of allGraphs(graph)) {
-    const gsi = first ? si : (() => { const s = new ShapeInference(defaultOpset, dims); s.run(g); return s; })();
+    const gsi = first ? si : (() => {
+      const s = new ShapeInference(defaultOpset, dims);
+      for (const [k, v] of outer) s.info.set(k, v);
+      s.run(g);
+      for (const [k, v] of s.info) if (!outer.has(k)) outer.set(k, v);
+      return s;
+    })();
     first = false;
     for (const t of g.initializer ?? []) { addTensor(t); initializers++; }
     for (const node of g.node ?? []) {
