@@ -188,7 +188,8 @@ export class Workbench {
   async close(): Promise<void> {
     await this.browser.close().catch(() => undefined);
     await this.launched.stop();
-    await rm(this.tmp, { recursive: true, force: true });
+    // code-server's last writes into its storage can land while the folder is removed: retry.
+    await rm(this.tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 
   async copyToArtifacts(file: string, testName: string): Promise<void> {
