@@ -128,15 +128,7 @@ export function translate(pattern: string, extended: boolean, icase = false): Po
         if (e >= '1' && e <= '9') {
           if (Number(e) > nsub) throw new RegexError('invalid backreference number');
           out += `\\${e}`;
-        } else if (e === '<') out += `(?<![${WORD}])(?=[${WORD}])`;
-        else if (e === '>') out += `(?<=[${WORD}])(?![${WORD}])`;
-        else if (e === 'b') out += '\\b';
-        else if (e === 'B') out += '\\B';
-        else if (e === 'w') out += `[${WORD}]`;
-        else if (e === 'W') out += `[^${WORD}]`;
-        else if (e === 's') out += '[ \\t\\n\\r\\f\\v]';
-        else if (e === 'S') out += '[^ \\t\\n\\r\\f\\v]';
-        else out += foldChar(e, icase);
+        } else out += gnuEscape(e, icase);
         atStart = false;
         canRepeat = !'<>bB'.includes(e);
         continue;
@@ -240,15 +232,7 @@ export function translate(pattern: string, extended: boolean, icase = false): Po
         if (e >= '1' && e <= '9') {
           if (Number(e) > nsub) throw new RegexError('invalid backreference number');
           out += `\\${e}`;
-        } else if (e === '<') out += `(?<![${WORD}])(?=[${WORD}])`;
-        else if (e === '>') out += `(?<=[${WORD}])(?![${WORD}])`;
-        else if (e === 'b') out += '\\b';
-        else if (e === 'B') out += '\\B';
-        else if (e === 'w') out += `[${WORD}]`;
-        else if (e === 'W') out += `[^${WORD}]`;
-        else if (e === 's') out += '[ \\t\\n\\r\\f\\v]';
-        else if (e === 'S') out += '[^ \\t\\n\\r\\f\\v]';
-        else out += foldChar(e, icase);
+        } else out += gnuEscape(e, icase);
         atStart = false;
         canRepeat = !'<>bB'.includes(e);
         continue;
@@ -321,4 +305,19 @@ export function execAt(re: RegExp, s: string, from: number): RegExpExecArray | n
 /** A fixed string (grep -F) as a JS regex that matches it literally (ASCII case folding with icase). */
 export function literal(p: string, icase: boolean): RegExp {
   return new RegExp([...p].map((c) => foldChar(c, icase)).join(''), 'g');
+}
+
+/** The GNU escapes both BRE and ERE accept (\< \> \b \B \w \W \s \S); any other escaped character is itself. */
+function gnuEscape(e: string, icase: boolean): string {
+  switch (e) {
+    case '<': return `(?<![${WORD}])(?=[${WORD}])`;
+    case '>': return `(?<=[${WORD}])(?![${WORD}])`;
+    case 'b': return '\\b';
+    case 'B': return '\\B';
+    case 'w': return `[${WORD}]`;
+    case 'W': return `[^${WORD}]`;
+    case 's': return '[ \\t\\n\\r\\f\\v]';
+    case 'S': return '[^ \\t\\n\\r\\f\\v]';
+    default: return foldChar(e, icase);
+  }
 }
