@@ -1,0 +1,162 @@
+/**
+ * The record of one LLM benchmark run — measured by us on a phone, or imported from a runner's saved
+ * output (`mobileai llm import`). Rates are tokens per second; times are milliseconds; memory is bytes.
+ * Every field a runner did not report is left out rather than guessed; derived figures say so in `notes`.
+ */
+
+export type LlmRunner = 'llama-bench' | 'onnxruntime-genai' | 'litert-lm' | 'mobileai-onnx';
+export type LlmImportFormat = 'llama-bench' | 'genai' | 'litert-lm';
+
+/** A rate (tok/s) or a time (ms) over repetitions: mean ± sample standard deviation. */
+export interface LlmStat {
+  mean: number;
+  /** Sample standard deviation, when the runner reported it (or it was derived; see the record's notes). */
+  stddev?: number;
+  /** How many measurements the mean is over, when known. */
+  n?: number;
+  /** The individual repetitions, when the output has them (llama-bench json/jsonl, LiteRT-LM turns). */
+  samples?: number[];
+}
+
+/** One test as the runner reported it (llama-bench prints one row per test: pp512, tg128, pp512+tg128…). */
+export interface LlmTestResult {
+  /** `pp` prompt processing, `tg` text generation, `pg` prompt then generation (a blended rate), `gp` generation after a prompt of n_prompt tokens. */
+  kind: 'pp' | 'tg' | 'pg' | 'gp';
+  /** The runner's label, e.g. `pp512`, `tg128 @ d512`. */
+  label: string;
+  promptTokens: number;
+  genTokens: number;
+  /** Context already in the KV cache before the test (llama-bench `-d`). */
+  depth?: number;
+  tokensPerSecond: LlmStat;
+  /** Wall time of one repetition in ms, when reported. */
+  timeMs?: LlmStat;
+}
+
+export interface LlmRunRecord {
+  schema: 'mobileai.llm-run/1';
+  runner: LlmRunner;
+  model: {
+    /** Display name: the file's base name or the runner's model description. */
+    name: string;
+    file?: string;
+    /** The runner's description, e.g. llama.cpp's `qwen2 7B Q4_K - Medium`. */
+    type?: string;
+    sizeBytes?: number;
+    params?: number;
+  };
+  device: {
+    /** What the numbers were measured on, as far as the output says. */
+    label: string;
+    cpu?: string;
+    gpu?: string;
+    kind: 'phone' | 'virtual-phone' | 'host' | 'unknown';
+  };
+  /** Compute backend (llama.cpp `CPU`, `Metal`, `Vulkan`; genai's execution provider; LiteRT-LM `cpu`/`gpu`). */
+  backend?: string;
+  threads?: number;
+  batchSize?: number;
+  gpuLayers?: number;
+  /** P: prompt tokens of the prefill measurement. */
+  promptTokens?: number;
+  /** D: generated tokens of the decode measurement. */
+  genTokens?: number;
+  /** Prefill (prompt processing) rate, tok/s. */
+  prefill?: LlmStat;
+  /** Decode (token generation) rate, tok/s. */
+  decode?: LlmStat;
+  /** Time to first token, ms. */
+  timeToFirstTokenMs?: LlmStat;
+  /** Time per decoded token, ms. */
+  decodeLatencyMs?: LlmStat;
+  /** Model load / engine init time, ms. */
+  modelLoadMs?: number;
+  /** Peak memory the runner itself reported (genai's peak working set), bytes. */
+  peakMemoryBytes?: number;
+  /** Per-test results in the runner's order (the rates above come from these). */
+  tests: LlmTestResult[];
+  /** Other figures the runner printed (sampling time, E2E time, init phases…), by name; times in ms. */
+  extra?: Record<string, number>;
+  repetitions?: number;
+  source: {
+    format: LlmImportFormat | 'measured';
+    /** The variant of the format, e.g. llama-bench `md`, `csv`, `json`, `jsonl`. */
+    variant?: string;
+    file?: string;
+    build?: string;
+    /** When the runner says (llama-bench's test_time). */
+    measuredAt?: string;
+    importedAt?: string;
+  };
+  notes: string[];
+}
+
+export function newRunRecord(runner: LlmRunner, format: LlmRunRecord['source']['format']): LlmRunRecord {
+  return {
+    schema: 'mobileai.llm-run/1',
+    runner,
+    model: { name: 'model' },
+    device: { label: 'not in the output (give --device)', kind: 'unknown' },
+    tests: [],
+    source: { format },
+    notes: [],
+  };
+}
+
+export function mean(values: number[]): number {
+  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN;
+}
+
+/** Sample standard deviation (n − 1), as llama-bench and model_benchmark compute it. */
+export function sampleStddev(values: number[]): number {
+  if (values.length < 2) return 0;
+  const m = mean(values);
+  return Math.sqrt(values.reduce((a, v) => a + (v - m) * (v - m), 0) / (values.length - 1));
+}
+
+export function statOf(samples: number[]): LlmStat {
+  return { mean: mean(samples), stddev: sampleStddev(samples), n: samples.length, samples };
+}
+
+function fmt(v: number, digits = 2): string {
+  return Number.isFinite(v) ? v.toFixed(digits) : 'n/a';
+}
+
+function fmtStat(s: LlmStat | undefined, unit: string, digits = 2): string | undefined {
+  if (!s) return undefined;
+  return `${fmt(s.mean, digits)}${s.stddev !== undefined ? ` ± ${fmt(s.stddev, digits)}` : ''} ${unit}${s.n ? ` (n=${s.n})` : ''}`;
+}
+
+function fmtBytes(b: number): string {
+  if (b >= 1024 ** 3) return `${(b / 1024 ** 3).toFixed(2)} GiB`;
+  if (b >= 1024 ** 2) return `${(b / 1024 ** 2).toFixed(2)} MiB`;
+  return `${(b / 1024).toFixed(1)} KiB`;
+}
+
+/** Human-readable summary: the rates with units and what they were measured on. */
+export function describeLlmRun(r: LlmRunRecord): string {
+  const cfg = [r.backend && `backend ${r.backend}`, r.threads !== undefined && `${r.threads} threads`, r.batchSize !== undefined && `batch ${r.batchSize}`, r.gpuLayers !== undefined && `ngl ${r.gpuLayers}`].filter(Boolean).join(', ');
+  const model = [r.model.name, r.model.type && r.model.type !== r.model.name ? `(${r.model.type})` : '', r.model.sizeBytes ? fmtBytes(r.model.sizeBytes) : '', r.model.params ? (r.model.params >= 1e9 ? `${(r.model.params / 1e9).toFixed(2)} B params` : `${(r.model.params / 1e6).toFixed(1)} M params`) : ''].filter(Boolean).join(' ');
+  const lines = [
+    `${model} — ${r.runner}${cfg ? `, ${cfg}` : ''}`,
+    `measured on: ${r.device.label}${r.device.cpu && !r.device.label.includes(r.device.cpu) ? ` (CPU ${r.device.cpu})` : ''}${r.device.gpu ? ` (GPU ${r.device.gpu})` : ''}`,
+    `source: ${r.source.file ?? 'saved output'} (${r.source.format}${r.source.variant ? ` ${r.source.variant}` : ''}${r.source.build ? `, build ${r.source.build}` : ''}${r.source.measuredAt ? `, ${r.source.measuredAt}` : ''})`,
+  ];
+  const p = fmtStat(r.prefill, 'tok/s');
+  const d = fmtStat(r.decode, 'tok/s');
+  if (p) lines.push(`prefill: ${p}${r.promptTokens !== undefined ? ` over P=${r.promptTokens} prompt tokens` : ''}`);
+  if (d) lines.push(`decode:  ${d}${r.genTokens !== undefined ? ` over D=${r.genTokens} generated tokens` : ''}`);
+  const t = fmtStat(r.timeToFirstTokenMs, 'ms');
+  if (t) lines.push(`time to first token: ${t}`);
+  const l = fmtStat(r.decodeLatencyMs, 'ms', 3);
+  if (l) lines.push(`decode latency: ${l} per token`);
+  if (r.modelLoadMs !== undefined) lines.push(`model load: ${fmt(r.modelLoadMs)} ms`);
+  if (r.peakMemoryBytes !== undefined) lines.push(`peak memory: ${fmtBytes(r.peakMemoryBytes)} (${r.peakMemoryBytes} bytes, as the runner reports it)`);
+  if (r.tests.length > 1 || (!p && !d)) {
+    lines.push('tests:');
+    for (const x of r.tests) lines.push(`  ${x.label.padEnd(16)} ${fmtStat(x.tokensPerSecond, 'tok/s')}${x.kind === 'pg' ? ' (blended prompt+generation rate)' : ''}`);
+  }
+  if (r.extra) for (const [k, v] of Object.entries(r.extra)) lines.push(`${k}: ${fmt(v, 3)}`);
+  for (const n of r.notes) lines.push(`note: ${n}`);
+  return lines.join('\n');
+}
