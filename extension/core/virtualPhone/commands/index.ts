@@ -5,6 +5,7 @@ import { PACKAGE_MANAGER } from './pm';
 import { PROCESS_COMMANDS } from './proc';
 import { NET_COMMANDS } from './net';
 import { BENCHMARK_MODEL } from './benchmarkModel';
+import { THERMAL_COMMANDS } from './thermal';
 
 /**
  * Every command on the phone's PATH (/system/bin): toybox's, Android's tools, and the runners we ship.
@@ -13,7 +14,7 @@ import { BENCHMARK_MODEL } from './benchmarkModel';
 let table: CommandTable | undefined;
 /** Built on first use: the command modules import this one (which, env, xargs), so nothing here runs at load. */
 function commands(): CommandTable {
-  table ??= { ...TOYBOX, ...ANDROID_COMMANDS, ...PACKAGE_MANAGER, ...PROCESS_COMMANDS, ...NET_COMMANDS, ...BENCHMARK_MODEL };
+  table ??= { ...TOYBOX, ...ANDROID_COMMANDS, ...PACKAGE_MANAGER, ...PROCESS_COMMANDS, ...NET_COMMANDS, ...BENCHMARK_MODEL, ...THERMAL_COMMANDS };
   return table;
 }
 

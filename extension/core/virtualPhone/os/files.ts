@@ -4,9 +4,11 @@ import type { CommandContext } from '../commands/types';
 import { bufferReader, type AbortLike, type Reader } from './io';
 import { devReader, isDevPath } from './devfs';
 import { procFile } from './procfs';
+import { isSysPath, sysFile } from './sysfs';
 
 /**
- * Opening files the way a process on the phone does: `/dev/*` and `/proc/*` are made up on the spot,
+ * Opening files the way a process on the phone does: `/dev/*`, `/proc/*` and the modelled `/sys/*` files
+ * (`sysfs.ts`) are made up on the spot,
  * everything else is the sandbox with its permission rules.
  */
 export async function openReader(ctx: Pick<CommandContext, 'device' | 'fs' | 'cwd' | 'uid'> & { signal?: AbortLike; pid?: number }, devicePath: string): Promise<Reader> {
@@ -17,6 +19,8 @@ export async function openReader(ctx: Pick<CommandContext, 'device' | 'fs' | 'cw
     if (text === undefined) throw Object.assign(new Error(`${devicePath}: No such file or directory`), { code: 'ENOENT' });
     return bufferReader(text);
   }
+  const sys = isSysPath(abs) ? sysFile(ctx.device, abs) : undefined;
+  if (sys !== undefined) return bufferReader(sys);
   const host = await ctx.fs.resolve(abs, '/', 'read', ctx.uid);
   const st = await fs.stat(host);
   if (st.isDirectory()) throw Object.assign(new Error('Is a directory'), { code: 'EISDIR' });

@@ -13,6 +13,7 @@ import { evalArith, ArithError } from './arith';
 import { escapeLiteral, expandPathname, hasGlobChars, matchPattern, patternSource, unescapePattern } from './glob';
 import { CaptureWriter, FileWriter, InStream, NULL_WRITER, pipeWriter, type Writer } from './streams';
 import { SHELL_BUILTINS, type BuiltinContext } from './builtins';
+import { isSysPath, sysList } from '../os/sysfs';
 
 export const SH = '/system/bin/sh';
 const MAX_DEPTH = 200;
@@ -738,6 +739,8 @@ export class Shell {
   }
 
   private async listDir(abs: string): Promise<string[] | undefined> {
+    const sys = isSysPath(abs) ? sysList(this.device, abs) : undefined;
+    if (sys) return sys;
     try {
       return await this.device.fs.list(abs, '/', this.proc.uid);
     } catch {

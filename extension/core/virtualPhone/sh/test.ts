@@ -1,5 +1,6 @@
 import { Sandbox } from '../sandbox';
 import { isDevPath } from '../os/devfs';
+import { isSysPath, sysFile, sysList } from '../os/sysfs';
 import type { BuiltinContext } from './builtins';
 
 /**
@@ -18,6 +19,10 @@ export async function evalTest(args: string[], c: BuiltinContext): Promise<numbe
     const abs = Sandbox.normalize(p, sh.cwd);
     if (isDevPath(abs)) return ['-e', '-c', '-r', '-w'].includes(op);
     if (abs === '/proc' || abs.startsWith('/proc/')) return op === '-e' || op === '-r' || (op === '-d' && !/\/(status|cmdline|stat|uptime|meminfo|cpuinfo|version|loadavg)$/.test(abs)) || (op === '-f' && /\/[a-z]+$/.test(abs) && !/^\/proc\/\d+$/.test(abs));
+    if (isSysPath(abs) && (sysFile(sh.device, abs) !== undefined || sysList(sh.device, abs))) {
+      const dir = sysList(sh.device, abs) !== undefined;
+      return op === '-e' || op === '-a' || op === '-r' || (op === '-d' && dir) || (op === '-f' && !dir) || (op === '-s' && !dir);
+    }
     try {
       const follow = op !== '-L' && op !== '-h';
       const info = await fsb.info(abs, '/', follow);

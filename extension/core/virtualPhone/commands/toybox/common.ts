@@ -7,6 +7,7 @@ import { promises as fsp } from 'node:fs';
 import { Sandbox, type FileInfo, type FsAccess } from '../../sandbox';
 import { errnoText, type Command, type CommandContext, type Io } from '../types';
 import { openReader } from '../../os/files';
+import { isSysPath, sysFile, sysList } from '../../os/sysfs';
 import { isDevPath } from '../../os/devfs';
 import { procFile, procList } from '../../os/procfs';
 import { Aborted, Opts, ToyExit, errCode, errnoError, fromB, getopt, toB } from './args';
@@ -141,6 +142,8 @@ export class Toy {
       if (procFile(this.ctx.device, abs, { self: this.ctx.pid }) !== undefined) throw errnoError('ENOTDIR');
       throw errnoError('ENOENT');
     }
+    const sys = isSysPath(abs) ? sysList(this.ctx.device, abs) : undefined;
+    if (sys) return [...sys].sort();
     if (abs === '/dev') {
       const fromSandbox = await this.ctx.fs.list(p, this.ctx.cwd, this.ctx.uid).catch(() => [] as string[]);
       return [...new Set([...fromSandbox, ...DEV_NODES.map((d) => d.slice(5))])].sort();
@@ -235,6 +238,11 @@ export async function statPath(ctx: CommandContext, p: string, followArg = true)
       { rdev: (maj << 8) | min, blocks: 0, dev: 5, path: abs },
     );
   }
+  if (isSysPath(abs) && (sysList(ctx.device, abs) || sysFile(ctx.device, abs) !== undefined)) {
+    const dir = sysList(ctx.device, abs) !== undefined;
+    const ino = 30000 + ([...abs].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % 100000);
+    return { type: dir ? 'dir' : 'file', mode: (dir ? S_IFDIR | 0o755 : S_IFREG | 0o444), uid: 0, gid: 0, size: dir ? 0 : 4096, mtimeMs: boot, atimeMs: boot, ctimeMs: boot, nlink: dir ? 2 : 1, ino, dev: 20, blocks: 0, path: abs };
+  }
   if (abs === '/proc' || abs.startsWith('/proc/')) {
     const self = { self: ctx.pid };
     const now = Date.now();
@@ -300,7 +308,7 @@ export function stdinInput(t: Toy): Input {
 /** A reader for one device path: /dev and /proc through os/files.ts, sandbox files with a handle we close. */
 export async function openInput(ctx: CommandContext, p: string): Promise<Input> {
   const abs = Sandbox.normalize(p, ctx.cwd);
-  if (isDevPath(abs) || abs === '/proc' || abs.startsWith('/proc/')) {
+  if (isDevPath(abs) || abs === '/proc' || abs.startsWith('/proc/') || (isSysPath(abs) && sysFile(ctx.device, abs) !== undefined)) {
     const r = await openReader(ctx, abs);
     return { read: () => r.read(), close: async () => undefined, device: isDevPath(abs) && abs !== '/dev/stdin' };
   }
