@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { VirtualPhone } from '../core/virtualPhone/server';
+import type { VirtualPhone } from '../core/virtualPhone/server';
 import { errorMessage, type Logger } from '../core/util/log';
 import { virtualPhoneSettings } from './config';
 import type { DeviceStore } from './devices/deviceStore';
@@ -25,7 +25,9 @@ export function registerVirtualPhone(context: vscode.ExtensionContext, store: De
           void vscode.window.showInformationMessage(`The virtual phone is already running on ${phone.address}.`);
           return phone.address;
         }
-        const p = await VirtualPhone.start({ ...virtualPhoneSettings(), log });
+        // The phone (its shell, commands, package manager…) is loaded when it is started, not at activation.
+        const { VirtualPhone: Phone } = await import('../core/virtualPhone/server');
+        const p = await Phone.start({ ...virtualPhoneSettings(), log });
         phone = p;
         p.on('auth-request', () => {
           void vscode.window.showInformationMessage('The virtual phone asks: "Allow USB debugging?" for this computer.', 'Allow').then((c) => {
