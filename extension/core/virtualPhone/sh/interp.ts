@@ -896,7 +896,7 @@ export class Shell {
       const end = skipConstruct(raw, i);
       return { pieces: await this.braced(raw.slice(i + 2, end - 1), fds, dq, assignment, allowAt), end };
     }
-    let m = /^([A-Za-z_][A-Za-z0-9_]*|[0-9]|[?$!#@*-])/.exec(raw.slice(i + 1));
+    const m = /^([A-Za-z_][A-Za-z0-9_]*|[0-9]|[?$!#@*-])/.exec(raw.slice(i + 1));
     if (!m) return undefined;
     const name = m[1];
     if (name === '@' && dq && allowAt) return { pieces: this.atPieces(), end: i + 2 };
@@ -905,7 +905,6 @@ export class Shell {
     }
     const v = this.special(name);
     if (v === undefined && this.opts.nounset && !/^[@*#?$!\-0]$/.test(name)) throw new ShellError(`${name}: parameter not set`);
-    m = null;
     return { pieces: wrap(v ?? ''), end: i + 1 + name.length };
   }
 
@@ -953,9 +952,6 @@ export class Shell {
         const v = value ?? '';
         const pat = patternSource(await this.expandPattern(rest, fds));
         const longest = op.length === 2;
-        let re: RegExp;
-        if (op.startsWith('#')) re = new RegExp(`^(?:${pat})`);
-        else re = new RegExp(`(?:${pat})$`);
         if (op.startsWith('#')) {
           for (let k = longest ? v.length : 0; longest ? k >= 0 : k <= v.length; k += longest ? -1 : 1) {
             if (new RegExp(`^(?:${pat})$`).test(v.slice(0, k))) return wrap(v.slice(k));
@@ -965,7 +961,6 @@ export class Shell {
         for (let k = longest ? 0 : v.length; longest ? k <= v.length : k >= 0; k += longest ? 1 : -1) {
           if (new RegExp(`^(?:${pat})$`).test(v.slice(k))) return wrap(v.slice(0, k));
         }
-        void re;
         return wrap(v);
       }
       case '/': case '//': {
