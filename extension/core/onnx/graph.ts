@@ -24,6 +24,8 @@ export interface GraphNodeView {
   weights?: Array<{ name: string; shape: string; ref: string }>;
   /** Graphs held by the node (If branches, Loop/Scan bodies, TFLite WHILE/IF subgraphs). */
   subgraphs?: Array<{ attr: string; graph: GraphView }>;
+  /** Position in the model's own node list (onnxruntime names an unnamed node `<OpType>_<index>`). */
+  index?: number;
 }
 
 export interface GraphView {
@@ -121,6 +123,7 @@ export function layoutGraph(graph: GraphProto, si: ShapeInference, limit = 20000
   const io = (names: string[]) => names.filter(Boolean).map((name) => ({ name, shape: tensor(name) }));
   const subgraphs = opts.io ? opts.subgraphs ?? onnxSubgraphs(si, opts) : undefined;
   const views: GraphNodeView[] = [];
+  const modelIndex = new Map((graph.node ?? []).map((n, i) => [n, i]));
   for (const i of inputs) views.push({ id: views.length, name: i.name ?? '', opType: 'input', domain: '', x: 0, y: 0, inputs: [], outputs: io([i.name ?? '']), attributes: [], kind: 'input', w: ioWidth(i.name ?? ''), h: IO_H });
   for (const n of ops) {
     const v: GraphNodeView = {
@@ -133,6 +136,7 @@ export function layoutGraph(graph: GraphProto, si: ShapeInference, limit = 20000
       inputs: io(n.input ?? []),
       outputs: io(n.output ?? []),
       attributes: (n.attribute ?? []).map((a) => [a.name ?? '', attrText(a)] as [string, string]),
+      index: modelIndex.get(n),
     };
     if (opts.io) {
       const weights = (n.input ?? []).filter((x) => x && inits.has(x)).map((name) => ({ name, shape: tensor(name), ref: opts.weightRef?.(name) ?? name }));

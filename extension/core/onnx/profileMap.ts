@@ -64,7 +64,8 @@ export function mapProfile(nodes: GraphNodeView[], kernels: ProfileKernel[], for
     }
   };
   if (format === 'onnx') {
-    const byName = new Map(ops.filter((n) => n.name).map((n) => [n.name, n]));
+XX
+    const byName = new Map(ops.map((n) => [n.name || (n.index !== undefined ? `${n.opType}_${n.index}` : ''), n] as const).filter(([k]) => k));
     const named = new Set(kernels.map((k) => k.name));
     const sole = (n: GraphNodeView) => {
       const cs = n.outputs.flatMap((o) => consumers.get(o.name) ?? []);
@@ -114,6 +115,20 @@ export function mapProfile(nodes: GraphNodeView[], kernels: ProfileKernel[], for
         const n = lookup(m[1]) as GraphNodeView;
         const add = m[2] === 'MatMulAddFusion' ? sole(n) : undefined;
         put(k, add?.opType === 'Add' ? [n, add] : [n], 'fused');
+        continue;
+      }
+      // NCHWc layout (x86 with optimization "all"): a node named after the tensor it computes plus `_nchwc`. A Conv
+      // with its activation fused is named after the activation's output: walk back to the op the kernel runs.
+      m = /^(.+)_nchwc$/.exec(base);
+      if (m && producerOf.has(m[1])) {
+        let n = producerOf.get(m[1]) as GraphNodeView;
+        for (let hops = 0; hops < 4 && n.opType !== k.opType && (ACTIVATIONS.has(n.opType) || FOLDABLE.has(n.opType)); hops++) {
+          const src = producerOf.get(n.inputs[0]?.name ?? '');
+          if (!src) break;
+          n = src;
+        }
+        const covered = absorb(n, true);
+        put(k, covered, covered.length > 1 ? 'fused' : 'name');
         continue;
       }
       // A name made of node names (`Conv_0_Relu_1`): every node whose name appears in it on a token boundary.
