@@ -64,7 +64,8 @@ export function mapProfile(nodes: GraphNodeView[], kernels: ProfileKernel[], for
     }
   };
   if (format === 'onnx') {
-XX
+    // onnxruntime calls an unnamed node `<OpType>_<index in the model's node list>` in its profile (seen with
+    // onnxruntime-node 1.30 on Ultraface, none of whose nodes has a name: test/integration/profileMapReal.test.ts).
     const byName = new Map(ops.map((n) => [n.name || (n.index !== undefined ? `${n.opType}_${n.index}` : ''), n] as const).filter(([k]) => k));
     const named = new Set(kernels.map((k) => k.name));
     const sole = (n: GraphNodeView) => {
