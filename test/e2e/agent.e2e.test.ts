@@ -55,6 +55,9 @@ test('an agent run from the palette turns on Bluetooth, and its steps appear liv
     assert.match(await viewer.locator('#summary').innerText(), /^3 steps · [\d,]+ tokens · /);
     // The phone's live screen opened beside the viewer when the run started.
     await wb.webviewFrame(hasElement('#screen'), 30000);
+    // Beside it, not over it: two editor groups, the viewer still showing its steps.
+    assert.equal(await wb.page.locator('.part.editor .editor-group-container').count(), 2, 'the screen opened in a group beside the viewer');
+    assert.ok(await viewer.locator('#timeline').isVisible(), 'the trace viewer stays visible');
     assert.match(await wb.outputChannel(), /screen .*: H\.264 stream|screencap frames/);
     // A step's detail: the screenshot with the tapped element highlighted, its row in the element list, the raw answer.
     await viewer.locator('#timeline li[data-step="2"]').click();

@@ -155,7 +155,8 @@ export function registerAgentCommands(context: vscode.ExtensionContext, store: D
                 viewer = AgentViewer.show(context, e.dir, log, { ...actions(), stop: () => cancel.cancel() });
                 viewer.load(e.meta, [], true);
                 // Watch the phone next to the trace (the live screen panel opens beside the viewer).
-                if (s.showScreen) void vscode.commands.executeCommand('mobileai.screen.open', serial);
+                // The viewer keeps the focus and stays visible; the screen takes the column to its right.
+                if (s.showScreen) void vscode.commands.executeCommand('mobileai.screen.open', serial, { besideColumn: viewer.column, preserveFocus: true });
               } else if (e.type === 'phase') {
                 viewer?.phase(e.step, e.phase);
                 progress.report({ message: `step ${e.step}: ${e.phase}` });

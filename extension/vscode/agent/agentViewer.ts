@@ -89,4 +89,9 @@ export class AgentViewer {
   reveal(): void {
     this.panel.reveal();
   }
+
+  /** The editor column the viewer is in (the screen panel opens beside it). */
+  get column(): number | undefined {
+    return this.panel.viewColumn;
+  }
 }

@@ -23,9 +23,10 @@ class ScreenPanel {
   private rotationTimer: NodeJS.Timeout | undefined;
   private h264Args: { title: string; decoder: 'webcodecs' | 'software' } | undefined;
 
-  constructor(ctx: vscode.ExtensionContext, private readonly store: DeviceStore, private readonly log: Logger, private readonly serial: string) {
+  constructor(ctx: vscode.ExtensionContext, private readonly store: DeviceStore, private readonly log: Logger, private readonly serial: string, place?: ScreenPlacement) {
     const name = store.known(serial)?.model ?? serial;
-    this.panel = vscode.window.createWebviewPanel('mobileai.screen', `Screen: ${name}`, vscode.ViewColumn.Beside, {
+    const column = place?.besideColumn !== undefined ? place.besideColumn + 1 : vscode.ViewColumn.Beside;
+    this.panel = vscode.window.createWebviewPanel('mobileai.screen', `Screen: ${name}`, { viewColumn: column, preserveFocus: place?.preserveFocus ?? false }, {
       enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')],
     });
     this.panel.webview.html = webviewHtml(this.panel.webview, ctx.extensionUri, 'screen', `Screen: ${name}`, { wasm: true });
@@ -132,8 +133,8 @@ class ScreenPanel {
     }
   }
 
-  reveal(): void {
-    this.panel.reveal();
+  reveal(preserveFocus = false): void {
+    this.panel.reveal(undefined, preserveFocus);
   }
 
   private async onMessage(m: unknown): Promise<void> {
@@ -186,12 +187,18 @@ class ScreenPanel {
   }
 }
 
+/** Where a screen panel opens when another panel asks for it: in the column beside `besideColumn`, keeping focus there. */
+export interface ScreenPlacement {
+  besideColumn?: number;
+  preserveFocus?: boolean;
+}
+
 export function registerScreenCommands(context: vscode.ExtensionContext, store: DeviceStore, log: Logger): void {
-  context.subscriptions.push(vscode.commands.registerCommand('mobileai.screen.open', async (arg?: unknown) => {
+  context.subscriptions.push(vscode.commands.registerCommand('mobileai.screen.open', async (arg?: unknown, place?: ScreenPlacement) => {
     const serial = await pickDevice(store, arg as never, { readyOnly: true, title: 'Show the screen of…' });
     if (!serial) return;
     const existing = ScreenPanel.open.get(serial);
-    if (existing) existing.reveal();
-    else new ScreenPanel(context, store, log, serial);
+    if (existing) existing.reveal(place?.preserveFocus);
+    else new ScreenPanel(context, store, log, serial, place);
   }));
 }
