@@ -89,6 +89,83 @@ export interface LlmRunRecord {
     importedAt?: string;
   };
   notes: string[];
+
+  // ---- Measured runs (`mobileai llm bench`) fill these in; imported records leave them out. ----
+  /** The run's id: its folder under `.mobileai/llm-runs/` (e.g. `2026-12-01T11-40-00-gpt2-decode`). */
+  id?: string;
+  /** `running` while a bench is in progress (a record left by a killed run says so), then `complete` or `failed`. */
+  status?: 'running' | 'complete' | 'failed' | 'cancelled';
+  /** Why a run failed or was cancelled, in the runner's or adb's words. */
+  error?: string;
+  /** The phone as adb describes it (serial, model, SoC, Android release, ABI). */
+  phone?: { serial: string; model?: string; soc?: string; android?: string; abi?: string; virtual?: boolean };
+  /** Per-token decode latency in ms, in generation order (shows throttling over the run), for each repetition. */
+  decodeTimelineMs?: number[][];
+  /** Peak resident memory of the runner's process: VmHWM from /proc/PID/status, bytes. */
+  processPeakBytes?: number;
+  /** Phone samples taken during the run by one shell loop on the phone. */
+  sampling?: LlmSampling;
+  /** Energy and power derived from the battery gauge (absent when the gauge was unusable; see notes). */
+  energy?: LlmEnergy;
+  /** Thermal behaviour over the run. */
+  thermal?: LlmThermal;
+  /** Run phases on the samples' time axis (ms since the sampler started). */
+  phases?: { name: 'idle' | 'load' | 'prefill' | 'decode' | 'repetition' | 'cooldown'; startMs: number; endMs: number; repetition?: number }[];
+}
+
+/** One sample of the phone (every field optional: phones differ in what they expose). Times are ms since the sampler started. */
+export interface LlmSample {
+  t: number;
+  /** Battery current as the gauge reports it (µA, sign as the vendor uses it; see LlmSampling.currentSign). */
+  currentUa?: number;
+  voltageUv?: number;
+  /** Discharge power derived from current and voltage, W (positive = drawing from the battery). */
+  powerW?: number;
+  /** Thermal status 0–6 (dumpsys thermalservice: NONE, LIGHT, MODERATE, SEVERE, CRITICAL, EMERGENCY, SHUTDOWN). */
+  thermalStatus?: number;
+  /** Temperatures in °C by zone or HAL type (e.g. `CPU`, `SKIN`, `BATTERY`, `thermal_zone0`). */
+  tempC?: Record<string, number>;
+  /** scaling_cur_freq per CPU, kHz. */
+  cpuFreqKhz?: number[];
+  /** The runner's resident memory (VmRSS), bytes. */
+  rssBytes?: number;
+}
+
+export interface LlmSampling {
+  /** Target and achieved rates, Hz. */
+  targetHz: number;
+  achievedHz: number;
+  samples: LlmSample[];
+  /** How the gauge's sign was read: discharge shows as negative or positive current (detected idle, screen on). */
+  currentSign?: 'discharge-negative' | 'discharge-positive' | 'unknown';
+  /** Whether the phone was charging over USB during the run (distorts the gauge) and whether `dumpsys battery unplug` was applied. */
+  charging?: boolean;
+  unplugged?: boolean;
+  /** Where each series came from (paths, dumpsys), for the report. */
+  sources: string[];
+}
+
+export interface LlmEnergy {
+  /** Average power over the measured phases, W; and idle power before the run. */
+  avgPowerW: number;
+  idlePowerW?: number;
+  /** Energy per generated token (decode phase), J; per prompt token (prefill phase), J. */
+  joulesPerDecodeToken?: number;
+  joulesPerPrefillToken?: number;
+  /** `gauge` = battery current × voltage sampled on the phone; `model` = the virtual phone's power model. */
+  method: 'gauge' | 'virtual-model';
+}
+
+export interface LlmThermal {
+  startStatus?: number;
+  maxStatus?: number;
+  endStatus?: number;
+  startTempC?: number;
+  maxTempC?: number;
+  /** Throttling seen: the thermal status rose or the CPU frequency fell below its start during decode. */
+  throttled: boolean;
+  /** Cool-down waits between repetitions, ms, and whether each reached the starting status within its bound. */
+  cooldowns?: { waitedMs: number; reachedStart: boolean }[];
 }
 
 export function newRunRecord(runner: LlmRunner, format: LlmRunRecord['source']['format']): LlmRunRecord {
