@@ -1,0 +1,162 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compareRuns, formatSigned, formatNumber, measuredOn, runTimeline } from '../../extension/core/llm/compare';
+import { comparisonToCsv, csvField, runsToCsv, runsToJson } from '../../extension/core/llm/export';
+import { importLlmRun } from '../../extension/core/llm/import';
+import { splitCsvLine } from '../../extension/core/llm/parsers/llamaBench';
+import { newRunRecord, statOf, type LlmRunRecord } from '../../extension/core/llm/runRecord';
+
+/*
+ * Two thread counts of one model, in llama-bench's markdown table layout (tools/llama-bench/llama-bench.cpp
+ * markdown_printer in ggml-org/llama.cpp: `threads` column for the CPU backend, `pp512`/`tg128` tests, t/s as
+ * `%.2f ± %.2f`). The numbers are made up; with 8 threads prefill is faster and decode slower (as posted in
+ * https://github.com/alibaba/MNN/issues/3392-style tables, where memory bandwidth caps decode).
+ */
+const LLAMA_MD = `| model                          |       size |     params | backend    |    threads |            test |                  t/s |
+| ------------------------------ | ---------: | ---------: | ---------- | ---------: | --------------: | -------------------: |
+| qwen2 1.5B Q4_0                |   1.04 GiB |     1.78 B | CPU        |          4 |           pp512 |         48.08 ± 0.23 |
+| qwen2 1.5B Q4_0                |   1.04 GiB |     1.78 B | CPU        |          4 |           tg128 |         24.53 ± 0.49 |
+| qwen2 1.5B Q4_0                |   1.04 GiB |     1.78 B | CPU        |          8 |           pp512 |         61.20 ± 1.05 |
+| qwen2 1.5B Q4_0                |   1.04 GiB |     1.78 B | CPU        |          8 |           tg128 |         19.75 ± 2.31 |
+
+build: 8cf427ff (5163)
+`;
+
+/** A measured run as `mobileai llm bench` records it: phases and samples on one time axis. */
+function measured(name: string, decodeTps: number[], opts: { sizeBytes: number; joules: number; virtual?: boolean }): LlmRunRecord {
+  const r = newRunRecord('mobileai-onnx', 'measured');
+  r.id = `2026-12-01T11-00-00-${name}`;
+  r.status = 'complete';
+  r.model = { name, sizeBytes: opts.sizeBytes };
+  r.device = opts.virtual ? { label: 'Virtual Phone', kind: 'virtual-phone' } : { label: 'Pixel 8', kind: 'phone' };
+  r.phone = opts.virtual ? { serial: '127.0.0.1:6520', model: 'Virtual Phone', virtual: true } : { serial: '3A0B1C', model: 'Pixel 8', soc: 'Tensor G3', android: '15' };
+  r.threads = 4;
+  r.promptTokens = 32;
+  r.genTokens = 4;
+  r.repetitions = decodeTps.length;
+  r.decode = statOf(decodeTps);
+  r.prefill = statOf([200, 210]);
+  r.timeToFirstTokenMs = statOf([160, 150]);
+  r.energy = { avgPowerW: 2.5, joulesPerDecodeToken: opts.joules, method: opts.virtual ? 'virtual-model' : 'gauge' };
+  r.decodeTimelineMs = [[10, 11, 12, 13], [10, 10, 11, 20]];
+  r.phases = [
+    { name: 'prefill', startMs: 100, endMs: 260, repetition: 0 },
+    { name: 'decode', startMs: 260, endMs: 306, repetition: 0 },
+    { name: 'cooldown', startMs: 306, endMs: 1000 },
+    { name: 'decode', startMs: 1200, endMs: 1251, repetition: 1 },
+  ];
+  r.sampling = {
+    targetHz: 5, achievedHz: 5, sources: [],
+    samples: [0, 200, 400, 1200, 1400].map((t, i) => ({ t, powerW: 1 + i, tempC: { BATTERY: 30, CPU: 40 + i }, thermalStatus: i > 3 ? 1 : 0 })),
+  };
+  return r;
+}
+
+test('two thread counts imported from llama-bench compare with signed deltas against the first', () => {
+  const { records } = importLlmRun(LLAMA_MD);
+  assert.equal(records.length, 2);
+  const c = compareRuns(records);
+  const row = (k: string) => c.rows.find((x) => x.key === k);
+  assert.deepEqual(row('prefill_tps')?.values, [48.08, 61.2]);
+  assert.ok(Math.abs((row('prefill_tps')?.deltas[1] ?? 0) - 13.12) < 1e-9);
+  assert.equal(row('prefill_tps')?.verdicts[1], 'better');
+  assert.equal(row('decode_tps')?.verdicts[1], 'worse');
+  assert.equal(formatSigned(row('decode_tps')?.deltas[1] as number, 2), '−4.78');
+  assert.equal(formatSigned(row('decode_tps')?.deltaPercents[1] as number, 1, { suffix: '%' }), '−19.5%');
+  assert.deepEqual(row('decode_tps')?.stddevs, [0.49, 2.31]);
+  assert.equal(row('decode_tps')?.deltas[0], undefined, 'the baseline has no delta');
+  assert.deepEqual(c.differences, ['threads: 4 vs 8']);
+  assert.equal(row('energy_decode_j'), undefined, 'a figure no run has is not a row');
+  // The other way round: deltas flip.
+  const back = compareRuns(records, { baseline: 1 });
+  assert.equal(formatSigned(back.rows.find((x) => x.key === 'decode_tps')?.deltas[0] as number, 2), '+4.78');
+});
+
+test('fp32 vs int4 on a phone: size, decode speed and energy per token side by side; a tie reads 0, never -0', () => {
+  const fp32 = measured('decoder-fp32.onnx', [20, 22], { sizeBytes: 400 * 1024 * 1024, joules: 0.12 });
+  const int4 = measured('decoder-int4.onnx', [41, 43], { sizeBytes: 60 * 1024 * 1024, joules: 0.0604 });
+  const c = compareRuns([fp32, int4]);
+  const row = (k: string) => c.rows.find((x) => x.key === k);
+  assert.equal(row('model_size_mib')?.verdicts[1], 'better');
+  assert.equal(formatSigned(row('model_size_mib')?.deltas[1] as number, 2), '−340.00');
+  assert.equal(formatSigned(row('decode_tps')?.deltaPercents[1] as number, 1, { suffix: '%' }), '+100.0%');
+  assert.equal(row('energy_decode_j')?.verdicts[1], 'better');
+  // Same prefill on both: the delta is exactly zero and prints without a sign.
+  assert.equal(row('prefill_tps')?.verdicts[1], 'same');
+  assert.equal(formatSigned(row('prefill_tps')?.deltas[1] as number, 3), '0.000');
+  assert.deepEqual(c.differences, ['model: decoder-fp32.onnx vs decoder-int4.onnx']);
+  assert.equal(c.runs[0].measuredOn, 'Pixel 8 · Tensor G3 · Android 15 · 3A0B1C');
+  assert.equal(formatSigned(-0.0004, 3), '0.000');
+  assert.equal(formatSigned(-0.0006, 3), '−0.001');
+  assert.equal(formatSigned(-0.0006, 3, { ascii: true }), '-0.001');
+  assert.equal(formatNumber(-0.0001, 2), '0.00');
+  assert.equal(formatNumber(undefined, 2), '—');
+});
+
+test('comparing one run, or against a baseline that is not there, is refused with a clear error', () => {
+  const one = measured('a.onnx', [10], { sizeBytes: 1, joules: 1 });
+  assert.throws(() => compareRuns([one]), /two or more runs \(got 1\)/);
+  assert.throws(() => compareRuns([one, one], { baseline: 2 }), /baseline must be a run index from 0 to 1/);
+});
+
+test('a virtual-phone run says it ran on the host CPU, and comparing it with a phone carries a caveat', () => {
+  const v = measured('gpt2.onnx', [30, 31], { sizeBytes: 1, joules: 0.01, virtual: true });
+  const p = measured('gpt2.onnx', [12, 13], { sizeBytes: 1, joules: 0.05 });
+  assert.equal(measuredOn(v), 'virtual phone: onnxruntime-node on the host CPU (127.0.0.1:6520)');
+  const c = compareRuns([v, p]);
+  assert.ok(c.caveats.some((x) => /virtual-phone run \(the host CPU\)/.test(x)), c.caveats.join('\n'));
+  assert.ok(c.caveats.some((x) => /battery-gauge measurement is compared with the virtual phone's power model/.test(x)));
+});
+
+test('the timeline puts each decoded token at its time on the sampler axis, with the CPU temperature and power under it', () => {
+  const tl = runTimeline(measured('m.onnx', [20, 21], { sizeBytes: 1, joules: 1 }));
+  assert.equal(tl.axis, 'samples');
+  assert.deepEqual(tl.decodeLatency.map((p) => p.t), [270, 281, 293, 306, 1210, 1220, 1231, 1251]);
+  assert.deepEqual(tl.decodeLatency.map((p) => p.repetition), [0, 0, 0, 0, 1, 1, 1, 1]);
+  assert.equal(tl.temperatureZone, 'CPU');
+  assert.deepEqual(tl.temperature.map((p) => p.v), [40, 41, 42, 43, 44]);
+  assert.deepEqual(tl.powerW.map((p) => p.t), [0, 200, 400, 1200, 1400]);
+  assert.deepEqual(tl.thermalStatus.map((p) => p.v), [0, 0, 0, 0, 1]);
+  // An imported run has no samples: tokens follow one another on a decode-only axis.
+  const bare = measured('m.onnx', [20], { sizeBytes: 1, joules: 1 });
+  delete bare.sampling;
+  const t2 = runTimeline(bare);
+  assert.equal(t2.axis, 'decode');
+  assert.deepEqual(t2.decodeLatency.map((p) => p.t), [10, 21, 33, 46, 56, 66, 77, 97]);
+  assert.deepEqual(t2.temperature, []);
+});
+
+test('CSV: one row per run with standard deviations, quoted and defused text, and it reads back', () => {
+  const { records } = importLlmRun(LLAMA_MD);
+  records[0].model.name = 'qwen2, "1.5B"';
+  records[1].model.name = '=HYPERLINK("x")';
+  const text = runsToCsv(records);
+  const lines = text.trimEnd().split('\r\n');
+  assert.equal(lines.length, 3);
+  const header = splitCsvLine(lines[0]);
+  const first = splitCsvLine(lines[1]);
+  const second = splitCsvLine(lines[2]);
+  assert.equal(first[header.indexOf('model')], 'qwen2, "1.5B"');
+  assert.equal(second[header.indexOf('model')], '\'=HYPERLINK("x")');
+  assert.equal(first[header.indexOf('decode_tps')], '24.53');
+  assert.equal(second[header.indexOf('decode_tps_stddev')], '2.31');
+  assert.equal(second[header.indexOf('threads')], '8');
+  assert.equal(first[header.indexOf('source')], 'import:llama-bench');
+  assert.ok(!header.includes('energy_decode_j'), 'no empty column for a figure no run has');
+});
+
+test('CSV of a comparison: values, signed deltas as numbers, differences; JSON keeps the records whole', () => {
+  const { records } = importLlmRun(LLAMA_MD);
+  const text = comparisonToCsv(compareRuns(records));
+  const rows = text.trimEnd().split('\r\n').map(splitCsvLine);
+  const decode = rows.find((r) => r[0] === 'decode') as string[];
+  assert.deepEqual(decode.slice(1), ['tok/s', 'higher', '24.53', '19.75', '-4.78', '-19.5']);
+  assert.deepEqual(rows.find((r) => r[0] === 'differs'), ['differs', 'threads: 4 vs 8']);
+  assert.ok(!/-0(\.0+)?(,|\r)/.test(text), text);
+  assert.equal(csvField(-0), '0');
+  assert.equal(csvField(-1.5), '-1.5');
+  assert.equal(csvField('-1.5'), '\'-1.5');
+  const json = JSON.parse(runsToJson(records));
+  assert.equal(json.schema, 'mobileai.llm-runs/1');
+  assert.deepEqual(json.runs, JSON.parse(JSON.stringify(records)));
+});
