@@ -1,7 +1,7 @@
 // Builds the extension, the CLI and every webview app with esbuild.
 //   node scripts/build.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
-import { existsSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -72,6 +72,14 @@ for (const name of existsSync(webviewDir) ? readdirSync(webviewDir) : []) {
     entryPoints: { [name]: entry }, outdir: 'dist/webview', logLevel: 'warning', plugins: watch ? [problemMatcherPlugin] : [], absWorkingDir: root,
     loader: { '.css': 'css' },
   });
+}
+
+// The codicon font and its stylesheet, linked by every webview (id "vscode-codicon-stylesheet", which
+// @vscode-elements' <vscode-icon> looks up to load the font into its shadow root).
+const codicons = path.join(root, 'node_modules', '@vscode', 'codicons', 'dist');
+if (existsSync(codicons)) {
+  mkdirSync(path.join(root, 'dist', 'webview', 'codicons'), { recursive: true });
+  for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(path.join(codicons, f), path.join(root, 'dist', 'webview', 'codicons', f));
 }
 
 if (watch) {
