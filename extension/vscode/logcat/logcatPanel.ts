@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { webviewHtml } from '../webviews/html';
+import { preview } from '../../../webview/shared/messages';
 import { isFromLogcatWebview, type CrashInfo, type LogcatState, type Row, type ToLogcatWebview } from '../../../webview/logcat/protocol';
 import { LogcatModel, type Crash, type StoredEntry } from '../../core/logcat/model';
 import { LogcatStream } from '../../core/logcat/session';
@@ -22,7 +23,7 @@ function crashInfo(c: Crash): CrashInfo {
 }
 
 /** One Logcat panel per phone: the live log, filters, pause, clear, crashes. */
-class LogcatPanel {
+export class LogcatPanel {
   static readonly open = new Map<string, LogcatPanel>();
   private readonly panel: vscode.WebviewPanel;
   private readonly model = new LogcatModel(CAPACITY);
@@ -56,7 +57,7 @@ class LogcatPanel {
       log,
     });
     this.panel.onDidDispose(() => this.dispose());
-    this.panel.webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m));
+    this.panel.webview.onDidReceiveMessage((m: unknown) => this.handleMessage(m).catch((err: unknown) => this.log.error('logcat panel: a message failed', err)));
     this.disposables.push(store.onDidChange(() => this.onDevices()));
     LogcatPanel.open.set(serial, this);
   }
@@ -199,9 +200,11 @@ class LogcatPanel {
     }, 3000);
   }
 
-  private async onMessage(m: unknown): Promise<void> {
+  /** What the webview sends: checked by the protocol's guard; nothing is done once the panel is closed. */
+  async handleMessage(m: unknown): Promise<void> {
+    if (this.disposed) return;
     if (!isFromLogcatWebview(m)) {
-      this.log.warn(`logcat panel: ignored an invalid message: ${JSON.stringify(m)?.slice(0, 200)}`);
+      this.log.warn(`logcat panel: ignored an invalid message: ${preview(m)}`);
       return;
     }
     switch (m.type) {

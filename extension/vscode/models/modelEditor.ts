@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { webviewHtml } from '../webviews/html';
 import { isFromModelWebview, type ToModelWebview } from '../../../webview/model/protocol';
+import { preview } from '../../../webview/shared/messages';
 import { errorMessage, type Logger } from '../../core/util/log';
 import { profileEvents } from '../profile/profilePanel';
 import { formToOverrides, initModelInputs, inputForm, saveInputs, savedInputs } from './modelInputs';
@@ -38,23 +39,33 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider 
     const set = this.open.get(file) ?? new Set();
     set.add(webview);
     this.open.set(file, set);
-    panel.onDidDispose(() => set.delete(webview));
-    webview.onDidReceiveMessage(async (raw: unknown) => {
-      if (!isFromModelWebview(raw)) {
-        this.log.warn(`model editor: ignored an invalid message from the webview: ${JSON.stringify(raw)?.slice(0, 200)}`);
-        return;
-      }
-      if (raw.type === 'ready') await this.load(file, webview);
-      else if (raw.type === 'profile') await vscode.commands.executeCommand(raw.target === 'host' ? 'mobileai.profile.model' : 'mobileai.profile.modelOnPhone', document.uri);
-      else if (raw.type === 'quantize') await vscode.commands.executeCommand('mobileai.quantize.model', document.uri);
-      else if (raw.type === 'copy') await vscode.env.clipboard.writeText(raw.text);
-      else if (raw.type === 'setInputs') await this.setInputs(file, webview, raw.rows);
-      else if (raw.type === 'tensor') await this.sendTensor(file, webview, raw.ref);
-      else if (raw.type === 'resetInputs') {
-        await saveInputs(file, {});
-        await this.load(file, webview);
-      }
+    let disposed = false;
+    panel.onDidDispose(() => {
+      disposed = true;
+      set.delete(webview);
     });
+    const handle = (raw: unknown): Promise<void> => this.handleMessage(raw, document.uri, webview, () => disposed);
+    webview.onDidReceiveMessage((raw: unknown) => handle(raw).catch((err: unknown) => this.log.error('model editor: a message failed', err)));
+  }
+
+  /** What the webview sends: checked by the protocol's guard; nothing is done once the editor is closed. */
+  async handleMessage(raw: unknown, uri: vscode.Uri, webview: vscode.Webview, isDisposed: () => boolean = () => false): Promise<void> {
+    if (isDisposed()) return;
+    if (!isFromModelWebview(raw)) {
+      this.log.warn(`model editor: ignored an invalid message from the webview: ${preview(raw)}`);
+      return;
+    }
+    const file = uri.fsPath;
+    if (raw.type === 'ready') await this.load(file, webview);
+    else if (raw.type === 'profile') await vscode.commands.executeCommand(raw.target === 'host' ? 'mobileai.profile.model' : 'mobileai.profile.modelOnPhone', uri);
+    else if (raw.type === 'quantize') await vscode.commands.executeCommand('mobileai.quantize.model', uri);
+    else if (raw.type === 'copy') await vscode.env.clipboard.writeText(raw.text);
+    else if (raw.type === 'setInputs') await this.setInputs(file, webview, raw.rows);
+    else if (raw.type === 'tensor') await this.sendTensor(file, webview, raw.ref);
+    else if (raw.type === 'resetInputs') {
+      await saveInputs(file, {});
+      await this.load(file, webview);
+    }
   }
 
   /** A weight's values for the graph view's inspector (statistics and a histogram, not the raw array). */

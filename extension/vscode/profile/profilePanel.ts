@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { webviewHtml } from '../webviews/html';
 import { isFromProfileWebview, type FromProfileWebview, type ToProfileWebview } from '../../../webview/profile/protocol';
+import { preview } from '../../../webview/shared/messages';
 import type { ProfileResult } from '../../core/profile/types';
 import { CancelSource, CancelledError } from '../../core/util/progress';
 import { errorMessage, type Logger } from '../../core/util/log';
@@ -25,6 +26,7 @@ export class ProfilePanel {
   private current: ProfileResult | undefined;
   private baseline: ProfileResult | undefined;
   private request: ProfileRequest;
+  private disposed = false;
 
   private constructor(private readonly ctx: vscode.ExtensionContext, private readonly store: DeviceStore, private readonly log: Logger, request: ProfileRequest) {
     this.request = request;
@@ -35,8 +37,9 @@ export class ProfilePanel {
     });
     this.ready = new Promise((r) => (this.markReady = r));
     this.panel.webview.html = webviewHtml(this.panel.webview, ctx.extensionUri, 'profile', 'Profile');
-    this.panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m));
+    this.panel.webview.onDidReceiveMessage((m: unknown) => this.handleMessage(m));
     this.panel.onDidDispose(() => {
+      this.disposed = true;
       this.cancel?.cancel();
       ProfilePanel.panels.delete(this);
     });
@@ -73,12 +76,16 @@ export class ProfilePanel {
   }
 
   private post(m: ToProfileWebview): void {
-    void this.ready.then(() => this.panel.webview.postMessage(m));
+    void this.ready.then(() => {
+      if (!this.disposed) void this.panel.webview.postMessage(m).then(undefined, () => undefined);
+    });
   }
 
-  private onMessage(raw: unknown): void {
+  /** What the webview sends: checked by the protocol's guard; nothing is done once the panel is closed. */
+  handleMessage(raw: unknown): void {
+    if (this.disposed) return;
     if (!isFromProfileWebview(raw)) {
-      this.log.warn(`profile panel: ignored an invalid message from the webview: ${JSON.stringify(raw)?.slice(0, 200)}`);
+      this.log.warn(`profile panel: ignored an invalid message from the webview: ${preview(raw)}`);
       return;
     }
     const m: FromProfileWebview = raw;
@@ -119,6 +126,7 @@ export class ProfilePanel {
       else if (!asComparison) this.baseline = undefined;
       this.request = request;
       this.current = result;
+      if (this.disposed) return;
       this.panel.title = `Profile: ${result.model.name}${this.baseline ? ' (compared)' : ''}`;
       this.log.info(`profile done: p50 ${result.latencyMs.p50.toFixed(3)} ms, ${result.nodes.length} kernels, coverage ${(result.kernelCoverage * 100).toFixed(1)}%`);
       await this.show();
