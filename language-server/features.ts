@@ -6,15 +6,14 @@ import * as path from 'node:path';
 import { readdirSync } from 'node:fs';
 import { isMap, isScalar, type Node as YamlNode } from 'yaml';
 import { MANIFEST_SCHEMA, schemaAt, type JsonSchema } from '../extension/core/manifest/schema';
-import { nodeAt, type EntryInfo, type ParsedManifest, type Range, type Section } from '../extension/core/manifest/manifest';
+import { nodeAt, resolveTarget, type ConnectedPhone, type EntryInfo, type ParsedManifest, type Range, type Section, type Target } from '../extension/core/manifest/manifest';
 import { formatDeclared, formatShape, type DeclaredInput } from '../extension/core/inputs/spec';
 import { resolvePlans } from '../extension/core/inputs/resolve';
 
-export interface Device {
-  serial: string;
-  state: string;
-  model?: string;
-}
+export type Device = ConnectedPhone;
+
+/** A section's entries are named in the singular: "search", not "searche". */
+export const SINGULAR: Record<Section, string> = { targets: 'target', models: 'model', searches: 'search', agents: 'agent', llms: 'llm' };
 
 export interface ModelFacts {
   /** The model's inputs as declared (dim names; null for unnamed dims), for `inputs:`. */
@@ -23,6 +22,8 @@ export interface ModelFacts {
   bytes: number;
   parameters: number;
   opTypes: string[];
+  /** Nodes per op type, most used first. */
+  opCounts?: Array<{ opType: string; count: number }>;
   nodeNames: string[];
   opset?: number;
 }
@@ -33,6 +34,10 @@ export interface Facts {
   latency?(tablePath: string, space: string): { minMs: number; maxMs: number; blocks: string[]; device: string; entries: number } | undefined;
   latencyError?(tablePath: string, space: string): string | undefined;
   model?(absPath: string): ModelFacts | undefined;
+  /** Why a model's facts could not be read, when they could not. */
+  modelError?(absPath: string): string | undefined;
+  /** False until the extension has said which phones are connected. */
+  devicesKnown?: boolean;
 }
 
 export interface CompletionEntry {
@@ -190,8 +195,8 @@ export function complete(pm: ParsedManifest, offset: number, facts: Facts): Comp
   if (!s.properties && s.additionalProperties && typeof s.additionalProperties === 'object') {
     // A new entry name under a section: nothing to suggest but the shape.
     const section = parent[0] as Section;
-    const sample: Record<Section, string> = { targets: 'phone:\n  serial: ', models: 'model:\n  path: ', searches: 'search:\n  target: \n  budgetMs: 25', agents: 'agent:\n  target: \n  task: ' };
-    if (parent.length === 1 && sample[section]) out.push({ label: `new ${section.slice(0, -1)}`, kind: 'key', documentation: docOf(s.additionalProperties), insertText: sample[section].replace(/\n/g, `\n${' '.repeat(before.length - before.trimStart().length)}`), replace });
+    const sample: Record<Section, string> = { targets: 'phone:\n  serial: ', models: 'model:\n  path: ', searches: 'search:\n  target: \n  budgetMs: 25', agents: 'agent:\n  target: \n  task: ', llms: 'llm:\n  model: \n  target: ' };
+    if (parent.length === 1 && sample[section]) out.push({ label: `new ${SINGULAR[section]}`, kind: 'key', documentation: docOf(s.additionalProperties), insertText: sample[section].replace(/\n/g, `\n${' '.repeat(before.length - before.trimStart().length)}`), replace });
   }
   return out;
 }
@@ -253,6 +258,18 @@ function keyAt(pm: ParsedManifest, offset: number): { path: Array<string | numbe
   return found;
 }
 
+/** A model's size, parameters, ops and opset, as its hover shows them. */
+export function modelSummary(rel: string, mf: ModelFacts): string {
+  const ops = mf.opCounts?.length ? mf.opCounts : mf.opTypes.map((opType) => ({ opType, count: 0 }));
+  const nodes = mf.opCounts?.reduce((n, o) => n + o.count, 0);
+  const shown = ops.slice(0, 12).map((o) => (o.count ? `${o.opType} ×${o.count}` : o.opType)).join(', ');
+  return [
+    `\`${rel}\`: **${fmtBytes(mf.bytes)}**, **${mf.parameters.toLocaleString('en-US')} parameters**${mf.opset ? `, opset **${mf.opset}**` : ''}.`,
+    `Ops (${ops.length} types${nodes ? `, ${nodes} nodes` : ''}): ${shown}${ops.length > 12 ? ', …' : ''}.`,
+    ...(mf.inputs?.length ? [`Inputs: ${mf.inputs.map((d) => `\`${d.name}\` ${d.type} ${formatDeclared(d.shape)}`).join(', ')}.`] : []),
+  ].join('\n\n');
+}
+
 const fmtBytes = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
 
 export function hover(pm: ParsedManifest, offset: number, facts: Facts): HoverResult | undefined {
@@ -262,7 +279,7 @@ export function hover(pm: ParsedManifest, offset: number, facts: Facts): HoverRe
   const lines: string[] = [];
   const s = schemaAt(at.path);
   if (at.isKey) {
-    if (p.length === 2 && ['targets', 'models', 'searches', 'agents'].includes(p[0])) lines.push(`**${p[0].slice(0, -1)} \`${p[1]}\`**`);
+    if (p.length === 2 && ['targets', 'models', 'searches', 'agents', 'llms'].includes(p[0])) lines.push(`**${SINGULAR[p[0] as Section]} \`${p[1]}\`**`);
     else lines.push(`**${p[p.length - 1]}**`);
     if (s) lines.push(docOf(s));
   }
@@ -286,8 +303,13 @@ export function hover(pm: ParsedManifest, offset: number, facts: Facts): HoverRe
   if (p[0] === 'models' && p[1] && (p.length === 2 || p[2] === 'path')) {
     const me = m.models?.[p[1]];
     if (me && typeof me.path === 'string') {
-      const mf = facts.model?.(path.resolve(facts.baseDir, me.path));
-      if (mf) lines.push(`\`${me.path}\`: ${fmtBytes(mf.bytes)}, ${mf.parameters.toLocaleString('en-US')} parameters, ${mf.opTypes.length} op types${mf.opset ? `, opset ${mf.opset}` : ''}.`);
+      const abs = path.resolve(facts.baseDir, me.path);
+      const mf = facts.model?.(abs);
+      if (mf) lines.push(modelSummary(me.path, mf));
+      else {
+        const err = facts.modelError?.(abs);
+        lines.push(err ? `\`${me.path}\`: cannot be read (${err}).` : `\`${me.path}\`: reading the model…`);
+      }
     }
   }
   // A model's inputs: what the model declares for that input or dimension.
@@ -302,7 +324,14 @@ export function hover(pm: ParsedManifest, offset: number, facts: Facts): HoverRe
   }
   if (!at.isKey && s?.['x-ref'] === 'targets') {
     const t = m.targets?.[String(p.length ? pm.doc.getIn(at.path) : '')];
-    if (t) lines.push(`Target: ${t.serial ? `serial \`${t.serial}\`` : `match ${JSON.stringify(t.match)}`}${t.table ? `, table \`${t.table}\`` : ''}.`);
+    if (t) {
+      lines.push(`Target: ${t.serial ? `serial \`${t.serial}\`` : `match ${JSON.stringify(t.match)}`}${t.table ? `, table \`${t.table}\`` : ''}.`);
+      if (facts.devicesKnown) {
+        const serial = resolveTarget(t, facts.devices);
+        const d = facts.devices.find((x) => x.serial === serial);
+        lines.push(d ? `Phone now: ${d.model ?? d.serial} (\`${d.serial}\`).` : 'Its phone is not connected now.');
+      }
+    }
   }
   if (!at.isKey && p[0] === 'targets' && p[2] === 'serial') {
     const serial = String(pm.doc.getIn(at.path));
@@ -320,14 +349,31 @@ export interface Lens {
   args: unknown[];
 }
 
-/** A lens per action an entry supports: it runs the matching command on that entry. */
-export function lenses(pm: ParsedManifest, uri: string): Lens[] {
+/**
+ * A lens per action an entry supports: it runs the matching command on that entry. When the entry's phone
+ * is not connected (known only once the extension has said which phones are), lenses to fix that come first.
+ */
+export function lenses(pm: ParsedManifest, uri: string, facts?: Pick<Facts, 'devices' | 'devicesKnown'>): Lens[] {
   const out: Lens[] = [];
   const m = pm.value;
+  const missing = (targetName: unknown): string | undefined => {
+    if (!facts?.devicesKnown || typeof targetName !== 'string') return undefined;
+    const t = m.targets?.[targetName] as Target | undefined;
+    if (!t || typeof t !== 'object' || (!t.serial && !t.match)) return undefined;
+    return resolveTarget(t, facts.devices) ? undefined : targetName;
+  };
   for (const e of pm.entries) {
     const lens = (title: string, action: string) => out.push({ range: e.keyRange, title, command: 'mobileai.manifest.run', args: [uri, e.section, e.name, action] });
+    const me = e.section === 'models' ? m.models?.[e.name] : undefined;
+    const gone = e.section === 'targets' ? missing(e.name)
+      : e.section === 'agents' ? missing(m.agents?.[e.name]?.target)
+      : e.section === 'llms' ? missing(m.llms?.[e.name]?.target)
+      : me && typeof me === 'object' ? missing(me.deploy?.target ?? me.target) ?? missing(me.profile?.target) : undefined;
+    if (gone) {
+      out.push({ range: e.keyRange, title: `$(warning) No phone for "${gone}": Select a phone…`, command: 'mobileai.manifest.selectPhone', args: [uri, gone] });
+      out.push({ range: e.keyRange, title: '$(vm) Start Virtual Phone', command: 'mobileai.virtualPhone.start', args: [] });
+    }
     if (e.section === 'models') {
-      const me = m.models?.[e.name];
       if (me?.quantize) lens('▶ Quantize', 'quantize');
       lens('▶ Profile', 'profile');
       lens('▶ Deploy', 'deploy');
@@ -336,7 +382,7 @@ export function lenses(pm: ParsedManifest, uri: string): Lens[] {
       const a = m.agents?.[e.name];
       if (a?.task) lens('▶ Run agent', 'agent');
       if (a?.tasks) lens('▶ Evaluate', 'eval');
-    }
+    } else if (e.section === 'llms') lens('▶ Benchmark', 'bench');
   }
   return out;
 }
@@ -376,7 +422,7 @@ export function symbols(pm: ParsedManifest): SymbolInfo[] {
     if (!isScalar(k) || !k.range) continue;
     const name = String(k.value);
     const end = (pair.value as YamlNode | null)?.range?.[2] ?? k.range[2];
-    const children = pm.entries.filter((e) => e.section === name).map((e: EntryInfo) => ({ name: e.name, detail: e.section.slice(0, -1), range: e.range, selection: e.keyRange, children: [] }));
+    const children = pm.entries.filter((e) => e.section === name).map((e: EntryInfo) => ({ name: e.name, detail: SINGULAR[e.section], range: e.range, selection: e.keyRange, children: [] }));
     out.push({ name, detail: children.length ? `${children.length}` : String(pm.doc.get(name) ?? ''), range: { start: k.range[0], end }, selection: { start: k.range[0], end: k.range[1] }, children });
   }
   return out;

@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  CodeActionKind, CompletionItemKind, createConnection, DiagnosticSeverity, InsertTextFormat, MarkupKind, ProposedFeatures, SymbolKind, TextDocuments, TextDocumentSyncKind, TextEdit,
+  CodeActionKind, CodeLensRefreshRequest, CompletionItemKind, createConnection, DiagnosticSeverity, InsertTextFormat, MarkupKind, ProposedFeatures, SymbolKind, TextDocuments, TextDocumentSyncKind, TextEdit,
   type CodeAction, type Diagnostic, type DocumentSymbol, type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -18,6 +18,8 @@ import { complete, definition, hover, lenses, symbols, type Device, type Facts, 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 let devices: Device[] = [];
+/** Until the extension says which phones are connected, no target is reported as missing. */
+let devicesKnown = false;
 const parsed = new Map<string, { version: number; pm: ParsedManifest }>();
 
 function log(message: string): void {
@@ -37,7 +39,7 @@ const models = new FactCache(async (file: string): Promise<ModelFacts> => {
   const { declaredInputs } = await import('../extension/core/inputs/resolve');
   return {
     inputs: declaredInputs(loaded.model), metadata: s.metadata,
-    bytes: s.fileBytes, parameters: s.parameters.count, opTypes: s.opHistogram.map((h) => h.opType),
+    bytes: s.fileBytes, parameters: s.parameters.count, opTypes: s.opHistogram.map((h) => h.opType), opCounts: s.opHistogram.map((h) => ({ opType: h.opType, count: h.count })),
     nodeNames: nodes.map((n) => n.name ?? '').filter(Boolean), opset: s.opsets.find((o) => o.domain === 'ai.onnx' || o.domain === '')?.version,
   };
 }, revalidateAll);
@@ -54,9 +56,11 @@ function factsFor(uri: string): Facts {
   return {
     baseDir: baseDirOf(uri),
     devices,
+    devicesKnown,
     latency: (file, space) => latency.get(file, space),
     latencyError: (file, space) => latency.error(file, space),
     model: (file) => (fileKind(file) === 'file' ? models.get(file) : undefined),
+    modelError: (file) => (fileKind(file) === 'file' ? models.error(file) : 'no such file'),
   };
 }
 
@@ -78,7 +82,7 @@ async function publish(doc: TextDocument): Promise<void> {
   try {
     const pm = parse(doc);
     const facts = factsFor(doc.uri);
-    const diags = validateManifest(pm, { baseDir: facts.baseDir, fileExists: fileKind, latencyRange: (t, s) => latency.get(t, s), modelInputs: (f) => facts.model?.(f)?.inputs });
+    const diags = validateManifest(pm, { baseDir: facts.baseDir, fileExists: fileKind, latencyRange: (t, s) => latency.get(t, s), modelInputs: (f) => facts.model?.(f)?.inputs, devices: devicesKnown ? devices : undefined });
     await connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: diags.map((d) => toDiagnostic(doc, d)) });
   } catch (err) {
     log(`diagnostics failed for ${doc.uri}: ${(err as Error).stack ?? err}`);
@@ -110,8 +114,25 @@ connection.onInitialize((): InitializeResult => ({
   serverInfo: { name: 'mobileai-yaml', version: '1' },
 }));
 
-connection.onNotification('mobileai/devices', guarded('devices', undefined, (p: { devices?: Device[] }) => {
-  devices = Array.isArray(p?.devices) ? p.devices.filter((d) => d && typeof d.serial === 'string').slice(0, 256) : [];
+const str = (v: unknown) => (typeof v === 'string' && v.length <= 256 ? v : undefined);
+connection.onNotification('mobileai/devices', guarded('devices', undefined, (p: { devices?: unknown[] }) => {
+  const list = Array.isArray(p?.devices) ? p.devices.slice(0, 256) : [];
+  const next: Device[] = [];
+  for (const d of list) {
+    if (!d || typeof d !== 'object') continue;
+    const o = d as Record<string, unknown>;
+    const serial = str(o.serial);
+    if (!serial) continue;
+    const abis = Array.isArray(o.abis) ? o.abis.filter((a): a is string => typeof a === 'string').slice(0, 8) : undefined;
+    next.push({ serial, state: str(o.state) ?? 'unknown', model: str(o.model), manufacturer: str(o.manufacturer), soc: str(o.soc), abis });
+  }
+  const changed = !devicesKnown || JSON.stringify(next) !== JSON.stringify(devices);
+  devices = next;
+  devicesKnown = true;
+  if (!changed) return;
+  // Diagnostics and lenses that depend on which phones are connected.
+  revalidateAll();
+  void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
 }));
 
 documents.onDidChangeContent((e) => void publish(e.document));
@@ -134,17 +155,27 @@ connection.onCompletion(guarded('completion', [], (p) => {
   }));
 }));
 
-connection.onHover(guarded('hover', null, (p) => {
+connection.onHover(guarded('hover', Promise.resolve(null), async (p) => {
   const doc = documents.get(p.textDocument.uri);
   if (!doc) return null;
-  const h = hover(parse(doc), doc.offsetAt(p.position), factsFor(doc.uri));
+  const pm = parse(doc);
+  const offset = doc.offsetAt(p.position);
+  const facts = factsFor(doc.uri);
+  // On a model, read the file first (lazily, once; cached by modification time), so the hover has its facts.
+  const entry = pm.entries.find((e) => e.section === 'models' && offset >= e.range.start && offset <= e.range.end);
+  const rel = entry ? pm.value.models?.[entry.name]?.path : undefined;
+  if (typeof rel === 'string' && rel) {
+    const abs = path.resolve(facts.baseDir, rel);
+    if (fileKind(abs) === 'file') await models.wait(5000, abs).catch(() => undefined);
+  }
+  const h = hover(pm, offset, facts);
   return h ? { contents: { kind: MarkupKind.Markdown, value: h.markdown }, range: { start: doc.positionAt(h.range.start), end: doc.positionAt(h.range.end) } } : null;
 }));
 
 connection.onCodeLens(guarded('codeLens', [], (p) => {
   const doc = documents.get(p.textDocument.uri);
   if (!doc) return [];
-  return lenses(parse(doc), doc.uri).map((l) => ({ range: { start: doc.positionAt(l.range.start), end: doc.positionAt(l.range.end) }, command: { title: l.title, command: l.command, arguments: l.args } }));
+  return lenses(parse(doc), doc.uri, factsFor(doc.uri)).map((l) => ({ range: { start: doc.positionAt(l.range.start), end: doc.positionAt(l.range.end) }, command: { title: l.title, command: l.command, arguments: l.args } }));
 }));
 
 connection.onDefinition(guarded('definition', null, (p) => {
@@ -176,7 +207,8 @@ connection.onCodeAction(guarded('codeAction', [], (p) => {
   for (const d of p.context.diagnostics) {
     const fixes = (d.data as { fix?: ManifestDiagnostic['fix'] } | undefined)?.fix ?? [];
     for (const f of fixes) {
-      const edit = f.replace !== undefined ? TextEdit.replace(d.range, f.replace)
+      const at = f.range ? { start: doc.positionAt(f.range.start), end: doc.positionAt(f.range.end) } : d.range;
+      const edit = f.replace !== undefined ? TextEdit.replace(at, f.replace)
         : f.insertAt !== undefined && f.insert !== undefined ? TextEdit.insert(doc.positionAt(f.insertAt), f.insert) : undefined;
       if (edit) out.push({ title: f.title, kind: CodeActionKind.QuickFix, diagnostics: [d], isPreferred: fixes.indexOf(f) === 0, edit: { changes: { [doc.uri]: [edit] } } });
     }

@@ -92,6 +92,19 @@ export class FactCache<T> {
     return undefined;
   }
 
+  /** The value, waiting up to `ms` for one being computed (hover asks once and should not say "computing…"). */
+  async wait(ms: number, file: string, ...rest: string[]): Promise<T | undefined> {
+    const v = this.get(file, ...rest);
+    if (v !== undefined) return v;
+    const pending = this.values.get([file, ...rest].join('\0'))?.pending;
+    if (pending) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([pending, new Promise<void>((r) => { timer = setTimeout(r, ms); })]);
+      clearTimeout(timer);
+    }
+    return this.values.get([file, ...rest].join('\0'))?.value;
+  }
+
   error(file: string, ...rest: string[]): string | undefined {
     return this.values.get([file, ...rest].join('\0'))?.error;
   }

@@ -64,16 +64,36 @@ export interface AgentEntry {
   allow?: string[];
   vision?: boolean;
 }
+export interface LlmEntry {
+  model: string;
+  target?: string;
+  runner?: 'onnx' | 'llama-bench' | 'genai' | 'litert-lm';
+  runnerPath?: string;
+  promptTokens?: number;
+  genTokens?: number;
+  repetitions?: number;
+  threads?: number;
+  sampleHz?: number;
+  unplug?: boolean;
+}
+/** The LLM runner a model file's type implies (`llms:` entries without `runner`). */
+export function llmRunnerFor(model: string): LlmEntry['runner'] {
+  if (/\.gguf$/i.test(model)) return 'llama-bench';
+  if (/\.(litertlm|task)$/i.test(model)) return 'litert-lm';
+  if (/\.onnx$/i.test(model)) return 'onnx';
+  return /\.[a-z0-9]+$/i.test(model) ? undefined : 'genai';
+}
 export interface Manifest {
   version?: number;
   targets?: Record<string, Target>;
   models?: Record<string, ModelEntry>;
   searches?: Record<string, SearchEntry>;
   agents?: Record<string, AgentEntry>;
+  llms?: Record<string, LlmEntry>;
 }
 
-export type Section = 'targets' | 'models' | 'searches' | 'agents';
-export const SECTIONS: Section[] = ['targets', 'models', 'searches', 'agents'];
+export type Section = 'targets' | 'models' | 'searches' | 'agents' | 'llms';
+export const SECTIONS: Section[] = ['targets', 'models', 'searches', 'agents', 'llms'];
 
 export interface Range {
   start: number;
@@ -85,7 +105,7 @@ export interface ManifestDiagnostic extends Range {
   message: string;
   code: string;
   /** For quick fixes: a replacement for the range, or text to insert. */
-  fix?: { title: string; replace?: string; insertAt?: number; insert?: string }[];
+  fix?: { title: string; replace?: string; insertAt?: number; insert?: string; /** Replace this range instead of the diagnostic's. */ range?: Range }[];
 }
 
 export interface EntryInfo {
@@ -113,6 +133,19 @@ export interface ProjectFacts {
   latencyRange?(tablePath: string, space: string): { minMs: number; maxMs: number } | undefined;
   /** A model file's declared inputs, when known (to check `inputs:` against them). */
   modelInputs?(absPath: string): DeclaredInput[] | undefined;
+  /** The phones adb lists now (undefined: not known yet, so no target is reported as missing). */
+  devices?: ConnectedPhone[];
+}
+
+/** A phone as adb lists it, with the properties `match:` can use once its details are read. */
+export interface ConnectedPhone {
+  serial: string;
+  state: string;
+  model?: string;
+  manufacturer?: string;
+  /** The SoC label (`ro.soc.model` or `ro.board.platform`). */
+  soc?: string;
+  abis?: string[];
 }
 
 /** Parsed pieces of a manifest, by their text: an edit re-parses only the entry it touches. */
@@ -404,6 +437,7 @@ export function validateManifest(pm: ParsedManifest, facts: ProjectFacts): Manif
       const { key } = nodeAt(pm.doc, ['targets', name]);
       if (!t.serial && !t.match) out.push({ ...rangeOf(key, whole), severity: 'warning', message: `Target "${name}" names no phone: give "serial" or "match".`, code: 'target-no-phone' });
       if (t.serial && t.match) out.push({ ...rangeOf(nodeAt(pm.doc, ['targets', name, 'match']).key, whole), severity: 'warning', message: '"serial" and "match" both given: "serial" wins.', code: 'target-both' });
+      if (facts.devices) out.push(...targetPhoneDiagnostics(pm, name, t as Target, facts.devices, whole));
       fileCheck(['targets', name, 'table'], t.table, 'any');
       if (obj(t.runner)) for (const k of ['ort', 'tflite']) fileCheck(['targets', name, 'runner', k], (t.runner as Record<string, unknown>)[k], 'file');
     }
@@ -504,7 +538,106 @@ export function validateManifest(pm: ParsedManifest, facts: ProjectFacts): Manif
       if (typeof a.endpoint === 'string' && /\/\/[^/]*:[^/@]*@/.test(a.endpoint)) out.push({ ...rangeOf(nodeAt(pm.doc, ['agents', name, 'endpoint']).node, whole), severity: 'error', message: 'Credentials in the endpoint URL: keep the key in secret storage (Mobile AI: Set Agent API Key).', code: 'key-in-url' });
     }
   }
+  if (obj(m.llms)) {
+    for (const [name, l] of Object.entries(m.llms)) {
+      if (!obj(l)) continue;
+      checkRef(['llms', name, 'target'], l.target);
+      fileCheck(['llms', name, 'model'], l.model, 'any');
+      fileCheck(['llms', name, 'runnerPath'], l.runnerPath, 'any');
+      const implied = typeof l.model === 'string' ? llmRunnerFor(l.model) : undefined;
+      const runner = typeof l.runner === 'string' ? l.runner : implied;
+      if (typeof l.runner === 'string' && implied && l.runner !== implied) out.push({ ...rangeOf(nodeAt(pm.doc, ['llms', name, 'runner']).node, whole), severity: 'warning', message: `The ${l.runner} runner does not take ${String(l.model).split('.').pop()} files; this model is for ${implied}.`, code: 'llm-runner-model', fix: [{ title: `Change to "${implied}"`, replace: implied }] });
+      if (runner && runner !== 'onnx' && l.target === undefined) out.push({ ...rangeOf(nodeAt(pm.doc, ['llms', name]).key, whole), severity: 'error', message: `${runner} runs on a phone: give "target" (only ONNX decoders run on this machine).`, code: 'llm-needs-target' });
+      if (runner === 'llama-bench' && typeof l.runnerPath === 'string' && /llama-bench$/.test(l.runnerPath)) out.push({ ...rangeOf(nodeAt(pm.doc, ['llms', name, 'runnerPath']).node, whole), severity: 'warning', message: 'For llama-bench give the folder that holds bin/llama-bench and lib/ (it is started as `cd DIR && LD_LIBRARY_PATH=lib ./bin/llama-bench …`).', code: 'llm-runner-folder' });
+      if (l.target === undefined && l.unplug !== undefined) out.push({ ...rangeOf(nodeAt(pm.doc, ['llms', name, 'unplug']).key, whole), severity: 'warning', message: '"unplug" applies to a phone\'s battery: this benchmark runs on this machine (no "target").', code: 'llm-unplug-host' });
+    }
+  }
   return out;
+}
+
+const describePhone = (d: ConnectedPhone) => (d.model ? `${d.model} (${d.serial})` : d.serial);
+/** A one-line YAML flow mapping, `{ model: "Pixel 8" }`. */
+export const matchYaml = (m: NonNullable<Target['match']>) => `{ ${Object.entries(m).filter(([, v]) => v).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')} }`;
+
+/** The `match:` choices a connected phone offers: its model, and its SoC when it reports one. */
+export function matchChoices(d: ConnectedPhone): Array<NonNullable<Target['match']>> {
+  const out: Array<NonNullable<Target['match']>> = [];
+  if (d.model) out.push({ model: d.model });
+  if (d.soc) out.push({ soc: d.soc });
+  return out;
+}
+
+/**
+ * A target whose phone is not connected now: a warning on its `serial` (or `match`), with quick fixes that
+ * point it at a connected phone, by serial or by a `match:` on its model or SoC (which survives port changes).
+ */
+function targetPhoneDiagnostics(pm: ParsedManifest, name: string, t: Target, devices: ConnectedPhone[], whole: Range): ManifestDiagnostic[] {
+  if (!t.serial && !t.match) return [];
+  if (resolveTarget(t, devices)) return [];
+  const ready = devices.filter((d) => d.state === 'device');
+  const field = t.serial ? 'serial' : 'match';
+  const { node, key } = nodeAt(pm.doc, ['targets', name, field]);
+  if (!node?.range || !key?.range) return [];
+  // The whole `serial: …` / `match: …` pair, without the newline a block mapping ends with.
+  let end = node.range[1];
+  while (end > key.range[0] && /\s/.test(pm.text[end - 1])) end--;
+  const pair: Range = { start: key.range[0], end };
+  const listed = ready.length ? ` Connected: ${ready.slice(0, 5).map(describePhone).join(', ')}${ready.length > 5 ? '…' : ''}.` : ' No phone is connected now.';
+  const other = t.serial ? devices.find((d) => d.serial === t.serial) : undefined;
+  const message = t.serial
+    ? `Target "${name}": the phone ${JSON.stringify(t.serial)} is ${other ? `${other.state}, not ready` : 'not connected'}.${listed}`
+    : `Target "${name}": no connected phone matches ${matchYaml(t.match ?? {})}.${listed}`;
+  const fix: NonNullable<ManifestDiagnostic['fix']> = [];
+  const seen = new Set<string>();
+  for (const d of ready.slice(0, 5)) {
+    for (const mc of matchChoices(d)) {
+      const text = `match: ${matchYaml(mc)}`;
+      if (seen.has(text)) continue;
+      seen.add(text);
+      fix.push({ title: `Match by ${mc.soc ? 'SoC' : 'model'}: ${text}`, range: pair, replace: text });
+    }
+    const serialText = /^[\w.:-]+$/.test(d.serial) ? d.serial : JSON.stringify(d.serial);
+    fix.push({ title: `Use serial ${d.serial}${d.model ? ` (${d.model})` : ''}`, range: pair, replace: `serial: ${serialText}` });
+  }
+  return [{ ...(t.serial ? rangeOf(node, whole) : { start: key.range[0], end: key.range[1] }), severity: 'warning', message, code: 'target-not-connected', fix: fix.length ? fix : undefined }];
+}
+
+/**
+ * The edit that makes a target name its phone with `text` (`serial: …` or `match: { … }`): it replaces the
+ * target's `serial` and `match` lines, or goes in as the target's first key. Undefined when the target is not defined.
+ */
+export function targetPhoneEdit(pm: ParsedManifest, name: string, text: string): { start: number; end: number; replace: string } | undefined {
+  const { node: tNode, key: tKey } = nodeAt(pm.doc, ['targets', name]);
+  if (!tKey?.range) return undefined;
+  const pairs: Range[] = [];
+  for (const f of ['serial', 'match']) {
+    const { node, key } = nodeAt(pm.doc, ['targets', name, f]);
+    if (!key?.range) continue;
+    let end = node?.range?.[1] ?? key.range[1];
+    while (end > key.range[0] && /\s/.test(pm.text[end - 1])) end--;
+    pairs.push({ start: key.range[0], end });
+  }
+  if (pairs.length) {
+    pairs.sort((a, b) => a.start - b.start);
+    // Both given and next to each other: the two lines become one.
+    if (pairs.length === 2 && !pm.text.slice(pairs[0].end, pairs[1].start).replace(/#.*$/gm, '').trim()) {
+      const lineEnd = pm.text.indexOf('\n', pairs[1].end);
+      return { start: pairs[0].start, end: lineEnd < 0 ? pm.text.length : lineEnd, replace: text };
+    }
+    return { start: pairs[0].start, end: pairs[0].end, replace: text };
+  }
+  if (isMap(tNode) && tNode.items.length) {
+    const first = (tNode.items[0].key as YamlNode | null)?.range?.[0];
+    if (first !== undefined) {
+      const col = first - (pm.text.lastIndexOf('\n', first - 1) + 1);
+      return { start: first, end: first, replace: `${text}\n${' '.repeat(col)}` };
+    }
+  }
+  // `name:` with nothing under it (or `{}`): the line goes right under it.
+  const col = tKey.range[0] - (pm.text.lastIndexOf('\n', tKey.range[0] - 1) + 1);
+  let lineEnd = pm.text.indexOf('\n', tKey.range[1]);
+  if (lineEnd < 0) lineEnd = pm.text.length;
+  return { start: tKey.range[1], end: lineEnd, replace: `:\n${' '.repeat(col + 2)}${text}` };
 }
 
 /** The manifest entry of a model file, by path (for commands run on the file, not from the manifest). */

@@ -16,7 +16,7 @@ export function registerManifest(context: vscode.ExtensionContext, store: Device
   let client: LanguageClient | undefined;
   let starting: Promise<void> | undefined;
 
-  const devicesPayload = () => ({ devices: store.devices.map((d) => ({ serial: d.serial, state: d.state, model: store.known(d.serial)?.model })) });
+  const devicesPayload = () => ({ devices: connectedPhones(store) });
 
   const start = () => {
     starting ??= (async () => {
@@ -49,15 +49,106 @@ export function registerManifest(context: vscode.ExtensionContext, store: Device
   );
   if (vscode.workspace.textDocuments.some(isManifest)) void start();
 
+  const runAction = async (uri: vscode.Uri, section: string, name: string, action: string, tries = 0): Promise<void> => {
+    try {
+      await runFromManifest(uri, section, name, action, store, log);
+    } catch (err) {
+      if (!(err instanceof TargetMissingError) || tries > 1) throw err;
+      // The manifest's phone is not here: a way forward rather than a dead end.
+      log.warn(`manifest: ${err.message}`);
+      const choice = await vscode.window.showWarningMessage(`mobileai.yaml: ${err.message}.`, 'Select a Phone…', 'Start Virtual Phone');
+      if (choice === 'Select a Phone…') {
+        if (await selectPhone(uri, err.target, store)) await runAction(uri, section, name, action, tries + 1);
+      } else if (choice === 'Start Virtual Phone') {
+        await vscode.commands.executeCommand('mobileai.virtualPhone.start');
+        await waitForTarget(uri, err.target, store);
+        await runAction(uri, section, name, action, tries + 1);
+      }
+    }
+  };
+
   context.subscriptions.push(vscode.commands.registerCommand('mobileai.manifest.run', async (uriText: unknown, section: unknown, name: unknown, action: unknown) => {
     try {
       if (typeof uriText !== 'string' || typeof section !== 'string' || typeof name !== 'string' || typeof action !== 'string') throw new Error('open mobileai.yaml and use its code lenses');
-      await runFromManifest(vscode.Uri.parse(uriText), section, name, action, store, log);
+      await runAction(vscode.Uri.parse(uriText), section, name, action);
     } catch (err) {
       log.error('manifest action failed', err);
       void vscode.window.showErrorMessage(`mobileai.yaml: ${errorMessage(err)}`);
     }
   }));
+
+  context.subscriptions.push(vscode.commands.registerCommand('mobileai.manifest.selectPhone', async (uriText: unknown, target: unknown) => {
+    try {
+      if (typeof uriText !== 'string' || typeof target !== 'string') throw new Error('open mobileai.yaml and use its code lenses');
+      await selectPhone(vscode.Uri.parse(uriText), target, store);
+    } catch (err) {
+      log.error('select a phone failed', err);
+      void vscode.window.showErrorMessage(`mobileai.yaml: ${errorMessage(err)}`);
+    }
+  }));
+}
+
+/** The phones adb lists now, with the properties a target's `match:` uses (once their details are read). */
+export function connectedPhones(store: DeviceStore): import('../../core/manifest/manifest').ConnectedPhone[] {
+  return store.devices.map((d) => {
+    const k = store.known(d.serial);
+    return { serial: d.serial, state: d.state, model: k?.model, manufacturer: k?.manufacturer, soc: k?.soc?.label, abis: k?.abis };
+  });
+}
+
+class TargetMissingError extends Error {
+  constructor(readonly target: string, what: string) {
+    super(`target "${target}" (${what}) is not connected`);
+  }
+}
+
+/** Waits (up to 15 s) until the target's phone is connected and its details are read. */
+async function waitForTarget(uri: vscode.Uri, target: string, store: DeviceStore): Promise<void> {
+  const { parseManifest, resolveTarget } = await import('../../core/manifest/manifest');
+  const t = parseManifest((await vscode.workspace.openTextDocument(uri)).getText()).value.targets?.[target];
+  if (!t) return;
+  const until = Date.now() + 15000;
+  while (Date.now() < until && !resolveTarget(t, connectedPhones(store))) {
+    await new Promise<void>((r) => {
+      const sub = store.onDidChange(() => { sub.dispose(); r(); });
+      setTimeout(() => { sub.dispose(); r(); }, 500);
+    });
+  }
+}
+
+/**
+ * "Select a phone…": points a target at a connected phone, by `match:` on its model or SoC (which survives
+ * port and serial changes) or by its serial. The edit is made in the editor, unsaved, for the user to keep.
+ */
+export async function selectPhone(uri: vscode.Uri, target: string, store: DeviceStore): Promise<boolean> {
+  const { parseManifest, matchChoices, matchYaml, targetPhoneEdit } = await import('../../core/manifest/manifest');
+  const ready = connectedPhones(store).filter((d) => d.state === 'device');
+  if (!ready.length) {
+    const choice = await vscode.window.showWarningMessage('No phone is connected. Start the virtual phone, or connect one over USB or TCP.', 'Start Virtual Phone', 'Connect over TCP…');
+    if (choice === 'Start Virtual Phone') await vscode.commands.executeCommand('mobileai.virtualPhone.start');
+    if (choice === 'Connect over TCP…') await vscode.commands.executeCommand('mobileai.device.connect');
+    return false;
+  }
+  type Item = vscode.QuickPickItem & { text?: string };
+  const items: Item[] = [];
+  for (const d of ready) {
+    items.push({ label: d.model ?? d.serial, kind: vscode.QuickPickItemKind.Separator });
+    for (const mc of matchChoices(d)) {
+      const text = `match: ${matchYaml(mc)}`;
+      items.push({ label: `$(filter) ${text}`, description: mc.model ? 'any phone of this model, whatever its port or serial' : 'any phone with this SoC', text });
+    }
+    items.push({ label: `$(plug) serial: ${d.serial}`, description: 'this phone only, while it has this serial', text: `serial: ${/^[\w.:-]+$/.test(d.serial) ? d.serial : JSON.stringify(d.serial)}` });
+  }
+  const pick = await vscode.window.showQuickPick(items, { title: `Which phone is target "${target}"?`, placeHolder: 'Changes the target in mobileai.yaml (in the editor; you save it)' });
+  if (!pick?.text) return false;
+  const doc = await vscode.workspace.openTextDocument(uri);
+  const e = targetPhoneEdit(parseManifest(doc.getText()), target, pick.text);
+  if (!e) throw new Error(`target "${target}" is not defined`);
+  const edit = new vscode.WorkspaceEdit();
+  edit.replace(uri, new vscode.Range(doc.positionAt(e.start), doc.positionAt(e.end)), e.replace);
+  if (!(await vscode.workspace.applyEdit(edit))) throw new Error('the manifest could not be edited');
+  void vscode.window.showInformationMessage(`mobileai.yaml: target "${target}" now has ${pick.text} (not saved yet).`);
+  return true;
 }
 
 async function runFromManifest(uri: vscode.Uri, section: string, name: string, action: string, store: DeviceStore, log: Logger): Promise<void> {
@@ -72,12 +163,8 @@ async function runFromManifest(uri: vscode.Uri, section: string, name: string, a
     if (!targetName) return undefined;
     const t = m.targets?.[targetName];
     if (!t) throw new Error(`target "${targetName}" is not defined`);
-    const devices = store.devices.map((d) => {
-      const k = store.known(d.serial);
-      return { serial: d.serial, state: d.state, model: k?.model, manufacturer: k?.manufacturer, soc: k?.soc?.label, abis: k?.abis };
-    });
-    const serial = resolveTarget(t, devices);
-    if (!serial) throw new Error(`target "${targetName}" (${t.serial ? `serial ${t.serial}` : `match ${JSON.stringify(t.match)}`}) is not connected`);
+    const serial = resolveTarget(t, connectedPhones(store));
+    if (!serial) throw new TargetMissingError(targetName, t.serial ? `serial ${t.serial}` : `match ${JSON.stringify(t.match)}`);
     return serial;
   };
   log.info(`manifest: ${action} ${section}.${name}`);
@@ -87,7 +174,7 @@ async function runFromManifest(uri: vscode.Uri, section: string, name: string, a
     const modelUri = vscode.Uri.file(abs(e.path));
     if (action === 'quantize') {
       if (!e.quantize) throw new Error(`model "${name}" has no quantize recipe`);
-      await vscode.commands.executeCommand('mobileai.quantize.model', modelUri, await quantizePreset(e, abs));
+      await vscode.commands.executeCommand('mobileai.quantize.model', modelUri, await quantizePreset(e, abs), { source: `mobileai.yaml's recipe for "${name}"` });
     } else if (action === 'profile') {
       const p = e.profile ?? {};
       const serial = await serialOf(p.target ?? e.target);
@@ -95,7 +182,7 @@ async function runFromManifest(uri: vscode.Uri, section: string, name: string, a
     } else if (action === 'deploy') {
       const d = e.deploy ?? {};
       const serial = await serialOf(d.target ?? e.target);
-      await vscode.commands.executeCommand('mobileai.deploy', { kind: 'manifest', serial, profile: { files: [abs(e.path), ...(d.files ?? []).map(abs)], apk: d.apk ? abs(d.apk) : undefined, to: d.to, launch: d.launch } });
+      await vscode.commands.executeCommand('mobileai.deploy', { kind: 'manifest', serial, source: `mobileai.yaml's deploy settings for "${name}"`, profile: deployProfileOf(e, abs) });
     } else throw new Error(`unknown action ${action}`);
   } else if (section === 'searches') {
     const s = m.searches?.[name];
@@ -111,7 +198,19 @@ async function runFromManifest(uri: vscode.Uri, section: string, name: string, a
     const serial = await serialOf(a.target);
     const preset = { kind: 'manifest', serial, task: a.task, tasks: a.tasks ? abs(a.tasks) : undefined, baseUrl: a.endpoint, model: a.model, maxSteps: a.maxSteps, allow: a.allow, vision: a.vision };
     await vscode.commands.executeCommand(action === 'eval' ? 'mobileai.agent.eval' : 'mobileai.agent.run', preset);
+  } else if (section === 'llms') {
+    const l = m.llms?.[name];
+    if (!l) throw new Error(`LLM benchmark "${name}" is not defined`);
+    const serial = await serialOf(l.target);
+    const runnerPath = l.runnerPath ?? (l.target && (l.runner ?? 'onnx') === 'onnx' ? m.targets?.[l.target]?.runner?.ort : undefined);
+    await vscode.commands.executeCommand('mobileai.llm.bench', { kind: 'manifest', serial, host: !l.target, model: abs(l.model), runner: l.runner, runnerPath: runnerPath ? abs(runnerPath) : undefined, promptTokens: l.promptTokens, genTokens: l.genTokens, repetitions: l.repetitions, threads: l.threads, sampleHz: l.sampleHz, unplug: l.unplug, label: name });
   } else throw new Error(`unknown section ${section}`);
+}
+
+/** A manifest model's deploy settings as a deploy profile (the model file first, then its extra files). */
+export function deployProfileOf(e: import('../../core/manifest/manifest').ModelEntry, abs: (p: string) => string): import('../../core/deploy/deploy').DeployProfile {
+  const d = e.deploy ?? {};
+  return { files: [abs(e.path), ...(d.files ?? []).map(abs)], apk: d.apk ? abs(d.apk) : undefined, to: d.to, launch: d.launch };
 }
 
 /** A model entry's `inputs:` (shapes, values, dims) as engine overrides; a number for a model input is its value. */
