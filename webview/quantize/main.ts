@@ -1,6 +1,7 @@
 import './style.css';
 import { connect, el, fmtBytes, sortableTable } from '../shared/vscode';
 import type { FromQuantizeWebview, ToQuantizeWebview } from './protocol';
+import { warningView } from './advice';
 import type { QuantizeReport } from '../../extension/core/quantize/quantize';
 
 const vscode = connect<FromQuantizeWebview>();
@@ -9,7 +10,7 @@ const app = document.getElementById('app') as HTMLElement;
 window.addEventListener('message', (e: MessageEvent<ToQuantizeWebview>) => {
   const m = e.data;
   if (m.type === 'progress') progress(m.title, m.message, m.fraction);
-  else if (m.type === 'report') show(m.report);
+  else if (m.type === 'report') show(m.report, m.source);
   else if (m.type === 'error') app.replaceChildren(el('h1', {}, 'Quantization failed'), el('p', { class: 'error', id: 'quantize-error' }, m.message));
   else if (m.type === 'cancelled') app.replaceChildren(el('h1', {}, 'Quantization cancelled'), el('p', {}, m.message));
 });
@@ -79,7 +80,26 @@ function accuracySection(r: QuantizeReport): HTMLElement[] {
   return out;
 }
 
-function show(r: QuantizeReport): void {
+/** Where the settings came from (e.g. the manifest's recipe), with a way to choose otherwise. */
+function sourceRow(source: string): HTMLElement {
+  const b = el('button', { class: 'secondary', id: 'choose-settings' }, 'Quantize with Other Settings…');
+  b.addEventListener('click', () => vscode.post({ type: 'chooseSettings' }));
+  return el('div', { class: 'source', id: 'settings-source' }, `Settings: ${source}. `, b);
+}
+
+function warningRow(w: string): HTMLElement {
+  const v = warningView(w);
+  const row = el('div', { class: 'warning' }, `⚠ ${v.text}`);
+  if (v.action) {
+    const b = el('button', { class: 'secondary', 'data-action': v.action.message.type }, v.action.label);
+    const message = v.action.message;
+    b.addEventListener('click', () => { vscode.post(message); b.setAttribute('disabled', ''); });
+    row.append(' ', b);
+  }
+  return row;
+}
+
+function show(r: QuantizeReport, source?: string): void {
   const stat = (label: string, value: string, id?: string) => el('div', { class: 'stat' }, el('span', { class: 'muted' }, label), el('strong', id ? { id } : {}, value));
   const actions = el('div', { class: 'toolbar' });
   for (const [label, type, id, cls] of [['Open Quantized Model', 'openModel', 'open-model', ''], ['Profile Both and Compare', 'compareProfiles', 'compare-profiles', 'secondary'], ['Save Report JSON', 'saveReport', 'save-report', 'secondary']] as const) {
@@ -90,6 +110,7 @@ function show(r: QuantizeReport): void {
   const name = (f: string) => f.split(/[\\/]/).pop() ?? f;
   app.replaceChildren(
     el('h1', {}, `${name(r.input.file)} → ${name(r.output.file)}`),
+    ...(source ? [sourceRow(source)] : []),
     el('div', { class: 'muted' }, `${r.mode}${r.calibration ? ` · ${r.calibration.method} calibration on ${r.calibration.samples} sample(s) from ${r.calibration.source}` : ''} · ${r.quantized.nodes} nodes quantized in ${r.seconds.toFixed(1)} s`),
     el('div', { class: 'stats' },
       stat('size', `${fmtBytes(r.input.bytes)} → ${fmtBytes(r.output.bytes)}`, 'stat-size'),
@@ -98,7 +119,7 @@ function show(r: QuantizeReport): void {
       stat('worst SQNR', Number.isFinite(r.accuracy?.final.sqnrDb) ? `${r.accuracy.final.sqnrDb.toFixed(1)} dB` : '—', 'stat-sqnr')),
     ...accuracySection(r),
     actions,
-    ...r.warnings.map((w) => el('div', { class: 'warning' }, `⚠ ${w}`)),
+    ...[...new Set(r.warnings)].map(warningRow),
     el('h2', {}, `Fidelity against the float model (${r.fidelity.samples} held-out input${r.fidelity.samples === 1 ? '' : 's'})`),
     ...(r.fidelity.source ? [el('div', { class: 'muted' }, `Evaluation inputs: ${r.fidelity.source}.`)] : []),
     sortableTable([

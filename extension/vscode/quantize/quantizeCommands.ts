@@ -19,6 +19,32 @@ async function pickModel(arg: unknown): Promise<string | undefined> {
   return pick?.uri.fsPath;
 }
 
+/** Asks for calibration data: tensors, images (with their preprocessing) or, when offered, random inputs. */
+async function pickCalibration(offerRandom: boolean): Promise<QuantizeRequest['calibration'] | undefined> {
+  const src = await vscode.window.showQuickPick(
+    [
+      { label: 'Folder of .npy / .pb tensors…', id: 'files' },
+      { label: 'Folder of images…', id: 'images' },
+      ...(offerRandom ? [{ label: 'Random inputs', description: 'poor: ranges reflect noise, not your data', id: 'random' }] : []),
+    ],
+    { title: 'Calibration data' },
+  );
+  if (!src) return undefined;
+  if (src.id === 'random') return { kind: 'random', count: 16 };
+  const dir = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: src.id === 'files', canSelectMany: false, title: 'Calibration data' });
+  if (!dir?.[0]) return undefined;
+  if (src.id === 'files') return { kind: 'files', path: dir[0].fsPath };
+  const recipe = await vscode.window.showInputBox({ title: 'Image preprocessing', value: 'resize=224x224,layout=nchw,mean=0.485/0.456/0.406,std=0.229/0.224/0.225,scale=1/255,channels=rgb' });
+  if (!recipe) return undefined;
+  const { parseRecipe } = await import('../../core/quantize/calibration');
+  return { kind: 'images', path: dir[0].fsPath, recipe: parseRecipe(recipe, { width: 224, height: 224 }) };
+}
+
+/** Where a run's settings came from, e.g. `mobileai.yaml's recipe for "mnist"` (said in its title and report). */
+export interface QuantizeOrigin {
+  source?: string;
+}
+
 /** Asks how to quantize (mode, calibration, method) and where to write; undefined when the user backs out. */
 async function buildRequest(model: string, preset?: Partial<QuantizeRequest>): Promise<Omit<QuantizeRequest, 'signal' | 'progress'> | undefined> {
   const mode = preset?.mode ?? (await vscode.window.showQuickPick(
@@ -32,27 +58,9 @@ async function buildRequest(model: string, preset?: Partial<QuantizeRequest>): P
   if (!mode) return undefined;
   const req: Omit<QuantizeRequest, 'signal' | 'progress'> = { input: model, output: '', mode, ...preset };
   if (mode === 'static' && !preset?.calibration) {
-    const src = await vscode.window.showQuickPick(
-      [
-        { label: 'Folder of .npy / .pb tensors…', id: 'files' },
-        { label: 'Folder of images…', id: 'images' },
-        { label: 'Random inputs', description: 'poor: ranges reflect noise, not your data', id: 'random' },
-      ],
-      { title: 'Calibration data' },
-    );
-    if (!src) return undefined;
-    if (src.id === 'random') req.calibration = { kind: 'random', count: 16 };
-    else {
-      const dir = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: src.id === 'files', canSelectMany: false, title: 'Calibration data' });
-      if (!dir?.[0]) return undefined;
-      if (src.id === 'files') req.calibration = { kind: 'files', path: dir[0].fsPath };
-      else {
-        const recipe = await vscode.window.showInputBox({ title: 'Image preprocessing', value: 'resize=224x224,layout=nchw,mean=0.485/0.456/0.406,std=0.229/0.224/0.225,scale=1/255,channels=rgb' });
-        if (!recipe) return undefined;
-        const { parseRecipe } = await import('../../core/quantize/calibration');
-        req.calibration = { kind: 'images', path: dir[0].fsPath, recipe: parseRecipe(recipe, { width: 224, height: 224 }) };
-      }
-    }
+    const calibration = await pickCalibration(true);
+    if (!calibration) return undefined;
+    req.calibration = calibration;
     const method = await vscode.window.showQuickPick(['minmax', 'percentile', 'entropy'], { title: 'Calibration method' });
     if (!method) return undefined;
     req.method = method as 'minmax';
@@ -91,7 +99,7 @@ class QuantizePanel {
   private readonly cancel = new CancelSource();
   private report: QuantizeReport | undefined;
 
-  constructor(private readonly ctx: vscode.ExtensionContext, private readonly store: DeviceStore, private readonly log: Logger, private readonly req: Omit<QuantizeRequest, 'signal' | 'progress'>) {
+  constructor(private readonly ctx: vscode.ExtensionContext, private readonly store: DeviceStore, private readonly log: Logger, private readonly req: Omit<QuantizeRequest, 'signal' | 'progress'>, private readonly origin: QuantizeOrigin = {}) {
     this.panel = vscode.window.createWebviewPanel('mobileai.quantize', `Quantize: ${path.basename(req.input)}`, vscode.ViewColumn.Beside, {
       enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')],
     });
@@ -109,6 +117,8 @@ class QuantizePanel {
       else if (m.type === 'compareProfiles' && this.report) void ProfilePanel.compareModels(this.ctx, this.store, this.log, this.report.input.file, this.report.output.file);
       else if (m.type === 'saveReport' && this.report) void this.save();
       else if (m.type === 'requantize' && this.report) void this.requantize(m.keep);
+      else if (m.type === 'requantizeCalibrated' && this.report) void this.requantizeCalibrated();
+      else if (m.type === 'chooseSettings') void vscode.commands.executeCommand('mobileai.quantize.model', this.req.input, undefined, { choose: true });
     });
   }
 
@@ -117,7 +127,7 @@ class QuantizePanel {
   }
 
   async run(): Promise<void> {
-    const title = `Quantizing ${path.basename(this.req.input)} (${this.req.mode})`;
+    const title = `Quantizing ${path.basename(this.req.input)} (${this.req.mode})${this.origin.source ? ` with ${this.origin.source}` : ''}`;
     this.log.info(`${title} → ${this.req.output}`);
     try {
       const { quantizeModel } = await import('../../core/quantize/quantize');
@@ -130,7 +140,7 @@ class QuantizePanel {
         });
       });
       this.log.info(`quantized: ${this.report.input.bytes} → ${this.report.output.bytes} bytes, speed-up ×${this.report.latency.speedup.toFixed(2)}`);
-      this.post({ type: 'report', report: this.report });
+      this.post({ type: 'report', report: this.report, source: this.origin.source });
       // A missed target is a failure, shown as one (the report's red banner says what missed and offers a retry).
       if (!this.report.accuracy.met) {
         this.log.error(`quantization missed the accuracy target: ${this.report.accuracy.failures.join('; ')}`);
@@ -154,7 +164,16 @@ class QuantizePanel {
     if (!nodes.length) return;
     this.log.info(`re-quantizing ${path.basename(this.req.input)} keeping ${nodes.join(', ')} in float`);
     const preset: Partial<QuantizeRequest> = { ...this.req, output: '', exclude: [...new Set([...(this.req.exclude ?? []), ...nodes])] };
-    await vscode.commands.executeCommand('mobileai.quantize.model', this.req.input, preset);
+    await vscode.commands.executeCommand('mobileai.quantize.model', this.req.input, preset, { source: `${this.origin.source ?? 'the same settings'}, keeping ${nodes.join(', ')} in float` });
+  }
+
+  /** Quantizes again with the same settings and real calibration data, chosen now. */
+  private async requantizeCalibrated(): Promise<void> {
+    const calibration = await pickCalibration(false);
+    if (!calibration) return;
+    this.log.info(`re-quantizing ${path.basename(this.req.input)} calibrated on ${calibration.kind === 'random' ? 'random inputs' : calibration.path}`);
+    const preset: Partial<QuantizeRequest> = { ...this.req, output: '', calibration };
+    await vscode.commands.executeCommand('mobileai.quantize.model', this.req.input, preset, { source: `${this.origin.source ?? 'the same settings'}, calibrated on ${calibration.kind === 'random' ? 'random inputs' : path.basename(calibration.path)}` });
   }
 
   private async save(): Promise<void> {
@@ -171,24 +190,35 @@ class QuantizePanel {
 }
 
 export function registerQuantizeCommands(context: vscode.ExtensionContext, store: DeviceStore, log: Logger): void {
-  context.subscriptions.push(vscode.commands.registerCommand('mobileai.quantize.model', async (arg?: unknown, preset?: Partial<QuantizeRequest>) => {
+  context.subscriptions.push(vscode.commands.registerCommand('mobileai.quantize.model', async (arg?: unknown, preset?: Partial<QuantizeRequest>, how?: { source?: unknown; choose?: unknown }) => {
     try {
       const model = await pickModel(arg);
       if (!model) return;
-      if (!preset) {
-        // A model listed in mobileai.yaml with a quantize recipe: the recipe decides, no questions asked.
+      let origin: QuantizeOrigin = { source: typeof how?.source === 'string' ? how.source : undefined };
+      if (!preset && how?.choose !== true) {
+        // A model listed in mobileai.yaml with a quantize recipe: offered first, never applied silently.
         const { workspaceManifest, quantizePreset } = await import('../manifest/manifestClient');
         const { modelEntryFor } = await import('../../core/manifest/manifest');
         const ws = await workspaceManifest();
         const found = ws && modelEntryFor(ws.manifest, ws.baseDir, model);
         if (ws && found?.entry.quantize) {
-          log.info(`quantize: using the recipe of model "${found.name}" in mobileai.yaml`);
-          preset = await quantizePreset(found.entry, (p) => (path.isAbsolute(p) ? p : path.join(ws.baseDir, p)));
+          const q = found.entry.quantize;
+          const summary = [q.mode, q.mode === 'static' ? (q.method ?? 'minmax') : undefined, q.perChannel ? 'per-channel' : undefined, q.calibration ? `calibration ${q.calibration}` : q.mode === 'static' ? `${q.random ?? 16} random inputs` : undefined, q.exclude?.length ? `${q.exclude.length} node(s) in float` : undefined].filter(Boolean).join(', ');
+          const choice = await vscode.window.showQuickPick([
+            { label: `Use the Manifest's Recipe`, description: summary, detail: `mobileai.yaml, model "${found.name}", quantize:`, use: true },
+            { label: 'Choose…', description: 'mode, calibration, method: asked now', use: false },
+          ], { title: `Quantize ${path.basename(model)}` });
+          if (!choice) return;
+          if (choice.use) {
+            log.info(`quantize: using the recipe of model "${found.name}" in mobileai.yaml`);
+            preset = await quantizePreset(found.entry, (p) => (path.isAbsolute(p) ? p : path.join(ws.baseDir, p)));
+            origin = { source: `mobileai.yaml's recipe for "${found.name}"` };
+          }
         }
       }
       const req = await buildRequest(model, preset);
       if (!req) return;
-      await new QuantizePanel(context, store, log, req).run();
+      await new QuantizePanel(context, store, log, req, origin).run();
     } catch (err) {
       log.error('quantize command failed', err);
       void vscode.window.showErrorMessage(errorMessage(err));

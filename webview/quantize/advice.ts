@@ -1,0 +1,15 @@
+import type { FromQuantizeWebview } from './protocol';
+
+/**
+ * A report warning as the editor shows it: the engine's text speaks to the CLI (`--calibration`, `--eval`);
+ * here the flag's sentence is dropped and what it advises becomes a button.
+ */
+export function warningView(w: string): { text: string; action?: { label: string; message: FromQuantizeWebview } } {
+  const wantsData = /--calibration|--eval\b/.test(w);
+  const text = w
+    .replace(/\s*Give --calibration with real samples\.?/i, '')
+    .replace(/;\s*give --eval with other samples/i, '')
+    .replace(/\s*\([^)]*--[a-z][\w-]*[^)]*\)/g, '')
+    .trim();
+  return { text, action: wantsData ? { label: 'Re-quantize with Calibration Data…', message: { type: 'requantizeCalibrated' } } : undefined };
+}
