@@ -44,10 +44,12 @@ export async function buildRequest(store: DeviceStore, model: string, target: 'h
   if (!opt) {
     const pick = await vscode.window.showQuickPick(
       [
-        { label: 'all', description: 'fused kernels, as deployed (default)', opt: 'all' as const },
+        // From the most optimized to none, as ONNX Runtime's levels build on each other
+        // (onnxruntime.ai/docs/performance/model-optimizations/graph-optimizations.html).
+        { label: 'all', description: 'fused kernels and layout optimizations, as deployed (default)', opt: 'all' as const },
+        { label: 'extended', description: 'basic plus complex fusions (e.g. GELU, LayerNorm, attention)', opt: 'extended' as const },
+        { label: 'basic', description: 'constant folding, redundant nodes removed, simple fusions', opt: 'basic' as const },
         { label: 'disabled', description: 'one kernel per node of the file (compare with the graph)', opt: 'disabled' as const },
-        { label: 'extended', description: 'extended optimizations', opt: 'extended' as const },
-        { label: 'basic', description: 'basic optimizations', opt: 'basic' as const },
       ],
       { title: `Profile ${path.basename(model)}: graph optimization level` },
     );
