@@ -22,7 +22,7 @@ export type JsonSchema = {
   oneOf?: JsonSchema[];
   anyOf?: JsonSchema[];
   /** Where a reference points: completion offers these names, go-to-definition follows them. */
-  'x-ref'?: 'targets' | 'models' | 'searches' | 'agents';
+  'x-ref'?: 'targets' | 'models' | 'searches' | 'agents' | 'llms';
   /** A path in the workspace (checked to exist). */
   'x-file'?: 'file' | 'dir' | 'any';
   examples?: unknown[];
@@ -177,6 +177,24 @@ export const MANIFEST_SCHEMA: JsonSchema = {
           maxSteps: { type: 'integer', minimum: 1, maximum: 1000, default: 20, description: 'Step limit.' },
           allow: { type: 'array', items: { type: 'string', pattern: PKG }, description: 'Packages the agent may act on; an action on any other package is refused.' },
           vision: { type: 'boolean', default: true, description: 'Send the screenshot to the model, not only the element list.' },
+        },
+      },
+    },
+    llms: {
+      type: 'object', description: 'LLM benchmarks on phones, by name: the model, its runner, the prompt and generated lengths (P, D) and repetitions. **Benchmark** runs one and opens the LLM panel.', propertyNames: { pattern: NAME },
+      additionalProperties: {
+        type: 'object', additionalProperties: false, required: ['model'], description: 'An LLM benchmark: prefill and decode rates, time to first token, memory, energy per token and temperature.',
+        properties: {
+          model: { type: 'string', minLength: 1, 'x-file': 'any', description: 'The model: an ONNX decoder with past key/value inputs (`.onnx`, our runner), a `.gguf` (llama.cpp llama-bench), a `.litertlm` (LiteRT-LM), or an onnxruntime-genai model folder (model_benchmark).' },
+          target: { type: 'string', 'x-ref': 'targets', description: 'The phone to measure on. Without it, on this machine (ONNX decoders only).' },
+          runner: { type: 'string', enum: ['onnx', 'llama-bench', 'genai', 'litert-lm'], description: '`onnx`: our decoder runner (onnxruntime_perf_test on the phone; the virtual phone runs onnxruntime-node on the host CPU). `llama-bench`, `genai` (model_benchmark), `litert-lm` (`--benchmark`). Default: from the model\'s file type.' },
+          runnerPath: { type: 'string', 'x-file': 'any', description: 'The runner built for the phone: onnxruntime_perf_test, a llama.cpp folder with `bin/llama-bench` and `lib/`, model_benchmark, or litert_lm_main. Default: the `mobileAI.llm.*Path` settings, then the target\'s `runner.ort` for `onnx`.' },
+          promptTokens: { type: 'integer', minimum: 1, maximum: 32768, default: 32, description: 'P: prompt tokens of the prefill measurement.' },
+          genTokens: { type: 'integer', minimum: 1, maximum: 32768, default: 32, description: 'D: tokens generated in the decode measurement.' },
+          repetitions: { type: 'integer', minimum: 1, maximum: 100, default: 3, description: 'Measured repetitions (with a cool-down between them on a phone).' },
+          threads: { type: 'integer', minimum: 1, maximum: 64, description: 'CPU threads of the runner. Default: the runner\'s own choice.' },
+          sampleHz: { type: 'number', minimum: 1, maximum: 10, default: 5, description: 'How often the phone is sampled during the run (battery current and voltage, temperatures, thermal status, CPU frequencies), 4–10 Hz is usual.' },
+          unplug: { type: 'boolean', default: false, description: 'Run `dumpsys battery unplug` for the run (USB charging distorts the battery gauge, so energy per token) and `dumpsys battery reset` after, always.' },
         },
       },
     },
