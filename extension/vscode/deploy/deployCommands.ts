@@ -145,7 +145,8 @@ export function registerDeployCommands(context: vscode.ExtensionContext, store: 
       try {
         const fromManifest = arg as { kind?: string; serial?: string; source?: string; profile?: DeployProfile } | undefined;
         const isDevice = !!arg && typeof arg === 'object' && (arg as { kind?: string }).kind === 'device';
-        const device = isDevice ? (arg as { kind: 'device'; device: { serial: string } }) : undefined;
+        // A device row passes its node; a link in its hover passes the serial.
+        const device = isDevice ? (arg as { kind: 'device'; device: { serial: string } }) : typeof arg === 'string' && store.devices.some((d) => d.serial === arg) ? { kind: 'device' as const, device: { serial: arg } } : undefined;
         // Deploy again, choosing what: from the report's "Deploy Differently…".
         const again = async () => {
           const p = await choosePlan(store);

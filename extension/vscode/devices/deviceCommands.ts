@@ -7,6 +7,9 @@ import { screenshotFolder } from '../config';
 import type { DeviceStore } from './deviceStore';
 import { deviceLabel } from './devicesTree';
 
+/** The scheme of the read-only device details documents. */
+export const DEVICE_SCHEME = 'mobileai-device';
+
 /** A command's device argument: a serial, a tree node, or nothing (then: selected device, or ask). */
 type DeviceArg = string | { kind: 'device'; device: { serial: string } } | undefined;
 
@@ -112,13 +115,30 @@ export function registerDeviceCommands(context: vscode.ExtensionContext, store: 
     await store.adb.disconnect(serial);
   });
 
+  // Device details are a read-only document of their own scheme: nothing to save, no "Save?" on close.
+  context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(DEVICE_SCHEME, {
+    provideTextDocumentContent: async (uri) => {
+      const serial = new URLSearchParams(uri.query).get('serial');
+      if (!serial) return '{}';
+      try {
+        return `${JSON.stringify(await store.adb.info(serial), null, 2)}\n`;
+      } catch (err) {
+        return `${JSON.stringify({ serial, error: errorMessage(err) }, null, 2)}\n`;
+      }
+    },
+  }));
+
   run('mobileai.device.showDetails', async (arg: DeviceArg) => {
     const serial = await pickDevice(store, arg, { readyOnly: true });
     if (!serial) return;
-    const info = await store.adb.info(serial);
-    const doc = await vscode.workspace.openTextDocument({ language: 'json', content: JSON.stringify(info, null, 2) });
+    const d = store.devices.find((x) => x.serial === serial);
+    const name = (d ? deviceLabel(d, store.known(serial)) : serial).replace(/[/\\?#]+/g, '_');
+    const uri = vscode.Uri.from({ scheme: DEVICE_SCHEME, path: `/${name} (${serial.replace(/[/\\?#]+/g, '_')}).json`, query: new URLSearchParams({ serial }).toString() });
+    const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(doc, { preview: true });
   });
+
+  run('mobileai.walkthrough.open', () => vscode.commands.executeCommand('workbench.action.openWalkthrough', `${context.extension.id}#mobileai.gettingStarted`, false));
 
   run('mobileai.adb.setPath', async () => {
     const picked = await vscode.window.showOpenDialog({ title: 'Choose the adb executable (or the platform-tools folder)', canSelectFiles: true, canSelectFolders: true, canSelectMany: false });

@@ -102,6 +102,7 @@ export class DeviceStore implements vscode.Disposable {
     this.devices = list;
     this.log.info(`devices: ${list.length ? list.map((d) => `${d.serial} (${d.state})`).join(', ') : 'none'}`);
     this.changed.fire();
+    this.updateContext();
     // Details for ready phones, in the background: the status bar and views show real names.
     for (const d of list) if (d.state === 'device' && !this.details.has(d.serial)) void this.info(d.serial);
   }
@@ -111,12 +112,27 @@ export class DeviceStore implements vscode.Disposable {
     let p = this.details.get(serial);
     if (!p) {
       p = this.adb.info(serial).then(
-        (i) => { this.resolved.set(serial, i); this.changed.fire(); return i; },
+        (i) => { this.resolved.set(serial, i); this.changed.fire(); this.updateContext(); return i; },
         (err: unknown) => { this.log.error(`cannot read details of ${serial}`, err); this.details.delete(serial); return undefined; },
       );
       this.details.set(serial, p);
     }
     return p;
+  }
+
+  private virtualConnected: boolean | undefined;
+  private anyConnected: boolean | undefined;
+  /** `mobileai.deviceConnected`: a phone is ready (the walkthrough's first step). `mobileai.virtualPhoneConnected`: a virtual phone (ours or `npm start`'s) is connected, so the view title offers no Start. */
+  private updateContext(): void {
+    const any = this.devices.some((d) => d.state === 'device');
+    if (any !== this.anyConnected) {
+      this.anyConnected = any;
+      void vscode.commands.executeCommand('setContext', 'mobileai.deviceConnected', any);
+    }
+    const v = this.devices.some((d) => d.state === 'device' && this.resolved.get(d.serial)?.virtual);
+    if (v === this.virtualConnected) return;
+    this.virtualConnected = v;
+    void vscode.commands.executeCommand('setContext', 'mobileai.virtualPhoneConnected', v);
   }
 
   /** Details already fetched, without waiting. */

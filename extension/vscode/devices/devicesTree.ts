@@ -24,6 +24,17 @@ export function detailRows(i: DeviceInfo): Array<[string, string, string]> {
   return rows.filter((r): r is [string, string, string] => r[1] !== undefined);
 }
 
+/** What a ready phone's hover offers (command, title, codicon). */
+export const ROW_ACTIONS: Array<[string, string, string]> = [
+  ['mobileai.screen.open', 'Screen', 'device-camera-video'],
+  ['mobileai.deploy', 'Deploy', 'rocket'],
+  ['mobileai.device.screenshot', 'Screenshot', 'device-camera'],
+  ['mobileai.device.openShell', 'Shell', 'terminal'],
+  ['mobileai.logcat.open', 'Logcat', 'output'],
+  ['mobileai.deviceFiles.show', 'Files', 'files'],
+  ['mobileai.device.showDetails', 'Details', 'info'],
+];
+
 export class DevicesTreeProvider implements vscode.TreeDataProvider<Node> {
   private readonly emitter = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
@@ -60,6 +71,13 @@ export class DevicesTreeProvider implements vscode.TreeDataProvider<Node> {
     const md = new vscode.MarkdownString(`**${deviceLabel(d, info)}**  \n\`${d.serial}\` · ${d.transport} · **${d.state}**`);
     if (d.hint) md.appendMarkdown(`\n\n${d.hint}`);
     if (info) md.appendMarkdown(`\n\n${detailRows(info).map(([k, v]) => `${k}: ${v}`).join('  \n')}`);
+    if (d.state === 'device') {
+      // The row keeps one inline action so the name is never cut; the others are here and in its context menu.
+      const arg = encodeURIComponent(JSON.stringify([d.serial]));
+      md.appendMarkdown(`\n\n${ROW_ACTIONS.map(([id, title, icon]) => `[$(${icon}) ${title}](command:${id}?${arg} "${title}")`).join(' · ')}`);
+      md.isTrusted = { enabledCommands: ROW_ACTIONS.map(([id]) => id) };
+      md.supportThemeIcons = true;
+    }
     item.tooltip = md;
     item.iconPath = new vscode.ThemeIcon(
       d.state === 'device' ? (info?.virtual ? 'vm' : 'device-mobile') : d.state === 'unauthorized' ? 'lock' : 'debug-disconnect',
