@@ -23,7 +23,35 @@ export function parseDisplayState(text: string): DisplayState | undefined {
   return info as DisplayState;
 }
 
-export async function readDisplayState(adb: AdbService, serial: string): Promise<DisplayState | undefined> {
-  const r = await adb.exec(serial, ['dumpsys', 'display'], { timeoutMs: 5000 });
-  return r.exitCode === 0 ? parseDisplayState(r.stdout.toString('utf8')) : undefined;
+/**
+ * The display state, read quietly: the panel polls this every second while it is visible, so it goes over
+ * `exec:` directly (AdbService.exec would log every poll); the caller logs only when the state changes.
+ */
+export async function readDisplayState(adb: AdbService, serial: string, opts: { timeoutMs?: number } = {}): Promise<DisplayState | undefined> {
+  const conn = await adb.openService(serial, 'exec:dumpsys display');
+  const timer = setTimeout(() => conn.end(), opts.timeoutMs ?? 5000);
+  try {
+    const out = (await conn.parser.readAll()) as Buffer;
+    return parseDisplayState(out.toString('utf8'));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Two display states are the same picture (size and rotation). */
+export function sameDisplay(a: DisplayState | undefined, b: DisplayState | undefined): boolean {
+  return !!a && !!b && a.width === b.width && a.height === b.height && a.rotation === b.rotation;
+}
+
+/**
+ * Turns the phone a quarter turn clockwise (or to `to`): auto-rotate off (`accelerometer_rotation 0`), then
+ * `user_rotation` (Surface.ROTATION_0..270), as `settings` writes them on a real phone. Returns the new rotation.
+ */
+export async function rotatePhone(adb: AdbService, serial: string, current: 0 | 1 | 2 | 3, to?: 0 | 1 | 2 | 3): Promise<0 | 1 | 2 | 3> {
+  const next = (to ?? ((current + 1) % 4)) as 0 | 1 | 2 | 3;
+  const off = await adb.exec(serial, ['settings', 'put', 'system', 'accelerometer_rotation', '0'], { timeoutMs: 5000 });
+  if (off.exitCode !== 0) throw new Error(`cannot turn auto-rotate off: ${(off.stderr.toString() || off.stdout.toString()).trim()}`);
+  const r = await adb.exec(serial, ['settings', 'put', 'system', 'user_rotation', String(next)], { timeoutMs: 5000 });
+  if (r.exitCode !== 0) throw new Error(`cannot rotate: ${(r.stderr.toString() || r.stdout.toString()).trim()}`);
+  return next;
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AdbService } from '../adb/adbService';
 import { pngSize } from '../util/png';
+import { inputTextArgs } from './input';
 
 type Sharp = typeof import('sharp');
 
@@ -32,7 +33,7 @@ export class ScreencapStream {
   private wake: (() => void) | undefined;
   captures = 0;
 
-  constructor(private readonly adb: AdbService, private readonly serial: string, private readonly onFrame: (f: Frame) => void, private readonly opts: { maxWidth?: number; quality?: number; onError?: (e: Error) => void } = {}) {}
+  constructor(private readonly adb: AdbService, private readonly serial: string, private readonly onFrame: (f: Frame) => void, private readonly opts: { maxWidth?: number; maxSize?: number; quality?: number; onError?: (e: Error) => void } = {}) {}
 
   start(): void {
     if (this.running) return;
@@ -103,8 +104,10 @@ export class ScreencapStream {
           continue;
         }
         this.lastHash = hash;
-        const maxW = this.opts.maxWidth ?? 540;
-        const scale = Math.min(1, maxW / size.width);
+        // maxSize (scrcpy's --max-size: the longer side; 0 = the phone's size) wins over maxWidth.
+        const scale = this.opts.maxSize !== undefined
+          ? (this.opts.maxSize > 0 ? Math.min(1, this.opts.maxSize / Math.max(size.width, size.height)) : 1)
+          : Math.min(1, (this.opts.maxWidth ?? 540) / size.width);
         const w = Math.round(size.width * scale);
         const h = Math.round(size.height * scale);
         const jpeg = await sharp(png).resize(w, h).jpeg({ quality: this.opts.quality ?? 70, mozjpeg: false }).toBuffer();
@@ -127,7 +130,7 @@ export class ScreencapStream {
 export const PANEL_KEYS: Record<string, number> = { back: 4, home: 3, recents: 187, power: 26, volumeUp: 24, volumeDown: 25, enter: 66, delete: 67 };
 
 /** Input from the panel, as `input` commands (every argument quoted by exec). */
-export function inputArgv(e: { action: 'tap'; x: number; y: number } | { action: 'swipe'; x: number; y: number; x2: number; y2: number; ms: number } | { action: 'longpress'; x: number; y: number } | { action: 'key'; key: string } | { action: 'text'; text: string }): string[] {
+export function inputArgv(e: { action: 'tap'; x: number; y: number } | { action: 'swipe'; x: number; y: number; x2: number; y2: number; ms: number } | { action: 'longpress'; x: number; y: number } | { action: 'key'; key: string } | { action: 'keycode'; code: number } | { action: 'text'; text: string }): string[] {
   const n = (v: number) => String(Math.max(0, Math.round(v)));
   switch (e.action) {
     case 'tap': return ['input', 'tap', n(e.x), n(e.y)];
@@ -138,8 +141,14 @@ export function inputArgv(e: { action: 'tap'; x: number; y: number } | { action:
       if (code === undefined) throw new Error(`unknown key ${e.key}`);
       return ['input', 'keyevent', String(code)];
     }
-    case 'text':
-      // `input text` reads %s as a space; other characters go through quoted.
-      return ['input', 'text', e.text.replace(/%/g, '%%').replace(/ /g, '%s')];
+    case 'keycode':
+      if (!Number.isInteger(e.code) || e.code < 0 || e.code > 400) throw new Error(`bad key code ${e.code}`);
+      return ['input', 'keyevent', String(e.code)];
+    case 'text': {
+      // One `input text` argument (see input.ts: a literal "%s" needs two commands; use textCommands then).
+      const args = inputTextArgs(e.text);
+      if (args.length !== 1) throw new Error('this text needs more than one input command: use textCommands');
+      return ['input', 'text', args[0]];
+    }
   }
 }

@@ -5,6 +5,7 @@ import type { Command, CommandContext } from './types';
 import { KEYCODES } from '../phone';
 import { perfTestBuiltin } from '../perfTestRunner';
 import { screenrecordBuiltin } from '../screenrecord';
+import { androidInputText, untypable } from '../../screen/input';
 
 type ShellIO = Io;
 type ShellContext = CommandContext;
@@ -114,12 +115,14 @@ export const ANDROID_COMMANDS: Record<string, Builtin> = {
   dumpsys: (argv, io, ctx) => dumpsys(argv, io, ctx),
   cmd: (argv, io, ctx) => {
     if (argv[1] === 'activity') return am(argv.slice(2), io, ctx);
+    // The clipboard service implements no shell command on stock Android: Binder's default answer, exit 0.
+    if (argv[1] === 'clipboard') { io.err('No shell command implementation.\n'); return 0; }
     io.err(`cmd: Can't find service: ${argv[1] ?? ''}\n`);
     return 20;
   },
   am: (argv, io, ctx) => am(argv.slice(1), io, ctx),
   screenrecord: (argv, io, ctx) => screenrecordBuiltin(argv, io, ctx.device, ctx.cwd),
-  onnxruntime_perf_test: (argv, io, ctx) => perfTestBuiltin(argv, { out: (s) => io.out(s), err: (s) => io.err(s) }, ctx.fs, ctx.cwd, ctx.signal),
+  onnxruntime_perf_test: (argv, io, ctx) => perfTestBuiltin(argv, { out: (s) => io.out(s), err: (s) => io.err(s) }, ctx.fs, ctx.cwd, ctx.signal, ctx.device.procs.get(ctx.pid)),
   monkey: (argv, io, ctx) => {
     const i = argv.indexOf('-p');
     const pkg = i >= 0 ? argv[i + 1] : undefined;
@@ -179,8 +182,15 @@ function inputCommand(argv: string[], io: ShellIO, ctx: ShellContext): number {
       phone.longPress(nums[0], nums[1]);
       return 0;
     case 'text': {
+      // As InputShellCommand.sendText: one argument, each "%s" read as a space, then key events from the
+      // VIRTUAL_KEYBOARD character map, which has printable ASCII only (getEvents returns null otherwise).
       if (!rest.length) return usage();
-      phone.typeText(rest.join(' ').replace(/%s/g, ' '));
+      const text = androidInputText(rest[0]);
+      if (untypable(text).length) {
+        io.err("Exception occurred while executing 'text':\njava.lang.NullPointerException: Attempt to get length of null array\n\tat com.android.server.input.InputShellCommand.sendText(InputShellCommand.java)\n");
+        return 255;
+      }
+      phone.typeText(text);
       return 0;
     }
     case 'keyevent':
