@@ -234,6 +234,40 @@ export function describeLlmRun(r: LlmRunRecord): string {
     for (const x of r.tests) lines.push(`  ${x.label.padEnd(16)} ${fmtStat(x.tokensPerSecond, 'tok/s')}${x.kind === 'pg' ? ' (blended prompt+generation rate)' : ''}`);
   }
   if (r.extra) for (const [k, v] of Object.entries(r.extra)) lines.push(`${k}: ${fmt(v, 3)}`);
+  lines.push(...describeMeasured(r));
   for (const n of r.notes) lines.push(`note: ${n}`);
   return lines.join('\n');
+}
+
+/** The measured-run lines: status, memory (VmHWM), energy, thermal, sampling, the decode timeline's drift. */
+function describeMeasured(r: LlmRunRecord): string[] {
+  const lines: string[] = [];
+  if (r.status && r.status !== 'complete') lines.push(`status: ${r.status}${r.error ? ` (${r.error})` : ''}`);
+  if (r.processPeakBytes !== undefined) lines.push(`process peak memory: ${fmtBytes(r.processPeakBytes)} (VmHWM of the runner's process)`);
+  if (r.decodeTimelineMs?.length) {
+    const all = r.decodeTimelineMs.filter((t) => t.length >= 4);
+    if (all.length) {
+      const q = (t: number[], from: number, to: number) => mean(t.slice(Math.floor(t.length * from), Math.max(Math.floor(t.length * from) + 1, Math.floor(t.length * to))));
+      const first = mean(all.map((t) => q(t, 0, 0.25)));
+      const last = mean(all.map((t) => q(t, 0.75, 1)));
+      lines.push(`decode timeline: ${fmt(first, 3)} ms/token in the first quarter → ${fmt(last, 3)} ms/token in the last (${all.length} repetition${all.length === 1 ? '' : 's'})`);
+    }
+  }
+  const e = r.energy;
+  if (e) {
+    const per = [e.joulesPerPrefillToken !== undefined && `${fmt(e.joulesPerPrefillToken * 1000, 3)} mJ/prompt token`, e.joulesPerDecodeToken !== undefined && `${fmt(e.joulesPerDecodeToken * 1000, 3)} mJ/decode token (${fmt(e.joulesPerDecodeToken, 5)} J/decode token)`].filter(Boolean).join(', ');
+    lines.push(`energy: ${per || 'no per-token figure'}; average power ${fmt(e.avgPowerW, 3)} W${e.idlePowerW !== undefined ? ` (idle ${fmt(e.idlePowerW, 3)} W)` : ''} — ${e.method === 'virtual-model' ? "the virtual phone's modelled battery gauge" : 'battery gauge (current_now × voltage_now)'}`);
+  }
+  const th = r.thermal;
+  if (th) {
+    const status = th.startStatus !== undefined ? `thermal status ${th.startStatus}${th.maxStatus !== undefined ? ` → max ${th.maxStatus}` : ''}${th.endStatus !== undefined ? ` → end ${th.endStatus}` : ''}` : 'no thermal status';
+    const temp = th.maxTempC !== undefined ? `, hottest ${fmt(th.startTempC ?? NaN, 1)} → ${fmt(th.maxTempC, 1)} °C` : '';
+    const cool = th.cooldowns?.length ? `, cool-downs ${th.cooldowns.map((c) => `${(c.waitedMs / 1000).toFixed(1)} s${c.reachedStart ? '' : ' (bound hit)'}`).join(', ')}` : '';
+    lines.push(`thermal: ${status}${temp}${th.throttled ? ', THROTTLED' : ', no throttling seen'}${cool}`);
+  }
+  const s = r.sampling;
+  if (s) {
+    lines.push(`sampling: ${s.samples.length} samples at ${fmt(s.achievedHz, 1)} Hz (target ${s.targetHz} Hz), gauge sign ${s.currentSign ?? 'unknown'}${s.unplugged ? ', battery unplugged for the run (dumpsys battery unplug, reset after)' : s.charging ? ', CHARGING during the run (the gauge is distorted)' : ''}`);
+  }
+  return lines;
 }

@@ -10,6 +10,7 @@ import {
 } from '../runtimes/perfTest';
 import { Sandbox } from './sandbox';
 import type { AbortLike } from './os/io';
+import type { Proc } from './os/processes';
 
 interface IO {
   out(s: string): void | Promise<void>;
@@ -100,7 +101,7 @@ const secs = (t0: bigint, t1: bigint) => Number(t1 - t0) / 1e9;
  * real tool's stdout (performance_runner.cc), run by onnxruntime-node on the host CPU. The one line that says
  * so goes to stderr as an onnxruntime-style warning, so stdout is what a phone's build prints.
  */
-export async function perfTestBuiltin(argv: string[], io: IO, fsb: Sandbox, cwd: string, signal?: AbortLike): Promise<number> {
+export async function perfTestBuiltin(argv: string[], io: IO, fsb: Sandbox, cwd: string, signal?: AbortLike, proc?: Proc): Promise<number> {
   const parsed = parsePerfTestArgs(argv);
   if (!parsed.ok) {
     if (parsed.error) await io.err(`${parsed.error}\n`);
@@ -152,6 +153,17 @@ export async function perfTestBuiltin(argv: string[], io: IO, fsb: Sandbox, cwd:
     for (const [den, v] of Object.entries(c.freeDimByDenotation)) out.push(`Overriding dimension with denotation, ${den}, to ${v}`);
     for (const [, name, v] of await denotationDims(model, c.freeDimByDenotation)) dims[name] = v;
     if (out.length) { await io.out(`${out.join('\n')}\n`); out.length = 0; }
+    // The process's memory (VmRSS/VmHWM in /proc/PID/status): what the host process grew by while
+    // onnxruntime-node loaded and ran this model (at least the model file), on top of the command's own.
+    const baseKb = proc?.rssKb ?? 0;
+    const hostRss0 = process.memoryUsage.rss();
+    const modelKb = Math.ceil(((await fs.stat(model)).size) / 1024);
+    const trackMemory = () => {
+      if (!proc) return;
+      const grownKb = Math.max(modelKb, Math.round((process.memoryUsage.rss() - hostRss0) / 1024));
+      proc.rssKb = baseKb + grownKb;
+      proc.hwmKb = Math.max(proc.hwmKb ?? 0, proc.rssKb);
+    };
     const t0 = process.hrtime.bigint();
     session = await ort.InferenceSession.create(model, {
       graphOptimizationLevel: OPT_NAMES[c.optimization],
@@ -175,10 +187,13 @@ export async function perfTestBuiltin(argv: string[], io: IO, fsb: Sandbox, cwd:
     }
     const feeds = generatedFeeds(session, ort, dims, c.seed);
     const s = session;
+    trackMemory();
     const runOnce = async (): Promise<number> => {
       const a = process.hrtime.bigint();
       await s.run(feeds);
-      return secs(a, process.hrtime.bigint());
+      const t = secs(a, process.hrtime.bigint());
+      trackMemory();
+      return t;
     };
     const w0 = process.hrtime.bigint();
     await runOnce();

@@ -1,0 +1,94 @@
+/**
+ * Running a runner on a phone so the sampler can find it and a cancel can stop it: the command runs in the
+ * background of one `adb shell` (`CMD & p=$!`), its PID goes to a file the sampler reads each pass, the shell
+ * waits for it and returns its exit status. Every argument is quoted (util/shellQuote).
+ */
+import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
+import type { AdbService, ExecResult } from '../../adb/adbService';
+import { quoteArg, shellCommand } from '../../util/shellQuote';
+import { CancelledError, type CancelSignal } from '../../util/progress';
+
+export const LLM_REMOTE_DIR = '/data/local/tmp/mobileai/llm';
+
+export interface PhoneCommand {
+  /** Folder to run in (cd). */
+  cwd?: string;
+  /** Environment for the command (e.g. LD_LIBRARY_PATH=lib). */
+  env?: Record<string, string>;
+  argv: string[];
+}
+
+/** The shell line: `cd DIR || exit 127; export K=V; ARGV & p=$!; echo $p > PIDFILE; wait $p; r=$?; rm -f PIDFILE; exit $r`. */
+export function phoneCommandLine(cmd: PhoneCommand, pidFile?: string): string {
+  const parts: string[] = [];
+  if (cmd.cwd) parts.push(`cd ${quoteArg(cmd.cwd)} || exit 127`);
+  for (const [k, v] of Object.entries(cmd.env ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`bad environment variable name "${k}"`);
+    parts.push(`export ${k}=${quoteArg(v)}`);
+  }
+  const pf = pidFile ? quoteArg(pidFile) : undefined;
+  parts.push(`${shellCommand(cmd.argv)} & p=$!`);
+  if (pf) parts.push(`echo $p > ${pf}`);
+  parts.push('wait $p', 'r=$?');
+  if (pf) parts.push(`rm -f ${pf}`);
+  parts.push('exit $r');
+  return parts.join('; ');
+}
+
+/** Runs the command; a cancel kills the runner by its PID (then the shell's wait returns) and throws CancelledError. */
+export async function runOnPhone(adb: AdbService, serial: string, cmd: PhoneCommand, opts: { pidFile?: string; signal?: CancelSignal; timeoutMs?: number } = {}): Promise<ExecResult & { text: string }> {
+  if (opts.signal?.cancelled) throw new CancelledError('LLM benchmark cancelled');
+  const pidFile = opts.pidFile ?? `${LLM_REMOTE_DIR}/runner-${process.pid}-${Date.now()}.pid`;
+  const unsubscribe = opts.signal?.onCancel(() => {
+    void adb.execLine(serial, `p=; read p < ${quoteArg(pidFile)} && kill $p`, { timeoutMs: 5000 }).catch(() => undefined);
+  });
+  try {
+    const r = await adb.execLine(serial, phoneCommandLine(cmd, pidFile), { timeoutMs: opts.timeoutMs ?? 60 * 60 * 1000 });
+    if (opts.signal?.cancelled) throw new CancelledError('LLM benchmark cancelled');
+    return { ...r, text: r.stdout.toString('utf8') + r.stderr.toString('utf8') };
+  } finally {
+    unsubscribe?.();
+  }
+}
+
+/** The runner's last lines, for an error message in its own words. */
+export function lastLines(text: string, n = 5): string {
+  return text.trim().split('\n').slice(-n).join(' | ');
+}
+
+/** Pushes a file unless the phone already has one of the same size there. */
+export async function pushIfChanged(adb: AdbService, serial: string, local: string, remote: string, opts: { mode?: number; signal?: CancelSignal } = {}): Promise<void> {
+  const size = (await fs.stat(local)).size;
+  const r = await adb.exec(serial, ['stat', '-c', '%s', remote]).catch(() => undefined);
+  if (r && r.exitCode === 0 && Number(r.stdout.toString('utf8').trim()) === size) return;
+  await adb.push(serial, local, remote, { mode: opts.mode, signal: opts.signal });
+  if (opts.mode) await adb.exec(serial, ['chmod', (opts.mode & 0o777).toString(8), remote]);
+}
+
+/** Pushes a host folder (recursively) to the phone; files under bin/ and files without an extension get mode 755. */
+export async function pushFolder(adb: AdbService, serial: string, localDir: string, remoteDir: string, signal?: CancelSignal): Promise<number> {
+  let count = 0;
+  const walk = async (rel: string): Promise<void> => {
+    const abs = path.join(localDir, rel);
+    for (const e of await fs.readdir(abs, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        await adb.exec(serial, ['mkdir', '-p', `${remoteDir}/${r}`]);
+        await walk(r);
+      } else if (e.isFile()) {
+        const exe = r.startsWith('bin/') || !path.extname(e.name) || ((await fs.stat(path.join(localDir, r))).mode & 0o111) !== 0;
+        await pushIfChanged(adb, serial, path.join(localDir, r), `${remoteDir}/${r}`, { mode: exe ? 0o755 : 0o644, signal });
+        count++;
+      }
+    }
+  };
+  await adb.exec(serial, ['mkdir', '-p', remoteDir]);
+  await walk('');
+  return count;
+}
+
+/** A file name safe for the phone's shell and folders. */
+export function safeName(file: string): string {
+  return path.basename(file).replace(/[^A-Za-z0-9._-]+/g, '_');
+}
