@@ -264,7 +264,7 @@ export function modelSummary(rel: string, mf: ModelFacts): string {
   const nodes = mf.opCounts?.reduce((n, o) => n + o.count, 0);
   const shown = ops.slice(0, 12).map((o) => (o.count ? `${o.opType} ×${o.count}` : o.opType)).join(', ');
   return [
-    `\`${rel}\`: **${fmtBytes(mf.bytes)}**, **${mf.parameters.toLocaleString('en-US')} parameters**${mf.opset ? `, opset **${mf.opset}**` : ''}.`,
+    `\`${rel}\`: ${fmtBytes(mf.bytes)}, ${mf.parameters.toLocaleString('en-US')} parameters${mf.opset ? `, opset ${mf.opset}` : ''}.`,
     `Ops (${ops.length} types${nodes ? `, ${nodes} nodes` : ''}): ${shown}${ops.length > 12 ? ', …' : ''}.`,
     ...(mf.inputs?.length ? [`Inputs: ${mf.inputs.map((d) => `\`${d.name}\` ${d.type} ${formatDeclared(d.shape)}`).join(', ')}.`] : []),
   ].join('\n\n');
@@ -281,7 +281,8 @@ export function hover(pm: ParsedManifest, offset: number, facts: Facts): HoverRe
   if (at.isKey) {
     if (p.length === 2 && ['targets', 'models', 'searches', 'agents', 'llms'].includes(p[0])) lines.push(`**${SINGULAR[p[0] as Section]} \`${p[1]}\`**`);
     else lines.push(`**${p[p.length - 1]}**`);
-    if (s) lines.push(docOf(s));
+    // An entry's name: what it is comes next (its facts), not "A model. Type: object.".
+    if (s && !(p.length === 2 && p[0] in SINGULAR)) lines.push(docOf(s));
   }
   const m = pm.value;
   // A search: the latency range its target's table allows.

@@ -577,7 +577,7 @@ function targetPhoneDiagnostics(pm: ParsedManifest, name: string, t: Target, dev
   const ready = devices.filter((d) => d.state === 'device');
   const field = t.serial ? 'serial' : 'match';
   const { node, key } = nodeAt(pm.doc, ['targets', name, field]);
-  if (!node?.range || !key?.range) return [];
+  if (!node?.range || !key?.range || !isScalar(key) || String(key.value) !== field) return [];
   // The whole `serial: …` / `match: …` pair, without the newline a block mapping ends with.
   let end = node.range[1];
   while (end > key.range[0] && /\s/.test(pm.text[end - 1])) end--;
@@ -608,11 +608,12 @@ function targetPhoneDiagnostics(pm: ParsedManifest, name: string, t: Target, dev
  */
 export function targetPhoneEdit(pm: ParsedManifest, name: string, text: string): { start: number; end: number; replace: string } | undefined {
   const { node: tNode, key: tKey } = nodeAt(pm.doc, ['targets', name]);
-  if (!tKey?.range) return undefined;
+  if (!tKey?.range || !isScalar(tKey) || String(tKey.value) !== name) return undefined;
   const pairs: Range[] = [];
   for (const f of ['serial', 'match']) {
     const { node, key } = nodeAt(pm.doc, ['targets', name, f]);
-    if (!key?.range) continue;
+    // nodeAt gives the last key it found: only this field's own key counts.
+    if (!key?.range || !isScalar(key) || String(key.value) !== f) continue;
     let end = node?.range?.[1] ?? key.range[1];
     while (end > key.range[0] && /\s/.test(pm.text[end - 1])) end--;
     pairs.push({ start: key.range[0], end });
