@@ -77,7 +77,7 @@ export function addLlmShapeCommands(program: Command, adb: () => AdbService): vo
     .description('build every decoder shape of a space with random weights, time prefill and decode on the host or a phone (cached per device), and show the Pareto fronts')
     .requiredOption('--space <file|json>', 'the space: a JSON file, or inline JSON such as \'{"layers":[4,8],"hidden":[256,512],"heads":8,"vocab":32000}\'')
     .option('--device <host|serial>', 'where to time the shapes', 'host')
-    .option('--runner <path>', 'the on-phone decoder runner (phones only)')
+    .option('--runner <path>', 'onnxruntime_perf_test built for Android (real phones; the virtual phone has its own)')
     .option('-p, --prompt-tokens <n>', 'P: prompt tokens of the prefill', posInt('-p'), 32)
     .option('-n, --gen-tokens <n>', 'D: decode steps', posInt('-n'), 32)
     .option('-r, --repetitions <n>', 'measured repetitions per shape (after one warm-up)', posInt('-r'), 2)
@@ -92,8 +92,7 @@ export function addLlmShapeCommands(program: Command, adb: () => AdbService): vo
       if (o.exportConfig && o.pick === undefined) throw new InvalidArgumentError('--export-config needs --pick N (the row of the shape to export)');
       const text = o.space.trim().startsWith('{') ? o.space : await readFile(path.resolve(o.space), 'utf8').catch(() => { throw new InvalidArgumentError(`--space ${o.space}: no such file (give a JSON file or inline JSON)`); });
       const space = parseSpace(text, o.space.trim().startsWith('{') ? '--space' : o.space);
-      if (o.device !== 'host' && !o.runner) throw new InvalidArgumentError(`--device ${o.device} needs --runner <path> (the decoder runner to push to the phone)`);
-      const target = o.device === 'host' ? { kind: 'host' as const, threads: o.threads } : { kind: 'phone' as const, adb: adb(), serial: o.device, runnerPath: path.resolve(o.runner as string) };
+      const target = o.device === 'host' ? { kind: 'host' as const, threads: o.threads } : { kind: 'phone' as const, adb: adb(), serial: o.device, runnerPath: o.runner && path.resolve(o.runner) };
       const cancel = new CancelSource();
       const onSigint = () => { process.stderr.write('\ncancelling…\n'); cancel.cancel(); };
       process.once('SIGINT', onSigint);

@@ -9,6 +9,8 @@ import type { Tensor } from 'onnxruntime-node';
 import { loadOrt } from '../../extension/core/profile/ort';
 import { runDecoder } from '../../extension/core/llm/decoderRunner';
 import { CancelSource } from '../../extension/core/util/progress';
+import { AdbService } from '../../extension/core/adb/adbService';
+import { startPhoneOverAdb } from '../helpers/phoneAdb';
 import { buildDecoder, exploreShapes, exportShapeConfig, quantizeDecoderInt4, type ShapeSpace } from '../../extension/core/llm/shapes';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -166,4 +168,31 @@ test('exported config JSON: LlamaConfig keys, never overwrites; the CLI builds, 
     await assert.rejects(cli('explore', '--space', '{"layers": 2}', '--cache', path.join(dir, 'cache')), (e: { stderr: string }) => /the space needs hidden/.test(e.stderr));
     await assert.rejects(cli('explore', '--space', space, '--export-config', path.join(dir, 'x.json')), (e: { stderr: string }) => /--export-config needs --pick/.test(e.stderr));
   });
+});
+
+test('explored on the virtual phone through the real adb server: timed with its onnxruntime_perf_test, marked virtual, cached per phone', async () => {
+  const p = await startPhoneOverAdb();
+  try {
+    const adb = new AdbService({ serverPort: p.server.port }, { env: p.server.env });
+    const cacheRoot = path.join(p.tmp, 'cache');
+    const space: ShapeSpace = { layers: 1, hidden: 32, heads: 4, kvHeads: 2, vocab: 64, context: 16, weights: ['fp32', 'int4'] };
+    const opts = { space, target: { kind: 'phone' as const, adb, serial: p.serial }, promptTokens: 4, genTokens: 2, repetitions: 1, cacheRoot };
+    const r = await exploreShapes(opts);
+    assert.deepEqual(r.failures, []);
+    assert.equal(r.results.length, 2);
+    assert.equal(r.device.kind, 'virtual-phone');
+    assert.match(r.device.label, /virtual phone .*not a phone/);
+    for (const x of r.results) {
+      assert.ok(x.decodeTokensPerSecond > 0 && x.prefillTokensPerSecond > 0 && x.timeToFirstTokenMs > 0);
+      assert.ok(x.notes.some((n) => /onnxruntime_perf_test/.test(n)));
+    }
+    assert.match(path.basename(r.cacheFile), /^phone-/);
+    const again = await exploreShapes(opts);
+    assert.equal(again.measured, 0);
+    // The host's cache is another device's: nothing of the phone's is reused there.
+    const host = await exploreShapes({ ...opts, target: { kind: 'host', threads: 1 } });
+    assert.equal(host.measured, 2);
+  } finally {
+    await p.stop();
+  }
 });

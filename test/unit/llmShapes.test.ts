@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import type { onnx } from 'onnx-proto';
 import { checkModel } from '../../extension/core/onnx/check';
 import { discoverDecoder } from '../../extension/core/llm/decoderRunner';
 import {
@@ -45,15 +46,15 @@ test('the built graph holds exactly the counted parameters, with the KV cache la
   const b = buildDecoderModel(shape);
   assert.equal(b.builtParams, countParams(shape).total);
   assert.deepEqual(checkModel(b.model), []);
-  const g = b.model.graph;
-  const dims = (vi: { type?: { tensorType?: { shape?: { dim?: Array<{ dimValue?: unknown; dimParam?: string }> } } } }) => vi.type?.tensorType?.shape?.dim?.map((d) => d.dimParam || Number(d.dimValue));
+  const g = b.model.graph as onnx.GraphProto;
+  const dims = (vi: onnx.IValueInfoProto) => vi.type?.tensorType?.shape?.dim?.map((d) => d.dimParam || Number(d.dimValue));
   const past = g.input.find((i) => i.name === 'past_key_values.2.value');
   assert.deepEqual(dims(past!), ['batch_size', 2, 'past_sequence_length', 16]);
   assert.deepEqual(dims(g.output.find((o) => o.name === 'present.0.key')!), ['batch_size', 2, 'total_sequence_length', 16]);
   assert.deepEqual(dims(g.output.find((o) => o.name === 'logits')!), ['batch_size', 'sequence_length', 300]);
   const k = g.initializer.find((t) => t.name === 'model.layers.1.self_attn.k_proj.weight');
   assert.deepEqual(k?.dims?.map(Number), [96, 32]);
-  const meta = (vi: (typeof g.input)[number]) => ({ name: vi.name, type: vi.type?.tensorType?.elemType === 7 ? 'int64' : 'float32', shape: dims(vi) as Array<number | string> });
+  const meta = (vi: onnx.IValueInfoProto) => ({ name: vi.name ?? '', type: vi.type?.tensorType?.elemType === 7 ? 'int64' : 'float32', shape: dims(vi) as Array<number | string> });
   const sig = discoverDecoder(g.input.map(meta), g.output.map(meta));
   assert.equal(sig.layers, 3);
   assert.equal(sig.heads, 2, 'the cache holds the KV heads, not the query heads');
@@ -67,11 +68,12 @@ test('the built graph holds exactly the counted parameters, with the KV cache la
 test('int4 and int8 twins rewrite every projection and the LM head through the quantizer', () => {
   const base = { layers: 2, hidden: 64, heads: 4, kvHeads: 2, vocab: 256, context: 32 };
   const int4 = buildDecoderModel({ ...base, weights: 'int4' });
-  const ops = (m: typeof int4.model) => m.graph.node.map((n) => n.opType);
+  const graph = (m: typeof int4.model) => m.graph as onnx.GraphProto;
+  const ops = (m: typeof int4.model) => graph(m).node.map((n) => n.opType);
   // 7 projections per layer (q, k, v, o, gate, up, down) + the head.
   assert.equal(ops(int4.model).filter((o) => o === 'MatMulNBits').length, 2 * 7 + 1);
   assert.equal(int4.quantizedMatMuls, 15);
-  const nb = int4.model.graph.node.find((n) => n.opType === 'MatMulNBits');
+  const nb = graph(int4.model).node.find((n) => n.opType === 'MatMulNBits');
   assert.equal(nb?.domain, 'com.microsoft');
   assert.deepEqual(Object.fromEntries((nb?.attribute ?? []).map((a) => [a.name, Number(a.i)])), { K: 64, N: 64, bits: 4, block_size: 32 });
   assert.deepEqual(checkModel(int4.model), []);
@@ -81,7 +83,7 @@ test('int4 and int8 twins rewrite every projection and the LM head through the q
   // Attention's activation × activation MatMuls stay float in both.
   assert.equal(ops(int4.model).filter((o) => o === 'MatMul').length, 2 * 2);
   // The tied embedding keeps reading the float matrix the head was quantized from.
-  assert.ok(int4.model.graph.initializer.some((t) => t.name === 'lm_head.weight_tied' && t.dataType === 1));
+  assert.ok(graph(int4.model).initializer.some((t) => t.name === 'lm_head.weight_tied' && t.dataType === 1));
 });
 
 test('nonsense shapes are refused with a message naming the field', () => {

@@ -127,7 +127,8 @@ export function enumerateShapes(space: ShapeSpace, limits: { minContext?: number
   return { candidates: out, rejected: [...rejected.values()], combinations, sampled };
 }
 
-export type ExploreTarget = { kind: 'host'; threads?: number } | { kind: 'phone'; adb: AdbService; serial: string; runnerPath: string };
+/** A phone: `runnerPath` is onnxruntime_perf_test built for Android (the virtual phone has its own, leave it empty). */
+export type ExploreTarget = { kind: 'host'; threads?: number } | { kind: 'phone'; adb: AdbService; serial: string; runnerPath?: string };
 
 export interface ShapeResult {
   /** Cache key: shape + prompt and generated token counts. */
@@ -251,7 +252,7 @@ export function shapeFronts(results: ReadonlyArray<Pick<ShapeResult, 'key' | 'pa
   return { decode: decode.map((p) => p.id), ttft: ttft.map((p) => p.id) };
 }
 
-/** What a phone measurement gives back (through `benchOnnxDecoderOnPhone`). */
+/** What a phone measurement gives back (through `benchOnnxDecoderOnPhone`: onnxruntime_perf_test on prefill and fixed-context decode). */
 interface PhoneFigures {
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
@@ -263,36 +264,13 @@ interface PhoneFigures {
 }
 
 async function measureOnPhone(file: string, target: Extract<ExploreTarget, { kind: 'phone' }>, P: number, D: number, reps: number, signal?: CancelSignal): Promise<PhoneFigures> {
-  let mod: Record<string, unknown>;
-  try {
-    // Written by the phone LLM benchmark (extension/core/llm/bench/index.ts); loaded by name until it lands.
-    const spec = '../bench/index';
-    mod = (await import(spec)) as Record<string, unknown>;
-  } catch {
-    throw new Error('timing on a phone needs the phone LLM benchmark (extension/core/llm/bench), which is not in this build: explore on the host');
-  }
-  const bench = mod.benchOnnxDecoderOnPhone as ((o: Record<string, unknown>) => Promise<Record<string, unknown>>) | undefined;
-  if (typeof bench !== 'function') throw new Error('timing on a phone needs benchOnnxDecoderOnPhone, which this build lacks: explore on the host');
-  const rec = await bench({ adb: target.adb, serial: target.serial, runnerPath: target.runnerPath, modelFile: file, promptTokens: P, genTokens: D, repetitions: reps, signal });
-  return phoneFigures(rec);
-}
-
-/** Reads the rates out of a run record (`mobileai.llm-run/1`) or a flat result. */
-function phoneFigures(r: Record<string, unknown>): PhoneFigures {
-  const rec = (r.record && typeof r.record === 'object' ? r.record : r) as Record<string, unknown>;
-  const mean = (v: unknown): number => (typeof v === 'number' ? v : v && typeof v === 'object' && typeof (v as { mean?: unknown }).mean === 'number' ? (v as { mean: number }).mean : NaN);
-  const dev = (rec.device ?? {}) as { label?: string; kind?: string };
-  const out: PhoneFigures = {
-    prefillTokensPerSecond: mean(rec.prefill),
-    decodeTokensPerSecond: mean(rec.decode),
-    timeToFirstTokenMs: mean(rec.timeToFirstTokenMs),
-    modelLoadMs: typeof rec.modelLoadMs === 'number' ? rec.modelLoadMs : undefined,
-    label: dev.label,
-    kind: dev.kind === 'virtual-phone' ? 'virtual-phone' : 'phone',
-    notes: Array.isArray(rec.notes) ? (rec.notes as string[]) : [],
+  const { benchOnnxDecoderOnPhone } = await import('../bench/index');
+  const r = await benchOnnxDecoderOnPhone(target.adb, target.serial, file, { promptTokens: P, genTokens: D, repetitions: reps, runnerPath: target.runnerPath || undefined, signal });
+  if (!(r.decode.mean > 0)) throw new Error('the phone run gave no decode rate');
+  return {
+    prefillTokensPerSecond: r.prefill.mean, decodeTokensPerSecond: r.decode.mean, timeToFirstTokenMs: r.timeToFirstTokenMs.mean, modelLoadMs: r.modelLoadMs,
+    kind: r.builtinVirtual ? 'virtual-phone' : 'phone', notes: [`${r.runner}: decode at a fixed past of ${r.decodePast} tokens`, ...r.notes],
   };
-  if (!(out.decodeTokensPerSecond > 0)) throw new Error('the phone run gave no decode rate');
-  return out;
 }
 
 /** Builds and times every candidate of the space that the cache does not already hold; returns all of them with the fronts. */
@@ -340,7 +318,10 @@ export async function exploreShapes(opts: ExploreOptions): Promise<ExploreResult
           fig = { prefillTokensPerSecond: r.prefill.mean, decodeTokensPerSecond: r.decode.mean, timeToFirstTokenMs: r.timeToFirstTokenMs.mean, modelLoadMs: r.modelLoadMs, notes: [r.notes[0]] };
         } else {
           fig = await measureOnPhone(file, opts.target, P, D, reps, opts.signal);
-          if (fig.kind === 'virtual-phone') device.kind = 'virtual-phone';
+          if (fig.kind === 'virtual-phone' && device.kind !== 'virtual-phone') {
+            device.kind = 'virtual-phone';
+            device.label = `virtual phone ${opts.target.serial} (onnxruntime-node on the host CPU, not a phone)`;
+          }
         }
         const params = countParams(shape);
         const entry: Omit<ShapeResult, 'cached'> = {
