@@ -31,7 +31,7 @@ async function writeAtomic(file: string, data: string): Promise<void> {
 
 export function runId(label: string, when = new Date()): string {
   const stamp = when.toISOString().replace(/\.\d+Z$/, '').replace(/:/g, '-');
-  const slug = label.toLowerCase().replace(/\.[a-z0-9]+$/, '').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'run';
+  const slug = label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'run';
   return `${stamp}-${slug}`;
 }
 

@@ -91,7 +91,7 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmRunRecord> 
   const info = await adb.info(serial);
   const phoneLabel = [info.manufacturer, info.model].filter(Boolean).join(' ') || serial;
   const rec = newRunRecord(RUNNER_OF[opts.runner], 'measured');
-  const writer = await RunWriter.create(opts.runsRoot, opts.label ?? `${path.basename(opts.model)}-${opts.runner}`);
+  const writer = await RunWriter.create(opts.runsRoot, opts.label ?? `${path.parse(opts.model).name}-${opts.runner}`);
   rec.id = writer.id;
   rec.status = 'running';
   rec.model = { name: path.basename(opts.model), file: path.resolve(opts.model), ...(modelStat.isFile() ? { sizeBytes: modelStat.size } : {}) };
