@@ -36,12 +36,22 @@ async function lines(): Promise<Line[]> {
 const shown = async () => Number(await frame.locator('#log').getAttribute('data-rows'));
 const state = async () => (await frame.locator('#log').getAttribute('data-state')) ?? '';
 
+/** Picks the minimum level as a user does: open the drop-down, click the level's option. */
+async function chooseLevel(level: string): Promise<void> {
+  const names: Record<string, string> = { V: 'Verbose', D: 'Debug', I: 'Info', W: 'Warn', E: 'Error', F: 'Fatal / Assert' };
+  if ((await frame.locator('#level').evaluate((e) => (e as HTMLSelectElement).value)) === level) return;
+  await frame.locator('#level').click();
+  await frame.locator('#level').getByRole('option', { name: names[level], exact: true }).click();
+  await waitUntil(`level ${level} chosen`, async () => (await frame.locator('#level').evaluate((e) => (e as HTMLSelectElement).value)) === level, 5000);
+}
+
 async function setFilter(f: { level?: string; tag?: string; package?: string; text?: string; regex?: boolean }): Promise<void> {
-  await frame.locator('#level').selectOption(f.level ?? 'V');
-  await frame.locator('#tag').fill(f.tag ?? '');
+  await chooseLevel(f.level ?? 'V');
+  await frame.locator('#tag input').fill(f.tag ?? '');
   await frame.locator('#package').fill(f.package ?? '');
-  await frame.locator('#text').fill(f.text ?? '');
-  if ((await frame.locator('#regex').isChecked()) !== (f.regex ?? false)) await frame.locator('#regex').click();
+  await frame.locator('#text input').fill(f.text ?? '');
+  // The regex toggle is a switch (role="switch", aria-checked) inside the toolbar button.
+  if ((await frame.locator('#regex button').isChecked()) !== (f.regex ?? false)) await frame.locator('#regex button').click();
   await wb.page.waitForTimeout(600);
 }
 
@@ -80,7 +90,7 @@ test('a crash is listed, and Next crash scrolls to its FATAL EXCEPTION lines and
   await wb.step(t.name, async () => {
     adb('shell', 'am', 'crash', 'com.mobileai.notes');
     await waitUntil('the crash in the list', async () => (await frame.locator('#crashes').getAttribute('data-count')) === '1', 20000);
-    assert.match(await frame.locator('#crashes option').nth(1).innerText(), /com\.mobileai\.notes: .*CrashedByAdbException/);
+    assert.match(await frame.locator('#crashes vscode-option').nth(1).innerText(), /com\.mobileai\.notes: .*CrashedByAdbException/);
     // More lines after it, so that it scrolls out of view.
     for (let i = 0; i < 4; i++) {
       adb('shell', 'am', 'start', '-n', 'com.android.settings/.Settings');

@@ -1,5 +1,7 @@
 import './style.css';
 import { connect, el } from '../shared/vscode';
+import { badge, textField, toolbar as toolbarRow, toolbarButton } from '../shared/components';
+import { select } from '../shared/select';
 import type { CrashInfo, FromLogcatWebview, LogcatState, Row, ToLogcatWebview } from './protocol';
 import type { LogFilter } from '../../extension/core/logcat/filter';
 import type { LogLevel } from '../../extension/core/logcat/parse';
@@ -25,30 +27,41 @@ let state: LogcatState = 'starting';
 const LEVELS: Array<[LogLevel, string]> = [['V', 'Verbose'], ['D', 'Debug'], ['I', 'Info'], ['W', 'Warn'], ['E', 'Error'], ['F', 'Fatal / Assert']];
 
 const title = el('span', { id: 'title' }, 'Logcat');
-const level = el('select', { id: 'level', title: 'Minimum level' });
-for (const [v, label] of LEVELS) level.append(el('option', { value: v }, label));
-const tag = el('input', { id: 'tag', type: 'search', placeholder: 'tag (-tag hides, =tag exact)', title: 'Tags: a part of the tag; several separated by spaces; -tag hides it; =tag matches exactly', spellcheck: 'false' });
-const pkg = el('input', { id: 'package', type: 'search', placeholder: 'package', list: 'packages', title: 'Only the processes of this package', spellcheck: 'false' });
+let filterTimer: ReturnType<typeof setTimeout> | undefined;
+function sendFilter(): void {
+  clearTimeout(filterTimer);
+  filterTimer = setTimeout(() => vscode.post({ type: 'filter', filter: currentFilter() }), 150);
+}
+const level = select('Minimum level', LEVELS.map(([v, label]) => ({ value: v, label })), 'V', sendFilter, { id: 'level' });
+const tag = textField({ label: 'Tags: a part of the tag; several separated by spaces; -tag hides it; =tag matches exactly', placeholder: 'tag (-tag hides, =tag exact)', type: 'search', id: 'tag', onInput: sendFilter });
+// The package field suggests the phone's packages (a datalist, which the toolkit's text field has not).
+const pkg = el('input', { id: 'package', type: 'search', placeholder: 'package', list: 'packages', title: 'Only the processes of this package', 'aria-label': 'Package', spellcheck: 'false' });
 const packages = el('datalist', { id: 'packages' });
-const text = el('input', { id: 'text', type: 'search', placeholder: 'search messages', spellcheck: 'false' });
-const regex = el('input', { id: 'regex', type: 'checkbox', title: 'Regular expression' });
-const matchCase = el('input', { id: 'case', type: 'checkbox', title: 'Match case' });
-const pause = el('button', { id: 'pause', class: 'secondary', title: 'Pause the view (lines are still collected)' }, 'Pause');
-const clear = el('button', { id: 'clear', class: 'secondary', title: 'Clear the phone\'s log (logcat -c) and this view' }, 'Clear');
-const crashSelect = el('select', { id: 'crashes', title: 'Crashes in the log: choose one to jump to it' });
-const nextCrash = el('button', { id: 'next-crash', class: 'secondary', title: 'Jump to the next crash (FATAL EXCEPTION)' }, 'Next crash');
-const toEnd = el('button', { id: 'end', class: 'secondary', title: 'Scroll to the newest line and follow' }, '⤓ End');
-const stateLine = el('span', { id: 'state' }, 'Starting…');
+const text = textField({ label: 'Search messages', placeholder: 'search messages', type: 'search', id: 'text', onInput: sendFilter });
+for (const f of [tag, text]) f.setAttribute('spellcheck', 'false');
+const regex = toolbarButton('regex', 'Use Regular Expression', sendFilter, { toggle: true, id: 'regex' });
+const matchCase = toolbarButton('case-sensitive', 'Match Case', sendFilter, { toggle: true, id: 'case' });
+const pause = toolbarButton('debug-pause', 'Pause the view (lines are still collected)', (on) => setPaused(on), { toggle: true, id: 'pause' });
+const clear = toolbarButton('clear-all', 'Clear the phone\'s log (logcat -c) and this view', () => vscode.post({ type: 'clear' }), { id: 'clear' });
+const crashSelect = select('Crashes in the log: choose one to jump to it', [{ value: '', label: 'No crashes' }], '', (v) => { const id = Number(v); if (id) jumpToCrash(id); }, { id: 'crashes' });
+const crashCount = badge('0', 'counter');
+crashCount.id = 'crash-count';
+crashCount.hidden = true;
+const nextCrash = toolbarButton('bug', 'Jump to the next crash (FATAL EXCEPTION)', () => jumpToCrash('next'), { id: 'next-crash' });
+const toEnd = toolbarButton('fold-down', 'Scroll to the newest line and follow', () => {
+  follow = true;
+  list.scrollTop = list.scrollHeight;
+  render();
+}, { id: 'end' });
+const stateLine = el('span', { id: 'state', role: 'status' }, 'Starting…');
 const count = el('span', { id: 'count', class: 'muted' }, '');
-const filterError = el('span', { id: 'filter-error', class: 'error' }, '');
-const restart = el('button', { id: 'restart', class: 'secondary', hidden: '' }, 'Restart');
+const filterError = el('span', { id: 'filter-error', class: 'error', role: 'alert' }, '');
+const restart = toolbarButton('debug-restart', 'Restart logcat', () => vscode.post({ type: 'restart' }), { id: 'restart' });
+restart.hidden = true;
 
-const toolbar = el('div', { id: 'toolbar' },
-  title, level, tag, pkg, packages, text,
-  el('label', { title: 'Regular expression' }, regex, '.*'),
-  el('label', { title: 'Match case' }, matchCase, 'Aa'),
-  pause, clear, crashSelect, nextCrash, toEnd);
-const list = el('div', { id: 'log', tabindex: '0', role: 'log', 'aria-live': 'off' });
+const toolbar = toolbarRow('Logcat filters and actions', title, level, tag, pkg, packages, text, regex, matchCase, pause, clear, crashSelect, crashCount, nextCrash, toEnd);
+toolbar.id = 'toolbar';
+const list = el('div', { id: 'log', tabindex: '0', role: 'log', 'aria-live': 'off', 'aria-label': 'Log lines (↑ ↓ Page Up/Down Home End scroll)' });
 const spacer = el('div', { id: 'spacer' });
 const viewport = el('div', { id: 'viewport' });
 list.append(spacer, viewport);
@@ -56,34 +69,35 @@ const status = el('div', { id: 'status' }, stateLine, restart, filterError, coun
 app.replaceChildren(toolbar, list, status);
 
 function currentFilter(): LogFilter {
-  return { level: level.value as LogLevel, tag: tag.value, package: pkg.value.trim(), text: text.value, regex: regex.checked, matchCase: matchCase.checked };
+  return { level: (level.value || 'V') as LogLevel, tag: tag.value, package: pkg.value.trim(), text: text.value, regex: regex.checked, matchCase: matchCase.checked };
 }
 
-let filterTimer: ReturnType<typeof setTimeout> | undefined;
-function sendFilter(): void {
-  clearTimeout(filterTimer);
-  filterTimer = setTimeout(() => vscode.post({ type: 'filter', filter: currentFilter() }), 150);
-}
-for (const input of [tag, pkg, text]) input.addEventListener('input', sendFilter);
-for (const input of [level, regex, matchCase]) input.addEventListener('change', sendFilter);
+pkg.addEventListener('input', sendFilter);
 
-pause.addEventListener('click', () => {
-  paused = !paused;
-  pause.textContent = paused ? 'Resume' : 'Pause';
-  pause.setAttribute('aria-pressed', String(paused));
+/** The pause switch shows ⏸ while live and ▶ (Resume) while paused. */
+function showPaused(on: boolean): void {
+  paused = on;
+  pause.checked = on;
+  pause.icon = on ? 'debug-continue' : 'debug-pause';
+  const label = on ? 'Resume: show the lines that came meanwhile' : 'Pause the view (lines are still collected)';
+  pause.label = label;
+  pause.title = label;
+}
+
+function setPaused(on: boolean): void {
+  showPaused(on);
   vscode.post({ type: 'pause', paused });
-});
-clear.addEventListener('click', () => vscode.post({ type: 'clear' }));
-restart.addEventListener('click', () => vscode.post({ type: 'restart' }));
-toEnd.addEventListener('click', () => {
-  follow = true;
-  list.scrollTop = list.scrollHeight;
-  render();
-});
-nextCrash.addEventListener('click', () => jumpToCrash('next'));
-crashSelect.addEventListener('change', () => {
-  const id = Number(crashSelect.value);
-  if (id) jumpToCrash(id);
+}
+
+// Keyboard: the log scrolls with the arrow and page keys when focused; End follows the newest line again.
+list.addEventListener('keydown', (e) => {
+  const page = Math.max(1, Math.floor(list.clientHeight / LINE_H) - 1) * LINE_H;
+  const moves: Record<string, number> = { ArrowDown: LINE_H, ArrowUp: -LINE_H, PageDown: page, PageUp: -page };
+  if (e.key in moves) list.scrollTop += moves[e.key];
+  else if (e.key === 'Home') list.scrollTop = 0;
+  else if (e.key === 'End') { follow = true; list.scrollTop = list.scrollHeight; }
+  else return;
+  e.preventDefault();
 });
 
 function linesOf(r: Row): Array<{ r: Row; i: number; text: string }> {
@@ -150,15 +164,18 @@ window.addEventListener('resize', () => render());
 function showCrashes(): void {
   const visible = new Set(rows.filter((r) => r.crash !== undefined).map((r) => r.crash));
   const chosen = crashSelect.value;
-  crashSelect.replaceChildren(el('option', { value: '' }, crashes.length ? `Crashes (${crashes.length})` : 'No crashes'));
+  const opts = [el('vscode-option', { value: '' }, crashes.length ? `Crashes (${crashes.length})` : 'No crashes')];
   for (const c of crashes) {
-    const o = el('option', { value: String(c.id) }, `${c.time} ${c.process ?? `pid ${c.pid}`}: ${c.title || (c.kind === 'java' ? 'FATAL EXCEPTION' : 'native crash')}`);
-    if (!visible.has(c.id)) o.textContent += ' (hidden by the filter)';
-    crashSelect.append(o);
+    const label = `${c.time} ${c.process ?? `pid ${c.pid}`}: ${c.title || (c.kind === 'java' ? 'FATAL EXCEPTION' : 'native crash')}${visible.has(c.id) ? '' : ' (hidden by the filter)'}`;
+    opts.push(el('vscode-option', { value: String(c.id) }, label));
   }
+  crashSelect.replaceChildren(...opts);
   crashSelect.value = crashes.some((c) => String(c.id) === chosen) ? chosen : '';
-  nextCrash.disabled = crashes.length === 0;
+  nextCrash.toggleAttribute('disabled', crashes.length === 0);
+  nextCrash.setAttribute('aria-disabled', String(crashes.length === 0));
   crashSelect.dataset.count = String(crashes.length);
+  crashCount.textContent = String(crashes.length);
+  crashCount.hidden = crashes.length === 0;
 }
 
 /** Scrolls to a crash report's first line and highlights its lines. */
@@ -195,6 +212,10 @@ function applyState(s: LogcatState, message: string, buffered?: number): void {
   status.className = `state-${s}`;
   list.dataset.state = s;
   restart.hidden = s !== 'error';
+  if (s === 'paused' !== paused && (s === 'paused' || s === 'streaming')) {
+    // The host's word wins (a resume after the ring wrapped, a restart): the switch follows it.
+    showPaused(s === 'paused');
+  }
 }
 
 window.addEventListener('message', (ev: MessageEvent<ToLogcatWebview>) => {

@@ -5,6 +5,8 @@
  * editor's theme variables (light, dark and high contrast).
  */
 import { el } from '../shared/vscode';
+import { toolbarButton } from '../shared/components';
+import { onThemeChange } from '../shared/theme';
 import type { FromModelWebview, ToModelWebview, TensorValuesMessage } from './protocol';
 import type { GraphNodeView, GraphView } from '../../extension/core/onnx/graph';
 import { mapProfile, type NodeCost, type ProfileKernel, type ProfileMapping } from '../../extension/core/onnx/profileMap';
@@ -123,12 +125,10 @@ export function graphView(root: GraphView, post: (m: FromModelWebview) => void):
   const minimap = el('canvas', { id: 'graph-minimap', 'aria-label': 'Overview of the whole graph: click or drag to move the view' });
   const legend = el('div', { id: 'graph-legend', hidden: '' });
   const search = el('input', { placeholder: 'Find node, op or tensor…', id: 'graph-search', 'aria-label': 'Find a node by name, op type or tensor; Enter jumps to the next match' });
-  const btn = (id: string, label: string, text: string) => el('button', { id, class: 'secondary graph-btn', title: label, 'aria-label': label }, text);
-  const fitBtn = btn('graph-fit', 'Fit the graph to the view', 'Fit');
-  const zoomIn = btn('graph-zoom-in', 'Zoom in', '+');
-  const zoomOut = btn('graph-zoom-out', 'Zoom out', '−');
-  const weightsBtn = btn('graph-weights', 'Show or hide the weights listed inside nodes', 'Weights');
-  weightsBtn.setAttribute('aria-pressed', 'true');
+  const fitBtn = toolbarButton('screen-full', 'Fit the graph to the view (0)', () => fit(), { id: 'graph-fit' });
+  const zoomIn = toolbarButton('zoom-in', 'Zoom in (+)', () => zoomAt(1.25, wrap.clientWidth / 2, wrap.clientHeight / 2), { id: 'graph-zoom-in' });
+  const zoomOut = toolbarButton('zoom-out', 'Zoom out (−)', () => zoomAt(0.8, wrap.clientWidth / 2, wrap.clientHeight / 2), { id: 'graph-zoom-out' });
+  const weightsBtn = toolbarButton('symbol-constant', 'Show the weights listed inside nodes', (on) => { collapsed = !on; schedule(); }, { id: 'graph-weights', toggle: true, checked: true });
   const crumbs = el('nav', { id: 'graph-breadcrumb', 'aria-label': 'Graph and subgraph path' });
   const info = el('span', { class: 'muted', id: 'overlay-note' });
   wrap.append(canvas, details, minimap, legend);
@@ -653,14 +653,6 @@ export function graphView(root: GraphView, post: (m: FromModelWebview) => void):
     e.preventDefault();
     schedule();
   });
-  fitBtn.addEventListener('click', fit);
-  zoomIn.addEventListener('click', () => zoomAt(1.25, wrap.clientWidth / 2, wrap.clientHeight / 2));
-  zoomOut.addEventListener('click', () => zoomAt(0.8, wrap.clientWidth / 2, wrap.clientHeight / 2));
-  weightsBtn.addEventListener('click', () => {
-    collapsed = !collapsed;
-    weightsBtn.setAttribute('aria-pressed', String(!collapsed));
-    schedule();
-  });
 
   // Search: name, op type or tensor name; Enter jumps to the next match and selects it.
   let lastQuery = '';
@@ -685,7 +677,8 @@ export function graphView(root: GraphView, post: (m: FromModelWebview) => void):
   });
 
   // Theme changes (VS Code swaps the body's class and variables): new colours, new cache.
-  new MutationObserver(() => { theme = readTheme(); schedule(); }).observe(document.body, { attributes: true, attributeFilter: ['class', 'style'] });
+  // A theme switch changes the body's class and the --vscode-* variables on <html>: redraw in the new colours.
+  onThemeChange(() => { theme = readTheme(); if (P) P.cache = undefined; schedule(); });
   new ResizeObserver(() => schedule()).observe(wrap);
   // Tests and the benchmark read what the last frame drew.
   (window as unknown as { __graphView?: unknown }).__graphView = {

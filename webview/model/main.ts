@@ -1,5 +1,6 @@
 import './style.css';
 import { connect, el, fmtBytes, fmtCount, sortableTable } from '../shared/vscode';
+import { button, toolbar as toolbarRow } from '../shared/components';
 import type { FromModelWebview, InputFormRow, ToModelWebview } from './protocol';
 import type { ModelSummary } from '../../extension/core/onnx/summary';
 import type { GraphView } from '../../extension/core/onnx/graph';
@@ -13,10 +14,10 @@ let redrawGraph: (() => void) | undefined;
 
 window.addEventListener('message', (e: MessageEvent<ToModelWebview>) => {
   const m = e.data;
-  if (m.type === 'model') render(m.fileName, m.summary, m.graph, { rows: m.inputForm ?? [], saved: !!m.inputsSaved, error: m.inputsError });
+  if (m.type === 'model') renderOnnx(m.fileName, m.summary, m.graph, { rows: m.inputForm ?? [], saved: !!m.inputsSaved, error: m.inputsError });
   else if (m.type === 'tfliteModel') renderTflite(m.fileName, m.summary, m.graph);
   else if (m.type === 'error') {
-    app.replaceChildren(el('h1', {}, m.fileName), el('p', { class: 'error', id: 'model-error' }, m.message));
+    app.replaceChildren(el('h1', {}, m.fileName), el('p', { class: 'error', id: 'model-error', role: 'alert' }, m.message));
   } else if (m.type === 'profileOverlay') {
     redrawGraph?.();
     const note = document.getElementById('overlay-note');
@@ -33,35 +34,56 @@ interface FormState {
   error?: string;
 }
 
-function render(fileName: string, s: ModelSummary, graph: GraphView, form: FormState = { rows: [], saved: false }): void {
+function renderOnnx(fileName: string, s: ModelSummary, graph: GraphView, form: FormState = { rows: [], saved: false }): void {
   const tabs = ['Summary', 'Ops', 'Graph'];
   const current = vscode.state.getState()?.tab ?? 'Summary';
   const header = el('div', {},
     el('h1', {}, fileName),
     el('div', { class: 'muted' }, `${fmtBytes(s.fileBytes)} · IR ${s.irVersion} · ${s.producer.name || 'unknown producer'} ${s.producer.version} · opsets ${s.opsets.map((o) => `${o.domain} ${o.version}`).join(', ')}`),
   );
-  const profileHost = el('button', { id: 'profile-host', title: 'Profile on this machine with onnxruntime-node' }, 'Profile');
-  profileHost.addEventListener('click', () => vscode.post({ type: 'profile', target: 'host' }));
-  const profilePhone = el('button', { class: 'secondary', id: 'profile-phone', title: 'Profile on the selected phone through a runner' }, 'Profile on Phone');
-  profilePhone.addEventListener('click', () => vscode.post({ type: 'profile', target: 'phone' }));
-  const quantize = el('button', { class: 'secondary', id: 'quantize', title: 'Post-training quantization with a fidelity and speed report' }, 'Quantize');
-  quantize.addEventListener('click', () => vscode.post({ type: 'quantize' }));
-  const toolbar = el('div', { class: 'toolbar' }, profileHost, profilePhone, quantize);
-  const tabBar = el('div', { class: 'tabs', role: 'tablist' });
-  const body = el('div', { id: 'tab-body' });
-  const show = (t: string) => {
+  const toolbar = toolbarRow('Model actions',
+    button('Profile', () => vscode.post({ type: 'profile', target: 'host' }), { icon: 'pulse', id: 'profile-host', title: 'Profile on this machine with onnxruntime-node' }),
+    button('Profile on Phone', () => vscode.post({ type: 'profile', target: 'phone' }), { icon: 'device-mobile', secondary: true, id: 'profile-phone', title: 'Profile on the selected phone through a runner' }),
+    button('Quantize', () => vscode.post({ type: 'quantize' }), { icon: 'symbol-numeric', secondary: true, id: 'quantize', title: 'Post-training quantization with a fidelity and speed report' }));
+  const { bar, body } = tabStrip(tabs, current, (t) => (t === 'Summary' ? summaryView(s, form) : t === 'Ops' ? opsView(s) : graphView(graph, (m) => vscode.post(m))));
+  app.replaceChildren(header, toolbar, bar, body);
+}
+
+/**
+ * The editor's tabs, as the WAI-ARIA tabs pattern has them: role tablist/tab/tabpanel, one tab in the Tab
+ * order (the selected one), ← → Home End move between tabs and show them. The tabs are the page's own
+ * buttons (tests and the graph view find them as `.tabs button`).
+ */
+function tabStrip(tabs: string[], current: string, render: (t: string) => Node): { bar: HTMLElement; body: HTMLElement } {
+  const bar = el('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Model views' });
+  const body = el('div', { id: 'tab-body', role: 'tabpanel', tabindex: '-1' });
+  const buttons = tabs.map((t) => el('button', { role: 'tab', id: `tab-${t.toLowerCase()}`, 'aria-controls': 'tab-body' }, t));
+  const show = (t: string, focus = false) => {
     vscode.state.setState({ tab: t });
-    tabBar.querySelectorAll('button').forEach((b) => b.setAttribute('aria-selected', String(b.textContent === t)));
+    for (const b of buttons) {
+      const on = b.textContent === t;
+      b.setAttribute('aria-selected', String(on));
+      b.tabIndex = on ? 0 : -1;
+      if (on) {
+        body.setAttribute('aria-labelledby', b.id);
+        if (focus) b.focus();
+      }
+    }
     redrawGraph = undefined;
-    body.replaceChildren(t === 'Summary' ? summaryView(s, form) : t === 'Ops' ? opsView(s) : graphView(graph, (m) => vscode.post(m)));
+    body.replaceChildren(render(t));
   };
-  for (const t of tabs) {
-    const b = el('button', { role: 'tab', 'aria-selected': String(t === current) }, t);
-    b.addEventListener('click', () => show(t));
-    tabBar.append(b);
-  }
-  app.replaceChildren(header, toolbar, tabBar, body);
+  buttons.forEach((b, i) => {
+    b.addEventListener('click', () => show(tabs[i]));
+    b.addEventListener('keydown', (e) => {
+      const to = e.key === 'ArrowRight' ? (i + 1) % tabs.length : e.key === 'ArrowLeft' ? (i - 1 + tabs.length) % tabs.length : e.key === 'Home' ? 0 : e.key === 'End' ? tabs.length - 1 : -1;
+      if (to < 0) return;
+      e.preventDefault();
+      show(tabs[to], true);
+    });
+  });
+  bar.append(...buttons);
   show(current);
+  return { bar, body };
 }
 
 /** A .tflite file: its summary, ops and tensors, and the same graph view as ONNX. Only phone profiling applies. */
@@ -69,21 +91,8 @@ function renderTflite(fileName: string, s: TfliteSummary, graph: GraphView): voi
   const tabs = ['Summary', 'Ops', 'Tensors', 'Graph'];
   const saved = vscode.state.getState()?.tab ?? 'Summary';
   const current = tabs.includes(saved) ? saved : 'Summary';
-  const tabBar = el('div', { class: 'tabs', role: 'tablist' });
-  const body = el('div', { id: 'tab-body' });
-  const show = (t: string) => {
-    vscode.state.setState({ tab: t });
-    tabBar.querySelectorAll('button').forEach((b) => b.setAttribute('aria-selected', String(b.textContent === t)));
-    redrawGraph = undefined;
-    body.replaceChildren(t === 'Summary' ? tfliteSummaryView(s) : t === 'Ops' ? tfliteOpsView(s) : t === 'Tensors' ? tfliteTensorsView(s) : graphView(graph, (m) => vscode.post(m)));
-  };
-  for (const t of tabs) {
-    const b = el('button', { role: 'tab', 'aria-selected': String(t === current) }, t);
-    b.addEventListener('click', () => show(t));
-    tabBar.append(b);
-  }
-  app.replaceChildren(tfliteHeader(fileName, s), tfliteToolbar(() => vscode.post({ type: 'profile', target: 'phone' })), tabBar, body);
-  show(current);
+  const { bar, body } = tabStrip(tabs, current, (t) => (t === 'Summary' ? tfliteSummaryView(s) : t === 'Ops' ? tfliteOpsView(s) : t === 'Tensors' ? tfliteTensorsView(s) : graphView(graph, (m) => vscode.post(m))));
+  app.replaceChildren(tfliteHeader(fileName, s), tfliteToolbar(() => vscode.post({ type: 'profile', target: 'phone' })), bar, body);
 }
 
 /**
@@ -104,16 +113,14 @@ function inputsForm(form: FormState): HTMLElement[] {
       : el('span', { class: 'muted' }, r.notes.join('; '));
     table.append(el('tr', {}, el('td', {}, r.name), el('td', {}, r.type), el('td', {}, shape(r.declared)), el('td', {}, shapeIn), el('td', {}, valueIn), el('td', {}, status)));
   }
-  const apply = el('button', { id: 'inputs-apply', title: 'Remember these shapes and values for this model; Profile and Quantize use them' }, 'Apply');
-  apply.addEventListener('click', () => vscode.post({ type: 'setInputs', rows: fields.map((f) => ({ name: f.name, shape: f.shape.value, value: f.value.value })) }));
-  const reset = el('button', { class: 'secondary', id: 'inputs-reset', title: 'Back to what the model says' }, 'Reset');
-  reset.addEventListener('click', () => vscode.post({ type: 'resetInputs' }));
+  const apply = button('Apply', () => vscode.post({ type: 'setInputs', rows: fields.map((f) => ({ name: f.name, shape: f.shape.value, value: f.value.value })) }), { icon: 'check', id: 'inputs-apply', title: 'Remember these shapes and values for this model; Profile and Quantize use them' });
+  const reset = button('Reset', () => vscode.post({ type: 'resetInputs' }), { icon: 'discard', secondary: true, id: 'inputs-reset', title: 'Back to what the model says' });
   return [
     el('h2', {}, 'Inputs to run at'),
     el('div', { class: 'muted' }, form.saved ? 'Your shapes and values for this model (Profile, Quantize and the MACs below use them).' : 'Pre-filled from the model (dim names, metadata, conventions). Profile and Quantize use these; a "?" is asked for when you run.'),
     table,
     ...(form.error ? [el('div', { class: 'error', id: 'inputs-error' }, form.error)] : []),
-    el('div', { class: 'toolbar' }, apply, reset),
+    toolbarRow('Inputs', apply, reset),
   ];
 }
 

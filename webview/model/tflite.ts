@@ -1,4 +1,5 @@
 /** The model editor's views of a .tflite file (the graph tab is the same canvas view as for ONNX). */
+import { button, toolbar } from '../shared/components';
 import { el, fmtBytes } from '../shared/vscode';
 import { sortableTable } from '../shared/vscode';
 import type { TfliteSummary, TfliteTensorRef, TfliteTensorSummary } from '../../extension/core/tflite/summary';
@@ -27,9 +28,8 @@ export function tfliteHeader(fileName: string, s: TfliteSummary): HTMLElement {
 
 /** What TFLite can and cannot do here, in place of the ONNX-only buttons. */
 export function tfliteToolbar(onProfilePhone: () => void): HTMLElement {
-  const phone = el('button', { id: 'profile-phone', title: "Profile on the selected phone with TFLite's benchmark_model" }, 'Profile on Phone');
-  phone.addEventListener('click', onProfilePhone);
-  return el('div', { class: 'toolbar' }, phone,
+  const phone = button('Profile on Phone', onProfilePhone, { icon: 'device-mobile', id: 'profile-phone', title: "Profile on the selected phone with TFLite's benchmark_model" });
+  return toolbar('Model actions', phone,
     el('span', { class: 'muted', id: 'tflite-note' },
       "TFLite models are profiled on phones with TFLite's benchmark_model (setting mobileAI.profiling.tfliteBenchmarkModel). Host profiling and quantization here work on ONNX models; a TFLite model is quantized when it is converted."));
 }

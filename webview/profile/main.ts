@@ -245,5 +245,8 @@ function timelineView(p: ProfileResult, theme: ChartTheme): HTMLElement {
   });
   requestAnimationFrame(draw);
   new ResizeObserver(draw).observe(canvas);
-  return el('figure', { class: 'timeline' }, canvas, el('figcaption', { class: 'muted', id: 'timeline-axis' }, `time from the start of run ${p.timeline.run} (ms); one colour per op type`), tip);
+  const seen = [...new Set(events.map((e) => e.opType))];
+  const legend = el('div', { class: 'timeline-legend', id: 'timeline-legend', 'aria-label': 'Colours of the op types' },
+    ...seen.map((t) => el('span', {}, el('span', { class: 'swatch', style: `background: ${typeColor.get(t) ?? theme.muted}` }), t)));
+  return el('figure', { class: 'timeline' }, canvas, el('figcaption', { class: 'muted', id: 'timeline-axis' }, `time from the start of run ${p.timeline.run} (ms); one colour per op type:`), legend, tip);
 }

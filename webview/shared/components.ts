@@ -55,21 +55,44 @@ export function button(label: string, onClick: () => void, opts: { icon?: string
 
 /**
  * An icon-only action (a codicon) as in the editor's view toolbars; `label` is its accessible name and
- * tooltip. With `toggle`, it is a pressed/unpressed switch (aria-pressed follows it).
+ * tooltip. With `toggle`, it is an on/off switch (the element's inner button has role="switch" and
+ * aria-checked) and `onClick` hears the new state.
  */
 export function toolbarButton(icon: string, label: string, onClick: (checked: boolean) => void, opts: { toggle?: boolean; checked?: boolean; id?: string } = {}): HTMLElementTagNameMap['vscode-toolbar-button'] {
-  const b = make('vscode-toolbar-button', { icon, label, title: label, 'aria-label': label, toggleable: opts.toggle, checked: opts.toggle && opts.checked, id: opts.id });
-  if (opts.toggle) b.setAttribute('aria-pressed', String(Boolean(opts.checked)));
-  b.addEventListener('click', () => {
-    if (opts.toggle) b.setAttribute('aria-pressed', String(b.checked));
-    onClick(b.checked);
-  });
+  const b = make('vscode-toolbar-button', { icon, label, title: label, toggleable: opts.toggle, checked: opts.toggle && opts.checked, id: opts.id });
+  if (opts.toggle) b.addEventListener('change', () => onClick(b.checked));
+  else b.addEventListener('click', () => onClick(false));
   return b;
 }
 
-/** A row of controls with role="toolbar" (arrow keys are left to the controls; Tab moves between them). */
+const TEXT_LIKE = new Set(['INPUT', 'TEXTAREA', 'SELECT', 'VSCODE-TEXTFIELD', 'VSCODE-TEXTAREA', 'VSCODE-SINGLE-SELECT']);
+
+/** The element that takes focus for a control (a toolbar button's inner <button>). */
+function focusTarget(e: Element): HTMLElement | undefined {
+  if (e instanceof HTMLElement && e.hidden) return undefined;
+  if (e.tagName === 'VSCODE-TOOLBAR-BUTTON') return e.shadowRoot?.querySelector('button') ?? undefined;
+  if (e.tagName === 'VSCODE-BUTTON' || e.tagName === 'BUTTON' || TEXT_LIKE.has(e.tagName)) return e as HTMLElement;
+  return undefined;
+}
+
+/**
+ * A row of controls with role="toolbar": Tab moves through them as usual, and ← → move between them too
+ * (except inside a text field or a drop-down, where the arrows keep their meaning).
+ */
 export function toolbar(label: string, ...children: Child[]): HTMLDivElement {
-  return make('div', { class: 'toolbar', role: 'toolbar', 'aria-label': label }, children);
+  const bar = make('div', { class: 'toolbar', role: 'toolbar', 'aria-label': label }, children);
+  bar.addEventListener('keydown', (e) => {
+    if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+    const from = (e.target as Element).closest('.toolbar > *');
+    if (!from || TEXT_LIKE.has(from.tagName)) return;
+    const items = Array.from(bar.children).filter((c) => focusTarget(c));
+    const i = items.indexOf(from);
+    if (i < 0) return;
+    const next = items[(i + (e.key === 'ArrowRight' ? 1 : items.length - 1)) % items.length];
+    focusTarget(next)?.focus();
+    e.preventDefault();
+  });
+  return bar;
 }
 
 /** A codicon (decorative unless given a label). */
