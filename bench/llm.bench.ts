@@ -79,7 +79,7 @@ async function main(): Promise<void> {
 
     // The explorer itself on the same two shapes (its cache is fresh here, so both are measured).
     const explored = await exploreShapes({ space: { ...SHAPE, weights: ['fp32', 'int4'] }, target: { kind: 'host', threads }, promptTokens: P, genTokens: D, repetitions: 2, cacheRoot: path.join(tmp, 'cache') });
-    details.explorer = { results: explored.results.map((r) => ({ key: r.key, params: r.params, sizeBytes: r.sizeBytes, prefillTokensPerSecond: r.prefillTokensPerSecond, decodeTokensPerSecond: r.decodeTokensPerSecond, timeToFirstTokenMs: r.timeToFirstTokenMs })), front: explored.front };
+    details.explorer = { note: 'one pass per shape (not interleaved like the rounds above): on a shared machine it is the figure most disturbed by load', results: explored.results.map((r) => ({ key: r.key, params: r.params, sizeBytes: r.sizeBytes, prefillTokensPerSecond: r.prefillTokensPerSecond, decodeTokensPerSecond: r.decodeTokensPerSecond, timeToFirstTokenMs: r.timeToFirstTokenMs })), front: explored.front };
 
     // The phone sampler's overhead on a run (helper module, when present).
     const samplerFile = path.join(__dirname, 'llmSampler.ts');

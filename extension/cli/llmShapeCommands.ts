@@ -5,19 +5,14 @@ import type { AdbService } from '../core/adb/adbService';
 import { CancelSource, type Progress } from '../core/util/progress';
 import { llmGroup } from './llmCommands';
 
-function posInt(flag: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} must be a positive integer (got ${v})`);
-    return n;
-  };
-}
-
-function ratio(v: string): number {
+/** A commander parser for a number flag: an integer ≥ 1, or any positive number. */
+const numberOf = (flag: string, kind: 'count' | 'positive' = 'count') => (v: string): number => {
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`--ffn-ratio must be a positive number (got ${v})`);
+  const ok = kind === 'count' ? Number.isInteger(n) && n >= 1 : Number.isFinite(n) && n > 0;
+  if (!ok) throw new InvalidArgumentError(`${flag} must be a ${kind === 'count' ? 'positive integer' : 'positive number'} (got ${v})`);
   return n;
-}
+};
+const posInt = (flag: string) => numberOf(flag);
 
 const tty = { report: (p: Progress) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${p.message ?? ''}`); } };
 const clearTty = () => { if (process.stderr.isTTY) process.stderr.write('\r\x1b[K'); };
@@ -42,7 +37,7 @@ export function addLlmShapeCommands(program: Command, adb: () => AdbService): vo
     .option('--kv-heads <n>', 'key/value heads (GQA; default: heads)', posInt('--kv-heads'))
     .option('--head-dim <n>', 'head size (default hidden / heads)', posInt('--head-dim'))
     .option('--ffn <n>', 'FFN inner size', posInt('--ffn'))
-    .option('--ffn-ratio <r>', 'FFN inner size as a multiple of hidden (default 8/3 gated, 4 plain)', ratio)
+    .option('--ffn-ratio <r>', 'FFN inner size as a multiple of hidden (default 8/3 gated, 4 plain)', numberOf('--ffn-ratio', 'positive'))
     .option('--activation <a>', 'silu | gelu | relu', 'silu')
     .option('--vocab <n>', 'vocabulary size', posInt('--vocab'), 32000)
     .option('--context <n>', 'longest context (rotary table)', posInt('--context'), 2048)

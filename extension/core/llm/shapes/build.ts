@@ -14,23 +14,12 @@
 import { onnx } from 'onnx-proto';
 import { rewriteDynamic, rewriteInt4, type RewriteOptions } from '../../quantize/rewrite';
 import { checkModel, describeProblems } from '../../onnx/check';
+import { Rng } from '../../search/rng';
 import { countParams, normalizeShape, RMS_NORM_EPS, ROPE_THETA, ShapeError, shapeKey, type DecoderShape, type FullShape, type ParamCount } from './shape';
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const INT64 = onnx.TensorProto.DataType.INT64;
 const BOOL = onnx.TensorProto.DataType.BOOL;
-
-/** mulberry32, seeded. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Attr = onnx.IAttributeProto;
 const ints = (name: string, v: number[]): Attr => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v });
@@ -111,7 +100,8 @@ export interface BuiltDecoder {
 /** The decoder as an in-memory ONNX model (checked structurally). */
 export function buildDecoderModel(shape: DecoderShape): BuiltDecoder {
   const s = normalizeShape(shape);
-  const g = new Graph(rng(s.seed * 2654435761 + 1));
+  const r = new Rng(s.seed * 2654435761 + 1);
+  const g = new Graph(() => r.next());
   const { hidden: H, heads, kvHeads: KV, headDim: D, vocab: V, ffn: F } = s;
   const group = heads / KV;
 
