@@ -16,6 +16,7 @@ import { registerAgentCommands } from './agent/agentCommands';
 import { registerManifest } from './manifest/manifestClient';
 import { registerLogcat } from './logcat/logcatPanel';
 import { registerDeviceFiles } from './deviceFiles/deviceFilesView';
+import { registerLlmCommands } from './llm/llmCommands';
 
 /** Activation does no I/O before returning: adb is found and tracked in the background. */
 export function activate(context: vscode.ExtensionContext): { activationMs: number } {
@@ -41,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): { activationMs: numb
   registerManifest(context, store, log);
   registerLogcat(context, store, log);
   registerDeviceFiles(context, store, log);
+  registerLlmCommands(context, store, log);
   // One model editor for .onnx and .tflite (two view types: each has its own name in "Open With").
   const modelEditor = new ModelEditorProvider(context, log);
   for (const viewType of [ModelEditorProvider.viewType, ModelEditorProvider.tfliteViewType]) {

@@ -1,0 +1,140 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Frame } from 'playwright-core';
+import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { Workbench, waitUntil } from './harness';
+
+/*
+ * A llama-bench run saved with `-o jsonl` on a phone, two thread counts (`-t 4,8`). Format facts from
+ * ggml-org/llama.cpp tools/llama-bench/llama-bench.cpp (jsonl_printer: one JSON object per line, the fields of
+ * test::get_fields() by name — build_commit, build_number, cpu_info, gpu_info, backends, model_filename,
+ * model_type, model_size, model_n_params, n_batch, n_ubatch, n_threads, …, n_prompt, n_gen, n_depth, test_time,
+ * avg_ns, stddev_ns, avg_ts, stddev_ts — then `"samples_ns": [ … ],"samples_ts": [ … ]}`; avg_ts =
+ * 1e9·(n_prompt + n_gen)/ns averaged over the repetitions). The numbers are made up and self-consistent
+ * (as in test/unit/llmImport.test.ts): with 8 threads prefill is faster and decode slower.
+ */
+const row = (threads: number, nPrompt: number, nGen: number, avgTs: number, stddevTs: number, samplesTs: number[]) => {
+  const samplesNs = samplesTs.map((ts) => Math.round((1e9 * (nPrompt + nGen)) / ts));
+  const avgNs = Math.round(samplesNs.reduce((a, b) => a + b, 0) / samplesNs.length);
+  return `{"build_commit": "8cf427ff", "build_number": 5163, "cpu_info": "ARMv8 Processor rev 0 (v8l)", "gpu_info": "", "backends": "CPU", "model_filename": "/data/local/tmp/llm/models/qwen2.5-1.5b-instruct-q4_0.gguf", "model_type": "qwen2 1.5B Q4_0", "model_size": 1117320736, "model_n_params": 1777088000, "n_batch": 2048, "n_ubatch": 512, "n_threads": ${threads}, "cpu_mask": "0x0", "cpu_strict": false, "poll": 50, "type_k": "f16", "type_v": "f16", "n_gpu_layers": 99, "split_mode": "layer", "main_gpu": 0, "no_kv_offload": false, "flash_attn": false, "tensor_split": "0.00", "use_mmap": true, "embeddings": false, "n_prompt": ${nPrompt}, "n_gen": ${nGen}, "n_depth": 0, "test_time": "2026-11-30T09:1${threads === 4 ? 2 : 5}:01Z", "avg_ns": ${avgNs}, "stddev_ns": 50000000, "avg_ts": ${avgTs}, "stddev_ts": ${stddevTs}, "samples_ns": [ ${samplesNs.join(', ')} ],"samples_ts": [ ${samplesTs.join(', ')} ]}`;
+};
+const SAVED_JSONL = [
+  row(4, 512, 0, 48.075824, 0.225711, [48.3019, 47.8505, 48.0751]),
+  row(4, 0, 128, 24.527716, 0.493738, [25, 24.015, 24.5681]),
+  row(8, 512, 0, 61.2, 1.05, [62.1, 60.05, 61.45]),
+  row(8, 0, 128, 19.75, 2.31, [22.3, 17.8, 19.15]),
+].join('\n');
+
+const GPT2 = path.resolve(__dirname, '../../../shared/data/models/tiny-random-gpt2-fp32-past.onnx');
+
+let wb: Workbench;
+before(async () => {
+  wb = await Workbench.open({
+    // Short runs: P = 16 prompt tokens, D = 8 decode steps, 2 repetitions.
+    settings: { 'mobileAI.llm.promptTokens': 16, 'mobileAI.llm.genTokens': 8, 'mobileAI.llm.repetitions': 2, 'mobileAI.llm.threads': 1 },
+    prepare: async (ws) => {
+      await writeFile(path.join(ws, 'qwen-pixel.jsonl'), `${SAVED_JSONL}\n`);
+      await copyFile(GPT2, path.join(ws, 'models', 'tiny-random-gpt2-fp32-past.onnx'));
+    },
+  });
+});
+after(async () => {
+  await wb?.close();
+});
+
+const hasElement = (selector: string) => async (f: Frame) => (await f.$(selector).catch(() => null)) !== null;
+
+async function pick(label: string | RegExp): Promise<void> {
+  const r = wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first();
+  await r.waitFor({ timeout: 20000 });
+  await r.click();
+}
+
+test('a saved llama-bench JSONL imported from the Explorer shows its rates, and its two thread counts compare with deltas', async (t) => {
+  await wb.step(t.name, async () => {
+    await wb.openActivity('Explorer');
+    const file = wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'qwen-pixel.jsonl' }).first();
+    await file.waitFor({ timeout: 15000 });
+    const item = wb.page.locator('.context-view .action-item', { hasText: 'Import LLM Benchmark Output…' }).first();
+    await waitUntil('"Import LLM Benchmark Output…" in the explorer menu of a .jsonl file', async () => {
+      await file.click({ button: 'right' });
+      if (await item.waitFor({ timeout: 1500 }).then(() => true, () => false)) return true;
+      await wb.page.keyboard.press('Escape');
+      return undefined;
+    }, 60000);
+    await item.hover();
+    await wb.page.keyboard.press('Enter');
+    const frame = await wb.webviewFrame(hasElement('#run-stats'), 60000);
+    // Two records (one per thread count); the first is shown.
+    await waitUntil('two runs in the list', async () => (await frame.locator('#runs li.run').count()) === 2);
+    assert.equal(await frame.locator('#stat-prefill strong').innerText(), '48.08 ± 0.23 tok/s');
+    assert.equal(await frame.locator('#stat-decode strong').innerText(), '24.53 ± 0.49 tok/s');
+    assert.match(await frame.locator('#stat-prefill .sub').innerText(), /P = 512 prompt tokens/);
+    assert.match(await frame.locator('#measured-on-device').innerText(), /ARMv8 Processor rev 0/);
+    assert.match(await frame.locator('#run-setup').innerText(), /llama-bench · CPU · P=512 D=128 · 4 threads/);
+    // The run is kept in the workspace like a measured one.
+    const kept = await readdir(path.join(wb.workspace, '.mobileai', 'llm-runs'));
+    assert.equal(kept.length, 2, kept.join(', '));
+    const saved = JSON.parse(await readFile(path.join(wb.workspace, '.mobileai', 'llm-runs', kept.sort()[0], 'run.json'), 'utf8'));
+    assert.equal(saved.runner, 'llama-bench');
+
+    // Compare: tick both runs (keyboard: Space on each checkbox), then Compare Selected.
+    const boxes = frame.locator('#runs li.run input[type=checkbox]');
+    for (let i = 0; i < 2; i++) {
+      await boxes.nth(i).focus();
+      await wb.page.keyboard.press('Space');
+    }
+    await frame.locator('#compare').click();
+    await waitUntil('the comparison table', async () => (await frame.locator('#compare-table').count()) === 1);
+    const decode = await frame.locator('#compare-table tr[data-metric="decode_tps"]').innerText();
+    const prefill = await frame.locator('#compare-table tr[data-metric="prefill_tps"]').innerText();
+    // The list is newest first; whichever run is the baseline, the deltas are ± 4.78 and ± 13.12 tok/s.
+    assert.match(decode, /[+−]4\.78 \([+−](19\.5|24\.2)%\)/, decode);
+    assert.match(prefill, /[+−]13\.12 \([+−](27\.3|21\.4)%\)/, prefill);
+    assert.match(await frame.locator('#compare-differences').innerText(), /threads: (4 vs 8|8 vs 4)/);
+    assert.ok(!/-0\.0+\b/.test(await frame.locator('#compare-table').innerText()), 'no -0.00 in the table');
+  });
+});
+
+test('Benchmark LLM on Phone… runs the GPT-2 decoder on the virtual phone and the panel fills live', async (t) => {
+  await wb.step(t.name, async () => {
+    await waitUntil('the virtual phone in the device list', async () => {
+      await wb.openActivity('Mobile AI');
+      const rows = await wb.treeRows('Devices');
+      return rows.some((r) => /Virtual Phone/.test(r));
+    }, 60000);
+    await wb.runCommand('Mobile AI: Benchmark LLM on Phone…');
+    await pick(/Virtual Phone/);
+    await pick('tiny-random-gpt2-fp32-past.onnx');
+    await pick('ONNX decoder (Mobile AI)');
+    // The virtual phone says it is charging over USB, as a plugged-in phone does: unplug it for the run.
+    await pick('Unplug for the run');
+    const frame = await wb.webviewFrame(hasElement('#run-stats'), 60000);
+    // Live: samples from the phone arrive while the bench runs.
+    const liveSamples = await waitUntil('live samples while the bench runs', async () => {
+      const n = Number(await frame.evaluate(() => document.body.dataset.liveSamples ?? '0'));
+      return n > 0 ? n : undefined;
+    }, 60000);
+    assert.ok(liveSamples > 0);
+    const done = await waitUntil('the bench to finish', async () => {
+      const s = await frame.locator('#status').innerText().catch(() => '');
+      if (/Benchmark failed/.test(s)) throw new Error(s);
+      return /^Done: /.test(s) ? s : undefined;
+    }, 90000);
+    assert.match(done, /on Virtual Phone .*decode [\d.]+ tok\/s/);
+    assert.equal(await frame.locator('#measured-on-device').innerText().then((x) => x.replace(/ \(.*\)$/, '')), 'virtual phone: onnxruntime-node on the host CPU');
+    assert.match(await frame.locator('#stat-prefill strong').innerText(), /^\d+\.\d\d ± \d+\.\d\d tok\/s$/);
+    assert.match(await frame.locator('#stat-decode strong').innerText(), /^\d+\.\d\d ± \d+\.\d\d tok\/s$/);
+    assert.match(await frame.locator('#stat-decode .sub').innerText(), /D = 8 generated tokens/);
+    assert.match(await frame.locator('#stat-ttft strong').innerText(), /^\d+\.\d\d( ± \d+\.\d\d)? ms$/);
+    assert.match(await frame.locator('#stat-energy strong').innerText(), /^\d+\.\d\d mJ$/);
+    assert.match(await frame.locator('#stat-energy .sub').innerText(), /^decode; avg \d+\.\d\d W.*\(virtual phone power model\)$/);
+    assert.match(await frame.locator('#measured-on').innerText(), /unplugged for the run with dumpsys battery unplug/);
+    assert.match(await frame.locator('#stat-memory strong').innerText(), /\d (KiB|MiB)$/);
+    const points = Number(await frame.evaluate(() => document.body.dataset.timelinePoints ?? '0'));
+    assert.equal(points, 16, 'D = 8 tokens × 2 repetitions on the timeline');
+    assert.match(await frame.locator('#timeline-caption').innerText(), /temperature and power on the run's time axis/);
+    assert.match(await wb.outputChannel(), /llm bench: tiny-random-gpt2-fp32-past\.onnx on Virtual Phone/);
+  });
+});
