@@ -99,6 +99,8 @@ test('nonsense shapes are refused with a message naming the field', () => {
   refuses({ ...ok, activation: 'swish' }, /activation must be one of silu, gelu, relu/);
   refuses({ ...ok, ffn: 128, ffnRatio: 2 }, /ffn or ffnRatio, not both/);
   refuses({ ...ok, hidenn: 64 }, /unknown shape field hidenn/);
+  // PhoneLM-1.5B-sized: 2.6 GiB of float32, more than one ONNX file holds (refused before any weight is made).
+  refuses({ layers: 19, hidden: 2560, heads: 16, ffn: 6816, vocab: 49152 }, /more than the 2 GiB one ONNX file holds/);
   // heads that do not divide hidden are fine with an explicit head size (MobileLLM-style 9 heads × 64 over 576).
   assert.equal(normalizeShape({ ...ok, heads: 5, headDim: 16 }).headDim, 16);
   assert.equal(normalizeShape({ layers: 1, hidden: 576, heads: 9, vocab: 10 }).ffn, 1536, 'default gated FFN: 8/3 × hidden, rounded to 8 (SmolLM and MobileLLM use 1536 at 576)');

@@ -15,7 +15,7 @@ import { onnx } from 'onnx-proto';
 import { rewriteDynamic, rewriteInt4, type RewriteOptions } from '../../quantize/rewrite';
 import { checkModel, describeProblems } from '../../onnx/check';
 import { Rng } from '../../search/rng';
-import { countParams, normalizeShape, RMS_NORM_EPS, ROPE_THETA, ShapeError, shapeKey, type DecoderShape, type FullShape, type ParamCount } from './shape';
+import { assertBuildable, countParams, normalizeShape, RMS_NORM_EPS, ROPE_THETA, ShapeError, shapeKey, type DecoderShape, type FullShape, type ParamCount } from './shape';
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const INT64 = onnx.TensorProto.DataType.INT64;
@@ -100,6 +100,7 @@ export interface BuiltDecoder {
 /** The decoder as an in-memory ONNX model (checked structurally). */
 export function buildDecoderModel(shape: DecoderShape): BuiltDecoder {
   const s = normalizeShape(shape);
+  assertBuildable(s);
   const r = new Rng(s.seed * 2654435761 + 1);
   const g = new Graph(() => r.next());
   const { hidden: H, heads, kvHeads: KV, headDim: D, vocab: V, ffn: F } = s;

@@ -15,7 +15,7 @@ import { CancelledError, type CancelSignal, type ProgressSink } from '../../util
 import { writeFileAtomicNoClobber } from '../../util/fsAtomic';
 import type { AdbService } from '../../adb/adbService';
 import { buildDecoderModel } from './build';
-import { countParams, describeShape, normalizeShape, ShapeError, shapeConfigJson, shapeKey, type DecoderShape, type FullShape } from './shape';
+import { assertBuildable, countParams, describeShape, normalizeShape, ShapeError, shapeConfigJson, shapeKey, type DecoderShape, type FullShape } from './shape';
 
 /** One field of a space: a value, a list of choices, or an integer range. */
 export type Choice<T> = T | T[] | { min: number; max: number; step?: number };
@@ -95,6 +95,7 @@ export function enumerateShapes(space: ShapeSpace, limits: { minContext?: number
     }
     try {
       const full = normalizeShape(shape as unknown as DecoderShape);
+      assertBuildable(full);
       if (limits.minContext && full.context < limits.minContext) throw new ShapeError(`context ${full.context} is shorter than the ${limits.minContext} tokens timed (prompt + generated)`);
       const key = shapeKey(full);
       if (seen.has(key)) continue;

@@ -155,6 +155,18 @@ export function countParams(shape: DecoderShape | FullShape): ParamCount {
   return { embeddings, attention, ffn, norms, total, nonEmbedding: total - embeddings };
 }
 
+/** What one ONNX file can hold without external data (protobuf's 2 GiB), less room for the graph. */
+const MAX_FLOAT_BYTES = 2 ** 31 - 64 * 2 ** 20;
+
+/**
+ * Whether the builder can make the shape: its weights are made in float32 in memory and written as one file
+ * without external data (ONNX's protobuf holds at most 2 GiB), before any int8/int4 rewrite.
+ */
+export function assertBuildable(shape: DecoderShape | FullShape): void {
+  const n = countParams(shape).total;
+  if (n * 4 > MAX_FLOAT_BYTES) throw new ShapeError(`the shape has ${(n / 1e6).toFixed(1)} M parameters: ${((n * 4) / 2 ** 30).toFixed(2)} GiB of float32 weights, more than the 2 GiB one ONNX file holds; this builder makes decoders up to ${Math.floor(MAX_FLOAT_BYTES / 4 / 1e6)} M parameters`);
+}
+
 /** A stable key of what decides the measured speed (the seed does not). */
 export function shapeKey(shape: DecoderShape | FullShape): string {
   const s = normalizeShape(shape as DecoderShape);
