@@ -11,7 +11,8 @@ import { runDecoder } from '../../extension/core/llm/decoderRunner';
 import { CancelSource } from '../../extension/core/util/progress';
 import { AdbService } from '../../extension/core/adb/adbService';
 import { startPhoneOverAdb } from '../helpers/phoneAdb';
-import { buildDecoder, exploreShapes, exportShapeConfig, quantizeDecoderInt4, type ShapeSpace } from '../../extension/core/llm/shapes';
+import { onnx } from 'onnx-proto';
+import { buildDecoderModel, buildDecoder, exploreShapes, exportShapeConfig, quantizeDecoderInt4, type ShapeSpace } from '../../extension/core/llm/shapes';
 
 const ROOT = path.resolve(__dirname, '../..');
 const cli = (...args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(ROOT, 'extension/cli/mobileai.ts'), 'llm', ...args], { cwd: ROOT });
@@ -56,6 +57,50 @@ test('the KV cache is right: prefill of P+1 tokens gives the same last logits as
       await s.release();
     }
   });
+});
+
+test('grouped-query attention is multi-head attention with each KV head shared by its group (as transformers repeat_kv)', async () => {
+  const ort = loadOrt();
+  const H = 32;
+  const D = 8;
+  const gqa = buildDecoderModel({ layers: 2, hidden: H, heads: 4, kvHeads: 2, vocab: 40, context: 16 }).model;
+  const weights = new Map((gqa.graph?.initializer ?? []).map((t) => [t.name ?? '', t]));
+  /** An MHA twin holding the GQA model's weights, query head h reading KV head kvOf(h). */
+  const expanded = (kvOf: (h: number) => number) => {
+    const mha = buildDecoderModel({ layers: 2, hidden: H, heads: 4, vocab: 40, context: 16, seed: 3 }).model;
+    for (const t of mha.graph?.initializer ?? []) {
+      const src = weights.get(t.name ?? '');
+      if (!src || (t.name ?? '').startsWith('const_')) continue;
+      if (!/\.(k|v)_proj\.weight$/.test(t.name ?? '')) {
+        t.rawData = src.rawData;
+        continue;
+      }
+      // [H, 2·D] → [H, 4·D].
+      const from = new Float32Array(new Uint8Array(src.rawData as Uint8Array).buffer);
+      const to = new Float32Array(H * 4 * D);
+      for (let r = 0; r < H; r++) for (let h = 0; h < 4; h++) for (let d = 0; d < D; d++) to[r * 4 * D + h * D + d] = from[r * 2 * D + kvOf(h) * D + d];
+      t.rawData = new Uint8Array(to.buffer);
+    }
+    return mha;
+  };
+  const run = async (m: onnx.ModelProto, kv: number) => {
+    const s = await ort.InferenceSession.create(onnx.ModelProto.encode(m).finish());
+    const ids = [3, 1, 4, 1, 5, 9, 2];
+    const i64 = (v: number[]) => new ort.Tensor('int64', BigInt64Array.from(v.map(BigInt)), [1, v.length]);
+    const past = Object.fromEntries([0, 1].flatMap((l) => ['key', 'value'].map((k) => [`past_key_values.${l}.${k}`, new ort.Tensor('float32', new Float32Array(0), [1, kv, 0, D])])));
+    const out = await s.run({ input_ids: i64(ids), attention_mask: i64(ids.map(() => 1)), position_ids: i64(ids.map((_, i) => i)), ...past });
+    await s.release();
+    return out.logits.data as Float32Array;
+  };
+  const a = await run(gqa, 2);
+  // transformers' repeat_kv: query heads 0, 1 read KV head 0; heads 2, 3 read KV head 1.
+  const b = await run(expanded((h) => Math.floor(h / 2)), 4);
+  let maxDiff = 0;
+  for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+  assert.ok(maxDiff < 1e-5, `GQA and its expanded MHA differ by ${maxDiff}`);
+  // And the check can fail: another grouping (head h reads KV head h % 2) gives other logits.
+  const c = await run(expanded((h) => h % 2), 4);
+  assert.ok(c.some((v, i) => Math.abs(v - a[i]) > 1e-4));
 });
 
 test('a tiny space explored on the host: measured once, cached per device and shape, fronts, cancel', async () => {
