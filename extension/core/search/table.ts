@@ -2,6 +2,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { writeFileAtomicNoClobber } from '../util/fsAtomic';
+import { isKernelModels, type KernelModels } from '../latency/model';
+import type { Fusion } from '../latency/kernels';
 
 /** One block's measured latency. */
 export interface TableEntry {
@@ -23,6 +25,28 @@ export interface LatencyTable {
   /** Block signature → latency. */
   entries: Record<string, TableEntry>;
   provenance: { source: string; createdAt?: string; note?: string };
+  /**
+   * How the entries were made: `blocks` (each block timed alone; absent in older tables means this) or
+   * `kernels` (each block's kernels, as onnxruntime fuses them inside whole networks, predicted by per-kernel
+   * models; the per-network overhead is in the entry named by `kernels.overheadIn`).
+   */
+  predictor?: 'blocks' | 'kernels';
+  /** onnxruntime intra-op threads the table was measured with (absent: onnxruntime's default). */
+  threads?: number;
+  /** Kernel tables: the models, so any network of the space (or another) can be predicted kernel by kernel. */
+  kernels?: KernelTableData;
+}
+
+export interface KernelTableData {
+  models: KernelModels;
+  /** The per-network overhead (ms) and the block key whose entry carries it (every network has that block). */
+  overheadMs: number;
+  overheadIn: string;
+  /** Networks profiled to fit the models, and the build's wall time. */
+  networks: number;
+  buildSeconds: number;
+  /** Fusions onnxruntime applied in the profiled networks (original ops → kernel). */
+  fusions: Fusion[];
 }
 
 export class TableError extends Error {}
@@ -41,6 +65,10 @@ function validate(t: unknown, where: string): LatencyTable {
   }
   for (const [k, v] of Object.entries(o.entries)) {
     if (!v || typeof v.mean !== 'number' || !Number.isFinite(v.mean) || v.mean < 0) throw new TableError(`${where}: entry ${k} has no valid "mean"`);
+  }
+  if (o.predictor !== undefined && o.predictor !== 'blocks' && o.predictor !== 'kernels') throw new TableError(`${where}: "predictor" must be "blocks" or "kernels" (got ${JSON.stringify(o.predictor)})`);
+  if (o.predictor === 'kernels' && (!o.kernels || !isKernelModels(o.kernels.models) || typeof o.kernels.overheadMs !== 'number' || typeof o.kernels.overheadIn !== 'string')) {
+    throw new TableError(`${where}: a "kernels" table needs "kernels" with valid models, overheadMs and overheadIn`);
   }
   return o;
 }
