@@ -12,6 +12,7 @@ import { writeFileAtomicNoClobber } from '../core/util/fsAtomic';
 import { addLlmCommands } from './llmCommands';
 import { addLlmShapeCommands } from './llmShapeCommands';
 import { addTableCheckCommands } from './tableCheckCommands';
+import { addSearchCommands } from './searchCommands';
 import { CancelSource, CancelledError, type Progress } from '../core/util/progress';
 import type { ModelSummary } from '../core/onnx/summary';
 import type { ProfileResult } from '../core/profile/types';
@@ -356,51 +357,7 @@ export function buildProgram(): Command {
       }
     });
 
-  program
-    .command('search')
-    .description('hardware-aware architecture search over a latency table')
-    .requiredOption('--table <file-or-dir>', 'latency table(s): JSON, Once-for-All YAML, CSV, or a folder of them')
-    .requiredOption('--budget-ms <ms>', 'latency budget', (v) => Number(v))
-    .option('--space <space>', 'ofa-mbv3 | fbnet | a space file (mobileai.space/1 JSON)', 'ofa-mbv3')
-    .option('--predictor <file>', 'accuracy estimator: Once-for-All predictor weights (JSON), a JSON table of accuracies, an ONNX predictor, or "naswot" (a zero-cost proxy)')
-    .option('--algorithm <a>', 'evolution | nsga2 | random', 'evolution')
-    .option('--evaluations <n>', 'candidate evaluations', (v) => positiveInt('--evaluations', v), 5000)
-    .option('--seed <n>', 'random seed (same seed, same result)', (v) => nonNegativeInt('--seed', v), 0)
-    .option('--soft', "MnasNet's soft latency constraint instead of rejecting over-budget candidates")
-    .option('--blocks <list>', 'layered spaces only: the candidate blocks allowed, comma-separated (e.g. k3_e3,k5_e6,skip)')
-    .option('--export <file.onnx>', 'write the best architecture as a runnable ONNX model (random weights) and check its host latency')
-    .option('--weights <file.onnx>', 'with --export: take weights by initializer name from this model instead of random ones')
-    .option('--json', 'print JSON')
-    .action(async (o: { table: string; budgetMs: number; space: string; predictor?: string; algorithm: string; evaluations: number; seed: number; soft?: boolean; blocks?: string; export?: string; weights?: string; json?: boolean }) => {
-      if (!Number.isFinite(o.budgetMs) || o.budgetMs <= 0) throw new InvalidArgumentError('--budget-ms must be a positive number');
-      if (!['evolution', 'nsga2', 'random'].includes(o.algorithm)) throw new InvalidArgumentError('--algorithm must be evolution, nsga2 or random');
-      const { runSearch, exportArchitecture } = await import('../core/search/run');
-      const cancel = new CancelSource();
-      const onSigint = () => { process.stderr.write('\ncancelling…\n'); cancel.cancel(); };
-      process.once('SIGINT', onSigint);
-      try {
-        const report = await runSearch({
-          space: ['ofa-mbv3', 'ofa', 'fbnet'].includes(o.space) ? o.space : path.resolve(o.space), table: path.resolve(o.table), predictor: o.predictor === 'naswot' ? 'naswot' : o.predictor && path.resolve(o.predictor), budgetMs: o.budgetMs, algorithm: o.algorithm as 'evolution', evaluations: o.evaluations, seed: o.seed, soft: o.soft, blocks: o.blocks?.split(',').map((b) => b.trim()).filter(Boolean), signal: cancel.signal,
-          onProgress: (p) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${p.evaluations} evaluated${p.best ? `, best ${p.best.score.toFixed(4)} at ${p.best.latencyMs.toFixed(2)} ms` : ''}`); },
-        });
-        if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-        let exported;
-        if (o.export && report.best) exported = await exportArchitecture(['ofa-mbv3', 'ofa', 'fbnet'].includes(o.space) ? report.space : path.resolve(o.space), report.best.arch, path.resolve(o.export), { weightsFile: o.weights && path.resolve(o.weights) });
-        if (o.json) process.stdout.write(`${JSON.stringify(exported ? { ...report, export: exported } : report, null, 2)}\n`);
-        else {
-          const b = report.best;
-          process.stdout.write([
-            `${report.algorithm} over ${report.space}, ${report.evaluations} evaluations, seed ${report.seed}, ${report.wallSeconds.toFixed(1)} s; table: ${report.table.device} (${report.table.source})`,
-            `score: ${report.score.label}${report.score.kind === 'proxy' ? ' — a proxy, not an accuracy' : ''}`,
-            b ? `best under ${report.budgetMs} ms: ${b.score.toFixed(4)} at ${b.latencyMs.toFixed(3)} ms — ${b.id}` : `no architecture found under ${report.budgetMs} ms`,
-            `front: ${report.front.length} points, ${report.front[0]?.latencyMs.toFixed(2)}–${report.front[report.front.length - 1]?.latencyMs.toFixed(2)} ms`,
-            ...(exported ? [`exported ${exported.file} (${formatBytes(exported.bytes)}): host latency predicted ${exported.predictedHostMs.toFixed(3)} ms, measured ${exported.measuredHostMs.toFixed(3)} ms, error ${exported.errorPercent.toFixed(1)}%`] : []),
-          ].join('\n') + '\n');
-        }
-      } finally {
-        process.off('SIGINT', onSigint);
-      }
-    });
+  addSearchCommands(program);
 
   program
     .command('deploy')
@@ -444,9 +401,13 @@ export function buildProgram(): Command {
     .option('--resolution <r>', 'only this input resolution', (v) => positiveInt('--resolution', v))
     .option('--shape <name=shape...>', 'the network input to measure for, e.g. input=1x3x192x192 (picks the resolution)', collect)
     .option('--value <name=value...>', 'fill the blocks\' input with this value instead of random data, e.g. input=0.5', collect)
-    .option('--runs <n>', 'runs per block', (v) => positiveInt('--runs', v), 20)
+    .option('--runs <n>', 'runs per block (default 20); kernel tables: profiled runs per network (default 5)', (v) => positiveInt('--runs', v))
+    .option('--predictor <p>', 'kernels (host default: blocks predicted from their kernels as onnxruntime fuses them) | blocks (each block timed alone)')
     .option('--ort-runner <path>', 'onnxruntime_perf_test built for Android (real phones)')
-    .action(async (o: { out: string; space: string; device: string; resolution?: number; shape?: string[]; value?: string[]; runs: number; ortRunner?: string }) => {
+    .action(async (o: { out: string; space: string; device: string; resolution?: number; shape?: string[]; value?: string[]; runs?: number; predictor?: string; ortRunner?: string }) => {
+      const predictor = o.predictor ?? (o.device === 'host' && !o.value?.length ? 'kernels' : 'blocks');
+      if (predictor !== 'kernels' && predictor !== 'blocks') throw new InvalidArgumentError(`--predictor must be kernels or blocks (got ${predictor})`);
+      if (predictor === 'kernels' && (o.device !== 'host' || o.value?.length)) throw new InvalidArgumentError('--predictor kernels builds on the host, with random inputs; for a phone or --value use --predictor blocks');
       const overrides = await inputOverrides({ shape: o.shape, value: o.value });
       let resolution = o.resolution;
       for (const [name, shape] of Object.entries(overrides.shapes ?? {})) {
@@ -460,12 +421,16 @@ export function buildProgram(): Command {
       const cancel = new CancelSource();
       process.once('SIGINT', () => cancel.cancel());
       const target = o.device === 'host' ? { kind: 'host' as const } : { kind: 'phone' as const, adb: adbFrom(program.opts()), serial: o.device, runner: o.ortRunner && path.resolve(o.ortRunner) };
-      const tables = await buildSpaceTable(['ofa-mbv3', 'ofa', 'fbnet'].includes(o.space) ? o.space : path.resolve(o.space), resolution, target, { runs: o.runs, inputs: overrides.values ? { values: overrides.values } : undefined, signal: cancel.signal, progress: { report: (p: Progress) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${p.message ?? ''}`); } } });
+      const spaceArg = ['ofa-mbv3', 'ofa', 'fbnet'].includes(o.space) ? o.space : path.resolve(o.space);
+      const progress = { report: (p: Progress) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${p.message ?? ''}`); } };
+      const tables = predictor === 'kernels'
+        ? await (await import('../core/latency/build')).buildKernelTables(spaceArg, resolution, { runs: o.runs, signal: cancel.signal, progress })
+        : await buildSpaceTable(spaceArg, resolution, target, { runs: o.runs ?? 20, inputs: overrides.values ? { values: overrides.values } : undefined, signal: cancel.signal, progress });
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       for (const t of tables) {
         const file = tables.length > 1 ? path.resolve(o.out).replace(/(\.json)?$/, `-${t.resolution}.json`) : path.resolve(o.out);
         await saveTable(t, file);
-        process.stdout.write(`${file}: ${Object.keys(t.entries).length} blocks measured on ${t.device.label}${t.device.note ? ` (${t.device.note})` : ''}${t.inputs?.length ? ` for ${t.inputs.map((i) => `${i.name} ${i.shape.join('x')}`).join(', ')}` : ''}\n`);
+        process.stdout.write(`${file}: ${Object.keys(t.entries).length} blocks measured on ${t.device.label}${t.device.note ? ` (${t.device.note})` : ''}${t.kernels ? ` (by their kernels: ${t.kernels.networks} networks profiled in ${t.kernels.buildSeconds.toFixed(0)} s, ${t.threads} thread)` : ''}${t.inputs?.length ? ` for ${t.inputs.map((i) => `${i.name} ${i.shape.join('x')}`).join(', ')}` : ''}\n`);
       }
     });
 

@@ -76,6 +76,20 @@ export function ofaBlocks(a: OfaArch): OfaBlock[] {
   return out;
 }
 
+/** The positions the predictor's one-hot input sets (kernel bits, expand bits, resolution bit), -1 padded to 41. */
+export function ofaActive(a: OfaArch, out: Int32Array, at = 0): void {
+  let n = 0;
+  for (let s = 0; s < OFA.stages; s++) {
+    for (let j = 0; j < a.d[s]; j++) {
+      const slot = s * OFA.maxDepth + j;
+      out[at + n++] = slot * 3 + (a.ks[slot] === 3 ? 0 : a.ks[slot] === 5 ? 1 : 2);
+      out[at + n++] = 60 + slot * 3 + (a.e[slot] === 3 ? 0 : a.e[slot] === 4 ? 1 : 2);
+    }
+  }
+  out[at + n++] = 120 + (a.r - 112) / 16;
+  while (n < 41) out[at + n++] = -1;
+}
+
 /** The 128-long one-hot input of the OFA accuracy predictor. */
 export function ofaEncode(a: OfaArch): Float64Array {
   const v = new Float64Array(128);
@@ -126,6 +140,37 @@ export const ofaSpace: SearchSpace<OfaArch> = {
     const pick = <T>(x: T, y: T) => (rng.next() < 0.5 ? x : y);
     return { ks: a.ks.map((k, i) => pick(k, b.ks[i])), e: a.e.map((v, i) => pick(v, b.e[i])), d: a.d.map((v, i) => pick(v, b.d[i])), r: pick(a.r, b.r) };
   },
+  features: {
+    count: 128,
+    of(a: OfaArch): Int32Array {
+      const v = new Int32Array(41);
+      ofaActive(a, v);
+      return v;
+    },
+  },
+  step(a: OfaArch, rng: Rng, dir: 1 | -1): OfaArch | undefined {
+    // Genes that can move: kernel and expand of the blocks in use, each stage's depth, the resolution.
+    const moves: Array<[kind: 0 | 1 | 2 | 3, i: number]> = [];
+    const can = (list: readonly number[], v: number) => (dir > 0 ? v !== list[list.length - 1] : v !== list[0]);
+    for (let s = 0; s < OFA.stages; s++) {
+      for (let j = 0; j < a.d[s]; j++) {
+        const slot = s * OFA.maxDepth + j;
+        if (can(OFA.kernels, a.ks[slot])) moves.push([0, slot]);
+        if (can(OFA.expands, a.e[slot])) moves.push([1, slot]);
+      }
+      if (can(OFA.depths, a.d[s])) moves.push([2, s]);
+    }
+    if (can(OFA.resolutions, a.r)) moves.push([3, 0]);
+    if (!moves.length) return undefined;
+    const [kind, i] = rng.pick(moves);
+    const next = <T extends number>(list: readonly T[], v: number) => list[list.indexOf(v as T) + dir];
+    const m = { ks: [...a.ks], e: [...a.e], d: [...a.d], r: a.r };
+    if (kind === 0) m.ks[i] = next(OFA.kernels, m.ks[i]);
+    else if (kind === 1) m.e[i] = next(OFA.expands, m.e[i]);
+    else if (kind === 2) m.d[i] = next(OFA.depths, m.d[i]);
+    else m.r = next(OFA.resolutions, m.r);
+    return m;
+  },
   keys(a: OfaArch) {
     return { resolution: a.r, keys: ofaBlocks(a).map((b) => b.key) };
   },
@@ -148,3 +193,53 @@ export const ofaSpace: SearchSpace<OfaArch> = {
     return [...out.values()];
   },
 };
+
+/**
+ * Latency from block tables without building keys: per resolution, the fixed blocks' sum and, per stage,
+ * the first block's and the later blocks' latency for each kernel × expand (later blocks of a stage share
+ * one shape). Returns undefined when a table is not a plain block table; NaN marks an entry a table lacks
+ * (the caller then asks the generic path, which names the missing key).
+ */
+export interface OfaLatencyModel {
+  latency(a: OfaArch): number;
+  /** Per resolution index (160…224): the fixed blocks' sum. */
+  base: Float64Array;
+  /** [((r·5 + stage)·2 + later)·9 + k·3 + e]: one block's latency (later: not the stage's first block). */
+  cell: Float64Array;
+}
+
+export function ofaLatencyModel(tables: Array<{ resolution?: number; entries: Record<string, { mean: number }>; predictor?: unknown }>): OfaLatencyModel | undefined {
+  if (tables.some((t) => t.predictor !== undefined && t.predictor !== 'blocks')) return undefined;
+  const base = new Float64Array(OFA.resolutions.length).fill(NaN);
+  const cell = new Float64Array(OFA.resolutions.length * OFA.stages * 2 * 9).fill(NaN);
+  OFA.resolutions.forEach((r, ri) => {
+    const t = tables.find((x) => x.resolution === r) ?? tables.find((x) => x.resolution === undefined);
+    if (!t) return;
+    const get = (key: string) => t.entries[key]?.mean ?? NaN;
+    for (const [ki, k] of OFA.kernels.entries()) {
+      for (const [ei, e] of OFA.expands.entries()) {
+        const blocks = ofaBlocks({ ks: Array(20).fill(k), e: Array(20).fill(e), d: Array(5).fill(2), r });
+        if (ki === 0 && ei === 0) base[ri] = blocks.filter((b) => b.kind !== 'mbconv').reduce((s, b) => s + get(b.key), 0);
+        blocks.filter((b) => b.kind === 'mbconv').forEach((b, i) => {
+          const s = Math.floor(i / 2);
+          cell[((ri * OFA.stages + s) * 2 + (i % 2)) * 9 + ki * 3 + ei] = get(b.key);
+        });
+      }
+    }
+  });
+  const latency = (a: OfaArch) => {
+    const ri = (a.r - 160) / 16;
+    let sum = base[ri];
+    for (let s = 0; s < OFA.stages; s++) {
+      const off = (ri * OFA.stages + s) * 2;
+      for (let j = 0; j < a.d[s]; j++) {
+        const slot = s * OFA.maxDepth + j;
+        const k = a.ks[slot];
+        const e = a.e[slot];
+        sum += cell[(off + (j ? 1 : 0)) * 9 + (k === 3 ? 0 : k === 5 ? 3 : 6) + (e === 3 ? 0 : e === 4 ? 1 : 2)];
+      }
+    }
+    return sum;
+  };
+  return { latency, base, cell };
+}

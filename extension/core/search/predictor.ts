@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ofaEncode, type OfaArch } from './ofa';
+import type { BatchEstimator } from './batch';
 
 /**
  * An accuracy estimate, always labelled for what it is: a predicted accuracy, or a proxy that ranks
@@ -10,6 +11,8 @@ export interface AccuracyEstimator<A> {
   kind: 'accuracy' | 'proxy';
   label: string;
   estimate(a: A): number | Promise<number>;
+  /** A generation-at-a-time form, when the estimator has one (the search prefers it). */
+  batched?(backend?: 'auto' | 'onnxruntime' | 'typescript'): Promise<BatchEstimator<A>>;
 }
 
 /** Weights stored transposed ([in][out]): a layer adds one contiguous row per non-zero input. */
@@ -40,6 +43,18 @@ export class OfaPredictor implements AccuracyEstimator<OfaArch> {
     }
     if (layers[0].inp !== 128 || layers[3].out !== 1) throw new Error(`${path.basename(file)}: expected an MLP from 128 inputs to 1 output`);
     return new OfaPredictor(layers);
+  }
+
+  private batch = new Map<string, Promise<BatchEstimator<OfaArch>>>();
+  batched(backend: 'auto' | 'onnxruntime' | 'typescript' = 'auto'): Promise<BatchEstimator<OfaArch>> {
+    let b = this.batch.get(backend);
+    if (!b) this.batch.set(backend, (b = import('./batch').then((m) => m.OfaBatchPredictor.create(this, backend))));
+    return b;
+  }
+
+  /** The layers (weights transposed to [in][out]), for the batch predictor. */
+  weights(): ReadonlyArray<Readonly<Layer>> {
+    return this.layers;
   }
 
   estimate(a: OfaArch): number {

@@ -6,11 +6,13 @@ import { ofaSpace, ofaBlocks, ofaEncode, type OfaArch } from './ofa';
 import { FBNET, LayeredSpace, parseChoice, type LayerPlan, type LayeredSpaceJson } from './layered';
 import { NaswotProxy, OnnxPredictor } from './proxy';
 import { OfaPredictor, TablePredictor, type AccuracyEstimator } from './predictor';
-import { search, type Algorithm, type Point, type SearchResult } from './search';
+import { latencyOf, search, type Algorithm, type Point, type SearchResult } from './search';
 import type { SearchSpace } from './space';
 import { buildOfaBlockModel, buildOfaNetwork } from './build';
 import { buildTable, timeOnHost } from './measure';
 import { Rng } from './rng';
+import { describeLayered, describeOfa, type ArchView } from './describe';
+import { latencyTrust, type LatencyTrust } from './trust';
 import { writeFileAtomicNoClobber } from '../util/fsAtomic';
 import type { CancelSignal } from '../util/progress';
 
@@ -40,9 +42,38 @@ export interface SearchReport {
   budgetMs: number;
   evaluations: number;
   wallSeconds: number;
-  best: { id: string; arch: unknown; latencyMs: number; score: number } | null;
-  front: Array<{ id: string; arch: unknown; latencyMs: number; score: number }>;
+  best: (ReportPoint & { view: ArchView }) | null;
+  front: ReportPoint[];
   history: Array<{ evaluations: number; bestScore: number }>;
+  /** Where the accuracy estimator ran (onnxruntime: the batched predictor). */
+  backend?: 'onnxruntime' | 'typescript';
+  /** How far the table's latencies can be trusted: its check report (`mobileai table check`), or unchecked. */
+  trust?: LatencyTrust;
+}
+
+export interface ReportPoint { id: string; arch: unknown; latencyMs: number; score: number }
+
+/** One space, several phones (`mobileai search --table A --table B`): the best per phone and how they compare. */
+export interface MultiSearchReport {
+  schema: 'mobileai.search-targets/1';
+  space: string;
+  score: { kind: 'accuracy' | 'proxy'; label: string };
+  algorithm: Algorithm;
+  seed: number;
+  evaluations: number;
+  wallSeconds: number;
+  targets: Array<{ name: string; report: SearchReport }>;
+  /**
+   * rows: each target's best architecture; latencyMs[i][j]: that architecture on target j's table (null: not
+   * in the table); fits[i][j]: within target j's budget.
+   */
+  comparison: { names: string[]; ids: Array<string | null>; scores: Array<number | null>; latencyMs: Array<Array<number | null>>; fits: boolean[][] };
+}
+
+export interface SearchTarget {
+  name: string;
+  table: string;
+  budgetMs?: number;
 }
 
 /** A space with what it takes to build its networks and blocks as ONNX. */
@@ -53,6 +84,8 @@ export interface SpaceKit<A> {
   blockModelForKey(key: string): onnx.IModelProto;
   /** A float32 encoding of an architecture, for ONNX predictors. */
   encode(a: A): Float32Array;
+  /** The architecture per stage, for people. */
+  describe(a: A): ArchView;
 }
 
 const ofaKit: SpaceKit<OfaArch> = {
@@ -70,6 +103,7 @@ const ofaKit: SpaceKit<OfaArch> = {
   blockModels: (a) => ofaBlocks(a).map((b) => ({ key: b.key, model: buildOfaBlockModel(b) })),
   blockModelForKey: (key) => buildOfaBlockModel(blockForKey(key)),
   encode: (a) => Float32Array.from(ofaEncode(a)),
+  describe: (a) => describeOfa(a),
 };
 
 function layeredKit(space: LayeredSpace): SpaceKit<string[]> {
@@ -89,6 +123,7 @@ function layeredKit(space: LayeredSpace): SpaceKit<string[]> {
       if (!p) throw new Error(`not a block key of ${space.id}: ${key}`);
       return space.buildBlockModel(p);
     },
+    describe: (a) => describeLayered(space, a),
     encode: (a) => {
       const v: number[] = [];
       space.spec.layers.forEach((l, i) => l.choices.forEach((c) => v.push(c === a[i] ? 1 : 0)));
@@ -166,7 +201,7 @@ export async function loadEstimator(space: SearchSpace<OfaArch>, file: string | 
   throw new Error(`${path.basename(file)} is neither the Once-for-All predictor weights nor a JSON table { "<architecture id>": accuracy }`);
 }
 
-const pointJson = <A>(space: SearchSpace<A>, p: Point<A>): { id: string; arch: unknown; latencyMs: number; score: number } => ({ id: p.id, arch: space.toJson(p.arch), latencyMs: p.latencyMs, score: p.score });
+const pointJson = <A>(space: SearchSpace<A>, p: Point<A>): ReportPoint => ({ id: p.id, arch: space.toJson(p.arch), latencyMs: p.latencyMs, score: p.score });
 
 export async function runSearch(req: SearchRequest): Promise<SearchReport> {
   const kit = await resolveKit(req.space, { blocks: req.blocks });
@@ -174,6 +209,17 @@ export async function runSearch(req: SearchRequest): Promise<SearchReport> {
   const tables: LatencyTable[] = await loadTables(req.table);
   const estimator = await loadEstimatorFor(kit, req.predictor);
   const r: SearchResult<unknown> = await search(space, tables, estimator, { algorithm: req.algorithm, budgetMs: req.budgetMs, evaluations: req.evaluations, seed: req.seed, soft: req.soft, signal: req.signal, onProgress: req.onProgress });
+  return reportOf(kit, req.table, tables, r);
+}
+
+/** The architecture's id and view, for a point the panel shows. */
+export async function viewOf(spaceId: string, arch: unknown, blocks?: string[]): Promise<ArchView> {
+  const kit = await resolveKit(spaceId, { blocks });
+  return kit.describe(kit.space.fromJson(arch));
+}
+
+async function reportOf(kit: SpaceKit<unknown>, tablePath: string, tables: LatencyTable[], r: SearchResult<unknown>): Promise<SearchReport> {
+  const space = kit.space;
   return {
     schema: 'mobileai.search/1',
     space: space.id,
@@ -184,9 +230,57 @@ export async function runSearch(req: SearchRequest): Promise<SearchReport> {
     budgetMs: r.budgetMs,
     evaluations: r.evaluations,
     wallSeconds: r.wallMs / 1000,
-    best: r.best ? pointJson(space, r.best) : null,
+    best: r.best ? { ...pointJson(space, r.best), view: kit.describe(r.best.arch) } : null,
     front: r.front.map((p) => pointJson(space, p)),
     history: r.history,
+    backend: r.backend,
+    trust: await latencyTrust(tablePath, tables),
+  };
+}
+
+/**
+ * One search per target (same space, estimator, algorithm and seed; each target's own table and budget),
+ * then every target's best architecture costed on every target's table.
+ */
+export async function runMultiSearch(req: Omit<SearchRequest, 'table' | 'onProgress'> & { targets: SearchTarget[]; onProgress?: (target: number, p: Parameters<NonNullable<SearchRequest['onProgress']>>[0]) => void }): Promise<MultiSearchReport> {
+  if (req.targets.length < 1) throw new Error('give at least one target (a latency table)');
+  const names = req.targets.map((t) => t.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new Error(`two targets are named "${dup}": name each table differently`);
+  const t0 = performance.now();
+  const kit = await resolveKit(req.space, { blocks: req.blocks });
+  const estimator = await loadEstimatorFor(kit, req.predictor);
+  const loaded = await Promise.all(req.targets.map((t) => loadTables(t.table)));
+  const targets: MultiSearchReport['targets'] = [];
+  for (const [i, t] of req.targets.entries()) {
+    const budgetMs = t.budgetMs ?? req.budgetMs;
+    const r = await search(kit.space, loaded[i], estimator, { algorithm: req.algorithm, budgetMs, evaluations: req.evaluations, seed: req.seed, soft: req.soft, signal: req.signal, onProgress: req.onProgress && ((p) => req.onProgress?.(i, p)) });
+    targets.push({ name: t.name, report: await reportOf(kit, t.table, loaded[i], r) });
+  }
+  const latencyMs = targets.map((row) => loaded.map((tables) => {
+    if (!row.report.best) return null;
+    try {
+      return latencyOf(kit.space, tables, kit.space.fromJson(row.report.best.arch));
+    } catch {
+      return null;
+    }
+  }));
+  return {
+    schema: 'mobileai.search-targets/1',
+    space: kit.space.id,
+    score: { kind: estimator.kind, label: estimator.label },
+    algorithm: req.algorithm,
+    seed: req.seed,
+    evaluations: req.evaluations,
+    wallSeconds: (performance.now() - t0) / 1000,
+    targets,
+    comparison: {
+      names,
+      ids: targets.map((t) => t.report.best?.id ?? null),
+      scores: targets.map((t) => t.report.best?.score ?? null),
+      latencyMs,
+      fits: latencyMs.map((row) => row.map((l, j) => l !== null && l <= targets[j].report.budgetMs)),
+    },
   };
 }
 

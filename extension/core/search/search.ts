@@ -1,10 +1,15 @@
 import { Rng } from './rng';
 import type { SearchSpace } from './space';
 import type { AccuracyEstimator } from './predictor';
+import type { BatchEstimator } from './batch';
+import { OFA, ofaLatencyModel, type OfaArch, type OfaLatencyModel } from './ofa';
+import { ofaPlan } from './ofaPlan';
+import { LinearSurrogate } from './surrogate';
 import { lookup, tableFor, type LatencyTable } from './table';
 import { CancelledError, type CancelSignal } from '../util/progress';
 
-export type Algorithm = 'evolution' | 'nsga2' | 'random';
+export type Algorithm = 'evolution' | 'front' | 'nsga2' | 'random' | 'evolution-classic';
+export const ALGORITHMS: readonly Algorithm[] = ['evolution', 'front', 'nsga2', 'random', 'evolution-classic'];
 
 export interface Point<A> {
   id: string;
@@ -25,6 +30,23 @@ export interface SearchOptions {
   parentRatio?: number;
   mutationRatio?: number;
   mutateProb?: number;
+  /** evolution: the share of each generation made by one-step swaps around the best. */
+  swapShare?: number;
+  screen?: number;
+  patience?: number;
+  eliteSize?: number;
+  nicheCap?: number;
+  plan?: boolean;
+  planEvery?: number;
+  planTop?: number;
+  explore?: number;
+  fill?: number;
+  swapFill?: number;
+  /** front: how many latency bands, and the latency range they cover (default: 0 ms to the budget). */
+  bands?: number;
+  frontRange?: [number, number];
+  /** The predictor's batch backend ('auto': onnxruntime when it loads). */
+  backend?: 'auto' | 'onnxruntime' | 'typescript';
   signal?: CancelSignal;
   /** Called after each generation with the points evaluated since the last call. */
   onProgress?: (p: { evaluations: number; best?: Point<unknown>; newPoints: Array<Point<unknown>> }) => void;
@@ -44,6 +66,8 @@ export interface SearchResult<A> {
   wallMs: number;
   scoreKind: 'accuracy' | 'proxy';
   scoreLabel: string;
+  /** Where the accuracy estimator ran. */
+  backend: 'onnxruntime' | 'typescript';
 }
 
 /** Latency is the sum of the table entries of the architecture's blocks; a missing entry names its key. */
@@ -81,102 +105,191 @@ export function hypervolume(front: Array<{ latencyMs: number; score: number }>, 
   return hv;
 }
 
+/** One scored candidate in the order the search made it (for the batch evaluator). */
+type Slot<A> = Point<A> | undefined;
+
 /**
- * Hardware-aware search: regularized evolution under a latency budget (the Once-for-All tutorial's
- * scheme; MnasNet's soft constraint as an option), NSGA-II for the front, or random search. Seeded.
+ * Scores candidates a generation at a time: latency from the tables (a free lookup, so constraint checks
+ * cost no evaluation), the accuracy estimator over the whole batch at once. Candidates seen before are not
+ * scored again and do not count. Keeps everything a search reports: all points, the best under the
+ * budget, the history.
+ */
+class Evaluator<A> {
+  readonly seen = new Map<string, Point<A>>();
+  readonly all: Array<Point<A>> = [];
+  fresh: Array<Point<A>> = [];
+  best: Point<A> | undefined;
+  readonly history: SearchResult<A>['history'] = [];
+  dupStreak = 0;
+  private readonly fastLatency: ((a: A) => number) | undefined;
+  readonly ofaModel: OfaLatencyModel | undefined;
+
+  constructor(
+    private readonly space: SearchSpace<A>,
+    private readonly tables: LatencyTable[],
+    private readonly estimator: AccuracyEstimator<A>,
+    private readonly batch: BatchEstimator<A> | undefined,
+    private readonly o: SearchOptions,
+  ) {
+    this.ofaModel = space.id === 'ofa-mbv3' ? ofaLatencyModel(tables) : undefined;
+    this.fastLatency = this.ofaModel?.latency as ((a: A) => number) | undefined;
+  }
+
+  latency(a: A): number {
+    const l = this.fastLatency?.(a);
+    return l !== undefined && !Number.isNaN(l) ? l : latencyOf(this.space, this.tables, a);
+  }
+
+  get exhausted(): boolean {
+    return this.all.length >= this.o.evaluations || this.dupStreak > 5000;
+  }
+
+  /** Scores the new candidates among `cands` (at most the evaluations left); returns each one's point. */
+  async score(cands: A[], lat?: number[]): Promise<Array<Slot<A>>> {
+    const out: Array<Slot<A>> = new Array(cands.length);
+    const todo: Array<{ i: number; id: string; a: A; latencyMs: number }> = [];
+    const inBatch = new Map<string, number>();
+    for (let i = 0; i < cands.length; i++) {
+      const a = cands[i];
+      const id = this.space.id_(a);
+      const hit = this.seen.get(id);
+      if (hit) {
+        out[i] = hit;
+        this.dupStreak++;
+        continue;
+      }
+      if (inBatch.has(id)) continue;
+      if (this.all.length + todo.length >= this.o.evaluations) break;
+      this.dupStreak = 0;
+      inBatch.set(id, i);
+      todo.push({ i, id, a, latencyMs: lat?.[i] ?? this.latency(a) });
+    }
+    if (!todo.length) return out;
+    let scores: ArrayLike<number>;
+    if (this.batch) scores = await this.batch.estimateBatch(todo.map((t) => t.a));
+    else {
+      const s: number[] = [];
+      for (const t of todo) {
+        const v = this.estimator.estimate(t.a);
+        s.push(typeof v === 'number' ? v : await v);
+      }
+      scores = s;
+    }
+    todo.forEach((t, k) => {
+      const p: Point<A> = { id: t.id, arch: t.a, latencyMs: t.latencyMs, score: scores[k] };
+      this.seen.set(t.id, p);
+      this.all.push(p);
+      this.fresh.push(p);
+      if (p.latencyMs <= this.o.budgetMs && (!this.best || p.score > this.best.score)) this.best = p;
+      this.history.push({ evaluations: this.all.length, bestScore: this.best?.score ?? NaN });
+      out[t.i] = p;
+    });
+    for (const [id, i] of inBatch) if (!out[i]) out[i] = this.seen.get(id);
+    // Duplicates inside a batch point at the first copy.
+    for (let i = 0; i < cands.length; i++) if (!out[i]) { const id = this.space.id_(cands[i]); out[i] = this.seen.get(id); }
+    return out;
+  }
+}
+
+/** Into the budget (slower genes stepped down at random), then up to it (faster genes stepped up while they fit). */
+function fitBudget<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng, a: A, budgetMs: number, fill: number): A {
+  if (!space.step) return a;
+  let lat = ev.latency(a);
+  for (let i = 0; i < 200 && lat > budgetMs; i++) {
+    const b = space.step(a, rng, -1);
+    if (!b) break;
+    a = b;
+    lat = ev.latency(a);
+  }
+  for (let i = 0; i < fill; i++) {
+    const b = space.step(a, rng, 1);
+    if (!b) break;
+    const l = ev.latency(b);
+    if (l <= budgetMs) {
+      a = b;
+      lat = l;
+    }
+  }
+  return a;
+}
+
+/**
+ * Hardware-aware search. `evolution`: evolution under a latency budget that uses the table's structure
+ * (latency is a sum over blocks): every child is repaired into the budget and filled up to it, and a share
+ * of each generation are one-step swaps around the best. `front`: the latency-accuracy front, as elites
+ * per latency band, children repaired into a band. `nsga2`: NSGA-II. `random`: the baseline.
+ * `evolution-classic`: the Once-for-All tutorial's evolution (resample until under the budget), for
+ * comparison. Seeded: the same seed gives the same result.
  */
 export async function search<A>(space: SearchSpace<A>, tables: LatencyTable[], estimator: AccuracyEstimator<A>, o: SearchOptions): Promise<SearchResult<A>> {
   const t0 = performance.now();
   const rng = new Rng(o.seed);
-  const seen = new Map<string, Point<A>>();
-  const all: Array<Point<A>> = [];
-  let fresh: Array<Point<A>> = [];
-  let best: Point<A> | undefined;
-  const history: SearchResult<A>['history'] = [];
+  const batch = estimator.batched && o.backend !== 'typescript' ? await estimator.batched(o.backend ?? 'auto') : undefined;
+  const ev = new Evaluator(space, tables, estimator, batch, o);
   const w = o.softExponent ?? -0.07;
   const fitness = (p: Point<A>) => (o.soft ? p.score * Math.pow(p.latencyMs / o.budgetMs, w) : p.latencyMs <= o.budgetMs ? p.score : -Infinity);
-  // A space with fewer distinct architectures than the evaluations asked for (a small user space, or a
-  // `blocks` restriction) ends when thousands of samples in a row are ones already seen.
-  let dupStreak = 0;
-  const exhausted = () => all.length >= o.evaluations || dupStreak > 5000;
-  // Synchronous estimators (the OFA predictor) stay synchronous: no promise per candidate on the hot path.
-  const record = (id: string, a: A, latencyMs: number, score: number): Point<A> => {
-    const p: Point<A> = { id, arch: a, latencyMs, score };
-    seen.set(id, p);
-    all.push(p);
-    fresh.push(p);
-    if (p.latencyMs <= o.budgetMs && (!best || p.score > best.score)) best = p;
-    history.push({ evaluations: all.length, bestScore: best?.score ?? NaN });
-    return p;
-  };
-  const evaluateSync = (a: A): Point<A> | Promise<Point<A>> => {
-    const id = space.id_(a);
-    const hit = seen.get(id);
-    if (hit) {
-      dupStreak++;
-      return hit;
-    }
-    dupStreak = 0;
-    const latencyMs = latencyOf(space, tables, a);
-    const est = estimator.estimate(a);
-    return typeof est === 'number' ? record(id, a, latencyMs, est) : est.then((score) => record(id, a, latencyMs, score));
-  };
-  const evaluate = (a: A): Point<A> | Promise<Point<A>> => evaluateSync(a);
   const tick = async () => {
     if (o.signal?.cancelled) throw new CancelledError('search cancelled');
-    o.onProgress?.({ evaluations: all.length, best: best as Point<unknown> | undefined, newPoints: fresh as Array<Point<unknown>> });
-    fresh = [];
+    o.onProgress?.({ evaluations: ev.all.length, best: ev.best as Point<unknown> | undefined, newPoints: ev.fresh as Array<Point<unknown>> });
+    ev.fresh = [];
     await new Promise((r) => setImmediate(r));
   };
-  /** Samples (or makes, with `make`) a candidate that meets the hard constraint, giving up after 500 tries. */
-  const valid = (make: () => A): Point<A> | Promise<Point<A>> => {
-    let p = evaluate(make());
-    if (p instanceof Promise) {
-      return (async () => {
-        let q = await p;
-        for (let i = 0; i < 500 && !o.soft && q.latencyMs > o.budgetMs && !exhausted(); i++) q = await evaluate(make());
-        return q;
-      })();
+  /** Makes up to n candidates not seen before (each from `make`), scores them, returns their points. */
+  const generation = async (n: number, make: (i: number) => A | undefined): Promise<Array<Point<A>>> => {
+    const cands: A[] = [];
+    const ids = new Set<string>();
+    for (let i = 0, tries = 0; cands.length < n && tries < n * 20; tries++) {
+      const a = make(i);
+      if (a === undefined) continue;
+      const id = space.id_(a);
+      if (ev.seen.has(id) || ids.has(id)) {
+        ev.dupStreak++;
+        if (ev.dupStreak > 5000) break;
+        continue;
+      }
+      ids.add(id);
+      cands.push(a);
+      i++;
     }
-    for (let i = 0; i < 500 && !o.soft && p.latencyMs > o.budgetMs && !exhausted(); i++) p = evaluate(make()) as Point<A>;
-    return p;
+    const pts = (await ev.score(cands)).filter((p): p is Point<A> => !!p);
+    await tick();
+    return pts;
   };
 
   const N = o.population ?? 100;
+  const hard = !o.soft;
+  /** Samples (with `make`) until a candidate meets the hard budget — a table lookup, no evaluation. */
+  const underBudget = (make: () => A): A => {
+    let a = make();
+    for (let i = 0; i < 500 && hard && ev.latency(a) > o.budgetMs; i++) a = make();
+    return a;
+  };
+
   if (o.algorithm === 'random') {
-    while (!exhausted()) {
-      for (let i = 0; i < N && !exhausted(); i++) { const r = evaluate(space.sample(rng)); if (r instanceof Promise) await r; }
-      await tick();
+    while (!ev.exhausted) {
+      const before = ev.all.length;
+      await generation(N, () => space.sample(rng));
+      if (ev.all.length === before) break;
     }
-  } else if (o.algorithm === 'evolution') {
+  } else if (o.algorithm === 'evolution-classic') {
+    // The Once-for-All tutorial: population 100, the best 25 are parents, 50 mutants, 25 crossovers.
     const parentsN = Math.max(2, Math.round(N * (o.parentRatio ?? 0.25)));
     const mutN = Math.round(N * (o.mutationRatio ?? 0.5));
     const p = o.mutateProb ?? 0.1;
-    let pop: Array<Point<A>> = [];
-    while (pop.length < N && !exhausted()) { const r = valid(() => space.sample(rng)); pop.push(r instanceof Promise ? await r : r); }
-    await tick();
-    while (!exhausted()) {
+    let pop = await generation(N, () => underBudget(() => space.sample(rng)));
+    while (!ev.exhausted) {
       const parents = [...pop].sort((a, b) => fitness(b) - fitness(a)).slice(0, parentsN);
-      const children: Array<Point<A>> = [];
-      for (let i = 0; i < mutN && !exhausted(); i++) {
-        const par = rng.pick(parents);
-        const r = valid(() => space.mutate(par.arch, rng, p));
-        children.push(r instanceof Promise ? await r : r);
-      }
-      for (let i = 0; i < N - parentsN - mutN && !exhausted(); i++) {
-        const x = rng.pick(parents);
-        const y = rng.pick(parents);
-        const r = valid(() => space.crossover(x.arch, y.arch, rng));
-        children.push(r instanceof Promise ? await r : r);
-      }
-      pop = [...parents, ...children];
-      await tick();
+      const kids = await generation(N - parentsN, (i) => (i < mutN ? underBudget(() => space.mutate(rng.pick(parents).arch, rng, p)) : underBudget(() => space.crossover(rng.pick(parents).arch, rng.pick(parents).arch, rng))));
+      if (!kids.length) break;
+      pop = [...parents, ...kids];
     }
+  } else if (o.algorithm === 'evolution') {
+    await evolve(space, ev, rng, o, N, generation, fitness);
+  } else if (o.algorithm === 'front') {
+    await frontSearch(space, ev, rng, o, N, generation);
   } else {
     // NSGA-II on (latency ↓, score ↑).
-    let pop: Array<Point<A>> = [];
-    while (pop.length < N && !exhausted()) { const r = evaluate(space.sample(rng)); pop.push(r instanceof Promise ? await r : r); }
-    await tick();
+    let pop = await generation(N, () => space.sample(rng));
     const rankOf = new Map<Point<A>, { rank: number; crowd: number }>();
     const assign = (ps: Array<Point<A>>) => {
       rankOf.clear();
@@ -191,17 +304,13 @@ export async function search<A>(space: SearchSpace<A>, tables: LatencyTable[], e
       return x.rank < y.rank || (x.rank === y.rank && x.crowd > y.crowd) ? a : b;
     };
     assign(pop);
-    while (!exhausted()) {
-      const kids: Array<Point<A>> = [];
-      const limit = N * 20;
-      for (let tries = 0; kids.length < N && !exhausted() && tries < limit; tries++) {
+    while (!ev.exhausted) {
+      const kids = await generation(N, () => {
         const a = better(rng.pick(pop), rng.pick(pop));
         const b = better(rng.pick(pop), rng.pick(pop));
-        const before = all.length;
-        const r = evaluate(space.mutate(space.crossover(a.arch, b.arch, rng), rng, o.mutateProb ?? 0.1));
-        const kid = r instanceof Promise ? await r : r;
-        if (all.length > before) kids.push(kid);
-      }
+        return space.mutate(space.crossover(a.arch, b.arch, rng), rng, o.mutateProb ?? 0.1);
+      });
+      if (!kids.length) break;
       const merged = [...pop, ...kids];
       const next: Array<Point<A>> = [];
       for (const f of nondominatedSort(merged)) {
@@ -214,8 +323,6 @@ export async function search<A>(space: SearchSpace<A>, tables: LatencyTable[], e
       }
       pop = next;
       assign(pop);
-      await tick();
-      if (!kids.length) break;
     }
   }
   await tick();
@@ -223,14 +330,206 @@ export async function search<A>(space: SearchSpace<A>, tables: LatencyTable[], e
     algorithm: o.algorithm,
     seed: o.seed,
     budgetMs: o.budgetMs,
-    evaluations: all.length,
-    best,
-    front: paretoFront(all),
-    history: thin(history),
+    evaluations: ev.all.length,
+    best: ev.best,
+    front: paretoFront(ev.all),
+    history: thin(ev.history),
     wallMs: performance.now() - t0,
     scoreKind: estimator.kind,
     scoreLabel: estimator.label,
+    backend: batch?.backend ?? 'typescript',
   };
+}
+
+type Generation<A> = (n: number, make: (i: number) => A | undefined) => Promise<Array<Point<A>>>;
+
+/** Distinct points by score, best first. */
+function topBy<A>(ps: Iterable<Point<A>>, n: number, key: (p: Point<A>) => number): Array<Point<A>> {
+  return [...ps].filter((p) => key(p) > -Infinity).sort((a, b) => key(b) - key(a) || (a.id < b.id ? -1 : 1)).slice(0, n);
+}
+
+/** Budget-aware evolution (see `search`). */
+async function evolve<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng, o: SearchOptions, N: number, generation: Generation<A>, fitness: (p: Point<A>) => number): Promise<void> {
+  const budget = o.budgetMs;
+  const p = o.mutateProb ?? 0.04;
+  const parentsN = Math.max(2, Math.round(N * (o.parentRatio ?? 0.25)));
+  const fill = o.soft ? 0 : (o.fill ?? 1);
+  const fit = (a: A, f = fill) => (o.soft ? a : fitBudget(space, ev, rng, a, budget, f));
+  const feats = space.features;
+  const screen = feats ? (o.screen ?? 4) : 1;
+  const planning = !!ev.ofaModel && !!feats && !o.soft && (o.plan ?? true);
+  const sur = feats && (screen > 1 || planning) ? new LinearSurrogate(feats.count) : undefined;
+  const learn = (ps: Array<Point<A>>) => {
+    if (!sur || !feats) return;
+    for (const q of ps) sur.add(feats.of(q.arch), q.score);
+    sur.fit();
+  };
+  let pop = await generation(N, () => fit(space.sample(rng)));
+  learn(pop);
+  let lastBest = -Infinity;
+  let stale = 0;
+  let gen = 0;
+  // Once-for-All: plan with a linear model of every point scored so far — exact under the budget for
+  // that model, since latency is a sum over blocks — one plan per resolution; the plans' skeletons
+  // (resolution, depths) then live as niches of the population.
+  const model = ev.ofaModel;
+  const planner = planning && sur && model ? () => {
+    const w = sur.weights();
+    if (!w) return [];
+    const inc = (topBy(pop, 1, fitness)[0]?.arch ?? pop[0].arch) as unknown as OfaArch;
+    const out = OFA.resolutions.map((r) => ofaPlan(w, model, budget, { fix: { r }, fill: inc }));
+    return out.filter((x): x is OfaArch => !!x).map((x) => fit(x as unknown as A));
+  } : undefined;
+  // Niches: at most `nicheCap` parents share a skeleton (OFA: resolution and depths), so several
+  // skeletons stay alive long enough for their kernels and expansions to be tuned.
+  const skeleton = (a: A) => { const x = a as unknown as OfaArch; return x && typeof x === 'object' && 'd' in x ? `${x.r}|${x.d.join('')}` : ''; };
+  const nicheCap = o.nicheCap ?? (space.id === 'ofa-mbv3' ? 5 : 0);
+  const pickParents = (ps: Array<Point<A>>) => {
+    const cap = nicheCap;
+    if (!cap) return topBy(ps, parentsN, fitness);
+    const count = new Map<string, number>();
+    const out: Array<Point<A>> = [];
+    for (const q of topBy(ps, ps.length, fitness)) {
+      const k = skeleton(q.arch);
+      const c = count.get(k) ?? 0;
+      if (c >= cap) continue;
+      count.set(k, c + 1);
+      out.push(q);
+      if (out.length >= parentsN) break;
+    }
+    return out;
+  };
+  while (!ev.exhausted) {
+    const parents = pickParents(pop);
+    if (!parents.length) parents.push(...pop.slice(0, parentsN));
+    const elite = parents.slice(0, Math.max(1, Math.round(parentsN / 5)));
+    const n = N - parentsN;
+    const make = (i: number, of: number) => {
+      const r = i / of;
+      if (r < (o.swapShare ?? 0) && space.step) {
+        // A swap around the best: one or two genes one step slower, then back into the budget.
+        let a = rng.pick(elite).arch;
+        const ups = 1 + rng.int(2);
+        for (let k = 0; k < ups; k++) a = space.step(a, rng, 1) ?? a;
+        return fit(a, o.swapFill ?? 0);
+      }
+      if (r < (o.swapShare ?? 0) + (o.mutationRatio ?? 0.4)) return fit(space.mutate(rng.pick(parents).arch, rng, p));
+      return fit(space.crossover(rng.pick(parents).arch, rng.pick(parents).arch, rng));
+    };
+    let chosen: A[] | undefined;
+    if (screen > 1 && sur && feats && sur.samples >= 2 * feats.count) {
+      // Make `screen` times more children than a generation takes; score the surrogate's best, plus a few others.
+      const pool: Array<{ a: A; s: number }> = [];
+      const ids = new Set<string>();
+      const want = n * screen;
+      for (let t = 0; pool.length < want && t < want * 3; t++) {
+        const a = make(pool.length, want);
+        const id = space.id_(a);
+        if (ev.seen.has(id) || ids.has(id)) continue;
+        ids.add(id);
+        pool.push({ a, s: sur.predict(feats.of(a)) });
+      }
+      const order = pool.map((_, i) => i).sort((x, y) => pool[y].s - pool[x].s || x - y);
+      const top = Math.round(n * (1 - (o.explore ?? 0.2)));
+      const rest = order.slice(top);
+      chosen = [...order.slice(0, top), ...Array.from({ length: Math.min(n - top, rest.length) }, () => rest.splice(rng.int(rest.length), 1)[0])].map((i) => pool[i].a);
+    }
+    if (planner && ++gen % (o.planEvery ?? 8) === 0) {
+      const ps = planner();
+      chosen = [...ps, ...(chosen ?? Array.from({ length: n }, (_, i) => make(i, n)))].slice(0, n);
+    }
+    const kids = await generation(chosen ? chosen.length : n, (i) => (chosen ? chosen[i] : make(i, n)));
+    learn(kids);
+    // Converged: start again from new samples (the best so far stays the result) to try another basin.
+    const top = Math.max(...kids.map(fitness), ...pop.map(fitness));
+    if (top > lastBest + 1e-6) { lastBest = top; stale = 0; } else stale++;
+    if (o.patience && stale >= o.patience && kids.length) {
+      stale = 0;
+      lastBest = -Infinity;
+      pop = await generation(N, () => fit(space.sample(rng)));
+      continue;
+    }
+    if (!kids.length) break;
+    pop = nicheCap ? topBy(new Map([...parents, ...kids, ...pop].map((q) => [q.id, q])).values(), 10 * N, fitness) : topBy(new Map([...parents, ...kids].map((q) => [q.id, q])).values(), N, fitness);
+    if (pop.length < parentsN) pop = [...pop, ...kids];
+  }
+}
+
+/**
+ * The front as elites per latency band: bands of equal width from the fastest network the space allows
+ * to the budget. Children come from a band's elites (mutated, or crossed with a neighbour band's), are
+ * repaired into that band or the next and filled up to it; a linear surrogate of every point scored so
+ * far picks, from four times as many children, those most likely to beat their band's elite.
+ */
+async function frontSearch<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng, o: SearchOptions, N: number, generation: Generation<A>): Promise<void> {
+  const bands = o.bands ?? 30;
+  const keep = o.eliteSize ?? 2;
+  let lo = o.frontRange?.[0] ?? 0;
+  if (!o.frontRange && space.step) {
+    // The fastest network: every gene stepped down.
+    let a = space.sample(rng);
+    for (let b = space.step(a, rng, -1); b; b = space.step(a, rng, -1)) a = b;
+    lo = ev.latency(a);
+  }
+  const hi = o.frontRange?.[1] ?? Math.max(o.budgetMs, lo + 1);
+  const width = (hi - lo) / bands;
+  const bandOf = (l: number) => Math.min(bands - 1, Math.max(0, Math.floor((l - lo) / width)));
+  const elite: Array<Array<Point<A>>> = Array.from({ length: bands }, () => []);
+  const place = (ps: Array<Point<A>>) => {
+    for (const q of ps) {
+      if (q.latencyMs > hi) continue;
+      const e = elite[bandOf(q.latencyMs)];
+      e.push(q);
+      e.sort((x, y) => y.score - x.score || (x.id < y.id ? -1 : 1));
+      if (e.length > keep) e.length = keep;
+    }
+  };
+  const p = o.mutateProb ?? 0.04;
+  const into = (a: A, band: number) => (space.step ? fitBudget(space, ev, rng, a, lo + (band + 1) * width, o.fill ?? 1) : a);
+  const feats = space.features;
+  const sur = feats ? new LinearSurrogate(feats.count) : undefined;
+  const learn = (ps: Array<Point<A>>) => {
+    if (!sur || !feats) return;
+    for (const q of ps) sur.add(feats.of(q.arch), q.score);
+    sur.fit();
+  };
+  const first = await generation(N, (i) => into(space.sample(rng), i % bands));
+  place(first);
+  learn(first);
+  const screen = feats ? (o.screen ?? 4) : 1;
+  while (!ev.exhausted) {
+    const filled = elite.map((e, i) => (e.length ? i : -1)).filter((i) => i >= 0);
+    if (!filled.length) break;
+    const make = () => {
+      const b = rng.pick(filled);
+      const parent = rng.pick(elite[b]).arch;
+      const target = Math.min(bands - 1, b + (rng.next() < 0.5 ? 0 : 1));
+      if (rng.next() < (o.mutationRatio ?? 0.5)) return into(space.mutate(parent, rng, p), target);
+      const near = filled.filter((x) => Math.abs(x - b) <= 2);
+      return into(space.crossover(parent, rng.pick(elite[rng.pick(near)]).arch, rng), target);
+    };
+    let chosen: A[] | undefined;
+    if (screen > 1 && sur && feats && sur.samples >= 2 * feats.count) {
+      const pool: Array<{ a: A; gain: number }> = [];
+      const ids = new Set<string>();
+      for (let t = 0; pool.length < N * screen && t < N * screen * 3; t++) {
+        const a = make();
+        const id = space.id_(a);
+        if (ev.seen.has(id) || ids.has(id)) continue;
+        ids.add(id);
+        const e = elite[bandOf(ev.latency(a))];
+        pool.push({ a, gain: sur.predict(feats.of(a)) - (e.length ? e[0].score : -Infinity) });
+      }
+      const order = pool.map((_, i) => i).sort((x, y) => pool[y].gain - pool[x].gain || x - y);
+      const top = Math.round(N * (1 - (o.explore ?? 0.2)));
+      const rest = order.slice(top);
+      chosen = [...order.slice(0, top), ...Array.from({ length: Math.min(N - top, rest.length) }, () => rest.splice(rng.int(rest.length), 1)[0])].map((i) => pool[i].a);
+    }
+    const kids = await generation(chosen ? chosen.length : N, (i) => (chosen ? chosen[i] : make()));
+    if (!kids.length) break;
+    place(kids);
+    learn(kids);
+  }
 }
 
 function thin<T>(xs: T[], max = 400): T[] {

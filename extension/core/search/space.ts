@@ -14,6 +14,14 @@ export interface SearchSpace<A> {
   /** JSON form, for the CLI and the webview. */
   toJson(a: A): unknown;
   fromJson(v: unknown): A;
+  /**
+   * One gene one step slower (dir +1: bigger kernel, expansion, depth or resolution) or faster (-1),
+   * chosen at random among the genes that can move; undefined when none can. Lets a search repair a
+   * candidate into its latency budget and fill the budget it leaves unused.
+   */
+  step?(a: A, rng: Rng, dir: 1 | -1): A | undefined;
+  /** The one-hot features of an architecture (indices set to 1, -1 pads) and how many there are: a surrogate's input. */
+  features?: { count: number; of(a: A): Int32Array };
   /** All table keys the space can produce (for building a table by measurement). */
   allKeys(): Array<{ resolution?: number; key: string }>;
 }
