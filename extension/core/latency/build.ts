@@ -117,6 +117,8 @@ function mergeFusions(lists: Fusion[][]): Fusion[] {
 export async function buildKernelTables(spaceId: string, resolution: number | undefined, o: KernelBuildOptions = {}): Promise<LatencyTable[]> {
   const started = performance.now();
   const kit = await resolveKit(spaceId);
+  const have = [...new Set(kit.space.allKeys().map((k) => k.resolution))];
+  if (resolution !== undefined && !have.includes(resolution)) throw new Error(`${kit.space.id} has no blocks at resolution ${resolution} (resolutions: ${have.join(', ')})`);
   const cover = coveringArchs(kit, resolution);
   const rng = new Rng(o.seed ?? 2024);
   const resolutions = [...new Set(cover.map((a) => kit.space.keys(a).resolution))];

@@ -93,7 +93,7 @@ export function fitLine(rows: Array<{ k: number; d: number }>): { scale: number;
   const slope = sxx > 1e-12 ? sxy / sxx : 0;
   if (n < 4 || slope <= 0) {
     const ratios = rows.map((r) => r.d / r.k).sort((a, b) => a - b);
-    return { scale: ratios[Math.floor(n / 2)], baseMs: 0 };
+    return { scale: n % 2 ? ratios[(n - 1) / 2] : (ratios[n / 2 - 1] + ratios[n / 2]) / 2, baseMs: 0 };
   }
   return { scale: slope, baseMs: md - slope * mk };
 }
