@@ -13,6 +13,7 @@ import { Rng } from '../search/rng';
 import { uniquePath, writeFileAtomicNoClobber } from '../util/fsAtomic';
 import { CancelledError, type CancelSignal, type ProgressSink } from '../util/progress';
 import { modelBytes } from './kernels';
+import { stats } from '../profile/types';
 
 /**
  * A table check (`mobileai.latency-check/1`, written by `mobileai table check` next to the table; README):
@@ -41,22 +42,14 @@ export interface CheckReport {
 
 export class CheckReportError extends Error {}
 
-function quantile(sorted: number[], q: number): number {
-  if (!sorted.length) return NaN;
-  const i = (sorted.length - 1) * q;
-  const lo = Math.floor(i);
-  const hi = Math.ceil(i);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (i - lo);
-}
-
 export function summarizeErrors(errors: number[]): CheckReport['summary'] {
-  const abs = errors.map(Math.abs).sort((a, b) => a - b);
+  const abs = stats(errors.map(Math.abs));
   return {
     count: errors.length,
-    medianErrorPercent: quantile([...errors].sort((a, b) => a - b), 0.5),
-    medianAbsErrorPercent: quantile(abs, 0.5),
-    p90AbsErrorPercent: quantile(abs, 0.9),
-    maxAbsErrorPercent: abs[abs.length - 1] ?? NaN,
+    medianErrorPercent: stats(errors).p50,
+    medianAbsErrorPercent: abs.p50,
+    p90AbsErrorPercent: abs.p90,
+    maxAbsErrorPercent: abs.max,
     within10Percent: errors.length ? errors.filter((e) => Math.abs(e) <= 10).length / errors.length : NaN,
   };
 }
@@ -144,8 +137,8 @@ export async function measureInterleaved(models: Uint8Array[], o: { runs?: numbe
         }
       }
       for (const x of sessions) {
-        const wall = [...x.t].sort((a, b) => a - b);
-        out[x.i] = { ms: clock === 'cpu' ? quantile([...x.c].sort((a, b) => a - b), 0.5) : quantile(wall, 0.5), wallMedianMs: quantile(wall, 0.5), wallMinMs: wall[0], clock };
+        const wall = stats(x.t);
+        out[x.i] = { ms: clock === 'cpu' ? stats(x.c).p50 : wall.p50, wallMedianMs: wall.p50, wallMinMs: wall.min, clock };
       }
     } finally {
       for (const x of sessions) await x.s.release().catch(() => undefined);
@@ -189,7 +182,7 @@ async function measureOnPhone(models: Uint8Array[], target: Extract<CheckTarget,
       o.progress?.report({ done: r + 1, total: rounds, message: `round ${r + 1}/${rounds} on ${target.serial}` });
     }
     await target.adb.exec(target.serial, ['rm', '-rf', remoteDir]);
-    return samples.map((s) => quantile([...s].sort((a, b) => a - b), 0.5));
+    return samples.map((s) => stats(s).p50);
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
   }

@@ -7,6 +7,7 @@ import { loadOrt } from '../profile/ort';
 import { findProfileFile } from '../profile/hostProfiler';
 import { decodeModel } from '../onnx/model';
 import { modelFeeds } from '../inputs';
+import { stats } from '../profile/types';
 
 /**
  * A kernel as onnxruntime runs it after its graph optimizations: one node of the optimized graph (a Conv
@@ -87,10 +88,6 @@ export function kernelsFromProfile(json: string | unknown[], warmup: number, nod
     times.set(name, [...(times.get(name) ?? []), e.dur]);
     if (!first.has(name)) first.set(name, { ev: e, order: order++ });
   }
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  };
   const kernels: Kernel[] = [...first.entries()].sort((a, b) => a[1].order - b[1].order).map(([name, { ev }]) => {
     const args = ev.args ?? {};
     const node = byName.get(name);
@@ -101,7 +98,7 @@ export function kernelsFromProfile(json: string | unknown[], warmup: number, nod
       type: node ? kernelType(node.opType, node.domain) : String(args.op_name ?? '?'),
       inputs: ins, output: outs[0] ?? [],
       ...(node?.activation ? { activation: node.activation } : {}),
-      us: stat === 'min' ? Math.min(...(times.get(name) as number[])) : median(times.get(name) as number[]),
+      us: stat === 'min' ? Math.min(...(times.get(name) as number[])) : stats(times.get(name) as number[]).p50,
     };
   });
   return { kernels, runUs: measured.map((r) => r.dur as number) };

@@ -1,5 +1,6 @@
 import { fitGbdt, isGbdt, predictGbdt, type Gbdt, type GbdtOptions } from './gbdt';
 import type { Kernel } from './kernels';
+import { stats } from '../profile/types';
 
 /** What a kernel model reads of a kernel (documented in the README with the table format). */
 export const KERNEL_FEATURES = ['log2 MACs', 'log2 input elements', 'log2 output elements', 'input channels', 'output channels', 'input size', 'output size', 'kernel', 'stride', 'depthwise/grouped', 'activation', 'fused residual'] as const;
@@ -92,8 +93,7 @@ export function fitLine(rows: Array<{ k: number; d: number }>): { scale: number;
   const sxy = rows.reduce((a, r) => a + (r.k - mk) * (r.d - md), 0);
   const slope = sxx > 1e-12 ? sxy / sxx : 0;
   if (n < 4 || slope <= 0) {
-    const ratios = rows.map((r) => r.d / r.k).sort((a, b) => a - b);
-    return { scale: n % 2 ? ratios[(n - 1) / 2] : (ratios[n / 2 - 1] + ratios[n / 2]) / 2, baseMs: 0 };
+    return { scale: stats(rows.map((r) => r.d / r.k)).p50, baseMs: 0 };
   }
   return { scale: slope, baseMs: md - slope * mk };
 }

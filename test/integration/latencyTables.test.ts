@@ -1,0 +1,105 @@
+/**
+ * Kernel tables against block tables on this machine, end to end: a small layered space (MobileNet-style
+ * blocks at 112×112) gets a block table (each block timed alone, calibrated as `table build --predictor
+ * blocks` does) and a kernel table (kernels as onnxruntime fuses them, profiled in whole networks); both
+ * predict held-out random networks that are then measured whole (interleaved, median). The kernel table
+ * must be within ±10 % on most of them and closer than the block table. Then `mobileai table check` on it.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { existsSync, promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { buildKernelTables } from '../../extension/core/latency/build';
+import { checkTable, readCheckReport, type CheckReport } from '../../extension/core/latency/check';
+import { buildSpaceTable } from '../../extension/core/search/run';
+import { loadTables, saveTable } from '../../extension/core/search/table';
+
+const root = path.join(__dirname, '..', '..');
+const choices = ['k3_e3', 'k5_e6', 'k3_e6_se', 'skip'];
+const SPACE = {
+  schema: 'mobileai.space/1', name: 'mini', resolution: 112,
+  stem: { out: 16, k: 3, stride: 2 },
+  layers: [[24, 2], [24, 1], [40, 2], [40, 1], [80, 2], [80, 1], [96, 1], [96, 1]].map(([out, stride]) => ({ out, stride, choices })),
+  head: { out: 640, classes: 100 },
+};
+let tmp = '';
+let spaceFile = '';
+let kernelFile = '';
+let kernelCheck: CheckReport;
+let blockCheck: CheckReport;
+
+before(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'mobileai-latency-'));
+  spaceFile = path.join(tmp, 'mini.json');
+  await fs.writeFile(spaceFile, JSON.stringify(SPACE));
+  const [kernels] = await buildKernelTables(spaceFile, undefined, { randomNetworks: 12, runs: 3, wallRuns: 5 });
+  const [blocks] = await buildSpaceTable(spaceFile, undefined, { kind: 'host' }, { runs: 10, threads: 1 });
+  kernelFile = path.join(tmp, 'kernels.json');
+  const blockFile = path.join(tmp, 'blocks.json');
+  await saveTable(kernels, kernelFile);
+  await saveTable({ ...blocks, threads: 1 }, blockFile);
+  // The same held-out networks (seed 99, not the build's) for both tables.
+  kernelCheck = await checkTable(kernelFile, { kind: 'host' }, { networks: 16, runs: 7, seed: 99, space: spaceFile });
+  blockCheck = await checkTable(blockFile, { kind: 'host' }, { networks: 16, runs: 7, seed: 99, space: spaceFile });
+});
+
+after(async () => {
+  if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+});
+
+test('a kernel table says how it predicts and still loads as a table', async () => {
+  const [t] = await loadTables(kernelFile);
+  assert.equal(t.predictor, 'kernels');
+  assert.equal(t.threads, 1);
+  assert.ok(t.kernels && Object.keys(t.kernels.models.models).some((k) => /Conv\/dw$/.test(k)), 'a depthwise-conv kernel model');
+  assert.ok(t.kernels.fusions.some((f) => f.ops.join() === 'Conv,Relu'), 'the fusions onnxruntime applied are recorded');
+  assert.ok(t.entries[t.kernels.overheadIn], 'the overhead sits in an entry every network has');
+  // A hand-broken kernel table is refused with the reason.
+  const broken = path.join(tmp, 'broken.json');
+  await fs.writeFile(broken, JSON.stringify({ ...t, kernels: { ...t.kernels, models: { kind: 'x' } } }));
+  await assert.rejects(loadTables(broken), /a "kernels" table needs "kernels" with valid models/);
+});
+
+test('kernel tables predict held-out networks within ±10 % and closer than block tables', () => {
+  assert.deepEqual(kernelCheck.networks.map((n) => n.id), blockCheck.networks.map((n) => n.id), 'the same networks');
+  const k = kernelCheck.summary;
+  const b = blockCheck.summary;
+  assert.ok(k.within10Percent >= 0.75, `kernel table: ${(k.within10Percent * 100).toFixed(0)} % within ±10 % (median |error| ${k.medianAbsErrorPercent.toFixed(1)} %)`);
+  assert.ok(k.medianAbsErrorPercent < b.medianAbsErrorPercent, `kernel median |error| ${k.medianAbsErrorPercent.toFixed(1)} % vs block ${b.medianAbsErrorPercent.toFixed(1)} %`);
+});
+
+const execFileP = promisify(execFile);
+
+/** The CLI's exit code and output (execFile rejects on a non-zero exit: its error carries the same). */
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    return { code: 0, ...(await execFileP(process.execPath, [path.join(root, 'bin', 'mobileai.js'), ...args])) };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+test('mobileai table check prints the error distribution and writes its report beside the table, never over one', async () => {
+  assert.ok(existsSync(path.join(root, 'dist', 'cli.js')), 'the CLI is built (node scripts/build.mjs)');
+  const args = ['table', 'check', '--table', kernelFile, '--networks', '3', '--runs', '2', '--space', spaceFile];
+  const r = await cli(args);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /kernels table .* against 3 random mini networks/);
+  assert.match(r.stdout, /within ±10 %: \d+ % of networks/);
+  const report = await readCheckReport(path.join(tmp, 'kernels.check.json'));
+  assert.equal(report.networks.length, 3);
+  assert.equal(report.measurement.clock, 'cpu');
+  const again = await cli([...args, '--json']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal((JSON.parse(again.stdout) as CheckReport).networks.length, 3);
+  assert.ok(existsSync(path.join(tmp, 'kernels.check-1.json')), 'a second check gets a new file');
+  const missing = await cli(['table', 'check', '--table', path.join(tmp, 'nope.json')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /nope\.json does not exist/);
+  const bad = await cli(['table', 'check', '--table', kernelFile, '--networks', '0']);
+  assert.match(bad.stderr, /--networks must be a positive integer/);
+});
