@@ -449,7 +449,16 @@ async function evolve<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng, o: S
       pop = await generation(N, () => fit(space.sample(rng)));
       continue;
     }
-    if (!kids.length) break;
+    if (!kids.length) {
+      // Every child was one seen before (a converged population, or a budget most networks fit): go on
+      // from new samples, unless the space has run out.
+      if (ev.exhausted) break;
+      const fresh = await generation(N, () => fit(space.sample(rng)));
+      if (!fresh.length) break;
+      learn(fresh);
+      pop = [...pop, ...fresh];
+      continue;
+    }
     pop = nicheCap ? topBy(new Map([...parents, ...kids, ...pop].map((q) => [q.id, q])).values(), 10 * N, fitness) : topBy(new Map([...parents, ...kids].map((q) => [q.id, q])).values(), N, fitness);
     if (pop.length < parentsN) pop = [...pop, ...kids];
   }
@@ -525,8 +534,12 @@ async function frontSearch<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng,
       const rest = order.slice(top);
       chosen = [...order.slice(0, top), ...Array.from({ length: Math.min(N - top, rest.length) }, () => rest.splice(rng.int(rest.length), 1)[0])].map((i) => pool[i].a);
     }
-    const kids = await generation(chosen ? chosen.length : N, (i) => (chosen ? chosen[i] : make()));
-    if (!kids.length) break;
+    let kids = await generation(chosen ? chosen.length : N, (i) => (chosen ? chosen[i] : make()));
+    if (!kids.length) {
+      if (ev.exhausted) break;
+      kids = await generation(N, (i) => into(space.sample(rng), (i * 7) % bands));
+      if (!kids.length) break;
+    }
     place(kids);
     learn(kids);
   }

@@ -3,14 +3,19 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { webviewHtml } from '../webviews/html';
 import { isFromSearchWebview, type PlotPoint, type ToSearchWebview } from '../../../webview/search/protocol';
-import type { SearchReport, SearchRequest } from '../../core/search/run';
+import type { MultiSearchReport, SearchReport, SearchRequest, SearchTarget } from '../../core/search/run';
 import { errorMessage, type Logger } from '../../core/util/log';
 import { uniquePath } from '../../core/util/fsAtomic';
+import type { Algorithm } from '../../core/search/search';
 
 type WorkerMessage =
-  | { type: 'progress'; evaluations: number; best?: PlotPoint; points: Array<PlotPoint & { arch: unknown }> }
+  | { type: 'progress'; evaluations: number; best?: PlotPoint; points: Array<PlotPoint & { arch: unknown }>; target?: number }
   | { type: 'done'; report: SearchReport }
+  | { type: 'doneMulti'; report: MultiSearchReport }
   | { type: 'error'; message: string; cancelled: boolean };
+
+/** What the panel runs: one table, or several targets (one search per phone, compared). */
+export type PanelRequest = Omit<SearchRequest, 'signal' | 'onProgress'> & { targets?: SearchTarget[] };
 
 /** The Search panel: the search runs in a worker thread; points stream into a live scatter plot. */
 export class SearchPanel {
@@ -20,10 +25,12 @@ export class SearchPanel {
   private worker: Worker | undefined;
   private readonly archs = new Map<string, unknown>();
   private pending: PlotPoint[] = [];
+  private pendingTarget = 0;
   private flush: NodeJS.Timeout | undefined;
 
-  constructor(private readonly ctx: vscode.ExtensionContext, private readonly log: Logger, private readonly req: Omit<SearchRequest, 'signal' | 'onProgress'>) {
-    this.panel = vscode.window.createWebviewPanel('mobileai.search', `Search: ${req.space} ≤ ${req.budgetMs} ms`, vscode.ViewColumn.Active, {
+  constructor(private readonly ctx: vscode.ExtensionContext, private readonly log: Logger, private readonly req: PanelRequest) {
+    const multi = req.targets && req.targets.length > 1;
+    this.panel = vscode.window.createWebviewPanel('mobileai.search', multi ? `Search: ${req.space} for ${req.targets?.map((t) => t.name).join(', ')}` : `Search: ${req.space} ≤ ${req.budgetMs} ms`, vscode.ViewColumn.Active, {
       enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')],
     });
     this.ready = new Promise((r) => (this.markReady = r));
@@ -36,6 +43,7 @@ export class SearchPanel {
       }
       if (m.type === 'ready') this.markReady();
       else if (m.type === 'cancel') this.worker?.postMessage('cancel');
+      else if (m.type === 'select') void this.select(m.id);
       else if (m.type === 'export' || m.type === 'open') void this.export(m.id, m.type === 'open');
     });
   }
@@ -45,7 +53,9 @@ export class SearchPanel {
   }
 
   run(estimatorLabel: { label: string; kind: 'accuracy' | 'proxy' }): void {
-    this.post({ type: 'start', title: `${this.req.algorithm} over ${this.req.space}, budget ${this.req.budgetMs} ms, seed ${this.req.seed}`, budgetMs: this.req.budgetMs, scoreLabel: estimatorLabel.label, scoreKind: estimatorLabel.kind, evaluations: this.req.evaluations });
+    const targets = this.req.targets && this.req.targets.length > 1 ? this.req.targets.map((t) => ({ name: t.name, budgetMs: t.budgetMs ?? this.req.budgetMs })) : undefined;
+    const title = targets ? `${this.req.algorithm} over ${this.req.space} for ${targets.map((t) => `${t.name} ≤ ${t.budgetMs} ms`).join(', ')}, seed ${this.req.seed}` : `${this.req.algorithm} over ${this.req.space}, budget ${this.req.budgetMs} ms, seed ${this.req.seed}`;
+    this.post({ type: 'start', title, budgetMs: this.req.budgetMs, scoreLabel: estimatorLabel.label, scoreKind: estimatorLabel.kind, evaluations: this.req.evaluations * (targets?.length ?? 1), targets });
     const worker = new Worker(path.join(this.ctx.extensionPath, 'dist', 'search-worker.js'), { workerData: this.req });
     this.worker = worker;
     let evaluations = 0;
@@ -53,21 +63,34 @@ export class SearchPanel {
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'progress') {
         for (const p of m.points) this.archs.set(p.id, p.arch);
+        if ((m.target ?? 0) !== this.pendingTarget) {
+          // A new target's points: send what is left of the last one first.
+          if (this.flush) { clearTimeout(this.flush); this.flush = undefined; }
+          if (this.pending.length) this.post({ type: 'points', evaluations, points: this.pending.splice(0), best, target: this.pendingTarget });
+          this.pendingTarget = m.target ?? 0;
+        }
         this.pending.push(...m.points.map(({ id, latencyMs, score }) => ({ id, latencyMs, score })));
         evaluations = m.evaluations;
         best = m.best;
         // Batch updates (~10 per second) so the webview draws without a backlog.
         this.flush ??= setTimeout(() => {
           this.flush = undefined;
-          this.post({ type: 'points', evaluations, points: this.pending.splice(0), best });
+          this.post({ type: 'points', evaluations, points: this.pending.splice(0), best, target: this.pendingTarget });
         }, 100);
       } else if (m.type === 'done') {
         if (this.flush) { clearTimeout(this.flush); this.flush = undefined; }
-        this.post({ type: 'points', evaluations: m.report.evaluations, points: this.pending.splice(0), best });
+        this.post({ type: 'points', evaluations: m.report.evaluations, points: this.pending.splice(0), best, target: this.pendingTarget });
         for (const f of m.report.front) this.archs.set(f.id, f.arch);
         if (m.report.best) this.archs.set(m.report.best.id, m.report.best.arch);
         this.post({ type: 'done', report: m.report });
-        this.log.info(`search done: ${m.report.evaluations} evaluations in ${m.report.wallSeconds.toFixed(1)} s; best ${m.report.best ? `${m.report.best.score.toFixed(4)} at ${m.report.best.latencyMs.toFixed(2)} ms` : 'none'}`);
+        this.log.info(`search done: ${m.report.evaluations} evaluations in ${m.report.wallSeconds.toFixed(1)} s; best ${m.report.best ? `${m.report.best.score.toFixed(4)} at ${m.report.best.latencyMs.toFixed(2)} ms` : 'none'}; latency ${m.report.trust?.text ?? 'unchecked'}`);
+        void worker.terminate();
+      } else if (m.type === 'doneMulti') {
+        if (this.flush) { clearTimeout(this.flush); this.flush = undefined; }
+        this.post({ type: 'points', evaluations, points: this.pending.splice(0), best, target: this.pendingTarget });
+        for (const t of m.report.targets) if (t.report.best) this.archs.set(t.report.best.id, t.report.best.arch);
+        this.post({ type: 'doneMulti', report: m.report });
+        this.log.info(`search done for ${m.report.targets.length} targets in ${m.report.wallSeconds.toFixed(1)} s: ${m.report.targets.map((t) => `${t.name} ${t.report.best ? `${t.report.best.score.toFixed(4)} at ${t.report.best.latencyMs.toFixed(2)} ms` : 'none'}`).join('; ')}`);
         void worker.terminate();
       } else if (m.type === 'error') {
         this.post({ type: 'error', message: m.cancelled ? 'Search cancelled.' : m.message });
@@ -78,11 +101,23 @@ export class SearchPanel {
     worker.on('error', (err) => this.post({ type: 'error', message: errorMessage(err) }));
   }
 
+  /** The selected point's architecture per stage, for the webview. */
+  private async select(id: string): Promise<void> {
+    const arch = this.archs.get(id);
+    if (arch === undefined) return;
+    try {
+      const { viewOf } = await import('../../core/search/run');
+      this.post({ type: 'arch', id, view: await viewOf(this.req.space, arch, this.req.blocks) });
+    } catch (err) {
+      this.log.warn(`search panel: cannot describe ${id}: ${errorMessage(err)}`);
+    }
+  }
+
   private async export(id: string, open: boolean): Promise<void> {
     const arch = this.archs.get(id);
     if (!arch) return;
     try {
-      const dir = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? path.dirname(this.req.table);
+      const dir = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? path.dirname(this.req.targets?.[0]?.table ?? this.req.table);
       const file = await uniquePath(path.join(dir, 'search', `${this.req.space}-${id.replace(/[^A-Za-z0-9]+/g, '_').slice(0, 60)}.onnx`));
       const { exportArchitecture } = await import('../../core/search/run');
       const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Exporting and timing the network on this machine…' }, () => exportArchitecture(this.req.space, arch, file));
@@ -104,11 +139,12 @@ async function pickFile(title: string, candidates: vscode.Uri[], folders: boolea
 }
 
 export function registerSearchCommands(context: vscode.ExtensionContext, log: Logger): void {
-  context.subscriptions.push(vscode.commands.registerCommand('mobileai.search.start', async (preset?: { space?: string; table: string; predictor?: string; budgetMs: number; algorithm?: 'evolution' | 'nsga2' | 'random'; evaluations?: number; seed?: number; soft?: boolean; blocks?: string[] }) => {
+  context.subscriptions.push(vscode.commands.registerCommand('mobileai.search.start', async (preset?: { space?: string; table?: string; targets?: SearchTarget[]; predictor?: string; budgetMs: number; algorithm?: Algorithm; evaluations?: number; seed?: number; soft?: boolean; blocks?: string[] }) => {
     try {
-      if (preset && typeof preset === 'object' && typeof preset.table === 'string' && typeof preset.budgetMs === 'number') {
-        // From mobileai.yaml: everything is given.
-        const req = { space: preset.space ?? 'ofa-mbv3', table: preset.table, predictor: preset.predictor, budgetMs: preset.budgetMs, algorithm: preset.algorithm ?? 'evolution', evaluations: preset.evaluations ?? 5000, seed: preset.seed ?? 0, soft: preset.soft, blocks: preset.blocks };
+      const targets = Array.isArray(preset?.targets) && preset.targets.every((t) => t && typeof t.name === 'string' && typeof t.table === 'string') ? preset.targets : undefined;
+      if (preset && typeof preset === 'object' && (typeof preset.table === 'string' || targets?.length) && typeof preset.budgetMs === 'number') {
+        // From mobileai.yaml: everything is given (one target's table, or several targets').
+        const req: PanelRequest = { space: preset.space ?? 'ofa-mbv3', table: preset.table ?? targets?.[0].table ?? '', targets, predictor: preset.predictor, budgetMs: preset.budgetMs, algorithm: preset.algorithm ?? 'evolution', evaluations: preset.evaluations ?? 5000, seed: preset.seed ?? 0, soft: preset.soft, blocks: preset.blocks };
         const { resolveKit, loadEstimatorFor } = await import('../../core/search/run');
         const est = await loadEstimatorFor(await resolveKit(req.space, { blocks: req.blocks }), req.predictor);
         new SearchPanel(context, log, req).run({ label: est.label, kind: est.kind });
@@ -144,14 +180,16 @@ export function registerSearchCommands(context: vscode.ExtensionContext, log: Lo
       const budget = await vscode.window.showInputBox({ title: 'Latency budget (ms)', value: '25', validateInput: (v) => (Number(v) > 0 ? undefined : 'a positive number of milliseconds') });
       if (!budget) return;
       const alg = await vscode.window.showQuickPick([
-        { label: 'evolution', description: 'regularized evolution under the budget (Once-for-All)' },
+        { label: 'evolution', description: 'the best under the budget: evolution that repairs children into the budget' },
+        { label: 'front', description: 'the latency-accuracy front: elites per latency band' },
         { label: 'nsga2', description: 'NSGA-II: the latency-accuracy front' },
         { label: 'random', description: 'random search: the baseline' },
+        { label: 'evolution-classic', description: 'the Once-for-All tutorial\'s evolution, for comparison' },
       ], { title: 'Algorithm' });
       if (!alg) return;
       const evals = await vscode.window.showInputBox({ title: 'Evaluations', value: '5000', validateInput: (v) => (Number.isInteger(Number(v)) && Number(v) > 0 ? undefined : 'a positive integer') });
       if (!evals) return;
-      const req = { space: 'ofa-mbv3', table, predictor, budgetMs: Number(budget), algorithm: alg.label as 'evolution', evaluations: Number(evals), seed: c.get<number>('search.seed') ?? 0 };
+      const req = { space: 'ofa-mbv3', table, predictor, budgetMs: Number(budget), algorithm: alg.label as Algorithm, evaluations: Number(evals), seed: c.get<number>('search.seed') ?? 0 };
       const { resolveSpace, loadEstimator } = await import('../../core/search/run');
       const est = await loadEstimator(resolveSpace(req.space), predictor);
       new SearchPanel(context, log, req).run({ label: est.label, kind: est.kind });
