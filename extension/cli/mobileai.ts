@@ -403,8 +403,9 @@ export function buildProgram(): Command {
     .option('--value <name=value...>', 'fill the blocks\' input with this value instead of random data, e.g. input=0.5', collect)
     .option('--runs <n>', 'runs per block (default 20); kernel tables: profiled runs per network (default 5)', (v) => positiveInt('--runs', v))
     .option('--predictor <p>', 'kernels (host default: blocks predicted from their kernels as onnxruntime fuses them) | blocks (each block timed alone)')
+    .option('--threads <n>', 'onnxruntime intra-op threads to measure with (kernel tables: default 1, recorded in the table)', (v) => positiveInt('--threads', v))
     .option('--ort-runner <path>', 'onnxruntime_perf_test built for Android (real phones)')
-    .action(async (o: { out: string; space: string; device: string; resolution?: number; shape?: string[]; value?: string[]; runs?: number; predictor?: string; ortRunner?: string }) => {
+    .action(async (o: { out: string; space: string; device: string; resolution?: number; shape?: string[]; value?: string[]; runs?: number; predictor?: string; threads?: number; ortRunner?: string }) => {
       const predictor = o.predictor ?? (o.device === 'host' && !o.value?.length ? 'kernels' : 'blocks');
       if (predictor !== 'kernels' && predictor !== 'blocks') throw new InvalidArgumentError(`--predictor must be kernels or blocks (got ${predictor})`);
       if (predictor === 'kernels' && (o.device !== 'host' || o.value?.length)) throw new InvalidArgumentError('--predictor kernels builds on the host, with random inputs; for a phone or --value use --predictor blocks');
@@ -424,13 +425,13 @@ export function buildProgram(): Command {
       const spaceArg = ['ofa-mbv3', 'ofa', 'fbnet'].includes(o.space) ? o.space : path.resolve(o.space);
       const progress = { report: (p: Progress) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${p.message ?? ''}`); } };
       const tables = predictor === 'kernels'
-        ? await (await import('../core/latency/build')).buildKernelTables(spaceArg, resolution, { runs: o.runs, signal: cancel.signal, progress })
-        : await buildSpaceTable(spaceArg, resolution, target, { runs: o.runs ?? 20, inputs: overrides.values ? { values: overrides.values } : undefined, signal: cancel.signal, progress });
+        ? await (await import('../core/latency/build')).buildKernelTables(spaceArg, resolution, { runs: o.runs, threads: o.threads, signal: cancel.signal, progress })
+        : await buildSpaceTable(spaceArg, resolution, target, { runs: o.runs ?? 20, threads: o.threads, inputs: overrides.values ? { values: overrides.values } : undefined, signal: cancel.signal, progress });
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       for (const t of tables) {
         const file = tables.length > 1 ? path.resolve(o.out).replace(/(\.json)?$/, `-${t.resolution}.json`) : path.resolve(o.out);
         await saveTable(t, file);
-        process.stdout.write(`${file}: ${Object.keys(t.entries).length} blocks measured on ${t.device.label}${t.device.note ? ` (${t.device.note})` : ''}${t.kernels ? ` (by their kernels: ${t.kernels.networks} networks profiled in ${t.kernels.buildSeconds.toFixed(0)} s, ${t.threads} thread)` : ''}${t.inputs?.length ? ` for ${t.inputs.map((i) => `${i.name} ${i.shape.join('x')}`).join(', ')}` : ''}\n`);
+        process.stdout.write(`${file}: ${Object.keys(t.entries).length} blocks measured on ${t.device.label}${t.device.note ? ` (${t.device.note})` : ''}${t.kernels ? ` (by their kernels: ${t.kernels.networks} networks profiled in ${t.kernels.buildSeconds.toFixed(0)} s, ${t.threads} thread${t.threads === 1 ? '' : 's'})` : ''}${t.inputs?.length ? ` for ${t.inputs.map((i) => `${i.name} ${i.shape.join('x')}`).join(', ')}` : ''}\n`);
       }
     });
 

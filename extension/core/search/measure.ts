@@ -120,7 +120,7 @@ export async function buildTable(blocks: Array<{ key: string; model: onnx.IModel
     await fs.rm(tmp, { recursive: true, force: true });
   }
   return {
-    schema: 'mobileai.latency-table/1', device, runtime, resolution: meta.resolution, ...(meta.inputs ? { inputs: meta.inputs } : {}), unit: 'ms', entries,
+    schema: 'mobileai.latency-table/1', device, runtime, resolution: meta.resolution, ...(meta.inputs ? { inputs: meta.inputs } : {}), unit: 'ms', entries, predictor: 'blocks', ...(o.threads ? { threads: o.threads } : {}),
     provenance: { source: `measured by Mobile AI Studio (${meta.space} blocks, ${o.runs ?? 20} runs each, median)`, createdAt: new Date().toISOString(), note: device.note },
   };
 }
