@@ -16,6 +16,9 @@ import { buildKernelTables } from '../../extension/core/latency/build';
 import { checkTable, readCheckReport, type CheckReport } from '../../extension/core/latency/check';
 import { buildSpaceTable } from '../../extension/core/search/run';
 import { loadTables, saveTable } from '../../extension/core/search/table';
+import { AdbService } from '../../extension/core/adb/adbService';
+import { VirtualPhone } from '../../extension/core/virtualPhone/server';
+import { startAdbServer, waitFor } from '../helpers/adbServer';
 
 const root = path.join(__dirname, '..', '..');
 const choices = ['k3_e3', 'k5_e6', 'k3_e6_se', 'skip'];
@@ -102,4 +105,23 @@ test('mobileai table check prints the error distribution and writes its report b
   assert.match(missing.stderr, /nope\.json does not exist/);
   const bad = await cli(['table', 'check', '--table', kernelFile, '--networks', '0']);
   assert.match(bad.stderr, /--networks must be a positive integer/);
+});
+
+test('a check on the virtual phone measures through onnxruntime_perf_test and says which device', async () => {
+  const server = await startAdbServer();
+  const phone = await VirtualPhone.start({ port: 0 });
+  try {
+    const adb = new AdbService({ serverPort: server.port }, { env: server.env });
+    await adb.connect(phone.address);
+    await waitFor('phone', async () => (await adb.listDevices()).find((d) => d.serial === phone.address && d.state === 'device'));
+    const r = await checkTable(kernelFile, { kind: 'phone', adb, serial: phone.address }, { networks: 2, runs: 3, space: spaceFile });
+    assert.equal(r.device.kind, 'phone');
+    assert.equal(r.device.serial, phone.address);
+    assert.equal(r.measurement.runner, 'onnxruntime_perf_test');
+    assert.equal(r.measurement.clock, 'wall');
+    assert.ok(r.networks.every((n) => n.measuredMs > 0 && Number.isFinite(n.errorPercent)));
+  } finally {
+    await phone.stop();
+    await server.stop();
+  }
 });
