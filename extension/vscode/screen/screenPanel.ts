@@ -35,6 +35,7 @@ class ScreenPanel {
   private pushDir: string | undefined;
   private readonly drops = new Map<string, { name: string; size: number; file: string; dir: string; out: WriteStream; next: number; bytes: number }>();
   private readonly disposables: vscode.Disposable[] = [];
+  private disposed = false;
 
   constructor(private readonly ctx: vscode.ExtensionContext, private readonly store: DeviceStore, private readonly log: Logger, private readonly serial: string, place?: ScreenPlacement) {
     const name = store.known(serial)?.model ?? serial;
@@ -62,6 +63,7 @@ class ScreenPanel {
       this.startH264(this.h264Args.title, this.display?.width ?? 720, this.display?.height ?? 1600, this.h264Args.decoder);
     }));
     this.panel.onDidDispose(() => {
+      this.disposed = true;
       clearInterval(this.rotationTimer);
       for (const d of this.disposables) d.dispose();
       for (const id of [...this.drops.keys()]) void this.dropCleanup(id);
@@ -75,7 +77,7 @@ class ScreenPanel {
   }
 
   private post(m: ToScreenWebview): void {
-    if (this.ready) void this.panel.webview.postMessage(m);
+    if (this.ready && !this.disposed) void this.panel.webview.postMessage(m).then(undefined, () => undefined);
   }
 
   private settings(): { h264: boolean; maxSize: number; bitRate: number; decoder: 'auto' | 'webcodecs' | 'software' } {
@@ -189,6 +191,7 @@ class ScreenPanel {
   }
 
   private async onMessage(m: unknown): Promise<void> {
+    if (this.disposed) return;
     if (!isFromScreenWebview(m)) {
       this.log.warn(`screen panel: ignored an invalid message: ${JSON.stringify(m)?.slice(0, 200)}`);
       return;
@@ -381,6 +384,9 @@ class ScreenPanel {
       } catch {
         continue;
       }
+      // The workbench names files by where it sees them (vscode-remote:// in code-server and remote windows,
+      // vscode-file:// in the desktop app); the extension host sees the same path as a file.
+      if (uri.scheme === 'vscode-remote' || uri.scheme === 'vscode-file') uri = vscode.Uri.file(uri.path);
       const folder = vscode.workspace.getWorkspaceFolder(uri);
       if (!folder || uri.scheme !== folder.uri.scheme) {
         this.post({ type: 'status', message: `Not sent: ${u} is not a file in this workspace` });
@@ -408,7 +414,7 @@ class ScreenPanel {
           return installApk(this.store.adb, this.serial, file, { progress: { report: (x) => { sink.report(x); p.report({ message: x.message ?? (x.total ? `pushing ${Math.round(((x.done ?? 0) / x.total) * 100)}%` : 'pushing') }); } } });
         });
         this.log.info(`screen ${this.serial}: pm install ${name}: ${r.android}`);
-        this.post({ type: 'transfer', id, name, phase: r.ok ? 'done' : 'failed', message: r.ok ? `Installed ${name}` : `${name} was not installed: ${r.android}` });
+        this.post({ type: 'transfer', id, name, phase: r.ok ? 'done' : 'failed', message: r.ok ? 'installed' : `not installed: ${r.android}` });
         if (!r.ok) void vscode.window.showErrorMessage(`${name} was not installed. Android said: ${r.android} (${r.message})`);
         this.stream.poke();
       } catch (err) {
@@ -430,7 +436,7 @@ class ScreenPanel {
     }
     try {
       const remote = await pushToFolder(this.store.adb, this.serial, file, name, dir, { progress: progress('pushing') });
-      this.post({ type: 'transfer', id, name, phase: 'done', message: `Pushed to ${remote}` });
+      this.post({ type: 'transfer', id, name, phase: 'done', message: `pushed to ${remote}` });
       if (!remembered) {
         const pick = await vscode.window.showInformationMessage(`Pushed ${name} to ${remote}.`, 'Always push to this folder');
         if (pick) {
