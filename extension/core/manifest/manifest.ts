@@ -545,8 +545,9 @@ export function validateManifest(pm: ParsedManifest, facts: ProjectFacts): Manif
       fileCheck(['llms', name, 'model'], l.model, 'any');
       fileCheck(['llms', name, 'runnerPath'], l.runnerPath, 'any');
       const implied = typeof l.model === 'string' ? llmRunnerFor(l.model) : undefined;
-      const runner = typeof l.runner === 'string' ? l.runner : implied;
-      if (typeof l.runner === 'string' && implied && l.runner !== implied) out.push({ ...rangeOf(nodeAt(pm.doc, ['llms', name, 'runner']).node, whole), severity: 'warning', message: `The ${l.runner} runner does not take ${String(l.model).split('.').pop()} files; this model is for ${implied}.`, code: 'llm-runner-model', fix: [{ title: `Change to "${implied}"`, replace: implied }] });
+      const known = ['onnx', 'llama-bench', 'genai', 'litert-lm'].includes(String(l.runner));
+      const runner = known ? (l.runner as LlmEntry['runner']) : l.runner === undefined ? implied : undefined;
+      if (known && implied && l.runner !== implied) out.push({ ...rangeOf(nodeAt(pm.doc, ['llms', name, 'runner']).node, whole), severity: 'warning', message: `The ${l.runner} runner does not take ${String(l.model).split('.').pop()} files; this model is for ${implied}.`, code: 'llm-runner-model', fix: [{ title: `Change to "${implied}"`, replace: implied }] });
       if (runner && runner !== 'onnx' && l.target === undefined) out.push({ ...rangeOf(nodeAt(pm.doc, ['llms', name]).key, whole), severity: 'error', message: `${runner} runs on a phone: give "target" (only ONNX decoders run on this machine).`, code: 'llm-needs-target' });
       if (runner === 'llama-bench' && typeof l.runnerPath === 'string' && /llama-bench$/.test(l.runnerPath)) out.push({ ...rangeOf(nodeAt(pm.doc, ['llms', name, 'runnerPath']).node, whole), severity: 'warning', message: 'For llama-bench give the folder that holds bin/llama-bench and lib/ (it is started as `cd DIR && LD_LIBRARY_PATH=lib ./bin/llama-bench …`).', code: 'llm-runner-folder' });
       if (l.target === undefined && l.unplug !== undefined) out.push({ ...rangeOf(nodeAt(pm.doc, ['llms', name, 'unplug']).key, whole), severity: 'warning', message: '"unplug" applies to a phone\'s battery: this benchmark runs on this machine (no "target").', code: 'llm-unplug-host' });
