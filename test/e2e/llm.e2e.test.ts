@@ -36,6 +36,9 @@ before(async () => {
     prepare: async (ws) => {
       await writeFile(path.join(ws, 'qwen-pixel.jsonl'), `${SAVED_JSONL}\n`);
       await copyFile(GPT2, path.join(ws, 'models', 'tiny-random-gpt2-fp32-past.onnx'));
+      // An llms: entry in the sample manifest: the palette offers it, and its code lens runs it.
+      const manifest = await readFile(path.join(ws, 'mobileai.yaml'), 'utf8');
+      await writeFile(path.join(ws, 'mobileai.yaml'), `${manifest.trimEnd()}\nllms:\n  gpt2-vphone:\n    model: models/tiny-random-gpt2-fp32-past.onnx\n    target: vphone\n    promptTokens: 16\n    genTokens: 8\n    repetitions: 2\n    unplug: true\n`);
     },
   });
 });
@@ -105,6 +108,7 @@ test('Benchmark LLM on Phone… runs the GPT-2 decoder on the virtual phone and 
       return rows.some((r) => /Virtual Phone/.test(r));
     }, 60000);
     await wb.runCommand('Mobile AI: Benchmark LLM on Phone…');
+    await pick('Another benchmark…'); // mobileai.yaml defines one; this test chooses by hand
     await pick(/Virtual Phone/);
     await pick('tiny-random-gpt2-fp32-past.onnx');
     await pick('ONNX decoder (Mobile AI)');
@@ -136,5 +140,43 @@ test('Benchmark LLM on Phone… runs the GPT-2 decoder on the virtual phone and 
     assert.equal(points, 16, 'D = 8 tokens × 2 repetitions on the timeline');
     assert.match(await frame.locator('#timeline-caption').innerText(), /temperature and power on the run's time axis/);
     assert.match(await wb.outputChannel(), /llm bench: tiny-random-gpt2-fp32-past\.onnx on Virtual Phone/);
+  });
+});
+
+test('the quantize button benchmarks the int4 twin the same way and compares size, decode speed and energy per token', async (t) => {
+  await wb.step(t.name, async () => {
+    const frame = await wb.webviewFrame(hasElement('#run-stats'), 30000);
+    const before = (await wb.outputChannel()).match(/llm bench: /g)?.length ?? 0;
+    await frame.locator('#quantize').click();
+    await waitUntil('the fp32 vs int4 comparison', async () => /^fp32 vs int4: /.test(await frame.locator('#pane-compare h2').innerText().catch(() => '')), 120000);
+    const heading = await frame.locator('#pane-compare h2').innerText();
+    assert.match(heading, /tiny-random-gpt2-fp32-past\.onnx \(\d+\.\d KiB\) and tiny-random-gpt2-fp32-past\.int4\.onnx \(\d+\.\d KiB\)/);
+    const size = await frame.locator('#compare-table tr[data-metric="model_size_mib"]').innerText();
+    assert.match(size, /−0\.\d\d \(−\d\d\.\d%\)/, `the int4 file is smaller: ${size}`);
+    assert.equal(await frame.locator('#compare-table tr[data-metric="decode_tps"] .delta').count(), 1);
+    assert.equal(await frame.locator('#compare-table tr[data-metric="energy_decode_j"] .delta').count(), 1, 'energy per token side by side');
+    assert.match(await frame.locator('#compare-differences').innerText(), /model: tiny-random-gpt2-fp32-past\.onnx vs tiny-random-gpt2-fp32-past\.int4\.onnx/);
+    const after = (await wb.outputChannel()).match(/llm bench: /g)?.length ?? 0;
+    assert.equal(after, before + 2, 'two benchmarks in one go');
+    assert.match(await wb.outputChannel(), /16 MatMuls to int4/);
+  });
+});
+
+test('the llms: entry in mobileai.yaml has a Benchmark code lens that runs it with its settings, no questions asked', async (t) => {
+  await wb.step(t.name, async () => {
+    await wb.page.keyboard.press('Control+P');
+    await wb.page.locator('.quick-input-widget input').fill('mobileai.yaml');
+    await pick('mobileai.yaml');
+    const lens = wb.page.locator('.codelens-decoration a', { hasText: 'Benchmark' }).first();
+    await lens.waitFor({ timeout: 30000 });
+    const before = (await wb.outputChannel()).match(/llm bench: /g)?.length ?? 0;
+    await lens.click();
+    await waitUntil('the manifest bench to finish', async () => ((await wb.outputChannel()).match(/llm bench: /g)?.length ?? 0) > before || undefined, 60000);
+    const log = await wb.outputChannel();
+    assert.match(log, /manifest: bench llms\.gpt2-vphone/);
+    const frame = await wb.webviewFrame(hasElement('#run-stats'), 30000);
+    await waitUntil('the run in the panel', async () => /gpt2-vphone|tiny-random-gpt2/.test(await frame.locator('#run-title').innerText()) || undefined);
+    assert.match(await frame.locator('#run-setup').innerText(), /P=16 D=8 · .*2 runs/);
+    assert.match(await frame.locator('#measured-on').innerText(), /unplugged for the run/);
   });
 });
