@@ -8,7 +8,7 @@ import type { DeviceStore } from './deviceStore';
 import { deviceLabel } from './devicesTree';
 
 /** The scheme of the read-only device details documents. */
-export const DEVICE_SCHEME = 'mobileai-device';
+export const DEVICE_INFO_SCHEME = 'mobileai-device-info';
 
 /** A command's device argument: a serial, a tree node, or nothing (then: selected device, or ask). */
 type DeviceArg = string | { kind: 'device'; device: { serial: string } } | undefined;
@@ -116,7 +116,7 @@ export function registerDeviceCommands(context: vscode.ExtensionContext, store: 
   });
 
   // Device details are a read-only document of their own scheme: nothing to save, no "Save?" on close.
-  context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(DEVICE_SCHEME, {
+  context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(DEVICE_INFO_SCHEME, {
     provideTextDocumentContent: async (uri) => {
       const serial = new URLSearchParams(uri.query).get('serial');
       if (!serial) return '{}';
@@ -133,7 +133,7 @@ export function registerDeviceCommands(context: vscode.ExtensionContext, store: 
     if (!serial) return;
     const d = store.devices.find((x) => x.serial === serial);
     const name = (d ? deviceLabel(d, store.known(serial)) : serial).replace(/[/\\?#]+/g, '_');
-    const uri = vscode.Uri.from({ scheme: DEVICE_SCHEME, path: `/${name} (${serial.replace(/[/\\?#]+/g, '_')}).json`, query: new URLSearchParams({ serial }).toString() });
+    const uri = vscode.Uri.from({ scheme: DEVICE_INFO_SCHEME, path: `/${name} (${serial.replace(/[/\\?#]+/g, '_')}).json`, query: new URLSearchParams({ serial }).toString() });
     const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(doc, { preview: true });
   });
