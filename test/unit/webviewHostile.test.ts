@@ -16,23 +16,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { installVscodeStub, type Effect, type FakePanel, type VscodeStub } from '../helpers/vscodeStub';
+import { rng } from '../../extension/core/inputs/data';
 
 const stub: VscodeStub = installVscodeStub();
 const N = 10_000;
 
-// ---- seeded messages -------------------------------------------------------------------------------------
-
-/** mulberry32: a small seeded PRNG (the same messages every run). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// ---- seeded messages (mulberry32 from the engine: the same messages every run) ----------------------------
 
 const HUGE = 'A'.repeat(2_000_000);
 function deep(depth: number, arr: boolean): unknown {
@@ -271,6 +260,39 @@ before(async () => {
     },
     allowed: (e) => (e.kind === 'command' && /^viewer\.(stop|showScreen|exportEpisode|replay)$/.test(e.what) && (e.what !== 'viewer.exportEpisode' || e.args?.[0] === path.join(tmp, 'run-1'))) || showsOnly(e),
   });
+
+  const { isFromScreenWebview } = await import('../../webview/screen/protocol');
+  cases.push({
+    name: 'screen', seed: 6, guard: isFromScreenWebview,
+    valid: [
+      { type: 'ready', h264: true }, { type: 'ack', seq: 3, drawnAt: 1000 }, { type: 'h264Failed', reason: 'decoder error' },
+      { type: 'input', event: { action: 'tap', x: 100, y: 200 } }, { type: 'input', event: { action: 'key', key: 'back' } }, { type: 'input', event: { action: 'text', text: 'hello' } },
+      { type: 'rotate' }, { type: 'paste', text: 'clip' }, { type: 'copy' }, { type: 'screenshot' }, { type: 'record', on: false },
+      { type: 'dropStart', id: 'd1', name: 'app.apk', size: 4 }, { type: 'dropChunk', id: 'd1', index: 0, data: new Uint8Array([80, 75, 3, 4]) }, { type: 'dropEnd', id: 'd1' },
+      { type: 'dropUris', uris: ['file:///tmp/app.apk'] },
+    ],
+    open: async () => {
+      const { registerScreenCommands } = await import('../../extension/vscode/screen/screenPanel');
+      registerScreenCommands(ctx as never, fakeStore as never, log as never);
+      await stub.commands.get('mobileai.screen.open')?.('emulator-5554');
+      return lastPanel();
+    },
+    // The phone is the stub's (every adb call recorded and refused); a screenshot is the panel's own command.
+    allowed: (e) => (e.kind === 'command' && (e.what.startsWith('adb.') || e.what === 'mobileai.device.screenshot')) || e.kind === 'clipboard' || showsOnly(e),
+  });
+
+  const { isFromLlmWebview } = await import('../../webview/llm/protocol');
+  cases.push({
+    name: 'llm', seed: 7, guard: isFromLlmWebview,
+    valid: [{ type: 'ready' }, { type: 'refresh' }, { type: 'bench' }, { type: 'import' }, { type: 'cancel' }, { type: 'select', id: 'run-1' }, { type: 'compare', ids: ['run-1', 'run-2'], baseline: 0 }, { type: 'export', ids: ['run-1'], format: 'csv', compare: false }, { type: 'quantize', id: 'run-1' }, { type: 'explore', space: 'gpt2', target: 'vphone', promptTokens: 16, genTokens: 8 }, { type: 'exportShape', id: 'run-1' }],
+    open: async () => {
+      const { LlmPanel } = await import('../../extension/vscode/llm/llmPanel');
+      const act = (what: string) => (...args: unknown[]) => void stub.effects.push({ kind: 'command', what: `llm.${what}`, args });
+      LlmPanel.show(ctx as never, log as never, () => path.join(tmp, 'llm-runs'), { bench: act('bench'), import: act('import'), cancel: act('cancel'), quantize: act('quantize'), explore: act('explore'), exportShape: act('exportShape'), export: act('export') });
+      return lastPanel();
+    },
+    allowed: (e) => (e.kind === 'command' && e.what.startsWith('llm.')) || showsOnly(e),
+  });
 });
 
 after(() => {
@@ -279,7 +301,7 @@ after(() => {
 });
 
 /** The panels are added in `before`; one test per panel, named up front. */
-for (const name of ['logcat', 'model', 'profile']) {
+for (const name of (process.env.HOSTILE_PANELS ?? 'logcat,model,profile').split(',')) {
   test(`${name} panel: 10,000 hostile messages, before and after the panel is closed`, async () => {
     const c = cases.find((x) => x.name === name);
     assert.ok(c, `the ${name} case was set up`);

@@ -139,6 +139,8 @@ function showResult(p: ProfileResult, baseline?: ProfileResult, cmp?: ProfileCom
     ]
     : [{ label: `${p.model.name} (ms)`, data: top.map((t) => (curTypes.get(t) ?? 0) / 1000), backgroundColor: theme.palette[0] }];
   canvas.setAttribute('aria-label', `Mean time per run by op type${comparing ? ', A and B' : ''}: ${top.slice(0, 5).map((t) => `${t} ${ms(curTypes.get(t) ?? 0)} ms`).join(', ')}`);
+  // What the legend says (drawn on the canvas), for assistive tools and tests.
+  canvas.dataset.legend = datasets.map((d) => d.label).join('\n');
   chart = new Chart(canvas, {
     type: 'bar',
     data: { labels: top, datasets },
@@ -214,6 +216,7 @@ function timelineView(p: ProfileResult, theme: ChartTheme): HTMLElement {
     const totalMs = total / 1000;
     const step = niceStep(totalMs, Math.max(2, Math.floor(w / 90)));
     const decimals = Math.max(0, -Math.floor(Math.log10(step)));
+    const drawn: string[] = [];
     for (let t = 0; t <= totalMs + 1e-9; t += step) {
       const x = Math.round((t / totalMs) * (w - 1)) + 0.5;
       ctx.beginPath();
@@ -223,7 +226,9 @@ function timelineView(p: ProfileResult, theme: ChartTheme): HTMLElement {
       const label = `${t.toFixed(decimals)} ms`;
       const tw = ctx.measureText(label).width;
       ctx.fillText(label, Math.min(Math.max(0, x - tw / 2), w - tw), y0 + 6);
+      drawn.push(label);
     }
+    canvas.dataset.ticks = drawn.join(' ');
   };
   const say = (e: (typeof events)[number] | undefined) => {
     tip.textContent = e ? `${e.name} (${e.opType}): starts ${ms(e.startUs)} ms, takes ${ms(e.durUs)} ms` : '';

@@ -6,6 +6,7 @@ import '@vscode-elements/elements/dist/vscode-table-header/index.js';
 import '@vscode-elements/elements/dist/vscode-table-header-cell/index.js';
 import '@vscode-elements/elements/dist/vscode-table-row/index.js';
 import { make } from './components';
+import { sortRows } from './vscode';
 
 export type { VscodeTable } from '@vscode-elements/elements/dist/main.js';
 
@@ -31,16 +32,7 @@ export function dataTable<R>(columns: Array<Column<R>>, rows: R[], opts: { id?: 
   let desc = opts.descending ?? true;
   const cells: HTMLElement[] = [];
   const draw = (): void => {
-    const sorted = [...rows];
-    if (sortCol >= 0) {
-      const c = columns[sortCol];
-      sorted.sort((a, b) => {
-        const x = c.value(a);
-        const y = c.value(b);
-        const d = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
-        return desc ? -d : d;
-      });
-    }
+    const sorted = sortRows(rows, columns[sortCol], desc);
     body.replaceChildren(...sorted.slice(0, opts.maxRows ?? 5000).map((r) => {
       const row = make('vscode-table-row', {}, columns.map((c) => {
         const v = c.render ? c.render(r) : String(c.value(r));

@@ -37,7 +37,19 @@ export function fmtCount(n: number): string {
   return String(n);
 }
 
-/** A table whose columns sort on click (numbers numerically). */
+/** `rows` ordered by a column's value (numbers numerically, text by locale); a copy, `rows` untouched. */
+export function sortRows<R>(rows: R[], column: { value: (r: R) => string | number } | undefined, desc: boolean): R[] {
+  const sorted = [...rows];
+  if (!column) return sorted;
+  return sorted.sort((a, b) => {
+    const x = column.value(a);
+    const y = column.value(b);
+    const d = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+    return desc ? -d : d;
+  });
+}
+
+/** A table whose columns sort on click or Enter/Space (numbers numerically). */
 export function sortableTable<R>(columns: Array<{ title: string; value: (r: R) => string | number; render?: (r: R) => string; numeric?: boolean }>, rows: R[], opts: { id?: string; initialSort?: number; maxRows?: number } = {}): HTMLTableElement {
   const table = el('table', { class: 'grid', ...(opts.id ? { id: opts.id } : {}) });
   let sortCol = opts.initialSort ?? -1;
@@ -46,16 +58,7 @@ export function sortableTable<R>(columns: Array<{ title: string; value: (r: R) =
   const tbody = el('tbody');
   const headRow = el('tr');
   const draw = () => {
-    const sorted = [...rows];
-    if (sortCol >= 0) {
-      const c = columns[sortCol];
-      sorted.sort((a, b) => {
-        const x = c.value(a);
-        const y = c.value(b);
-        const d = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
-        return desc ? -d : d;
-      });
-    }
+    const sorted = sortRows(rows, columns[sortCol], desc);
     tbody.replaceChildren(...sorted.slice(0, opts.maxRows ?? 5000).map((r) => el('tr', {}, ...columns.map((c) => {
       const td = el('td', c.numeric ? { class: 'num' } : {});
       td.textContent = c.render ? c.render(r) : String(c.value(r));
@@ -71,7 +74,7 @@ export function sortableTable<R>(columns: Array<{ title: string; value: (r: R) =
       draw();
     };
     th.addEventListener('click', sort);
-    th.addEventListener('keydown', (e) => { if (e.key === 'Enter') sort(); });
+    th.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); sort(); } });
     headRow.append(th);
   });
   thead.append(headRow);
