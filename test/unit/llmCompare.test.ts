@@ -7,19 +7,17 @@ import { splitCsvLine } from '../../extension/core/llm/parsers/llamaBench';
 import { newRunRecord, statOf, type LlmRunRecord } from '../../extension/core/llm/runRecord';
 
 /*
- * Two thread counts of one model, in llama-bench's markdown table layout (tools/llama-bench/llama-bench.cpp
- * markdown_printer in ggml-org/llama.cpp: `threads` column for the CPU backend, `pp512`/`tg128` tests, t/s as
- * `%.2f ± %.2f`). The numbers are made up; with 8 threads prefill is faster and decode slower (as posted in
- * https://github.com/alibaba/MNN/issues/3392-style tables, where memory bandwidth caps decode).
+ * Two GPU-offload settings of one model, in llama-bench's older markdown layout (tools/llama-bench/llama-bench.cpp
+ * markdown_printer in ggml-org/llama.cpp, before the test names lost their space: `pp 512`/`tg 128`, an `ngl`
+ * column for a GPU backend, t/s as `%.2f ± %.2f`; README's first examples). The numbers are made up: all 99
+ * layers on the GPU against none.
  */
-const LLAMA_MD = `| model                          |       size |     params | backend    |    threads |            test |                  t/s |
-| ------------------------------ | ---------: | ---------: | ---------- | ---------: | --------------: | -------------------: |
-| qwen2 1.5B Q4_0                |   1.04 GiB |     1.78 B | CPU        |          4 |           pp512 |         48.08 ± 0.23 |
-| qwen2 1.5B Q4_0                |   1.04 GiB |     1.78 B | CPU        |          4 |           tg128 |         24.53 ± 0.49 |
-| qwen2 1.5B Q4_0                |   1.04 GiB |     1.78 B | CPU        |          8 |           pp512 |         61.20 ± 1.05 |
-| qwen2 1.5B Q4_0                |   1.04 GiB |     1.78 B | CPU        |          8 |           tg128 |         19.75 ± 2.31 |
-
-build: 8cf427ff (5163)
+const LLAMA_MD = `| model                          |       size |     params | backend    | ngl | test       |              t/s |
+| ------------------------------ | ---------: | ---------: | ---------- | --: | ---------- | ---------------: |
+| llama 1B Q8_0                  | 1.22 GiB   |     1.24 B | Vulkan     |  99 | pp 512     |    812.40 ± 9.12 |
+| llama 1B Q8_0                  | 1.22 GiB   |     1.24 B | Vulkan     |  99 | tg 128     |     41.77 ± 0.35 |
+| llama 1B Q8_0                  | 1.22 GiB   |     1.24 B | Vulkan     |   0 | pp 512     |     95.30 ± 1.20 |
+| llama 1B Q8_0                  | 1.22 GiB   |     1.24 B | Vulkan     |   0 | tg 128     |     18.06 ± 0.40 |
 `;
 
 /** A measured run as `mobileai llm bench` records it: phases and samples on one time axis. */
@@ -52,24 +50,25 @@ function measured(name: string, decodeTps: number[], opts: { sizeBytes: number; 
   return r;
 }
 
-test('two thread counts imported from llama-bench compare with signed deltas against the first', () => {
+test('two GPU-offload settings imported from llama-bench compare with signed deltas against the first', () => {
   const { records } = importLlmRun(LLAMA_MD);
   assert.equal(records.length, 2);
   const c = compareRuns(records);
   const row = (k: string) => c.rows.find((x) => x.key === k);
-  assert.deepEqual(row('prefill_tps')?.values, [48.08, 61.2]);
-  assert.ok(Math.abs((row('prefill_tps')?.deltas[1] ?? 0) - 13.12) < 1e-9);
-  assert.equal(row('prefill_tps')?.verdicts[1], 'better');
+  assert.deepEqual(row('prefill_tps')?.values, [812.4, 95.3]);
+  assert.ok(Math.abs((row('prefill_tps')?.deltas[1] ?? 0) + 717.1) < 1e-9);
+  assert.equal(row('prefill_tps')?.verdicts[1], 'worse');
   assert.equal(row('decode_tps')?.verdicts[1], 'worse');
-  assert.equal(formatSigned(row('decode_tps')?.deltas[1] as number, 2), '−4.78');
-  assert.equal(formatSigned(row('decode_tps')?.deltaPercents[1] as number, 1, { suffix: '%' }), '−19.5%');
-  assert.deepEqual(row('decode_tps')?.stddevs, [0.49, 2.31]);
+  assert.equal(formatSigned(row('decode_tps')?.deltas[1] as number, 2), '−23.71');
+  assert.equal(formatSigned(row('decode_tps')?.deltaPercents[1] as number, 1, { suffix: '%' }), '−56.8%');
+  assert.deepEqual(row('decode_tps')?.stddevs, [0.35, 0.4]);
   assert.equal(row('decode_tps')?.deltas[0], undefined, 'the baseline has no delta');
-  assert.deepEqual(c.differences, ['threads: 4 vs 8']);
+  assert.deepEqual(c.differences, ['GPU layers (ngl): 99 vs 0']);
   assert.equal(row('energy_decode_j'), undefined, 'a figure no run has is not a row');
   // The other way round: deltas flip.
   const back = compareRuns(records, { baseline: 1 });
-  assert.equal(formatSigned(back.rows.find((x) => x.key === 'decode_tps')?.deltas[0] as number, 2), '+4.78');
+  assert.equal(formatSigned(back.rows.find((x) => x.key === 'decode_tps')?.deltas[0] as number, 2), '+23.71');
+  assert.equal(back.rows.find((x) => x.key === 'decode_tps')?.verdicts[0], 'better');
 });
 
 test('fp32 vs int4 on a phone: size, decode speed and energy per token side by side; a tie reads 0, never -0', () => {
@@ -128,7 +127,7 @@ test('the timeline puts each decoded token at its time on the sampler axis, with
 
 test('CSV: one row per run with standard deviations, quoted and defused text, and it reads back', () => {
   const { records } = importLlmRun(LLAMA_MD);
-  records[0].model.name = 'qwen2, "1.5B"';
+  records[0].model.name = 'llama, "1B"';
   records[1].model.name = '=HYPERLINK("x")';
   const text = runsToCsv(records);
   const lines = text.trimEnd().split('\r\n');
@@ -136,11 +135,12 @@ test('CSV: one row per run with standard deviations, quoted and defused text, an
   const header = splitCsvLine(lines[0]);
   const first = splitCsvLine(lines[1]);
   const second = splitCsvLine(lines[2]);
-  assert.equal(first[header.indexOf('model')], 'qwen2, "1.5B"');
+  assert.equal(first[header.indexOf('model')], 'llama, "1B"');
   assert.equal(second[header.indexOf('model')], '\'=HYPERLINK("x")');
-  assert.equal(first[header.indexOf('decode_tps')], '24.53');
-  assert.equal(second[header.indexOf('decode_tps_stddev')], '2.31');
-  assert.equal(second[header.indexOf('threads')], '8');
+  assert.equal(first[header.indexOf('decode_tps')], '41.77');
+  assert.equal(second[header.indexOf('decode_tps_stddev')], '0.4');
+  assert.equal(second[header.indexOf('gpu_layers')], '0');
+  assert.equal(first[header.indexOf('backend')], 'Vulkan');
   assert.equal(first[header.indexOf('source')], 'import:llama-bench');
   assert.ok(!header.includes('energy_decode_j'), 'no empty column for a figure no run has');
 });
@@ -150,8 +150,8 @@ test('CSV of a comparison: values, signed deltas as numbers, differences; JSON k
   const text = comparisonToCsv(compareRuns(records));
   const rows = text.trimEnd().split('\r\n').map(splitCsvLine);
   const decode = rows.find((r) => r[0] === 'decode') as string[];
-  assert.deepEqual(decode.slice(1), ['tok/s', 'higher', '24.53', '19.75', '-4.78', '-19.5']);
-  assert.deepEqual(rows.find((r) => r[0] === 'differs'), ['differs', 'threads: 4 vs 8']);
+  assert.deepEqual(decode.slice(1), ['tok/s', 'higher', '41.77', '18.06', '-23.71', '-56.8']);
+  assert.deepEqual(rows.find((r) => r[0] === 'differs'), ['differs', 'GPU layers (ngl): 99 vs 0']);
   assert.ok(!/-0(\.0+)?(,|\r)/.test(text), text);
   assert.equal(csvField(-0), '0');
   assert.equal(csvField(-1.5), '-1.5');

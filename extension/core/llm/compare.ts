@@ -145,6 +145,7 @@ export function compareRuns(records: readonly LlmRunRecord[], opts: { baseline?:
   differs('runner', (r) => r.runner);
   differs('backend', (r) => r.backend);
   differs('threads', (r) => r.threads);
+  differs('GPU layers (ngl)', (r) => r.gpuLayers);
   differs('prompt tokens P', (r) => r.promptTokens);
   differs('generated tokens D', (r) => r.genTokens);
   const caveats: string[] = [];

@@ -23,14 +23,14 @@ const round = (v: number | undefined, digits: number) => fixed(v, digits + 2);
 /** One row per run: its set-up, then each figure and its standard deviation (empty where the run has none). */
 export function runsToCsv(records: readonly LlmRunRecord[]): string {
   const metrics = LLM_METRICS.filter((m) => records.some((r) => m.value(r) !== undefined));
-  const header = ['id', 'model', 'measured_on', 'runner', 'backend', 'threads', 'prompt_tokens', 'gen_tokens', 'repetitions', 'status', 'source', 'measured_at'];
+  const header = ['id', 'model', 'measured_on', 'runner', 'backend', 'threads', 'gpu_layers', 'prompt_tokens', 'gen_tokens', 'repetitions', 'status', 'source', 'measured_at'];
   for (const m of metrics) {
     header.push(`${m.key}`);
     if (m.stddev && records.some((r) => m.stddev?.(r) !== undefined)) header.push(`${m.key}_stddev`);
   }
   const rows: Array<Array<string | number | undefined>> = [header];
   for (const r of records) {
-    const row: Array<string | number | undefined> = [r.id, r.model.name, measuredOn(r), r.runner, r.backend, r.threads, r.promptTokens, r.genTokens, r.repetitions, r.status, r.source.format === 'measured' ? 'measured' : `import:${r.source.format}`, r.source.measuredAt];
+    const row: Array<string | number | undefined> = [r.id, r.model.name, measuredOn(r), r.runner, r.backend, r.threads, r.gpuLayers, r.promptTokens, r.genTokens, r.repetitions, r.status, r.source.format === 'measured' ? 'measured' : `import:${r.source.format}`, r.source.measuredAt];
     for (const m of metrics) {
       row.push(round(m.value(r), m.digits));
       if (m.stddev && records.some((x) => m.stddev?.(x) !== undefined)) row.push(round(m.stddev(r), m.digits));

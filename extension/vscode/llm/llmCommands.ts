@@ -5,10 +5,11 @@ import type { DeviceStore } from '../devices/deviceStore';
 import { errorMessage, type Logger } from '../../core/util/log';
 import { CancelSource, CancelledError } from '../../core/util/progress';
 import type { LlmRunRecord, LlmSample } from '../../core/llm/runRecord';
+import type { LlmEntry } from '../../core/manifest/manifest';
 import type { ShapePoint } from '../../../webview/llm/protocol';
 import { LlmPanel, type LlmPanelActions } from './llmPanel';
 
-export type LlmRunnerKind = 'onnx' | 'llama-bench' | 'genai' | 'litert-lm';
+export type LlmRunnerKind = NonNullable<LlmEntry['runner']>;
 const RUNNERS: Array<{ runner: LlmRunnerKind; label: string; detail: string; setting: string; ext: RegExp }> = [
   { runner: 'onnx', label: 'ONNX decoder (Mobile AI)', detail: 'prefill P tokens, then D decode steps with a growing KV cache; onnxruntime_perf_test on the phone', setting: 'llm.onnxPerfTestPath', ext: /\.onnx$/i },
   { runner: 'llama-bench', label: 'llama.cpp llama-bench', detail: 'a GGUF model; a folder with bin/llama-bench and lib/ built for Android', setting: 'llm.llamaBenchPath', ext: /\.gguf$/i },
@@ -16,21 +17,12 @@ const RUNNERS: Array<{ runner: LlmRunnerKind; label: string; detail: string; set
   { runner: 'litert-lm', label: 'LiteRT-LM (--benchmark)', detail: 'a .litertlm model', setting: 'llm.litertLmPath', ext: /\.(litertlm|task)$/i },
 ];
 
-/** What mobileai.yaml's `llms:` entries pass (code lens "Benchmark"): everything the run needs. */
-export interface LlmBenchPreset {
+/** What mobileai.yaml's `llms:` entries pass (code lens "Benchmark"): the entry, its phone resolved, paths absolute. */
+export interface LlmBenchPreset extends Omit<LlmEntry, 'target'> {
   kind: 'manifest';
   /** A phone's serial; absent with `host: true` (this machine). */
   serial?: string;
   host?: boolean;
-  model: string;
-  runner?: LlmRunnerKind;
-  runnerPath?: string;
-  promptTokens?: number;
-  genTokens?: number;
-  repetitions?: number;
-  threads?: number;
-  sampleHz?: number;
-  unplug?: boolean;
   label?: string;
 }
 const isPreset = (a: unknown): a is LlmBenchPreset => !!a && typeof a === 'object' && (a as { kind?: string }).kind === 'manifest' && typeof (a as { model?: unknown }).model === 'string';
