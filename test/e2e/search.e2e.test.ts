@@ -5,7 +5,7 @@ import { Workbench, waitUntil } from './harness';
 
 let wb: Workbench;
 before(async () => {
-  wb = await Workbench.open();
+  wb = await Workbench.open({ settings: { 'workbench.colorTheme': 'Default Light Modern' } });
 });
 after(async () => {
   await wb?.close();
@@ -13,7 +13,7 @@ after(async () => {
 
 const hasElement = (selector: string) => async (f: Frame) => (await f.$(selector).catch(() => null)) !== null;
 
-test('a search started from the palette fills the scatter plot live and ends with the best architecture', async (t) => {
+test('a search started from the palette fills the scatter plot live and ends with the best architecture per stage, marked on the chart; the tooltip follows the theme', async (t) => {
   await wb.step(t.name, async () => {
     await wb.runCommand('Mobile AI: Search Architecture for a Latency Budget');
     const pick = async (label: string | RegExp) => {
@@ -42,7 +42,38 @@ test('a search started from the palette fills the scatter plot live and ends wit
     }, 120000);
     assert.ok(seen.some((n) => n > 0 && n < 3000), `points arrived while it ran (${seen.slice(0, 8).join(', ')}…)`);
     assert.match(await frame.locator('#best').innerText(), /^0\.8\d{3} at (1\d|2[0-5])\.\d{2} ms$/);
-    assert.match(await frame.locator('#arch-id').innerText(), /^r\d{3}\|d\d{5}\|k/);
+    const bestId = await frame.locator('#arch-id').innerText();
+    assert.match(bestId, /^r\d{3}\|d\d{5}\|k/);
+    // The architecture per stage: one row per block, depths as the summary says.
+    assert.equal(await frame.locator('#details h2').innerText(), 'Best architecture');
+    const summary = await frame.locator('#arch-summary').innerText();
+    const m = /^(\d{3})×\1 input · depths (\d)-(\d)-(\d)-(\d)-(\d) · (\d+) blocks$/.exec(summary);
+    assert.ok(m, summary);
+    assert.equal(await frame.locator('#arch-view tbody tr').count(), Number(m[7]));
+    assert.match(await frame.locator('#arch-view tbody tr').first().innerText(), /^1\s+\d\s+1\s+[357]×[357]\s+[346]\s+—\s+ReLU\s+2\s+\d+×\d+×32$/);
+    // The best point is marked on the chart, and selected; clicking the fastest front point selects it instead.
+    const wrap = frame.locator('#scatter-wrap');
+    assert.equal(await wrap.getAttribute('data-best'), bestId);
+    assert.equal(await wrap.getAttribute('data-selected'), bestId);
+    const [fx, fy] = ((await wrap.getAttribute('data-front-xy')) ?? '').split(',').map(Number);
+    await frame.locator('#scatter').click({ position: { x: fx, y: fy } });
+    await waitUntil('the clicked point to be selected', async () => (await frame.locator('#details h2').innerText()) === 'Selected architecture', 10000);
+    const picked = await frame.locator('#arch-id').innerText();
+    assert.notEqual(picked, bestId);
+    assert.equal(await wrap.getAttribute('data-selected'), picked);
+    assert.equal(await wrap.getAttribute('data-best'), bestId, 'the best stays marked');
+    assert.match(await frame.locator('#trust').innerText(), /unchecked/);
+    // The tooltip takes the editor's hover colours, and follows a theme switch.
+    const hover = () => frame.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--vscode-editorHoverWidget-background').trim());
+    const before = (await wrap.getAttribute('data-tooltip')) ?? '';
+    assert.equal(before.split(' ')[0].toLowerCase(), (await hover()).toLowerCase());
+    await wb.runCommand('Preferences: Color Theme');
+    const input = wb.page.locator('.quick-input-widget input');
+    await input.fill('Dark High Contrast');
+    await wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Dark High Contrast' }).first().waitFor({ timeout: 10000 });
+    await input.press('Enter');
+    await waitUntil('the tooltip to take the new theme', async () => ((await wrap.getAttribute('data-tooltip')) ?? '') !== before, 15000);
+    assert.equal(((await wrap.getAttribute('data-tooltip')) ?? '').split(' ')[0].toLowerCase(), (await hover()).toLowerCase());
     const log = await wb.outputChannel();
     assert.match(log, /search done: 3000 evaluations/);
   });

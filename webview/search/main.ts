@@ -70,6 +70,7 @@ function restyle(): void {
     Object.assign(d, { backgroundColor: f.backgroundColor, borderColor: f.borderColor });
   });
   chart.update('none');
+  syncAttrs();
 }
 
 function start(m: Extract<ToSearchWebview, { type: 'start' }>): void {
@@ -99,7 +100,8 @@ function start(m: Extract<ToSearchWebview, { type: 'start' }>): void {
       scales: { x: { type: 'linear', title: { display: true, text: 'latency (ms, from the table)' } }, y: { title: { display: true, text: scoreLabel } } },
       plugins: {
         legend: { labels: { filter: (item) => !/^budget|evaluated$/.test(item.text) || targets.length > 1 } },
-        tooltip: { callbacks: { label: (item: TooltipItem<'scatter'>) => tooltipLabel(item) } },
+        // The editor's hover colours (Chart.js' own tooltip is black in every theme); onThemeChange restyles them.
+        tooltip: { backgroundColor: theme.tooltip.background, titleColor: theme.tooltip.foreground, bodyColor: theme.tooltip.foreground, borderColor: theme.tooltip.border, borderWidth: 1, callbacks: { label: (item: TooltipItem<'scatter'>) => tooltipLabel(item) } },
       },
       onClick: (_e, elements) => {
         const hit = elements[0];
@@ -142,6 +144,7 @@ function addPoints(points: PlotPoint[], evaluations: number, best: PlotPoint | u
   if (ys.length) d[ds(ti, 2)].data = [{ x: t.budgetMs, y: Math.min(...ys) }, { x: t.budgetMs, y: Math.max(...ys) }];
   markers();
   chart.update('none');
+  syncAttrs();
 }
 
 function bestText(): string {
@@ -157,10 +160,29 @@ function markers(): void {
   chart.data.datasets[selectedSet()].data = sel.map(raw);
 }
 
+/**
+ * What the chart shows, on its wrapper for tools and tests: the best and selected ids, where they and the
+ * fastest front point are drawn (canvas pixels), and the tooltip's colours.
+ */
+function syncAttrs(): void {
+  const wrap = document.getElementById('scatter-wrap');
+  if (!wrap || !chart) return;
+  const at = (set: number, i = 0) => { const e = chart?.getDatasetMeta(set).data[i]; return e ? `${Math.round(e.x)},${Math.round(e.y)}` : ''; };
+  const best = chart.data.datasets[bestSet()].data as Raw[];
+  const sel = chart.data.datasets[selectedSet()].data as Raw[];
+  wrap.dataset.best = best.map((p) => p.id).join(' ');
+  wrap.dataset.selected = sel.map((p) => p.id).join(' ');
+  wrap.dataset.bestXy = at(bestSet());
+  wrap.dataset.frontXy = at(ds(0, 1));
+  const tt = chart.options.plugins?.tooltip as { backgroundColor?: unknown; bodyColor?: unknown; borderColor?: unknown } | undefined;
+  wrap.dataset.tooltip = [tt?.backgroundColor, tt?.bodyColor, tt?.borderColor].map(String).join(' ');
+}
+
 function select(id: string): void {
   selected = id;
   markers();
   chart?.update('none');
+  syncAttrs();
   vscode.post({ type: 'select', id });
 }
 
@@ -181,6 +203,7 @@ function done(r: SearchReport): void {
   }
   markers();
   chart?.update('none');
+  syncAttrs();
 }
 
 function doneMulti(r: MultiSearchReport): void {
@@ -210,6 +233,7 @@ function doneMulti(r: MultiSearchReport): void {
   if (checked) showTrust(checked.report.trust, checked.name);
   markers();
   chart?.update('none');
+  syncAttrs();
 }
 
 function pointOf(id: string): PlotPoint | undefined {

@@ -114,91 +114,102 @@ function validate(a: OfaArch): OfaArch {
   return a;
 }
 
-export const ofaSpace: SearchSpace<OfaArch> = {
-  id: 'ofa-mbv3',
-  description: 'Once-for-All MobileNetV3: 5 stages × up to 4 blocks, k ∈ {3,5,7}, e ∈ {3,4,6}, d ∈ {2,3,4}, r ∈ {160…224}',
-  sample(rng: Rng): OfaArch {
-    return {
-      ks: Array.from({ length: 20 }, () => rng.pick(OFA.kernels)),
-      e: Array.from({ length: 20 }, () => rng.pick(OFA.expands)),
-      d: Array.from({ length: 5 }, () => rng.pick(OFA.depths)),
-      r: rng.pick(OFA.resolutions),
-    };
-  },
-  mutate(a: OfaArch, rng: Rng, p: number): OfaArch {
-    // As the OFA tutorial's evolution: resolution first, then every gene with probability p.
-    const m = { ks: [...a.ks], e: [...a.e], d: [...a.d], r: a.r };
-    if (rng.next() < p) m.r = rng.pick(OFA.resolutions);
-    for (let i = 0; i < 20; i++) {
-      if (rng.next() < p) m.ks[i] = rng.pick(OFA.kernels);
-      if (rng.next() < p) m.e[i] = rng.pick(OFA.expands);
-    }
-    for (let i = 0; i < 5; i++) if (rng.next() < p) m.d[i] = rng.pick(OFA.depths);
-    return m;
-  },
-  crossover(a: OfaArch, b: OfaArch, rng: Rng): OfaArch {
-    const pick = <T>(x: T, y: T) => (rng.next() < 0.5 ? x : y);
-    return { ks: a.ks.map((k, i) => pick(k, b.ks[i])), e: a.e.map((v, i) => pick(v, b.e[i])), d: a.d.map((v, i) => pick(v, b.d[i])), r: pick(a.r, b.r) };
-  },
-  features: {
-    count: 128,
-    of(a: OfaArch): Int32Array {
-      const v = new Int32Array(41);
-      ofaActive(a, v);
-      return v;
+/** The space over some resolutions (a table may cover only some): sampling, mutation and steps keep to them. */
+function makeOfaSpace(resolutions: readonly number[]): SearchSpace<OfaArch> {
+  return {
+    id: 'ofa-mbv3',
+    description: 'Once-for-All MobileNetV3: 5 stages × up to 4 blocks, k ∈ {3,5,7}, e ∈ {3,4,6}, d ∈ {2,3,4}, r ∈ {160…224}',
+    sample(rng: Rng): OfaArch {
+      return {
+        ks: Array.from({ length: 20 }, () => rng.pick(OFA.kernels)),
+        e: Array.from({ length: 20 }, () => rng.pick(OFA.expands)),
+        d: Array.from({ length: 5 }, () => rng.pick(OFA.depths)),
+        r: rng.pick(resolutions),
+      };
     },
-  },
-  step(a: OfaArch, rng: Rng, dir: 1 | -1): OfaArch | undefined {
-    // Genes that can move: kernel and expand of the blocks in use, each stage's depth, the resolution.
-    const moves: Array<[kind: 0 | 1 | 2 | 3, i: number]> = [];
-    const can = (list: readonly number[], v: number) => (dir > 0 ? v !== list[list.length - 1] : v !== list[0]);
-    for (let s = 0; s < OFA.stages; s++) {
-      for (let j = 0; j < a.d[s]; j++) {
-        const slot = s * OFA.maxDepth + j;
-        if (can(OFA.kernels, a.ks[slot])) moves.push([0, slot]);
-        if (can(OFA.expands, a.e[slot])) moves.push([1, slot]);
+    mutate(a: OfaArch, rng: Rng, p: number): OfaArch {
+      // As the OFA tutorial's evolution: resolution first, then every gene with probability p.
+      const m = { ks: [...a.ks], e: [...a.e], d: [...a.d], r: a.r };
+      if (rng.next() < p) m.r = rng.pick(resolutions);
+      for (let i = 0; i < 20; i++) {
+        if (rng.next() < p) m.ks[i] = rng.pick(OFA.kernels);
+        if (rng.next() < p) m.e[i] = rng.pick(OFA.expands);
       }
-      if (can(OFA.depths, a.d[s])) moves.push([2, s]);
-    }
-    if (can(OFA.resolutions, a.r)) moves.push([3, 0]);
-    if (!moves.length) return undefined;
-    const [kind, i] = rng.pick(moves);
-    const next = <T extends number>(list: readonly T[], v: number) => list[list.indexOf(v as T) + dir];
-    const m = { ks: [...a.ks], e: [...a.e], d: [...a.d], r: a.r };
-    if (kind === 0) m.ks[i] = next(OFA.kernels, m.ks[i]);
-    else if (kind === 1) m.e[i] = next(OFA.expands, m.e[i]);
-    else if (kind === 2) m.d[i] = next(OFA.depths, m.d[i]);
-    else m.r = next(OFA.resolutions, m.r);
-    return m;
-  },
-  keys(a: OfaArch) {
-    return { resolution: a.r, keys: ofaBlocks(a).map((b) => b.key) };
-  },
-  id_(a: OfaArch): string {
-    // Genes in slots the depth skips do not matter: leave them out so equal networks share an id.
-    const used = (i: number) => i % 4 < a.d[Math.floor(i / 4)];
-    return `r${a.r}|d${a.d.join('')}|k${a.ks.map((k, i) => (used(i) ? k : '-')).join('')}|e${a.e.map((k, i) => (used(i) ? k : '-')).join('')}`;
-  },
-  toJson: (a: OfaArch) => ({ ks: a.ks, e: a.e, d: a.d, r: a.r }),
-  fromJson: (v: unknown) => validate(v as OfaArch),
-  allKeys() {
-    const out = new Map<string, { resolution: number; key: string }>();
-    for (const r of OFA.resolutions) {
-      // Every block a network at this resolution can contain: each stage, each position, each k and e.
-      for (const k of OFA.kernels) for (const e of OFA.expands) for (const d of [4]) {
-        const a: OfaArch = { ks: Array(20).fill(k), e: Array(20).fill(e), d: Array(5).fill(d), r };
-        for (const b of ofaBlocks(a)) out.set(`${r}|${b.key}`, { resolution: r, key: b.key });
+      for (let i = 0; i < 5; i++) if (rng.next() < p) m.d[i] = rng.pick(OFA.depths);
+      return m;
+    },
+    crossover(a: OfaArch, b: OfaArch, rng: Rng): OfaArch {
+      const pick = <T>(x: T, y: T) => (rng.next() < 0.5 ? x : y);
+      return { ks: a.ks.map((k, i) => pick(k, b.ks[i])), e: a.e.map((v, i) => pick(v, b.e[i])), d: a.d.map((v, i) => pick(v, b.d[i])), r: pick(a.r, b.r) };
+    },
+    features: {
+      count: 128,
+      of(a: OfaArch): Int32Array {
+        const v = new Int32Array(41);
+        ofaActive(a, v);
+        return v;
+      },
+    },
+    step(a: OfaArch, rng: Rng, dir: 1 | -1): OfaArch | undefined {
+      // Genes that can move: kernel and expand of the blocks in use, each stage's depth, the resolution.
+      const moves: Array<[kind: 0 | 1 | 2 | 3, i: number]> = [];
+      const can = (list: readonly number[], v: number) => (dir > 0 ? v !== list[list.length - 1] : v !== list[0]);
+      for (let s = 0; s < OFA.stages; s++) {
+        for (let j = 0; j < a.d[s]; j++) {
+          const slot = s * OFA.maxDepth + j;
+          if (can(OFA.kernels, a.ks[slot])) moves.push([0, slot]);
+          if (can(OFA.expands, a.e[slot])) moves.push([1, slot]);
+        }
+        if (can(OFA.depths, a.d[s])) moves.push([2, s]);
       }
-    }
-    return [...out.values()];
-  },
-};
+      if (can(resolutions, a.r)) moves.push([3, 0]);
+      if (!moves.length) return undefined;
+      const [kind, i] = rng.pick(moves);
+      const next = <T extends number>(list: readonly T[], v: number) => list[list.indexOf(v as T) + dir];
+      const m = { ks: [...a.ks], e: [...a.e], d: [...a.d], r: a.r };
+      if (kind === 0) m.ks[i] = next(OFA.kernels, m.ks[i]);
+      else if (kind === 1) m.e[i] = next(OFA.expands, m.e[i]);
+      else if (kind === 2) m.d[i] = next(OFA.depths, m.d[i]);
+      else m.r = next(resolutions, m.r);
+      return m;
+    },
+    keys(a: OfaArch) {
+      return { resolution: a.r, keys: ofaBlocks(a).map((b) => b.key) };
+    },
+    id_(a: OfaArch): string {
+      // Genes in slots the depth skips do not matter: leave them out so equal networks share an id.
+      const used = (i: number) => i % 4 < a.d[Math.floor(i / 4)];
+      return `r${a.r}|d${a.d.join('')}|k${a.ks.map((k, i) => (used(i) ? k : '-')).join('')}|e${a.e.map((k, i) => (used(i) ? k : '-')).join('')}`;
+    },
+    toJson: (a: OfaArch) => ({ ks: a.ks, e: a.e, d: a.d, r: a.r }),
+    fromJson: (v: unknown) => validate(v as OfaArch),
+    allKeys() {
+      const out = new Map<string, { resolution: number; key: string }>();
+      for (const r of OFA.resolutions) {
+        // Every block a network at this resolution can contain: each stage, each position, each k and e.
+        for (const k of OFA.kernels) for (const e of OFA.expands) for (const d of [4]) {
+          const a: OfaArch = { ks: Array(20).fill(k), e: Array(20).fill(e), d: Array(5).fill(d), r };
+          for (const b of ofaBlocks(a)) out.set(`${r}|${b.key}`, { resolution: r, key: b.key });
+        }
+      }
+      return [...out.values()];
+    },
+    withResolutions(rs: number[]): SearchSpace<OfaArch> {
+      const keep = OFA.resolutions.filter((r) => rs.includes(r));
+      if (!keep.length) throw new Error(`the tables cover none of Once-for-All's resolutions (${OFA.resolutions.join(', ')}); they have ${rs.join(', ')}`);
+      return makeOfaSpace(keep);
+    },
+  };
+}
+
+export const ofaSpace: SearchSpace<OfaArch> = makeOfaSpace(OFA.resolutions);
 
 /**
  * Latency from block tables without building keys: per resolution, the fixed blocks' sum and, per stage,
  * the first block's and the later blocks' latency for each kernel × expand (later blocks of a stage share
- * one shape). Returns undefined when a table is not a plain block table; NaN marks an entry a table lacks
- * (the caller then asks the generic path, which names the missing key).
+ * one shape). Block and kernel tables alike hold one entry per block (a kernel table's are its blocks'
+ * kernels, predicted). NaN marks an entry a table lacks (the caller then asks the generic path, which
+ * names the missing key).
  */
 export interface OfaLatencyModel {
   latency(a: OfaArch): number;
@@ -208,8 +219,7 @@ export interface OfaLatencyModel {
   cell: Float64Array;
 }
 
-export function ofaLatencyModel(tables: Array<{ resolution?: number; entries: Record<string, { mean: number }>; predictor?: unknown }>): OfaLatencyModel | undefined {
-  if (tables.some((t) => t.predictor !== undefined && t.predictor !== 'blocks')) return undefined;
+export function ofaLatencyModel(tables: Array<{ resolution?: number; entries: Record<string, { mean: number }> }>): OfaLatencyModel | undefined {
   const base = new Float64Array(OFA.resolutions.length).fill(NaN);
   const cell = new Float64Array(OFA.resolutions.length * OFA.stages * 2 * 9).fill(NaN);
   OFA.resolutions.forEach((r, ri) => {

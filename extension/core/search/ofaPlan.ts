@@ -8,11 +8,17 @@ import { OFA, type OfaArch, type OfaLatencyModel } from './ofa';
  * `fix` pins the resolution and/or the depths (to plan inside one skeleton).
  */
 export function ofaPlan(w: Float64Array, model: OfaLatencyModel, budgetMs: number, opts: { gridMs?: number; fix?: { r?: number; d?: number[] }; fill?: OfaArch } = {}): OfaArch | undefined {
+  return ofaPlans(w, model, [budgetMs], opts)[0];
+}
+
+/** `ofaPlan` for several budgets at once (one knapsack per resolution, backtracked once per budget). */
+export function ofaPlans(w: Float64Array, model: OfaLatencyModel, budgets: number[], opts: { gridMs?: number; fix?: { r?: number; d?: number[] }; fill?: OfaArch } = {}): Array<OfaArch | undefined> {
   const grid = opts.gridMs ?? 0.05;
-  let best: { gain: number; arch: OfaArch } | undefined;
+  const top = Math.max(...budgets);
+  const best: Array<{ gain: number; arch: OfaArch } | undefined> = budgets.map(() => undefined);
   OFA.resolutions.forEach((r, ri) => {
     if (opts.fix?.r !== undefined && opts.fix.r !== r) return;
-    const room = budgetMs - model.base[ri];
+    const room = top - model.base[ri];
     if (!(room > 0)) return;
     const G = Math.floor(room / grid) + 1;
     // Per stage: for each depth, the best gain at each cost cell (cost = cells used, rounded up) and the choices.
@@ -79,38 +85,44 @@ export function ofaPlan(w: Float64Array, model: OfaLatencyModel, budgetMs: numbe
       splits.push(split);
       m = out;
     }
-    let cBest = -1;
-    for (let c = 0; c < G; c++) if (m[c] > -Infinity && (cBest < 0 || m[c] > m[cBest])) cBest = c;
-    if (cBest < 0) return;
-    const gain = m[cBest] + w[120 + (r - 112) / 16];
-    if (best && best.gain >= gain) return;
-    // Backtrack: stage costs, then each stage's blocks.
-    const ks = opts.fill ? [...opts.fill.ks] : Array<number>(20).fill(3);
-    const es = opts.fill ? [...opts.fill.e] : Array<number>(20).fill(3);
-    const d = Array<number>(5).fill(2);
-    let c = cBest;
-    const stageCost = new Array<number>(OFA.stages);
-    for (let s = OFA.stages - 1; s >= 1; s--) {
-      const b = splits[s - 1][c];
-      stageCost[s] = b;
-      c -= b;
-    }
-    stageCost[0] = c;
-    for (let s = 0; s < OFA.stages; s++) {
-      const sc = stageCurves[s];
-      let cc = stageCost[s];
-      const depth = sc.depth[cc];
-      d[s] = depth;
-      for (let j = depth - 1; j >= 0; j--) {
-        const ch = sc.picks[j];
-        const opt = ch[cc];
-        const prev = (ch as unknown as { prev: Int32Array }).prev[cc];
-        ks[s * OFA.maxDepth + j] = OFA.kernels[Math.floor(opt / 3)];
-        es[s * OFA.maxDepth + j] = OFA.expands[opt % 3];
-        cc = prev;
+    // Best at or under each cost: the running maximum, and where it was reached.
+    const atMost = new Int32Array(G).fill(-1);
+    for (let c = 0; c < G; c++) atMost[c] = m[c] > -Infinity && (c === 0 || atMost[c - 1] < 0 || m[c] > m[atMost[c - 1]]) ? c : c > 0 ? atMost[c - 1] : -1;
+    budgets.forEach((budgetMs, bi) => {
+      const cap = Math.min(G - 1, Math.floor((budgetMs - model.base[ri]) / grid + 1e-9));
+      if (cap < 0) return;
+      const cBest = atMost[cap];
+      if (cBest < 0) return;
+      const gain = m[cBest] + w[120 + (r - 112) / 16];
+      if (best[bi] && (best[bi] as { gain: number }).gain >= gain) return;
+      // Backtrack: stage costs, then each stage's blocks.
+      const ks = opts.fill ? [...opts.fill.ks] : Array<number>(20).fill(3);
+      const es = opts.fill ? [...opts.fill.e] : Array<number>(20).fill(3);
+      const d = Array<number>(5).fill(2);
+      let c = cBest;
+      const stageCost = new Array<number>(OFA.stages);
+      for (let s = OFA.stages - 1; s >= 1; s--) {
+        const b = splits[s - 1][c];
+        stageCost[s] = b;
+        c -= b;
       }
-    }
-    best = { gain, arch: { ks, e: es, d, r } };
+      stageCost[0] = c;
+      for (let s = 0; s < OFA.stages; s++) {
+        const sc = stageCurves[s];
+        let cc = stageCost[s];
+        const depth = sc.depth[cc];
+        d[s] = depth;
+        for (let j = depth - 1; j >= 0; j--) {
+          const ch = sc.picks[j];
+          const opt = ch[cc];
+          const prev = (ch as unknown as { prev: Int32Array }).prev[cc];
+          ks[s * OFA.maxDepth + j] = OFA.kernels[Math.floor(opt / 3)];
+          es[s * OFA.maxDepth + j] = OFA.expands[opt % 3];
+          cc = prev;
+        }
+      }
+      best[bi] = { gain, arch: { ks, e: es, d, r } };
+    });
   });
-  return best?.arch;
+  return best.map((b) => b?.arch);
 }

@@ -30,19 +30,20 @@ export interface SearchOptions {
   parentRatio?: number;
   mutationRatio?: number;
   mutateProb?: number;
-  /** evolution: the share of each generation made by one-step swaps around the best. */
-  swapShare?: number;
+  /** evolution and front: make this many times the children a generation takes, score those a linear surrogate ranks best. */
   screen?: number;
-  patience?: number;
-  eliteSize?: number;
+  /** …and this share of a generation at random from the rest. */
+  explore?: number;
+  /** evolution: at most this many parents share a skeleton (OFA: resolution and depths); 0: no niches. */
   nicheCap?: number;
+  /** evolution (OFA): plan with the surrogate every `planEvery` generations, one plan per resolution. */
   plan?: boolean;
   planEvery?: number;
-  planTop?: number;
-  explore?: number;
+  /** Steps up a repaired child may take to fill the budget it leaves unused. */
   fill?: number;
-  swapFill?: number;
-  /** front: how many latency bands, and the latency range they cover (default: 0 ms to the budget). */
+  /** front: elites kept per band. */
+  eliteSize?: number;
+  /** front: how many latency bands, and the latency range they cover (default: the fastest network to the budget). */
   bands?: number;
   frontRange?: [number, number];
   /** The predictor's batch backend ('auto': onnxruntime when it loads). */
@@ -223,6 +224,8 @@ function fitBudget<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng, a: A, b
  */
 export async function search<A>(space: SearchSpace<A>, tables: LatencyTable[], estimator: AccuracyEstimator<A>, o: SearchOptions): Promise<SearchResult<A>> {
   const t0 = performance.now();
+  // Tables for some resolutions only (a table built at one): search those.
+  if (space.withResolutions && tables.length && tables.every((t) => t.resolution !== undefined)) space = space.withResolutions(tables.map((t) => t.resolution as number));
   const rng = new Rng(o.seed);
   const batch = estimator.batched && o.backend !== 'typescript' ? await estimator.batched(o.backend ?? 'auto') : undefined;
   const ev = new Evaluator(space, tables, estimator, batch, o);
@@ -341,6 +344,12 @@ export async function search<A>(space: SearchSpace<A>, tables: LatencyTable[], e
   };
 }
 
+/** OFA: an architecture's resolution and depths (other spaces: one skeleton). */
+function skeletonOf(a: unknown): string {
+  const x = a as OfaArch;
+  return x && typeof x === 'object' && 'd' in x ? `${x.r}|${x.d.join('')}` : '';
+}
+
 type Generation<A> = (n: number, make: (i: number) => A | undefined) => Promise<Array<Point<A>>>;
 
 /** Distinct points by score, best first. */
@@ -366,8 +375,6 @@ async function evolve<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng, o: S
   };
   let pop = await generation(N, () => fit(space.sample(rng)));
   learn(pop);
-  let lastBest = -Infinity;
-  let stale = 0;
   let gen = 0;
   // Once-for-All: plan with a linear model of every point scored so far — exact under the budget for
   // that model, since latency is a sum over blocks — one plan per resolution; the plans' skeletons
@@ -382,7 +389,7 @@ async function evolve<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng, o: S
   } : undefined;
   // Niches: at most `nicheCap` parents share a skeleton (OFA: resolution and depths), so several
   // skeletons stay alive long enough for their kernels and expansions to be tuned.
-  const skeleton = (a: A) => { const x = a as unknown as OfaArch; return x && typeof x === 'object' && 'd' in x ? `${x.r}|${x.d.join('')}` : ''; };
+  const skeleton = skeletonOf;
   const nicheCap = o.nicheCap ?? (space.id === 'ofa-mbv3' ? 5 : 0);
   const pickParents = (ps: Array<Point<A>>) => {
     const cap = nicheCap;
@@ -402,18 +409,10 @@ async function evolve<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng, o: S
   while (!ev.exhausted) {
     const parents = pickParents(pop);
     if (!parents.length) parents.push(...pop.slice(0, parentsN));
-    const elite = parents.slice(0, Math.max(1, Math.round(parentsN / 5)));
     const n = N - parentsN;
     const make = (i: number, of: number) => {
       const r = i / of;
-      if (r < (o.swapShare ?? 0) && space.step) {
-        // A swap around the best: one or two genes one step slower, then back into the budget.
-        let a = rng.pick(elite).arch;
-        const ups = 1 + rng.int(2);
-        for (let k = 0; k < ups; k++) a = space.step(a, rng, 1) ?? a;
-        return fit(a, o.swapFill ?? 0);
-      }
-      if (r < (o.swapShare ?? 0) + (o.mutationRatio ?? 0.4)) return fit(space.mutate(rng.pick(parents).arch, rng, p));
+      if (r < (o.mutationRatio ?? 0.4)) return fit(space.mutate(rng.pick(parents).arch, rng, p));
       return fit(space.crossover(rng.pick(parents).arch, rng.pick(parents).arch, rng));
     };
     let chosen: A[] | undefined;
@@ -440,15 +439,6 @@ async function evolve<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng, o: S
     }
     const kids = await generation(chosen ? chosen.length : n, (i) => (chosen ? chosen[i] : make(i, n)));
     learn(kids);
-    // Converged: start again from new samples (the best so far stays the result) to try another basin.
-    const top = Math.max(...kids.map(fitness), ...pop.map(fitness));
-    if (top > lastBest + 1e-6) { lastBest = top; stale = 0; } else stale++;
-    if (o.patience && stale >= o.patience && kids.length) {
-      stale = 0;
-      lastBest = -Infinity;
-      pop = await generation(N, () => fit(space.sample(rng)));
-      continue;
-    }
     if (!kids.length) {
       // Every child was one seen before (a converged population, or a budget most networks fit): go on
       // from new samples, unless the space has run out.
@@ -526,7 +516,9 @@ async function frontSearch<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng,
         const id = space.id_(a);
         if (ev.seen.has(id) || ids.has(id)) continue;
         ids.add(id);
-        const e = elite[bandOf(ev.latency(a))];
+        const l = ev.latency(a);
+        const e = elite[bandOf(l)];
+        // A candidate's promise: how far the surrogate puts it above its band's elite.
         pool.push({ a, gain: sur.predict(feats.of(a)) - (e.length ? e[0].score : -Infinity) });
       }
       const order = pool.map((_, i) => i).sort((x, y) => pool[y].gain - pool[x].gain || x - y);

@@ -22,6 +22,8 @@ export interface SearchSpace<A> {
   step?(a: A, rng: Rng, dir: 1 | -1): A | undefined;
   /** The one-hot features of an architecture (indices set to 1, -1 pads) and how many there are: a surrogate's input. */
   features?: { count: number; of(a: A): Int32Array };
+  /** The space restricted to the input resolutions the latency tables cover (spaces with a resolution gene). */
+  withResolutions?(resolutions: number[]): SearchSpace<A>;
   /** All table keys the space can produce (for building a table by measurement). */
   allKeys(): Array<{ resolution?: number; key: string }>;
 }

@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { loadTables } from '../../extension/core/search/table';
+import { ofaSpace, ofaLatencyModel, OFA, type OfaArch } from '../../extension/core/search/ofa';
+import { OfaPredictor } from '../../extension/core/search/predictor';
+import { OfaBatchPredictor } from '../../extension/core/search/batch';
+import { ofaPlan } from '../../extension/core/search/ofaPlan';
+import { LinearSurrogate } from '../../extension/core/search/surrogate';
+import { latencyOf, search, hypervolume } from '../../extension/core/search/search';
+import { Rng } from '../../extension/core/search/rng';
+
+const NAS = path.join(__dirname, '..', 'fixtures', 'nas');
+const REF = JSON.parse(readFileSync(path.join(__dirname, '..', 'fixtures', 'search', 'ofa-note10-reference-front.json'), 'utf8')) as { referencePoint: { latencyMs: number; score: number }; hypervolume: number; points: Array<[number, number, string]> };
+const setup = (async () => ({ tables: await loadTables(NAS), predictor: await OfaPredictor.load(path.join(NAS, 'acc_predictor_weights.json')) }))();
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+test('the batched predictor (onnxruntime) scores as the TypeScript one does; the fast latency sums the same table entries', async () => {
+  const { tables, predictor } = await setup;
+  const batch = await OfaBatchPredictor.create(predictor, 'onnxruntime');
+  assert.equal(batch.backend, 'onnxruntime');
+  const rng = new Rng(5);
+  const archs = Array.from({ length: 300 }, () => ofaSpace.sample(rng));
+  const scores = await batch.estimateBatch(archs);
+  const model = ofaLatencyModel(tables);
+  assert.ok(model);
+  archs.forEach((a, i) => {
+    assert.ok(Math.abs(scores[i] - predictor.estimate(a)) < 1e-5, `${ofaSpace.id_(a)}: ${scores[i]} vs ${predictor.estimate(a)}`);
+    assert.ok(Math.abs(model.latency(a) - latencyOf(ofaSpace, tables, a)) < 1e-9);
+  });
+  // A table measured at one resolution only: the fast path leaves the others to the generic one, which names the gap.
+  const only192 = tables.filter((t) => t.resolution === 192);
+  assert.throws(() => latencyOf(ofaSpace, only192, { ...archs[0], r: 160 }), /no latency table for resolution 160/);
+});
+
+test('a step moves one gene one notch; repeated steps down reach the smallest network', () => {
+  const rng = new Rng(9);
+  const a = ofaSpace.sample(rng);
+  for (let i = 0; i < 50; i++) {
+    for (const dir of [1, -1] as const) {
+      const b = ofaSpace.step?.(a, rng, dir);
+      if (!b) continue;
+      const changed = [...a.ks.map((k, j) => k !== b.ks[j]), ...a.e.map((k, j) => k !== b.e[j]), ...a.d.map((k, j) => k !== b.d[j]), a.r !== b.r].filter(Boolean).length;
+      assert.equal(changed, 1);
+    }
+  }
+  let m: OfaArch = a;
+  for (let s = ofaSpace.step?.(m, rng, -1); s; s = ofaSpace.step?.(m, rng, -1)) m = s;
+  assert.equal(ofaSpace.id_(m), 'r160|d22222|k33--33--33--33--33--|e33--33--33--33--33--');
+});
+
+test('planning under a budget: no random network under the budget beats the plan on the linear score it maximizes', async () => {
+  const { tables } = await setup;
+  const model = ofaLatencyModel(tables)!;
+  const rng = new Rng(3);
+  const w = Float64Array.from({ length: 129 }, () => rng.next() - 0.3);
+  const s = new LinearSurrogate(128);
+  const score = (a: OfaArch) => { const f = ofaSpace.features!.of(a); let v = w[128]; for (const i of f) if (i >= 0) v += w[i]; return v; };
+  for (const budget of [14, 25, 40]) {
+    const plan = ofaPlan(w, model, budget, { gridMs: 0.02 });
+    assert.ok(plan, `a plan under ${budget} ms`);
+    // Costs round to a 0.02 ms grid: a plan may overshoot by a few grid steps at most.
+    assert.ok(model.latency(plan) <= budget + 0.25, `${model.latency(plan)} ms under ${budget}`);
+    let bestRandom = -Infinity;
+    for (let i = 0; i < 3000; i++) {
+      const a = ofaSpace.sample(rng);
+      if (model.latency(a) <= budget - 0.25) bestRandom = Math.max(bestRandom, score(a));
+    }
+    assert.ok(score(plan) >= bestRandom, `plan ${score(plan)} vs best random ${bestRandom} at ${budget} ms`);
+  }
+  // The surrogate recovers a linear function exactly from enough points.
+  for (let i = 0; i < 600; i++) { const a = ofaSpace.sample(rng); s.add(ofaSpace.features!.of(a), score(a)); }
+  s.fit();
+  const probe = ofaSpace.sample(rng);
+  assert.ok(Math.abs(s.predict(ofaSpace.features!.of(probe)) - score(probe)) < 1e-2);
+});
+
+test('same seed, same result (evolution and front); another seed, another search', async () => {
+  const { tables, predictor } = await setup;
+  for (const algorithm of ['evolution', 'front'] as const) {
+    const run = (seed: number) => search(ofaSpace, tables, predictor, { algorithm, budgetMs: algorithm === 'front' ? 70 : 25, evaluations: 1500, seed });
+    const [a, b, c] = [await run(11), await run(11), await run(12)];
+    assert.equal(a.evaluations, 1500);
+    assert.equal(a.backend, 'onnxruntime');
+    assert.deepEqual(a.front.map((p) => p.id), b.front.map((p) => p.id), `${algorithm}: same front`);
+    assert.equal(a.best?.id, b.best?.id);
+    assert.deepEqual(a.history, b.history);
+    assert.notDeepEqual(a.front.map((p) => p.id), c.front.map((p) => p.id), `${algorithm}: seed 12 differs`);
+  }
+});
+
+test('quality bar at 3,000 evaluations (3 seeds): evolution beats the tutorial\'s under 25 ms, front beats NSGA-II on the reference front', async (t) => {
+  const { tables, predictor } = await setup;
+  const best: Record<string, number[]> = { evolution: [], 'evolution-classic': [] };
+  const hv: Record<string, number[]> = { front: [], nsga2: [] };
+  for (const seed of [1, 2, 3]) {
+    for (const algorithm of ['evolution', 'evolution-classic'] as const) {
+      const r = await search(ofaSpace, tables, predictor, { algorithm, budgetMs: 25, evaluations: 3000, seed });
+      assert.ok((r.best?.latencyMs ?? Infinity) <= 25);
+      best[algorithm].push(r.best?.score ?? 0);
+    }
+    for (const algorithm of ['front', 'nsga2'] as const) {
+      const r = await search(ofaSpace, tables, predictor, { algorithm, budgetMs: REF.referencePoint.latencyMs, evaluations: 3000, seed });
+      hv[algorithm].push(hypervolume(r.front, REF.referencePoint) / REF.hypervolume);
+    }
+  }
+  t.diagnostic(`best under 25 ms: evolution ${best.evolution.map((x) => x.toFixed(4))}, tutorial ${best['evolution-classic'].map((x) => x.toFixed(4))}; hypervolume ratio: front ${hv.front.map((x) => x.toFixed(3))}, NSGA-II ${hv.nsga2.map((x) => x.toFixed(3))}`);
+  assert.ok(median(best.evolution) >= 0.8205, `evolution median ${median(best.evolution)}`);
+  assert.ok(median(best.evolution) > median(best['evolution-classic']), `evolution ${median(best.evolution)} vs tutorial ${median(best['evolution-classic'])}`);
+  assert.ok(median(hv.front) >= 0.89, `front hypervolume ratio ${median(hv.front)}`);
+  assert.ok(median(hv.front) > median(hv.nsga2) + 0.03, `front ${median(hv.front)} vs NSGA-II ${median(hv.nsga2)}`);
+  // No short run gets past the dense reference front (beyond rounding).
+  assert.ok(Math.max(...hv.front, ...hv.nsga2) <= 1.001, 'the reference front is not beaten by a short run');
+  assert.ok(REF.points.length > 100 && REF.points.every((p, i) => i === 0 || (p[0] > REF.points[i - 1][0] && p[1] >= REF.points[i - 1][1])), 'the reference is a front');
+  assert.ok(OFA.resolutions.includes(Number(/^r(\d+)/.exec(REF.points[0][2])?.[1]) as 160));
+});
