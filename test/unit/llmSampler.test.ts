@@ -87,6 +87,15 @@ test('the parser reads the loop output split anywhere, merges the thermal block,
   }
 });
 
+test('cpufreq per policy (related_cpus: cpufreq_show_cpus prints "0 1 2 3 "): expanded to every CPU', () => {
+  const p = new SampleParser();
+  // A Pixel 6-like layout: little 0-3, mid 4-5, big 6-7.
+  p.feed('H clock=epoch hz=5 every=5\nP 0 0 1 2 3\nP 4 4 5\nP 6 6 7\nC\nS 10.000001 p0=300000 p4=1491000 p6=2802000\n');
+  p.end();
+  assert.deepEqual(p.header.cpus, [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(p.samples[0].cpuFreqKhz, [300000, 300000, 300000, 300000, 1491000, 1491000, 2802000, 2802000]);
+});
+
 test('a thermal block cut short (dumpsys failed) does not swallow the next sample', () => {
   const p = new SampleParser();
   p.feed('H clock=uptime hz=4 every=4\nS 120.50 i=300000 v=3800000\nT 120.50\nCan\'t find service: thermalservice\nS 120.75 i=310000 v=3800000\n');

@@ -284,7 +284,8 @@ function samplerSources(s: PhoneSampler): string[] {
   const first = s.parser.samples.find((x) => x.currentUa !== undefined || x.voltageUv !== undefined);
   if (first) out.push('/sys/class/power_supply/battery/current_now (µA) and voltage_now (µV)');
   if (h.zones.size) out.push(`/sys/class/thermal/thermal_zone{${[...h.zones.keys()].join(',')}}/temp (m°C): ${[...h.zones.values()].join(', ')}`);
-  if (h.cpus.length) out.push(`/sys/devices/system/cpu/cpu{${h.cpus.join(',')}}/cpufreq/scaling_cur_freq (kHz)`);
+  if (h.policies.size) out.push(`/sys/devices/system/cpu/cpufreq/policy{${[...h.policies.keys()].join(',')}}/scaling_cur_freq (kHz; CPUs ${[...h.policies.values()].map((c) => c.join(' ')).join(' | ')})`);
+  else if (h.cpus.length) out.push(`/sys/devices/system/cpu/cpu{${h.cpus.join(',')}}/cpufreq/scaling_cur_freq (kHz)`);
   if (s.parser.samples.some((x) => x.thermalStatus !== undefined)) out.push('dumpsys thermalservice (Thermal Status, HAL temperatures) about once a second');
   if (s.parser.samples.some((x) => x.hwmBytes !== undefined)) out.push('/proc/PID/status VmRSS and VmHWM of the runner');
   return out;

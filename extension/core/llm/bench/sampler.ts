@@ -7,9 +7,11 @@
  *   Documentation/ABI/testing/sysfs-class-power; the sign of current_now differs by vendor);
  * - `/sys/class/thermal/thermal_zone<N>/temp` (m°C, Documentation/ABI/testing/sysfs-class-thermal), names from
  *   each zone's `type`, listed once at the start;
- * - `/sys/devices/system/cpu/cpu<N>/cpufreq/scaling_cur_freq` (kHz, Documentation/admin-guide/pm/cpufreq.rst);
- * - VmRSS / VmHWM of the runner's process from `/proc/PID/status` (fs/proc/task_mmu.c, "VmHWM:\t  1234 kB"),
- *   the PID read each pass from a file the runner's command line writes;
+ * - `scaling_cur_freq` (kHz, Documentation/admin-guide/pm/cpufreq.rst) once per cpufreq policy
+ *   (`/sys/devices/system/cpu/cpufreq/policy<N>`, its CPUs from `related_cpus`: they share one frequency), or per
+ *   CPU (`cpu<N>/cpufreq/`) on kernels without policy folders;
+ * - VmHWM / VmRSS of the runner's process from `/proc/PID/status` (fs/proc/task_mmu.c task_mem prints VmHWM just
+ *   before VmRSS, so the read stops there), the PID read each pass from a file the runner's command line writes;
  * and, every Nth pass (≈1 Hz: it forks and is slow on phones), `dumpsys thermalservice` filtered to its
  * `Thermal Status: N` and `Temperature{mValue=…, mType=…, mName=…, mStatus=…}` lines (ThermalManagerService.dump
  * and android.os.Temperature.toString in AOSP frameworks/base).
@@ -62,7 +64,9 @@ export function samplerScript(o: SamplerScriptOptions): string {
     'c=epoch; [ -n "$EPOCHREALTIME" ] || c=uptime',
     `echo "H clock=$c hz=${hz} every=${every}"`,
     'zs=; for z in /sys/class/thermal/thermal_zone*; do ty=; read ty < $z/temp && read ty < $z/type && { echo "Z ${z##*zone} $ty"; zs="$zs ${z##*zone}"; }; done',
-    'cs=; for x in /sys/devices/system/cpu/cpu[0-9]*; do [ -r $x/cpufreq/scaling_cur_freq ] && cs="$cs ${x##*cpu}"; done',
+    // CPUs of one cpufreq policy share its frequency (cpufreq.rst): read each policy once, per CPU where there are none.
+    'ps=; for x in /sys/devices/system/cpu/cpufreq/policy[0-9]*; do r=; read r < $x/related_cpus && [ -r $x/scaling_cur_freq ] && { echo "P ${x##*policy} $r"; ps="$ps ${x##*policy}"; }; done',
+    'cs=; [ -n "$ps" ] || for x in /sys/devices/system/cpu/cpu[0-9]*; do [ -r $x/cpufreq/scaling_cur_freq ] && cs="$cs ${x##*cpu}"; done',
     'echo "C$cs"',
     'n=0',
     `while [ ! -e $D/${STOP_FILE} ]; do`,
@@ -70,9 +74,10 @@ export function samplerScript(o: SamplerScriptOptions): string {
     '  i=; v=; read i < $B/current_now; read v < $B/voltage_now',
     '  l="S $t i=$i v=$v"',
     '  for z in $zs; do x=; read x < /sys/class/thermal/thermal_zone$z/temp && l="$l z$z=$x"; done',
+    '  for x in $ps; do f=; read f < /sys/devices/system/cpu/cpufreq/policy$x/scaling_cur_freq && l="$l p$x=$f"; done',
     '  for x in $cs; do f=; read f < /sys/devices/system/cpu/cpu$x/cpufreq/scaling_cur_freq && l="$l f$x=$f"; done',
     `  p=; read p < $D/${PID_FILE}`,
-    '  if [ -n "$p" ]; then r=; h=; while read k x u; do case $k in VmRSS:) r=$x;; VmHWM:) h=$x;; esac; done < /proc/$p/status; l="$l pid=$p rss=$r hwm=$h"; fi',
+    '  if [ -n "$p" ]; then r=; h=; while read k x u; do case $k in VmHWM:) h=$x;; VmRSS:) r=$x; break;; esac; done < /proc/$p/status; l="$l pid=$p rss=$r hwm=$h"; fi',
     '  echo "$l"',
     `  if [ $((n % ${every})) -eq 0 ]; then echo "T $t"; dumpsys thermalservice | grep -e 'Thermal Status' -e 'Temperature{'; echo E; fi`,
     '  n=$((n+1))',
@@ -89,6 +94,8 @@ export interface SamplerHeader {
   /** thermal_zone index → its type. */
   zones: Map<number, string>;
   cpus: number[];
+  /** cpufreq policy number → its CPUs (related_cpus). */
+  policies: Map<number, number[]>;
 }
 
 /** A parsed sample: the record's sample plus the raw clock (s) and the runner's pid and VmHWM. */
@@ -105,7 +112,7 @@ export interface RawSample extends LlmSample {
  * with the same timestamp (the loop prints it right after that sample).
  */
 export class SampleParser {
-  readonly header: SamplerHeader = { zones: new Map(), cpus: [] };
+  readonly header: SamplerHeader = { zones: new Map(), cpus: [], policies: new Map() };
   readonly samples: RawSample[] = [];
   /** Lines that matched nothing (kept for diagnosis, at most 20). */
   readonly odd: string[] = [];
@@ -178,8 +185,15 @@ export class SampleParser {
         if (/^\d+$/.test(rest[0] ?? '') && rest[1]) this.header.zones.set(Number(rest[0]), rest.slice(1).join(' '));
         else this.oddLine(line);
         return;
+      case 'P': {
+        const cpus = rest.slice(1).filter((x) => /^\d+$/.test(x)).map(Number);
+        if (/^\d+$/.test(rest[0] ?? '') && cpus.length) this.header.policies.set(Number(rest[0]), cpus);
+        else this.oddLine(line);
+        return;
+      }
       case 'C':
         this.header.cpus = rest.filter((x) => /^\d+$/.test(x)).map(Number);
+        if (!this.header.cpus.length) this.header.cpus = [...this.header.policies.values()].flat().sort((a, b) => a - b);
         return;
       case 'S':
         return this.sample(rest, line);
@@ -217,6 +231,7 @@ export class SampleParser {
       else if (k === 'hwm') s.hwmBytes = v * 1024;
       else if (/^z\d+$/.test(k)) temps[this.header.zones.get(Number(k.slice(1))) ?? `thermal_zone${k.slice(1)}`] = zoneTempC(v);
       else if (/^f\d+$/.test(k)) freqs.push([Number(k.slice(1)), v]);
+      else if (/^p\d+$/.test(k)) for (const cpu of this.header.policies.get(Number(k.slice(1))) ?? []) freqs.push([cpu, v]);
     }
     if (Object.keys(temps).length) s.tempC = temps;
     if (freqs.length) s.cpuFreqKhz = freqs.sort((a, b) => a[0] - b[0]).map(([, f]) => f);
