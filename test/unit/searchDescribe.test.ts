@@ -81,3 +81,12 @@ test('one space, several phones: the best per phone under its own budget, each c
   assert.match(text, /host \(budget 30 ms\):/);
   await assert.rejects(runMultiSearch({ space: 'ofa-mbv3', predictor: PREDICTOR, budgetMs: 25, algorithm: 'evolution', evaluations: 10, seed: 2, targets: [{ name: 'a', table: NAS }, { name: 'a', table: HOST }] }), /two targets are named "a"/);
 });
+
+test('a manifest search for several phones: `targets` lists more targets, each checked like `target`', async () => {
+  const { parseManifest, validateManifest } = await import('../../extension/core/manifest/manifest');
+  const pm = parseManifest('version: 1\ntargets:\n  note10:\n    serial: a\n    table: nas\n  host:\n    serial: b\n    table: host\nsearches:\n  both:\n    target: note10\n    targets: [host, pixel]\n    budgetMs: 25\n    algorithm: front\n');
+  assert.deepEqual(pm.value.searches?.both.targets, ['host', 'pixel']);
+  const d = validateManifest(pm, { baseDir: '/tmp' } as never);
+  assert.deepEqual(d.map((x) => x.code), ['unknown-target']);
+  assert.match(d[0].message, /Unknown target "pixel"/);
+});

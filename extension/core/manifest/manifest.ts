@@ -46,8 +46,10 @@ export interface ModelEntry {
 export interface SearchEntry {
   space?: string;
   target: string;
+  /** More phones searched at once (with `target`), their best architectures compared. */
+  targets?: string[];
   budgetMs: number;
-  algorithm?: 'evolution' | 'nsga2' | 'random';
+  algorithm?: 'evolution' | 'front' | 'nsga2' | 'random' | 'evolution-classic';
   evaluations?: number;
   seed?: number;
   soft?: boolean;
@@ -503,6 +505,7 @@ export function validateManifest(pm: ParsedManifest, facts: ProjectFacts): Manif
     for (const [name, s] of Object.entries(m.searches)) {
       if (!obj(s)) continue;
       checkRef(['searches', name, 'target'], s.target);
+      if (Array.isArray(s.targets)) s.targets.forEach((t, i) => checkRef(['searches', name, 'targets', i], t));
       const space = typeof s.space === 'string' ? s.space : 'ofa-mbv3';
       const spaceId = ['ofa-mbv3', 'ofa', 'fbnet'].includes(space) || isAbs(space) ? space : path.join(facts.baseDir, space);
       if (!['ofa-mbv3', 'ofa', 'fbnet'].includes(space)) fileCheck(['searches', name, 'space'], space, 'file');

@@ -154,8 +154,9 @@ export const MANIFEST_SCHEMA: JsonSchema = {
         properties: {
           space: { type: 'string', default: 'ofa-mbv3', description: '`ofa-mbv3` (Once-for-All MobileNetV3), `fbnet` (22 layers × 9 blocks), or a space file (`mobileai.space/1` JSON).', examples: ['ofa-mbv3', 'fbnet'] },
           target: { type: 'string', 'x-ref': 'targets', description: 'The target whose latency `table` the search uses.' },
+          targets: { type: 'array', items: { type: 'string', 'x-ref': 'targets' }, minItems: 1, description: 'More phones: the search runs for `target` and each of these (each with its own table and the same budget) and compares their best architectures.' },
           budgetMs: { type: 'number', exclusiveMinimum: 0, description: 'Latency budget in milliseconds on the target. Hover shows the range the table allows.' },
-          algorithm: { type: 'string', enum: ['evolution', 'nsga2', 'random'], default: 'evolution', description: '`evolution`: regularized evolution under the budget; `nsga2`: the latency-accuracy front; `random`: the baseline.' },
+          algorithm: { type: 'string', enum: ['evolution', 'front', 'nsga2', 'random', 'evolution-classic'], default: 'evolution', description: '`evolution`: the best under the budget (children repaired into it); `front`: the latency-accuracy front; `nsga2`: NSGA-II; `random`: the baseline; `evolution-classic`: the Once-for-All tutorial\'s.' },
           evaluations: { type: 'integer', minimum: 1, maximum: 10000000, default: 5000, description: 'Architectures evaluated.' },
           seed: { type: 'integer', minimum: 0, default: 0, description: 'Random seed: the same seed gives the same result.' },
           soft: { type: 'boolean', default: false, description: 'MnasNet\'s soft latency constraint instead of a hard budget.' },

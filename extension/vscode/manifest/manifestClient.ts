@@ -191,7 +191,14 @@ async function runFromManifest(uri: vscode.Uri, section: string, name: string, a
     if (!t?.table) throw new Error(`target "${s.target}" has no latency table`);
     const space = s.space && !['ofa-mbv3', 'ofa', 'fbnet'].includes(s.space) ? abs(s.space) : s.space;
     const predictor = s.predictor && s.predictor !== 'naswot' ? abs(s.predictor) : s.predictor;
-    await vscode.commands.executeCommand('mobileai.search.start', { space, table: abs(t.table), predictor, budgetMs: s.budgetMs, algorithm: s.algorithm, evaluations: s.evaluations, seed: s.seed, soft: s.soft, blocks: s.blocks });
+    // Several phones (`targets:`): one search per phone's table, compared in one panel.
+    const more = (s.targets ?? []).filter((n) => n !== s.target).map((n) => {
+      const table = m.targets?.[n]?.table;
+      if (!table) throw new Error(`target "${n}" has no latency table`);
+      return { name: n, table: abs(table) };
+    });
+    const targets = more.length ? [{ name: s.target, table: abs(t.table) }, ...more] : undefined;
+    await vscode.commands.executeCommand('mobileai.search.start', { space, table: abs(t.table), targets, predictor, budgetMs: s.budgetMs, algorithm: s.algorithm, evaluations: s.evaluations, seed: s.seed, soft: s.soft, blocks: s.blocks });
   } else if (section === 'agents') {
     const a = m.agents?.[name];
     if (!a) throw new Error(`agent "${name}" is not defined`);
