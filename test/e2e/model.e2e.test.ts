@@ -72,12 +72,16 @@ test('Profile from the model editor: the op table appears in the Profile webview
   });
 });
 
-test('Quantize from the model editor follows the mobileai.yaml recipe: the report shows sizes, fidelity and sensitivity', async (t) => {
+test('Quantize from the model editor offers the mobileai.yaml recipe and follows it: the report shows sizes, fidelity and sensitivity', async (t) => {
   await wb.step(t.name, async () => {
     const editor = await wb.webviewFrame(hasElement('#quantize'));
     await editor.locator('#quantize').click();
     // The sample workspace's mobileai.yaml lists models/mnist.onnx with a recipe (static, minmax,
-    // per-channel, random calibration): Quantize follows it without asking.
+    // per-channel, random calibration): Quantize offers it first, and follows it when chosen.
+    const recipe = wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: "Use the Manifest's Recipe" }).first();
+    await recipe.waitFor({ timeout: 20000 });
+    assert.match(await recipe.innerText(), /static, minmax, per-channel/);
+    await recipe.click();
     await waitUntil('the recipe to be used', async () => /quantize: using the recipe of model "mnist" in mobileai\.yaml/.test(await wb.outputChannel()), 30000);
     const report = await wb.webviewFrame(hasElement('#fidelity-table'), 120000);
     assert.match(await report.locator('#stat-size').innerText(), /KiB → .*KiB/);
