@@ -31,13 +31,34 @@ const problemMatcherPlugin = {
  * extension stays cheap: adbkit (with bluebird and node-forge, most of the engine's code), the OpenAI
  * client and the XML parser (used by agents only), the language client and ajv (mobileai.yaml only).
  */
-const VENDORED = { '@devicefarmer/adbkit': 'adbkit', openai: 'openai', 'fast-xml-parser': 'fast-xml-parser', 'vscode-languageclient/node': 'languageclient', ajv: 'ajv' };
+const VENDORED = { '@devicefarmer/adbkit': 'adbkit', openai: 'openai', 'fast-xml-parser': 'fast-xml-parser', 'vscode-languageclient/node': 'languageclient', ajv: 'ajv', yaml: 'yaml', 'onnx-proto': 'onnx-proto' };
 const vendorAdbkit = {
   name: 'vendor-libraries',
   setup(build) {
-    build.onResolve({ filter: /^(@devicefarmer\/adbkit|openai|fast-xml-parser|vscode-languageclient\/node|ajv)$/ }, (args) => ({ path: `./vendor/${VENDORED[args.path]}.js`, external: true }));
+    build.onResolve({ filter: /^(@devicefarmer\/adbkit|openai|fast-xml-parser|vscode-languageclient\/node|ajv|yaml|onnx-proto)$/ }, (args) => ({ path: `./vendor/${VENDORED[args.path]}.js`, external: true }));
   },
 };
+
+/**
+ * Parts of our own engine that only some commands need, built as their own files in dist/ and required when
+ * first used: the virtual phone (its shell, toybox, package manager: the largest part of the engine) loads
+ * when "Start Virtual Phone" runs. Only the module's entry is shared across the boundary (a class and plain data).
+ */
+const LAZY = {
+  'virtual-phone': { entry: 'extension/core/virtualPhone/server.ts', folder: 'virtualPhone', filter: /(^|\/)virtualPhone\/server$/ },
+  // The TFLite reader with its generated flatbuffers schema, when a .tflite is opened or run (also by the virtual phone's benchmark_model).
+  tflite: { entry: 'extension/core/tflite/index.ts', folder: 'tflite', filter: /(^|\/)tflite\/(reader|summary|graph|inspect|tensorValues|index)$/ },
+};
+/** Imports of a lazy part from outside its folder become a require of its file (one copy, shared by every bundle). */
+const lazyParts = (self) => ({
+  name: 'lazy-engine-parts',
+  setup(build) {
+    for (const [name, part] of Object.entries(LAZY)) {
+      if (name === self) continue;
+      build.onResolve({ filter: part.filter }, (args) => (args.importer.includes(`${path.sep}${part.folder}${path.sep}`) ? undefined : { path: `./${name}.js`, external: true }));
+    }
+  },
+});
 
 const node = {
   bundle: true,
@@ -54,8 +75,9 @@ const node = {
 
 const configs = [
   ...Object.entries(VENDORED).map(([pkg, name]) => ({ ...node, plugins: watch ? [problemMatcherPlugin] : [], entryPoints: { [`vendor/${name}`]: pkg }, outdir: 'dist' })),
-  { ...node, entryPoints: { extension: 'extension/vscode/extension.ts' }, outdir: 'dist' },
-  { ...node, entryPoints: { cli: 'extension/cli/mobileai.ts' }, outdir: 'dist' },
+  ...Object.entries(LAZY).map(([name, part]) => ({ ...node, plugins: [...node.plugins, lazyParts(name)], entryPoints: { [name]: part.entry }, outdir: 'dist' })),
+  { ...node, plugins: [...node.plugins, lazyParts()], entryPoints: { extension: 'extension/vscode/extension.ts' }, outdir: 'dist' },
+  { ...node, plugins: [...node.plugins, lazyParts()], entryPoints: { cli: 'extension/cli/mobileai.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { 'search-worker': 'extension/core/search/worker.ts' }, outdir: 'dist' },
 ];
 if (existsSync(path.join(root, 'language-server/server.ts'))) {
