@@ -140,10 +140,12 @@ export async function buildKernelTables(spaceId: string, resolution: number | un
   whole.forEach((m, i) => (profiled[cover.length + i].wallMs = m.ms));
   o.progress?.report({ done: archs.length, total: archs.length, message: 'fitting kernel models' });
   const models = fitKernelModels(profiled);
-  return kernelTablesFrom(kit, profiled.slice(0, cover.length), models, { networks: profiled.length, buildSeconds: (performance.now() - started) / 1000, fusions: mergeFusions(profiled.map((p) => p.fusions)), threads: o.threads ?? 1 });
+  // Entries average a block's kernels over every network that has it (the covering ones guarantee each key
+  // one; the random ones add the contexts a search meets).
+  return kernelTablesFrom(kit, profiled, models, { networks: profiled.length, buildSeconds: (performance.now() - started) / 1000, fusions: mergeFusions(profiled.map((p) => p.fusions)), threads: o.threads ?? 1 });
 }
 
-/** The tables (one per resolution) from fitted models and the profiled networks that cover every key. */
+/** The tables (one per resolution) from fitted models and profiled networks that together cover every key. */
 export function kernelTablesFrom(kit: SpaceKit<unknown>, cover: NetworkKernels[], models: KernelModels, meta: { networks: number; buildSeconds: number; fusions: Fusion[]; threads: number }): LatencyTable[] {
   const ort = loadOrt();
   const byRes = new Map<number | undefined, Map<string, number[]>>();
