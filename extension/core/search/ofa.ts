@@ -114,6 +114,8 @@ function validate(a: OfaArch): OfaArch {
   return a;
 }
 
+const STEP_MOVES = new Int32Array(64);
+
 /** The space over some resolutions (a table may cover only some): sampling, mutation and steps keep to them. */
 function makeOfaSpace(resolutions: readonly number[]): SearchSpace<OfaArch> {
   return {
@@ -152,21 +154,25 @@ function makeOfaSpace(resolutions: readonly number[]): SearchSpace<OfaArch> {
     },
     step(a: OfaArch, rng: Rng, dir: 1 | -1): OfaArch | undefined {
       // Genes that can move: kernel and expand of the blocks in use, each stage's depth, the resolution.
-      const moves: Array<[kind: 0 | 1 | 2 | 3, i: number]> = [];
-      const can = (list: readonly number[], v: number) => (dir > 0 ? v !== list[list.length - 1] : v !== list[0]);
+      // Encoded kind * 32 + index in a reused buffer (this runs for every repair step of every child).
+      const moves = STEP_MOVES;
+      let n = 0;
+      const up = dir > 0;
       for (let s = 0; s < OFA.stages; s++) {
         for (let j = 0; j < a.d[s]; j++) {
           const slot = s * OFA.maxDepth + j;
-          if (can(OFA.kernels, a.ks[slot])) moves.push([0, slot]);
-          if (can(OFA.expands, a.e[slot])) moves.push([1, slot]);
+          if (up ? a.ks[slot] !== 7 : a.ks[slot] !== 3) moves[n++] = slot;
+          if (up ? a.e[slot] !== 6 : a.e[slot] !== 3) moves[n++] = 32 + slot;
         }
-        if (can(OFA.depths, a.d[s])) moves.push([2, s]);
+        if (up ? a.d[s] !== 4 : a.d[s] !== 2) moves[n++] = 64 + s;
       }
-      if (can(resolutions, a.r)) moves.push([3, 0]);
-      if (!moves.length) return undefined;
-      const [kind, i] = rng.pick(moves);
+      if (up ? a.r !== resolutions[resolutions.length - 1] : a.r !== resolutions[0]) moves[n++] = 96;
+      if (!n) return undefined;
+      const code = moves[rng.int(n)];
+      const kind = code >> 5;
+      const i = code & 31;
       const next = <T extends number>(list: readonly T[], v: number) => list[list.indexOf(v as T) + dir];
-      const m = { ks: [...a.ks], e: [...a.e], d: [...a.d], r: a.r };
+      const m = { ks: a.ks.slice(), e: a.e.slice(), d: a.d.slice(), r: a.r };
       if (kind === 0) m.ks[i] = next(OFA.kernels, m.ks[i]);
       else if (kind === 1) m.e[i] = next(OFA.expands, m.e[i]);
       else if (kind === 2) m.d[i] = next(OFA.depths, m.d[i]);
@@ -178,8 +184,15 @@ function makeOfaSpace(resolutions: readonly number[]): SearchSpace<OfaArch> {
     },
     id_(a: OfaArch): string {
       // Genes in slots the depth skips do not matter: leave them out so equal networks share an id.
-      const used = (i: number) => i % 4 < a.d[Math.floor(i / 4)];
-      return `r${a.r}|d${a.d.join('')}|k${a.ks.map((k, i) => (used(i) ? k : '-')).join('')}|e${a.e.map((k, i) => (used(i) ? k : '-')).join('')}`;
+      // (A plain loop: ids are made for every candidate a search considers.)
+      let k = '';
+      let e = '';
+      for (let i = 0; i < 20; i++) {
+        const used = (i & 3) < a.d[i >> 2];
+        k += used ? a.ks[i] : '-';
+        e += used ? a.e[i] : '-';
+      }
+      return `r${a.r}|d${a.d[0]}${a.d[1]}${a.d[2]}${a.d[3]}${a.d[4]}|k${k}|e${e}`;
     },
     toJson: (a: OfaArch) => ({ ks: a.ks, e: a.e, d: a.d, r: a.r }),
     fromJson: (v: unknown) => validate(v as OfaArch),

@@ -46,6 +46,15 @@ export interface SearchOptions {
   /** front: how many latency bands, and the latency range they cover (default: the fastest network to the budget). */
   bands?: number;
   frontRange?: [number, number];
+  /**
+   * Count every candidate a generation makes as an evaluation, repeats included (a repeat is looked up, not
+   * scored again), as the Once-for-All tutorial's loop counts them; by default only new architectures count.
+   */
+  countRepeats?: boolean;
+  /** evolution: refit the surrogate every this many generations; keep this many × population of the best; plan only in the first `planUntil` evaluations. */
+  fitEvery?: number;
+  popCap?: number;
+  planUntil?: number;
   /** The predictor's batch backend ('auto': onnxruntime when it loads). */
   backend?: 'auto' | 'onnxruntime' | 'typescript';
   signal?: CancelSignal;
@@ -67,6 +76,8 @@ export interface SearchResult<A> {
   wallMs: number;
   scoreKind: 'accuracy' | 'proxy';
   scoreLabel: string;
+  /** Architectures the estimator scored (equal to `evaluations` unless repeats count). */
+  scored: number;
   /** Where the accuracy estimator ran. */
   backend: 'onnxruntime' | 'typescript';
 }
@@ -141,8 +152,16 @@ class Evaluator<A> {
     return l !== undefined && !Number.isNaN(l) ? l : latencyOf(this.space, this.tables, a);
   }
 
+  /** Candidates considered, repeats included (what `countRepeats` counts). */
+  candidates = 0;
+
+  /** Evaluations used so far: architectures scored (or, with `countRepeats`, candidates considered). */
+  get used(): number {
+    return this.o.countRepeats ? this.candidates : this.all.length;
+  }
+
   get exhausted(): boolean {
-    return this.all.length >= this.o.evaluations || this.dupStreak > 5000;
+    return this.used >= this.o.evaluations || (!this.o.countRepeats && this.dupStreak > 5000);
   }
 
   /** Scores the new candidates among `cands` (at most the evaluations left); returns each one's point. */
@@ -150,17 +169,23 @@ class Evaluator<A> {
     const out: Array<Slot<A>> = new Array(cands.length);
     const todo: Array<{ i: number; id: string; a: A; latencyMs: number }> = [];
     const inBatch = new Map<string, number>();
+    const repeats = !!this.o.countRepeats;
     for (let i = 0; i < cands.length; i++) {
+      if (repeats && this.candidates >= this.o.evaluations) break;
       const a = cands[i];
       const id = this.space.id_(a);
       const hit = this.seen.get(id);
-      if (hit) {
-        out[i] = hit;
+      if (hit || inBatch.has(id)) {
+        if (hit) out[i] = hit;
         this.dupStreak++;
+        if (repeats) {
+          this.candidates++;
+          this.history.push({ evaluations: this.candidates, bestScore: this.best?.score ?? NaN });
+        }
         continue;
       }
-      if (inBatch.has(id)) continue;
-      if (this.all.length + todo.length >= this.o.evaluations) break;
+      if (!repeats && this.all.length + todo.length >= this.o.evaluations) break;
+      this.candidates++;
       this.dupStreak = 0;
       inBatch.set(id, i);
       todo.push({ i, id, a, latencyMs: lat?.[i] ?? this.latency(a) });
@@ -182,7 +207,7 @@ class Evaluator<A> {
       this.all.push(p);
       this.fresh.push(p);
       if (p.latencyMs <= this.o.budgetMs && (!this.best || p.score > this.best.score)) this.best = p;
-      this.history.push({ evaluations: this.all.length, bestScore: this.best?.score ?? NaN });
+      this.history.push({ evaluations: repeats ? this.candidates : this.all.length, bestScore: this.best?.score ?? NaN });
       out[t.i] = p;
     });
     for (const [id, i] of inBatch) if (!out[i]) out[i] = this.seen.get(id);
@@ -233,7 +258,7 @@ export async function search<A>(space: SearchSpace<A>, tables: LatencyTable[], e
   const fitness = (p: Point<A>) => (o.soft ? p.score * Math.pow(p.latencyMs / o.budgetMs, w) : p.latencyMs <= o.budgetMs ? p.score : -Infinity);
   const tick = async () => {
     if (o.signal?.cancelled) throw new CancelledError('search cancelled');
-    o.onProgress?.({ evaluations: ev.all.length, best: ev.best as Point<unknown> | undefined, newPoints: ev.fresh as Array<Point<unknown>> });
+    o.onProgress?.({ evaluations: ev.used, best: ev.best as Point<unknown> | undefined, newPoints: ev.fresh as Array<Point<unknown>> });
     ev.fresh = [];
     await new Promise((r) => setImmediate(r));
   };
@@ -241,11 +266,11 @@ export async function search<A>(space: SearchSpace<A>, tables: LatencyTable[], e
   const generation = async (n: number, make: (i: number) => A | undefined): Promise<Array<Point<A>>> => {
     const cands: A[] = [];
     const ids = new Set<string>();
-    for (let i = 0, tries = 0; cands.length < n && tries < n * 20; tries++) {
+    for (let i = 0, tries = 0; cands.length < n && tries < n * 8; tries++) {
       const a = make(i);
       if (a === undefined) continue;
       const id = space.id_(a);
-      if (ev.seen.has(id) || ids.has(id)) {
+      if (!o.countRepeats && (ev.seen.has(id) || ids.has(id))) {
         ev.dupStreak++;
         if (ev.dupStreak > 5000) break;
         continue;
@@ -333,7 +358,8 @@ export async function search<A>(space: SearchSpace<A>, tables: LatencyTable[], e
     algorithm: o.algorithm,
     seed: o.seed,
     budgetMs: o.budgetMs,
-    evaluations: ev.all.length,
+    evaluations: ev.used,
+    scored: ev.all.length,
     best: ev.best,
     front: paretoFront(ev.all),
     history: thin(ev.history),
@@ -368,10 +394,11 @@ async function evolve<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng, o: S
   const screen = feats ? (o.screen ?? 4) : 1;
   const planning = !!ev.ofaModel && !!feats && !o.soft && (o.plan ?? true);
   const sur = feats && (screen > 1 || planning) ? new LinearSurrogate(feats.count) : undefined;
+  let learned = 0;
   const learn = (ps: Array<Point<A>>) => {
     if (!sur || !feats) return;
     for (const q of ps) sur.add(feats.of(q.arch), q.score);
-    sur.fit();
+    if (learned++ % (o.fitEvery ?? 2) === 0) sur.fit();
   };
   let pop = await generation(N, () => fit(space.sample(rng)));
   learn(pop);
@@ -433,7 +460,7 @@ async function evolve<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng, o: S
       const rest = order.slice(top);
       chosen = [...order.slice(0, top), ...Array.from({ length: Math.min(n - top, rest.length) }, () => rest.splice(rng.int(rest.length), 1)[0])].map((i) => pool[i].a);
     }
-    if (planner && ++gen % (o.planEvery ?? 8) === 0) {
+    if (planner && ++gen % (o.planEvery ?? 8) === 0 && ev.used < (o.planUntil ?? 4000)) {
       const ps = planner();
       chosen = [...ps, ...(chosen ?? Array.from({ length: n }, (_, i) => make(i, n)))].slice(0, n);
     }
@@ -449,7 +476,7 @@ async function evolve<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng, o: S
       pop = [...pop, ...fresh];
       continue;
     }
-    pop = nicheCap ? topBy(new Map([...parents, ...kids, ...pop].map((q) => [q.id, q])).values(), 10 * N, fitness) : topBy(new Map([...parents, ...kids].map((q) => [q.id, q])).values(), N, fitness);
+    pop = nicheCap ? topBy(new Map([...parents, ...kids, ...pop].map((q) => [q.id, q])).values(), (o.popCap ?? 4) * N, fitness) : topBy(new Map([...parents, ...kids].map((q) => [q.id, q])).values(), N, fitness);
     if (pop.length < parentsN) pop = [...pop, ...kids];
   }
 }
