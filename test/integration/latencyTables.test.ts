@@ -67,10 +67,11 @@ test('a kernel table says how it predicts and still loads as a table', async () 
   await assert.rejects(loadTables(broken), /a "kernels" table needs "kernels" with valid models/);
 });
 
-test('kernel tables predict held-out networks within ±10 % and closer than block tables', () => {
+test('kernel tables predict held-out networks within ±10 % and closer than block tables', (t) => {
   assert.deepEqual(kernelCheck.networks.map((n) => n.id), blockCheck.networks.map((n) => n.id), 'the same networks');
   const k = kernelCheck.summary;
   const b = blockCheck.summary;
+  for (const [name, x] of [['kernels', k], ['blocks', b]] as const) t.diagnostic(`${name}: median error ${x.medianErrorPercent.toFixed(1)} %, p90 |error| ${x.p90AbsErrorPercent.toFixed(1)} %, within ±10 % ${(x.within10Percent * 100).toFixed(0)} %`);
   assert.ok(k.within10Percent >= 0.75, `kernel table: ${(k.within10Percent * 100).toFixed(0)} % within ±10 % (median |error| ${k.medianAbsErrorPercent.toFixed(1)} %)`);
   assert.ok(k.medianAbsErrorPercent < b.medianAbsErrorPercent, `kernel median |error| ${k.medianAbsErrorPercent.toFixed(1)} % vs block ${b.medianAbsErrorPercent.toFixed(1)} %`);
 });
