@@ -11,9 +11,19 @@ Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, L
 const vscode = connect<FromProfileWebview>();
 const app = document.getElementById('app') as HTMLElement;
 let chart: Chart | undefined;
-let shown: { p: ProfileResult; baseline?: ProfileResult; cmp?: ProfileComparison } | undefined;
-/** Redraws the chart and the timeline in the new theme's colours. */
-onThemeChange(() => { if (shown && !document.getElementById('progress-box')) showResult(shown.p, shown.baseline, shown.cmp); });
+/** Redraws the timeline in the current theme (set by timelineView). */
+let redrawTimeline: ((t: ChartTheme) => void) | undefined;
+/** A theme switch restyles the chart and the timeline in place (the page, its scroll and sorting stay). */
+onThemeChange((t) => {
+  if (chart) {
+    applyChartTheme(Chart, t, [chart]);
+    chart.data.datasets.forEach((d, i) => { d.backgroundColor = t.palette[i % t.palette.length]; });
+    const y = chart.options.scales?.y as { ticks?: { color?: unknown } } | undefined;
+    if (y?.ticks) y.ticks.color = t.foreground;
+    chart.update(); // (mode 'none' keeps the bars' resolved colours; the chart has no animation anyway)
+  }
+  redrawTimeline?.(t);
+});
 
 window.addEventListener('message', (e: MessageEvent<ToProfileWebview>) => {
   const m = e.data;
@@ -63,7 +73,6 @@ export function niceStep(span: number, target = 6): number {
 
 function showResult(p: ProfileResult, baseline?: ProfileResult, cmp?: ProfileComparison): void {
   chart?.destroy();
-  shown = { p, baseline, cmp };
   const theme = readTheme();
   applyChartTheme(Chart, theme);
   const l = p.latencyMs;
@@ -179,11 +188,16 @@ function comparisonView(c: ProfileComparison): Node[] {
   ];
 }
 
-function timelineView(p: ProfileResult, theme: ChartTheme): HTMLElement {
+function timelineView(p: ProfileResult, initial: ChartTheme): HTMLElement {
+  let theme = initial;
   const canvas = el('canvas', { id: 'timeline', tabindex: '0', role: 'img' });
   const tip = el('div', { id: 'timeline-tip', class: 'muted', 'aria-live': 'polite' }, 'Hover an op, or focus the timeline and use ← →, to see it.');
   const typeColor = new Map<string, string>();
-  p.opTypes.forEach((t, i) => typeColor.set(t.opType, theme.palette[i % theme.palette.length]));
+  const colour = () => p.opTypes.forEach((t, i) => typeColor.set(t.opType, theme.palette[i % theme.palette.length]));
+  colour();
+  const seen = [...new Set(p.timeline.events.map((e) => e.opType))];
+  const legend = el('div', { class: 'timeline-legend', id: 'timeline-legend', 'aria-label': 'Colours of the op types' },
+    ...seen.map((t) => el('span', {}, el('span', { class: 'swatch', 'data-op': t, style: `background: ${typeColor.get(t) ?? theme.muted}` }), t)));
   const events = [...p.timeline.events].sort((a, b) => a.startUs - b.startUs);
   const total = Math.max(p.timeline.totalUs, ...events.map((e) => e.startUs + e.durUs), 1);
   const AXIS = 22;
@@ -250,8 +264,11 @@ function timelineView(p: ProfileResult, theme: ChartTheme): HTMLElement {
   });
   requestAnimationFrame(draw);
   new ResizeObserver(draw).observe(canvas);
-  const seen = [...new Set(events.map((e) => e.opType))];
-  const legend = el('div', { class: 'timeline-legend', id: 'timeline-legend', 'aria-label': 'Colours of the op types' },
-    ...seen.map((t) => el('span', {}, el('span', { class: 'swatch', style: `background: ${typeColor.get(t) ?? theme.muted}` }), t)));
+  redrawTimeline = (t) => {
+    theme = t;
+    colour();
+    legend.querySelectorAll<HTMLElement>('.swatch').forEach((sw) => { sw.style.background = typeColor.get(sw.dataset.op ?? '') ?? theme.muted; });
+    draw();
+  };
   return el('figure', { class: 'timeline' }, canvas, el('figcaption', { class: 'muted', id: 'timeline-axis' }, `time from the start of run ${p.timeline.run} (ms); one colour per op type:`), legend, tip);
 }

@@ -155,6 +155,6 @@ export function applyChartTheme(ChartCtor: typeof Chart, t: ChartTheme = readThe
     const plugins = chart.options.plugins;
     if (plugins?.tooltip) Object.assign(plugins.tooltip, { backgroundColor: t.tooltip.background, titleColor: t.tooltip.foreground, bodyColor: t.tooltip.foreground, borderColor: t.tooltip.border, borderWidth: 1 });
     if (plugins?.legend?.labels) plugins.legend.labels.color = t.foreground;
-    chart.update('none');
+    chart.update(); // not 'none': that mode keeps the elements' resolved colours
   }
 }
