@@ -12,14 +12,20 @@ import type { GraphNodeView, GraphView } from '../../extension/core/onnx/graph';
 import { mapProfile, type NodeCost, type ProfileKernel, type ProfileMapping } from '../../extension/core/onnx/profileMap';
 import { TFLITE_OP_COLORS } from './tflite';
 
+/**
+ * Node fills by op family, from the Okabe–Ito colour-blind-safe palette (Okabe & Ito 2008): convolutions blue,
+ * matrix products orange, activations bluish green, element-wise sky blue, pooling vermillion, concat/split
+ * reddish purple, softmax yellow; shape ops light grey, normalization/quantization mid grey, control flow pale
+ * pink. The op name is written on every node, so colour is never the only cue.
+ */
 const OP_COLORS: Record<string, string> = {
-  Conv: '#4e79a7', ConvTranspose: '#4e79a7', FusedConv: '#4e79a7', QLinearConv: '#4e79a7', MatMul: '#f28e2b', Gemm: '#f28e2b', MatMulNBits: '#f28e2b', MatMulInteger: '#f28e2b', QLinearMatMul: '#f28e2b',
-  Relu: '#59a14f', LeakyRelu: '#59a14f', Sigmoid: '#59a14f', Tanh: '#59a14f', Clip: '#59a14f', HardSwish: '#59a14f', Gelu: '#59a14f', PRelu: '#59a14f',
-  Add: '#76b7b2', Sub: '#76b7b2', Mul: '#76b7b2', Div: '#76b7b2', Pow: '#76b7b2', Sqrt: '#76b7b2',
-  Reshape: '#bab0ac', Transpose: '#bab0ac', Squeeze: '#bab0ac', Unsqueeze: '#bab0ac', Flatten: '#bab0ac', Shape: '#bab0ac', Gather: '#bab0ac', Slice: '#bab0ac', Cast: '#bab0ac', Constant: '#bab0ac',
-  MaxPool: '#e15759', AveragePool: '#e15759', GlobalAveragePool: '#e15759', ReduceMean: '#e15759',
-  Concat: '#b07aa1', Split: '#b07aa1', Softmax: '#edc948', BatchNormalization: '#9c755f', LayerNormalization: '#9c755f',
-  QuantizeLinear: '#9c755f', DequantizeLinear: '#9c755f', If: '#ff9da7', Loop: '#ff9da7', Scan: '#ff9da7', WHILE: '#ff9da7', IF: '#ff9da7',
+  Conv: '#0072B2', ConvTranspose: '#0072B2', FusedConv: '#0072B2', QLinearConv: '#0072B2', MatMul: '#E69F00', Gemm: '#E69F00', MatMulNBits: '#E69F00', MatMulInteger: '#E69F00', QLinearMatMul: '#E69F00',
+  Relu: '#009E73', LeakyRelu: '#009E73', Sigmoid: '#009E73', Tanh: '#009E73', Clip: '#009E73', HardSwish: '#009E73', Gelu: '#009E73', PRelu: '#009E73',
+  Add: '#56B4E9', Sub: '#56B4E9', Mul: '#56B4E9', Div: '#56B4E9', Pow: '#56B4E9', Sqrt: '#56B4E9',
+  Reshape: '#BBBBBB', Transpose: '#BBBBBB', Squeeze: '#BBBBBB', Unsqueeze: '#BBBBBB', Flatten: '#BBBBBB', Shape: '#BBBBBB', Gather: '#BBBBBB', Slice: '#BBBBBB', Cast: '#BBBBBB', Constant: '#BBBBBB',
+  MaxPool: '#D55E00', AveragePool: '#D55E00', GlobalAveragePool: '#D55E00', ReduceMean: '#D55E00',
+  Concat: '#CC79A7', Split: '#CC79A7', Softmax: '#F0E442', BatchNormalization: '#8C8C8C', LayerNormalization: '#8C8C8C',
+  QuantizeLinear: '#8C8C8C', DequantizeLinear: '#8C8C8C', If: '#F5C2DA', Loop: '#F5C2DA', Scan: '#F5C2DA', WHILE: '#F5C2DA', IF: '#F5C2DA',
   ...TFLITE_OP_COLORS,
 };
 /** Profile colouring: a sequential ramp from fast to slow (ColorBrewer RdYlBu, reversed). */
@@ -64,12 +70,16 @@ function readTheme(): Theme {
   };
 }
 
-/** Black or white, whichever reads better on a #rrggbb fill. */
+/** Black or white, whichever has the higher WCAG contrast on a #rrggbb fill. */
 function textOn(fill: string): string {
   const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(fill);
   if (!m) return '#ffffff';
-  const [r, g, b] = [m[1], m[2], m[3]].map((h) => parseInt(h, 16) / 255);
-  return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.55 ? '#000000' : '#ffffff';
+  const [r, g, b] = [m[1], m[2], m[3]].map((h) => {
+    const c = parseInt(h, 16) / 255;
+    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  const l = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  return (l + 0.05) / 0.05 >= 1.05 / (l + 0.05) ? '#000000' : '#ffffff';
 }
 
 function rampColor(t: number): string {

@@ -6,11 +6,11 @@ import type { TfliteSummary, TfliteTensorRef, TfliteTensorSummary } from '../../
 
 /** The graph view's colours for TFLite's builtin ops: the same families as the ONNX colours. */
 export const TFLITE_OP_COLORS: Record<string, string> = {
-  CONV_2D: '#4e79a7', DEPTHWISE_CONV_2D: '#4e79a7', TRANSPOSE_CONV: '#4e79a7', CONV_3D: '#4e79a7', FULLY_CONNECTED: '#f28e2b', BATCH_MATMUL: '#f28e2b',
-  RELU: '#59a14f', RELU6: '#59a14f', RELU_N1_TO_1: '#59a14f', LEAKY_RELU: '#59a14f', PRELU: '#59a14f', HARD_SWISH: '#59a14f', LOGISTIC: '#59a14f', TANH: '#59a14f', GELU: '#59a14f',
-  ADD: '#76b7b2', SUB: '#76b7b2', MUL: '#76b7b2', DIV: '#76b7b2', RESHAPE: '#bab0ac', TRANSPOSE: '#bab0ac', SQUEEZE: '#bab0ac', EXPAND_DIMS: '#bab0ac', PAD: '#bab0ac',
-  DEQUANTIZE: '#9c755f', QUANTIZE: '#9c755f', MAX_POOL_2D: '#e15759', AVERAGE_POOL_2D: '#e15759', MEAN: '#e15759',
-  CONCATENATION: '#b07aa1', SOFTMAX: '#edc948', RESIZE_BILINEAR: '#ff9da7', RESIZE_NEAREST_NEIGHBOR: '#ff9da7',
+  CONV_2D: '#0072B2', DEPTHWISE_CONV_2D: '#0072B2', TRANSPOSE_CONV: '#0072B2', CONV_3D: '#0072B2', FULLY_CONNECTED: '#E69F00', BATCH_MATMUL: '#E69F00',
+  RELU: '#009E73', RELU6: '#009E73', RELU_N1_TO_1: '#009E73', LEAKY_RELU: '#009E73', PRELU: '#009E73', HARD_SWISH: '#009E73', LOGISTIC: '#009E73', TANH: '#009E73', GELU: '#009E73',
+  ADD: '#56B4E9', SUB: '#56B4E9', MUL: '#56B4E9', DIV: '#56B4E9', RESHAPE: '#BBBBBB', TRANSPOSE: '#BBBBBB', SQUEEZE: '#BBBBBB', EXPAND_DIMS: '#BBBBBB', PAD: '#BBBBBB',
+  DEQUANTIZE: '#8C8C8C', QUANTIZE: '#8C8C8C', MAX_POOL_2D: '#D55E00', AVERAGE_POOL_2D: '#D55E00', MEAN: '#D55E00',
+  CONCATENATION: '#CC79A7', SOFTMAX: '#F0E442', RESIZE_BILINEAR: '#F5C2DA', RESIZE_NEAREST_NEIGHBOR: '#F5C2DA',
 };
 
 const shape = (s: Array<number | null>) => `[${s.map((d) => (d === null ? '?' : d)).join(', ')}]`;
