@@ -138,7 +138,7 @@ export function registerDeviceCommands(context: vscode.ExtensionContext, store: 
     await vscode.window.showTextDocument(doc, { preview: true });
   });
 
-  run('mobileai.walkthrough.open', () => vscode.commands.executeCommand('workbench.action.openWalkthrough', `${context.extension.id}#mobileai.gettingStarted`, false));
+  run('mobileai.walkthrough.open', () => store.withContextReset(() => vscode.commands.executeCommand('workbench.action.openWalkthrough', `${context.extension.id}#mobileai.gettingStarted`, false)));
 
   run('mobileai.adb.setPath', async () => {
     const picked = await vscode.window.showOpenDialog({ title: 'Choose the adb executable (or the platform-tools folder)', canSelectFiles: true, canSelectFolders: true, canSelectMany: false });

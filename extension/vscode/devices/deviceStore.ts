@@ -135,6 +135,21 @@ export class DeviceStore implements vscode.Disposable {
     void vscode.commands.executeCommand('setContext', 'mobileai.virtualPhoneConnected', v);
   }
 
+  /**
+   * Runs `fn` with `mobileai.deviceConnected` false, then sets it again. VS Code ticks a walkthrough step when its
+   * `onContext:` key changes after the walkthrough is registered, never for a key already true then (it notes the
+   * event as seen without ticking), and it registers walkthroughs when the Get Started page is first opened.
+   */
+  async withContextReset(fn: () => Thenable<unknown>): Promise<void> {
+    await vscode.commands.executeCommand('setContext', 'mobileai.deviceConnected', false);
+    this.anyConnected = false;
+    try {
+      await fn();
+    } finally {
+      this.updateContext();
+    }
+  }
+
   /** Details already fetched, without waiting. */
   known(serial: string): DeviceInfo | undefined {
     return this.resolved.get(serial);
