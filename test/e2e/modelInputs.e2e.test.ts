@@ -50,9 +50,9 @@ test('the form is pre-filled from the model: sr by convention, the batch by conv
     const form = await frame.locator('#inputs-form').innerText();
     assert.match(form, /input\s+float32\s+\[batch, sequence\]/);
     assert.match(form, /dim 1 needs a value/);
-    assert.equal(await frame.locator('input.shape[data-input="input"]').inputValue(), '1x?');
-    assert.equal(await frame.locator('input.shape[data-input="state"]').inputValue(), '2x1x128');
-    assert.equal(await frame.locator('input.value[data-input="sr"]').inputValue(), '16000');
+    assert.equal(await frame.locator('.shape[data-input="input"] input').inputValue(), '1x?');
+    assert.equal(await frame.locator('.shape[data-input="state"] input').inputValue(), '2x1x128');
+    assert.equal(await frame.locator('.value[data-input="sr"] input').inputValue(), '16000');
     assert.match(form, /sr = 16000 \(sample-rate convention/);
   });
 });
@@ -60,7 +60,7 @@ test('the form is pre-filled from the model: sr by convention, the batch by conv
 test('a shape typed in the form is remembered, MACs are counted at it, and Profile runs without asking', async (t) => {
   await wb.step(t.name, async () => {
     let frame = await wb.webviewFrame(hasElement('#inputs-form'));
-    await frame.locator('input.shape[data-input="input"]').fill('1x512');
+    await frame.locator('.shape[data-input="input"] input').fill('1x512');
     await frame.locator('#inputs-apply').click();
     frame = await waitUntil('the summary redone at 1x512', async () => {
       const f = await wb.webviewFrame(hasElement('#inputs-form'));
@@ -86,7 +86,7 @@ test('after Reset, Profile asks for the missing dim (pre-filled), and remembers 
     await frame.locator('#inputs-reset').click();
     frame = await waitUntil('the form back to the model', async () => {
       const f = await wb.webviewFrame(hasElement('#inputs-form'));
-      return (await f.locator('input.shape[data-input="input"]').inputValue()) === '1x?' ? f : undefined;
+      return (await f.locator('.shape[data-input="input"] input').inputValue()) === '1x?' ? f : undefined;
     });
     await frame.locator('#profile-host').click();
     const pick = wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'all' }).first();
@@ -100,6 +100,6 @@ test('after Reset, Profile asks for the missing dim (pre-filled), and remembers 
     await wb.webviewFrame(hasElement('#node-table'), 60000);
     await wb.runCommand('View: Close All Editors');
     frame = await openModel(t);
-    assert.equal(await frame.locator('input.shape[data-input="input"]').inputValue(), '1x256');
+    assert.equal(await frame.locator('.shape[data-input="input"] input').inputValue(), '1x256');
   });
 });

@@ -1,6 +1,6 @@
 import './style.css';
 import { connect, el, fmtBytes, fmtCount, sortableTable } from '../shared/vscode';
-import { button, toolbar as toolbarRow } from '../shared/components';
+import { button, textField, toolbar as toolbarRow } from '../shared/components';
 import type { FromModelWebview, InputFormRow, ToModelWebview } from './protocol';
 import type { ModelSummary } from '../../extension/core/onnx/summary';
 import type { GraphView } from '../../extension/core/onnx/graph';
@@ -103,24 +103,32 @@ function inputsForm(form: FormState): HTMLElement[] {
   if (!form.rows.length) return [];
   const table = el('table', { id: 'inputs-form' });
   table.append(el('tr', {}, el('th', {}, 'Input'), el('th', {}, 'Type'), el('th', {}, 'Declared'), el('th', {}, 'Shape to run at'), el('th', {}, 'Value'), el('th', {}, '')));
-  const fields: Array<{ name: string; shape: HTMLInputElement; value: HTMLInputElement }> = [];
+  const fields: Array<{ name: string; shape: { value: string }; value: { value: string } }> = [];
+  const apply = () => vscode.post({ type: 'setInputs', rows: fields.map((f) => ({ name: f.name, shape: f.shape.value, value: f.value.value })) });
+  const field = (kind: 'shape' | 'value', r: InputFormRow) => {
+    const f = textField({ label: `${kind} of ${r.name}`, value: kind === 'shape' ? r.shape : r.value, placeholder: kind === 'shape' ? '1x3x640x640' : 'generated', onEnter: apply });
+    f.classList.add(kind);
+    f.dataset.input = r.name;
+    f.setAttribute('spellcheck', 'false');
+    return f;
+  };
   for (const r of form.rows) {
-    const shapeIn = el('input', { value: r.shape, 'data-input': r.name, class: 'shape', placeholder: '1x3x640x640', 'aria-label': `shape of ${r.name}` });
-    const valueIn = el('input', { value: r.value, 'data-input': r.name, class: 'value', placeholder: 'generated', 'aria-label': `value of ${r.name}` });
+    const shapeIn = field('shape', r);
+    const valueIn = field('value', r);
     fields.push({ name: r.name, shape: shapeIn, value: valueIn });
     const status = r.missing.length
       ? el('span', { class: 'warning' }, `dim${r.missing.length > 1 ? 's' : ''} ${r.missing.join(', ')} need${r.missing.length > 1 ? '' : 's'} a value`)
       : el('span', { class: 'muted' }, r.notes.join('; '));
     table.append(el('tr', {}, el('td', {}, r.name), el('td', {}, r.type), el('td', {}, shape(r.declared)), el('td', {}, shapeIn), el('td', {}, valueIn), el('td', {}, status)));
   }
-  const apply = button('Apply', () => vscode.post({ type: 'setInputs', rows: fields.map((f) => ({ name: f.name, shape: f.shape.value, value: f.value.value })) }), { icon: 'check', id: 'inputs-apply', title: 'Remember these shapes and values for this model; Profile and Quantize use them' });
+  const applyButton = button('Apply', apply, { icon: 'check', id: 'inputs-apply', title: 'Remember these shapes and values for this model; Profile and Quantize use them (Enter in a field does too)' });
   const reset = button('Reset', () => vscode.post({ type: 'resetInputs' }), { icon: 'discard', secondary: true, id: 'inputs-reset', title: 'Back to what the model says' });
   return [
     el('h2', {}, 'Inputs to run at'),
     el('div', { class: 'muted' }, form.saved ? 'Your shapes and values for this model (Profile, Quantize and the MACs below use them).' : 'Pre-filled from the model (dim names, metadata, conventions). Profile and Quantize use these; a "?" is asked for when you run.'),
     table,
     ...(form.error ? [el('div', { class: 'error', id: 'inputs-error' }, form.error)] : []),
-    toolbarRow('Inputs', apply, reset),
+    toolbarRow('Inputs', applyButton, reset),
   ];
 }
 
