@@ -1,7 +1,7 @@
 import './style.css';
 import { connect, el, fmtBytes, sortableTable } from '../shared/vscode';
 import type { FromQuantizeWebview, ToQuantizeWebview } from './protocol';
-import { warningView } from './advice';
+import { warningView, withoutFlags } from './advice';
 import type { QuantizeReport } from '../../extension/core/quantize/quantize';
 
 const vscode = connect<FromQuantizeWebview>();
@@ -11,7 +11,7 @@ window.addEventListener('message', (e: MessageEvent<ToQuantizeWebview>) => {
   const m = e.data;
   if (m.type === 'progress') progress(m.title, m.message, m.fraction);
   else if (m.type === 'report') show(m.report, m.source);
-  else if (m.type === 'error') app.replaceChildren(el('h1', {}, 'Quantization failed'), el('p', { class: 'error', id: 'quantize-error' }, m.message));
+  else if (m.type === 'error') app.replaceChildren(el('h1', {}, 'Quantization failed'), el('p', { class: 'error', id: 'quantize-error' }, withoutFlags(m.message)));
   else if (m.type === 'cancelled') app.replaceChildren(el('h1', {}, 'Quantization cancelled'), el('p', {}, m.message));
 });
 vscode.post({ type: 'ready' });
@@ -44,7 +44,7 @@ function accuracySection(r: QuantizeReport): HTMLElement[] {
     const banner = el('div', { class: 'banner', id: 'accuracy-banner', role: 'alert' },
       el('strong', {}, `Accuracy target missed: this quantized model is not fit to ship`),
       el('div', {}, `Target: ${target}.`),
-      el('ul', {}, ...a.failures.map((f) => el('li', {}, f))),
+      el('ul', {}, ...a.failures.map((f) => el('li', {}, withoutFlags(f)))),
       el('div', {}, a.searched
         ? (a.keptInFloat.length ? `Even with ${a.keptInFloat.length} layer(s) kept in float (${a.tried} models tried).` : `No layer kept in float brought it closer (${a.tried} models tried).`)
         : 'The search that keeps sensitive layers in float was off.'));
