@@ -141,6 +141,16 @@ export function complete(pm: ParsedManifest, offset: number, facts: Facts): Comp
     if (key === 'serial' && keyPath[0] === 'targets') {
       for (const d of facts.devices) res.push({ label: d.serial, kind: 'device', detail: `${d.model ?? ''} (${d.state})`.trim(), documentation: 'A phone connected now.', insertText: /[:#\s]/.test(d.serial) ? JSON.stringify(d.serial) : d.serial, replace });
     }
+    if (keyPath[0] === 'targets' && keyPath[2] === 'match' && ['model', 'manufacturer', 'soc'].includes(key)) {
+      // What the connected phones report, for a match that finds them.
+      const seen = new Set<string>();
+      for (const d of facts.devices) {
+        const v = d[key as 'model' | 'manufacturer' | 'soc'];
+        if (!v || seen.has(v)) continue;
+        seen.add(v);
+        res.push({ label: v, kind: 'device', detail: `${d.serial} (${d.state})`, documentation: 'Reported by a phone connected now.', insertText: /^[\w .()-]+$/.test(v) && !/^\s|\s$/.test(v) ? v : JSON.stringify(v), replace });
+      }
+    }
     if (s?.enum) for (const e of s.enum) res.push({ label: String(e), kind: 'enum', documentation: docOf(s), insertText: String(e), replace });
     if (s?.type === 'boolean') for (const b of ['true', 'false']) res.push({ label: b, kind: 'value', insertText: b, replace });
     if (key === 'space' && keyPath[0] === 'searches') for (const sp of ['ofa-mbv3', 'fbnet']) res.push({ label: sp, kind: 'value', documentation: s?.description, insertText: sp, replace });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseManifest, resolveTarget, targetPhoneEdit, validateManifest, type ConnectedPhone, type ManifestDiagnostic, type Target } from '../../extension/core/manifest/manifest';
-import { hover, lenses, symbols, type Facts, type ModelFacts } from '../../language-server/features';
+import { complete, hover, lenses, symbols, type Facts, type ModelFacts } from '../../language-server/features';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SAMPLE = readFileSync(path.join(ROOT, 'samples', 'workspace', 'mobileai.yaml'), 'utf8');
@@ -173,4 +173,13 @@ test('hover on a model shows its size, parameters, ops and opset; entries are na
   assert.match(search?.markdown ?? '', /^\*\*search `note10-25ms`\*\*/);
   assert.doesNotMatch(search?.markdown ?? '', /searche/);
   assert.deepEqual(symbols(pm).find((x) => x.name === 'searches')?.children.map((c) => c.detail), ['search']);
+});
+
+test('completion under match: offers what the connected phones report', () => {
+  const text = 'version: 1\ntargets:\n  p:\n    match:\n      model: \n';
+  const at = text.indexOf('model: ') + 'model: '.length;
+  const got = complete(parseManifest(text), at, { baseDir: ROOT, devices: [VPHONE, PIXEL, { ...PIXEL, serial: 'OTHER' }] });
+  assert.deepEqual(got.map((c) => c.label), ['Virtual Phone', 'Pixel 8']);
+  const soc = 'version: 1\ntargets:\n  p:\n    match:\n      soc: \n';
+  assert.deepEqual(complete(parseManifest(soc), soc.indexOf('soc: ') + 5, { baseDir: ROOT, devices: [VPHONE, PIXEL] }).map((c) => c.label), ['Virtual SoC', 'Tensor G3']);
 });

@@ -146,6 +146,6 @@ export function registerDeviceCommands(context: vscode.ExtensionContext, store: 
     const p = picked[0].fsPath;
     const found = await locateAdb({ configuredPath: p });
     await vscode.workspace.getConfiguration('mobileAI').update('adb.path', found.path, vscode.ConfigurationTarget.Global);
-    void vscode.window.showInformationMessage(`Mobile AI will use ${found.path}.`);
+    void vscode.window.showInformationMessage(`Mobile AI will use ${found.path} (saved as mobileAI.adb.path in your user settings).`);
   });
 }
