@@ -1,11 +1,24 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { Workbench, waitUntil } from './harness';
 
 let wb: Workbench;
 before(async () => {
-  wb = await Workbench.open({ settings: { 'workbench.colorTheme': 'Default Light Modern' } });
+  wb = await Workbench.open({
+    settings: { 'workbench.colorTheme': 'Default Light Modern' },
+    // A second "phone" for a search over several targets: this machine's own Once-for-All table (a fixture).
+    prepare: async (ws) => {
+      await cp(path.join(__dirname, '..', 'fixtures', 'search', 'host-xeon'), path.join(ws, 'host-xeon'), { recursive: true });
+      const file = path.join(ws, 'mobileai.yaml');
+      const text = await readFile(file, 'utf8');
+      await writeFile(file, text
+        .replace(/^models:/m, '  host:\n    match: { model: Virtual Phone }\n    table: host-xeon\nmodels:')
+        .replace(/^agents:/m, '  two-phones:\n    target: vphone\n    targets: [host]\n    budgetMs: 25\n    evaluations: 1000\n    predictor: nas/acc_predictor_weights.json\nagents:'));
+    },
+  });
 });
 after(async () => {
   await wb?.close();
@@ -94,5 +107,24 @@ test('the search defined in mobileai.yaml runs from the palette with its setting
     const after = ((await wb.outputChannel()).match(/search done: 3000 evaluations/g) ?? []).length;
     assert.equal(after, before + 1);
     assert.match(await wb.outputChannel(), /manifest: search searches\.note10-25ms/);
+  });
+});
+
+test('a manifest search for two phones compares their best architectures in the panel', async (t) => {
+  await wb.step(t.name, async () => {
+    await wb.runCommand('View: Close All Editors');
+    await wb.runCommand('Mobile AI: Search Architecture for a Latency Budget');
+    const row = wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'two-phones' }).first();
+    await row.waitFor({ timeout: 15000 });
+    await row.click();
+    const frame = await wb.webviewFrame(hasElement('#targets'), 60000);
+    await waitUntil('both searches to finish', async () => (await frame.locator('#targets-table tbody tr').count()) === 2, 120000);
+    const rows = await frame.locator('#targets-table tbody tr').allInnerTexts();
+    assert.match(rows[0], /^vphone\s+0\.8\d{3}\s+2[0-5]\.\d\d ms\s+\d+\.\d\d ms/);
+    assert.match(rows[1], /^host\s+0\.8\d{3}\s+\d+\.\d\d ms( ✗)?\s+2[0-5]\.\d\d ms$/);
+    assert.match(await frame.locator('#best').innerText(), /^vphone: 0\.8\d{3} at \d+\.\d\d ms · host: 0\.8\d{3} at \d+\.\d\d ms$/);
+    assert.equal((await frame.locator('#scatter-wrap').getAttribute('data-best'))?.split(' ').length, 2, 'a best marker per phone');
+    assert.match(await frame.locator('#arch-summary').innerText(), /input · depths/);
+    assert.match(await wb.outputChannel(), /search done for 2 targets/);
   });
 });

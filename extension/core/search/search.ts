@@ -210,7 +210,6 @@ class Evaluator<A> {
       this.history.push({ evaluations: repeats ? this.candidates : this.all.length, bestScore: this.best?.score ?? NaN });
       out[t.i] = p;
     });
-    for (const [id, i] of inBatch) if (!out[i]) out[i] = this.seen.get(id);
     // Duplicates inside a batch point at the first copy.
     for (let i = 0; i < cands.length; i++) if (!out[i]) { const id = this.space.id_(cands[i]); out[i] = this.seen.get(id); }
     return out;
