@@ -59,20 +59,6 @@ async function contextMenu(r: Locator, item: string): Promise<void> {
   throw new Error(`no "${item}" in the context menu: ${await menu.innerText()}`);
 }
 
-/** Types a path into VS Code's own file dialog (the quick input) and accepts it. */
-async function answerFileDialog(value: string): Promise<void> {
-  const input = wb.page.locator('.quick-input-widget input');
-  await input.waitFor({ timeout: 15000 });
-  // The dialog fills in its folder once it has read it: type after that, and check the text stayed.
-  await wb.page.locator('.quick-input-widget .monaco-list-row').first().waitFor({ timeout: 15000 });
-  for (let i = 0; i < 10; i++) {
-    await input.fill(value);
-    await wb.page.waitForTimeout(500);
-    if ((await input.inputValue()) === value) break;
-  }
-  await input.press('Enter');
-}
-
 test('Device Files shows the phone from / with the /sdcard and /data/local/tmp shortcuts; /data says Permission denied', async (t) => {
   await wb.step(t.name, async () => {
     await wb.openActivity('Mobile AI');
@@ -97,7 +83,7 @@ test('push by command into /data/local/tmp, open it read-only, pull it back', as
   await wb.step(t.name, async () => {
     await row('/data/local/tmp').click();
     await wb.runCommand('Mobile AI: Push to Phone…');
-    await answerFileDialog(path.join(wb.workspace, 'shopping.txt'));
+    await wb.answerFileDialog(path.join(wb.workspace, 'shopping.txt'));
     await waitUntil('the file on the phone', async () => adb('shell', 'ls', '/data/local/tmp').includes('shopping.txt'), 20000);
     assert.equal(adb('shell', 'cat', '/data/local/tmp/shopping.txt'), NOTE);
     await expand('/data/local/tmp');
@@ -117,7 +103,7 @@ test('push by command into /data/local/tmp, open it read-only, pull it back', as
     const target = path.join(wb.workspace, 'pulled', 'shopping-from-phone.txt');
     await wb.page.waitForTimeout(300);
     execFileSync('mkdir', ['-p', path.dirname(target)]);
-    await answerFileDialog(target);
+    await wb.answerFileDialog(target);
     await waitUntil('the pulled file', async () => (await readFile(target, 'utf8').catch(() => '')) === NOTE, 20000);
   });
 });

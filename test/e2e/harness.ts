@@ -101,6 +101,40 @@ export class Workbench {
     }
   }
 
+  /**
+   * Runs an item of a workspace file's Explorer context menu, as a user does: the extension's items appear once
+   * its contributions are loaded, so the menu is reopened until it has the item; a menu item takes the mouse-up
+   * of a click, so it is hovered (focused) and Enter runs it, as a keyboard user would.
+   */
+  async explorerMenu(fileName: string, itemLabel: string): Promise<void> {
+    await this.openActivity('Explorer');
+    const file = this.page.locator('.explorer-folders-view .monaco-list-row', { hasText: fileName }).first();
+    await file.waitFor({ timeout: 15000 });
+    const item = this.page.locator('.context-view .action-item', { hasText: itemLabel }).first();
+    await waitUntil(`"${itemLabel}" in the explorer menu of ${fileName}`, async () => {
+      await file.click({ button: 'right' });
+      if (await item.waitFor({ timeout: 1500 }).then(() => true, () => false)) return true;
+      await this.page.keyboard.press('Escape');
+      return undefined;
+    }, 60000);
+    await item.hover();
+    await this.page.keyboard.press('Enter');
+  }
+
+  /** Answers VS Code's own open/save file dialog (a quick input) with a path, once it has read its folder. */
+  async answerFileDialog(value: string): Promise<void> {
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: 15000 });
+    // The dialog fills in its folder once it has read it: type after that, and check the text stayed.
+    await this.page.locator('.quick-input-widget .monaco-list-row').first().waitFor({ timeout: 15000 });
+    for (let i = 0; i < 10; i++) {
+      await input.fill(value);
+      await this.page.waitForTimeout(500);
+      if ((await input.inputValue()) === value) break;
+    }
+    await input.press('Enter');
+  }
+
   async notifications(): Promise<string[]> {
     return this.page.locator('.notifications-toasts .notification-toast').allInnerTexts();
   }

@@ -56,18 +56,7 @@ async function pick(label: string | RegExp): Promise<void> {
 
 test('a saved llama-bench JSONL imported from the Explorer shows its rates, and its two thread counts compare with deltas', async (t) => {
   await wb.step(t.name, async () => {
-    await wb.openActivity('Explorer');
-    const file = wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'qwen-pixel.jsonl' }).first();
-    await file.waitFor({ timeout: 15000 });
-    const item = wb.page.locator('.context-view .action-item', { hasText: 'Import LLM Benchmark Output…' }).first();
-    await waitUntil('"Import LLM Benchmark Output…" in the explorer menu of a .jsonl file', async () => {
-      await file.click({ button: 'right' });
-      if (await item.waitFor({ timeout: 1500 }).then(() => true, () => false)) return true;
-      await wb.page.keyboard.press('Escape');
-      return undefined;
-    }, 60000);
-    await item.hover();
-    await wb.page.keyboard.press('Enter');
+    await wb.explorerMenu('qwen-pixel.jsonl', 'Import LLM Benchmark Output…');
     const frame = await wb.webviewFrame(hasElement('#run-stats'), 60000);
     // Two records (one per thread count); the first is shown.
     await waitUntil('two runs in the list', async () => (await frame.locator('#runs li.run').count()) === 2);
@@ -97,6 +86,22 @@ test('a saved llama-bench JSONL imported from the Explorer shows its rates, and 
     assert.match(prefill, /[+−]13\.12 \([+−](27\.3|21\.4)%\)/, prefill);
     assert.match(await frame.locator('#compare-differences').innerText(), /threads: (4 vs 8|8 vs 4)/);
     assert.ok(!/-0\.0+\b/.test(await frame.locator('#compare-table').innerText()), 'no -0.00 in the table');
+
+    // Export the comparison to a CSV file the user names; a second export to the same name asks first.
+    const csvFile = path.join(wb.workspace, 'qwen-threads.csv');
+    await frame.locator('#export-compare').click();
+    await wb.answerFileDialog(csvFile);
+    const csv = await waitUntil('the exported CSV', async () => (await readFile(csvFile, 'utf8').catch(() => '')) || undefined, 20000);
+    const decodeRow = csv.split('\r\n').find((l) => l.startsWith('decode,')) ?? '';
+    assert.match(decodeRow, /^decode,tok\/s,higher,(24\.53,19\.75,-4\.78,-19\.5|19\.75,24\.53,4\.78,24\.2)$/, csv);
+    await frame.locator('#export-compare').click();
+    await wb.answerFileDialog(csvFile);
+    const ask = wb.page.locator('.quick-input-widget', { hasText: /already exists/ });
+    await ask.waitFor({ timeout: 15000 });
+    await ask.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await wb.page.keyboard.press('Escape');
+    await wb.page.waitForTimeout(1000);
+    assert.equal(await readFile(csvFile, 'utf8'), csv, 'the file is not replaced when the user says no');
   });
 });
 
@@ -178,5 +183,36 @@ test('the llms: entry in mobileai.yaml has a Benchmark code lens that runs it wi
     await waitUntil('the run in the panel', async () => /gpt2-vphone|tiny-random-gpt2/.test(await frame.locator('#run-title').innerText()) || undefined);
     assert.match(await frame.locator('#run-setup').innerText(), /P=16 D=8 · .*2 runs/);
     assert.match(await frame.locator('#measured-on').innerText(), /unplugged for the run/);
+  });
+});
+
+test('the shape explorer times a small space on this machine and plots it with the Pareto front; a second run comes from the cache', async (t) => {
+  await wb.step(t.name, async () => {
+    await wb.runCommand('Mobile AI: Explore SLM Shapes');
+    const frame = await wb.webviewFrame(hasElement('#shape-space'), 30000);
+    await waitUntil('the Shape Explorer tab', async () => (await frame.evaluate(() => document.body.dataset.tab)) === 'shapes' || undefined);
+    await frame.locator('#shape-space').fill(JSON.stringify({ layers: [1, 2], hidden: [64], heads: [4], kvHeads: [1, 4], vocab: [512], context: [64] }));
+    await frame.locator('#shape-p').fill('8');
+    await frame.locator('#shape-d').fill('4');
+    await frame.locator('#explore').click();
+    const summary = await waitUntil('4 shapes measured', async () => {
+      const x = await frame.locator('#shape-summary').innerText();
+      return /^4 shapes on .*: 4 measured, 0 from the cache$/.test(x) ? x : undefined;
+    }, 60000);
+    assert.match(summary, /host CPU/);
+    assert.equal(await frame.locator('#shape-table tbody tr').count(), 4);
+    const rows = await frame.locator('#shape-table tbody tr').allInnerTexts();
+    assert.ok(rows.every((r) => /\d+\.\d\d M\s+\d+\.\d\s+\d+\.\d/.test(r)), rows.join('\n'));
+    // Details and the config export of the biggest shape.
+    await frame.locator('#shape-table tbody tr').last().locator('button').click();
+    await frame.locator('#export-shape').click();
+    const cfgFile = path.join(wb.workspace, 'shape-config.json');
+    await wb.answerFileDialog(cfgFile);
+    const cfg = JSON.parse(await waitUntil('the config JSON', async () => (await readFile(cfgFile, 'utf8').catch(() => '')) || undefined, 20000));
+    assert.equal(cfg.num_hidden_layers, 2);
+    assert.equal(cfg.hidden_size, 64);
+    // Again: everything from the cache, nothing measured.
+    await frame.locator('#explore').click();
+    await waitUntil('4 shapes from the cache', async () => /: 0 measured, 4 from the cache$/.test(await frame.locator('#shape-summary').innerText()) || undefined, 60000);
   });
 });

@@ -35,20 +35,7 @@ const hasElement = (selector: string) => async (f: Frame) => (await f.$(selector
 
 test('Open Profile… on a saved benchmark_model output shows it in the Profile panel with its delegation', async (t) => {
   await wb.step(t.name, async () => {
-    await wb.openActivity('Explorer');
-    const file = wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'pixel7-benchmark.log' }).first();
-    await file.waitFor({ timeout: 15000 });
-    // The extension's menu items appear once its contributions are loaded: reopen the menu until it has them.
-    const item = wb.page.locator('.context-view .action-item', { hasText: 'Open Profile…' }).first();
-    await waitUntil('"Open Profile…" in the explorer menu of a .log file', async () => {
-      await file.click({ button: 'right' });
-      if (await item.waitFor({ timeout: 1500 }).then(() => true, () => false)) return true;
-      await wb.page.keyboard.press('Escape');
-      return undefined;
-    }, 60000);
-    // A menu item takes the mouse-up of a click; hovering focuses it and Enter runs it, as a keyboard user would.
-    await item.hover();
-    await wb.page.keyboard.press('Enter');
+    await wb.explorerMenu('pixel7-benchmark.log', 'Open Profile…');
     const profile = await wb.webviewFrame(hasElement('#delegation'), 60000);
     const rows = await waitUntil('3 node rows', async () => {
       const r = await profile.locator('#node-table tbody tr').allInnerTexts();

@@ -278,7 +278,8 @@ function buildShapesPane(): void {
 function renderShapes(points: ShapePoint[], done: boolean, targetLabel: string, measured: number, cached: number): void {
   shapePoints = points;
   const summary = document.getElementById('shape-summary');
-  if (summary) summary.textContent = `${points.length} shape${points.length === 1 ? '' : 's'} on ${targetLabel}: ${measured} measured, ${cached} from the cache${done ? '' : ' — running…'}`;
+  if (summary) summary.textContent = !points.length && !targetLabel ? 'Set the space, the target (host or a serial) and P/D, then Explore Shapes.'
+    : `${points.length} shape${points.length === 1 ? '' : 's'} on ${targetLabel}: ${measured} measured, ${cached} from the cache${done ? '' : ' — running…'}`;
   const plot = (id: string, y: (p: ShapePoint) => number, maximise: boolean, label: string) => {
     const canvas = document.getElementById(id) as HTMLCanvasElement;
     const front = paretoFront(points, (q) => q.params, (q) => (maximise ? y(q) : -y(q)));

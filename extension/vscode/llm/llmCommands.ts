@@ -69,21 +69,19 @@ function runsRoot(): string | undefined {
   return ws ? path.join(ws, '.mobileai', 'llm-runs') : undefined;
 }
 
-/** Writes a file the user picked: a new file atomically; an existing one only after the user says to replace it. */
-async function writeChosen(file: string, text: string): Promise<boolean> {
-  const { writeFileAtomicNoClobber } = await import('../../core/util/fsAtomic');
+/**
+ * Writes a file the user picked in a save dialog, atomically (a temporary file renamed over it). The save
+ * dialog itself asks before it returns an existing file, so nothing is replaced without the user saying so.
+ */
+async function writeChosen(file: string, text: string): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   try {
-    await writeFileAtomicNoClobber(file, text);
-    return true;
+    await fs.writeFile(tmp, text, { flag: 'wx' });
+    await fs.rename(tmp, file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST' && !(await fs.stat(file).catch(() => undefined))) throw err;
+    await fs.rm(tmp, { force: true });
+    throw err;
   }
-  const ok = await vscode.window.showWarningMessage(`${path.basename(file)} exists. Replace it?`, { modal: true, detail: file }, 'Replace');
-  if (ok !== 'Replace') return false;
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, text);
-  await fs.rename(tmp, file);
-  return true;
 }
 
 /**
@@ -375,10 +373,9 @@ export function registerLlmCommands(context: vscode.ExtensionContext, store: Dev
     if (!uri) return;
     try {
       const { shapeConfigJson } = await import('../../core/llm/shapes/index');
-      if (await writeChosen(uri.fsPath, `${JSON.stringify(shapeConfigJson(r.shape), null, 2)}\n`)) {
-        void vscode.window.showInformationMessage(`Exported ${path.basename(uri.fsPath)} (${r.description}).`);
-        log.info(`llm: shape config exported to ${uri.fsPath}`);
-      }
+      await writeChosen(uri.fsPath, `${JSON.stringify(shapeConfigJson(r.shape), null, 2)}\n`);
+      void vscode.window.showInformationMessage(`Exported ${path.basename(uri.fsPath)} (${r.description}).`);
+      log.info(`llm: shape config exported to ${uri.fsPath}`);
     } catch (err) {
       void vscode.window.showErrorMessage(`Export failed: ${errorMessage(err)}`);
     }
@@ -396,10 +393,9 @@ export function registerLlmCommands(context: vscode.ExtensionContext, store: Dev
       const { runsToCsv, runsToJson, comparisonToCsv } = await import('../../core/llm/export');
       const { compareRuns } = await import('../../core/llm/compare');
       const text = compare ? comparisonToCsv(compareRuns(records)) : format === 'csv' ? runsToCsv(records) : runsToJson(records);
-      if (await writeChosen(uri.fsPath, text)) {
-        log.info(`llm: exported ${records.length} run(s) to ${uri.fsPath}`);
-        p.idle(`Exported ${records.length} run(s) to ${uri.fsPath}.`);
-      }
+      await writeChosen(uri.fsPath, text);
+      log.info(`llm: exported ${records.length} run(s) to ${uri.fsPath}`);
+      p.idle(`Exported ${compare ? 'the comparison of ' : ''}${records.length} run(s) to ${uri.fsPath}.`);
     } catch (err) {
       void vscode.window.showErrorMessage(`Export failed: ${errorMessage(err)}`);
     }
@@ -506,7 +502,7 @@ export function registerLlmCommands(context: vscode.ExtensionContext, store: Dev
       if (id) await quantizeAndCompare(id);
     }),
     vscode.commands.registerCommand('mobileai.llm.exploreShapes', () => {
-      panel().shapes([], true, 'nothing yet', 0, 0);
+      panel().shapes([], true, '', 0, 0);
     }),
   );
 }
