@@ -7,37 +7,31 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, mkdir, copyFile, chmod, readdir } from 'node:fs/promises';
-import * as os from 'node:os';
+import { mkdir, copyFile, chmod, readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { AdbService } from '../../extension/core/adb/adbService';
-import { VirtualPhone } from '../../extension/core/virtualPhone/server';
 import { thermalOf } from '../../extension/core/virtualPhone/os/thermal';
 import { listRuns, readRun } from '../../extension/core/llm/runStore';
 import { describeLlmRun, type LlmRunRecord } from '../../extension/core/llm/runRecord';
-import { startAdbServer, waitFor, type TestAdbServer } from '../helpers/adbServer';
+import { startPhoneOverAdb, type PhoneOverAdb } from '../helpers/phoneAdb';
 
 const root = path.resolve(__dirname, '..', '..');
 const GPT2 = path.resolve(root, '..', 'shared', 'data', 'models', 'tiny-random-gpt2-fp32-past.onnx');
 const FIX = path.join(__dirname, '..', 'fixtures', 'llm', 'bench');
+let pa: PhoneOverAdb;
 let tmp: string;
-let server: TestAdbServer;
 let adb: AdbService;
-let phone: VirtualPhone;
+let phone: PhoneOverAdb['phone'];
+let server: PhoneOverAdb['server'];
 
 before(async () => {
-  tmp = await mkdtemp(path.join(os.tmpdir(), 'mobileai-llmbench-'));
-  server = await startAdbServer();
+  pa = await startPhoneOverAdb();
+  ({ tmp, phone, server } = pa);
   adb = new AdbService({ serverPort: server.port }, { env: server.env });
-  phone = await VirtualPhone.start({ port: 0 });
-  await adb.connect(phone.address);
-  await waitFor('phone', async () => (await adb.listDevices()).find((d) => d.serial === phone.address && d.state === 'device'));
 });
 
 after(async () => {
-  await phone?.stop();
-  await server?.stop();
-  if (tmp) await rm(tmp, { recursive: true, force: true });
+  await pa?.stop();
 });
 
 function cli(args: string[], opts: { interruptAfter?: (stderr: string) => boolean } = {}): Promise<{ code: number; stdout: string; stderr: string }> {

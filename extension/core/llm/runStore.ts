@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { LlmRunRecord, LlmSample } from './runRecord';
+import { writeFileAtomicNoClobber } from '../util/fsAtomic';
 
 export const RUNS_DIR = path.join('.mobileai', 'llm-runs');
 
@@ -17,15 +18,10 @@ export function runsRootOf(workspace: string): string {
   return path.join(workspace, RUNS_DIR);
 }
 
+/** Replaces `file` atomically: a fresh temp file written and fsynced by fsAtomic, then renamed over it. */
 async function writeAtomic(file: string, data: string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  const h = await fs.open(tmp, 'wx');
-  try {
-    await h.writeFile(data);
-    await h.sync();
-  } finally {
-    await h.close();
-  }
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.new`);
+  await writeFileAtomicNoClobber(tmp, data);
   await fs.rename(tmp, file);
 }
 

@@ -12,12 +12,12 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { AdbService } from '../../adb/adbService';
-import type { CancelSignal, ProgressSink } from '../../util/progress';
+import type { CancelSignal } from '../../util/progress';
 import { parseLlamaBench } from '../parsers/llamaBench';
 import { parseGenaiBenchmark } from '../parsers/genaiBenchmark';
 import { parseLitertLm } from '../parsers/litertLm';
 import { statOf, type LlmRunRecord } from '../runRecord';
-import { LLM_REMOTE_DIR, lastLines, pushFolder, pushIfChanged, runOnPhone, safeName, type PhoneCommand } from './phoneExec';
+import { LLM_REMOTE_DIR, lastLines, pushFolder, pushIfChanged, runOnPhone, safeName, type PhoneCommand, type RunnerOptions } from './phoneExec';
 
 export type CliRunner = 'llama-bench' | 'genai' | 'litert-lm';
 
@@ -27,17 +27,9 @@ export const RUNNER_FILES: Record<CliRunner, { binary: string; subdir: string; l
   'litert-lm': { binary: 'litert_lm_main', subdir: 'litert-lm', lib: '.' },
 };
 
-export interface CliRunOptions {
+export interface CliRunOptions extends RunnerOptions {
   runner: CliRunner;
-  model: string;
-  runnerPath?: string;
-  promptTokens: number;
-  genTokens: number;
-  repetitions: number;
-  threads?: number;
   pidFile?: string;
-  signal?: CancelSignal;
-  progress?: ProgressSink;
   onInvocation?: (e: { repetition: number; startHost: number; endHost: number }) => void;
   betweenRepetitions?: (repetition: number) => Promise<void>;
 }

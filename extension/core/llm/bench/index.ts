@@ -9,12 +9,12 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { AdbService } from '../../adb/adbService';
-import { CancelledError, type CancelSignal, type ProgressSink } from '../../util/progress';
+import { CancelledError, type CancelSignal } from '../../util/progress';
 import { newRunRecord, type LlmRunRecord, type LlmRunner, type LlmSample, type LlmThermal } from '../runRecord';
 import { achievedHz, RunWriter } from '../runStore';
 import { benchOnnxDecoderOnPhone } from './onnxPhone';
 import { runCliRunner, type CliRunner } from './cliRunners';
-import { LLM_REMOTE_DIR } from './phoneExec';
+import { LLM_REMOTE_DIR, type RunnerOptions } from './phoneExec';
 import { clampHz, detectCurrentSign, isCharging, parseBatteryDump, PhoneSampler, PID_FILE, powerOf, type CurrentSign, type RawSample } from './sampler';
 import { energyOf, thermalOf } from './metrics';
 
@@ -23,18 +23,11 @@ export { benchOnnxDecoderOnPhone, type OnnxPhoneBenchOptions, type OnnxPhoneBenc
 export type LlmBenchRunner = 'onnx' | CliRunner;
 export const LLM_BENCH_RUNNERS: readonly LlmBenchRunner[] = ['onnx', 'llama-bench', 'genai', 'litert-lm'];
 
-export interface LlmBenchOptions {
+/** The options the panel, the explorer and the CLI pass (model, runnerPath, promptTokens, genTokens, repetitions, threads, signal, progress come from RunnerOptions). */
+export interface LlmBenchOptions extends RunnerOptions {
   adb: AdbService;
   serial: string;
   runner: LlmBenchRunner;
-  /** Host path of the model (a .onnx decoder, a .gguf, a .litertlm, or a genai model folder). */
-  model: string;
-  /** onnx: onnxruntime_perf_test for Android; others: a folder with the runner (pushed) or a /data/… folder on the phone. */
-  runnerPath?: string;
-  promptTokens: number;
-  genTokens: number;
-  repetitions: number;
-  threads?: number;
   /** Sampler rate, 4–10 Hz (default 5). */
   sampleHz?: number;
   /** `dumpsys battery unplug` for the run (reset after, always). */
@@ -44,8 +37,6 @@ export interface LlmBenchOptions {
   /** `<workspace>/.mobileai/llm-runs`. */
   runsRoot: string;
   label?: string;
-  signal?: CancelSignal;
-  progress?: ProgressSink;
   /** Idle sampling before the run, ms (default 1 200). */
   idleMs?: number;
   /** Turn the sampler off (the overhead benchmark's baseline): no samples, no energy or thermal figures. */
@@ -173,17 +164,13 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmRunRecord> 
     };
 
     check(opts.signal);
+    const common = {
+      model: opts.model, runnerPath: opts.runnerPath, promptTokens: opts.promptTokens, genTokens: opts.genTokens, repetitions: opts.repetitions, threads: opts.threads,
+      pidFile: sampler ? pidFile : undefined, signal: opts.signal, progress: opts.progress, betweenRepetitions: cooldown,
+    };
     if (opts.runner === 'onnx') {
       const r = await benchOnnxDecoderOnPhone(adb, serial, opts.model, {
-        promptTokens: opts.promptTokens,
-        genTokens: opts.genTokens,
-        repetitions: opts.repetitions,
-        threads: opts.threads,
-        runnerPath: opts.runnerPath,
-        pidFile: sampler ? pidFile : undefined,
-        signal: opts.signal,
-        progress: opts.progress,
-        betweenRepetitions: cooldown,
+        ...common,
         onInvocation: (e) => {
           const sess = e.sessionMs ?? 0;
           const loadEnd = Math.min(e.endHost, e.startHost + sess);
@@ -192,14 +179,8 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmRunRecord> 
           phase(e.kind, Math.max(loadEnd, e.endHost - e.computeMs), e.endHost, e.repetition);
         },
       });
-      rec.backend = 'CPU (onnxruntime_perf_test)';
-      rec.batchSize = 1;
-      rec.prefill = r.prefill;
-      rec.decode = r.decode;
-      rec.timeToFirstTokenMs = r.timeToFirstTokenMs;
-      rec.decodeLatencyMs = r.decodeLatencyMs;
-      rec.decodeTimelineMs = r.decodeTimelineMs;
-      rec.modelLoadMs = r.modelLoadMs;
+      const { prefill, decode, timeToFirstTokenMs, decodeLatencyMs, decodeTimelineMs, modelLoadMs } = r;
+      Object.assign(rec, { backend: 'CPU (onnxruntime_perf_test)', batchSize: 1, prefill, decode, timeToFirstTokenMs, decodeLatencyMs, decodeTimelineMs, modelLoadMs });
       if (r.peakWorkingSetBytes !== undefined) rec.peakMemoryBytes = r.peakWorkingSetBytes;
       rec.tests = [
         { kind: 'pp', label: `pp${r.promptTokens}`, promptTokens: r.promptTokens, genTokens: 0, tokensPerSecond: r.prefill, timeMs: r.timeToFirstTokenMs },
@@ -209,17 +190,8 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmRunRecord> 
       if (info.virtual && !opts.runnerPath) rec.notes.push('measured on the virtual phone: onnxruntime-node on the host CPU, with the virtual phone\'s modelled battery, temperatures and CPU frequencies');
     } else {
       const r = await runCliRunner(adb, serial, {
+        ...common,
         runner: opts.runner,
-        model: opts.model,
-        runnerPath: opts.runnerPath,
-        promptTokens: opts.promptTokens,
-        genTokens: opts.genTokens,
-        repetitions: opts.repetitions,
-        threads: opts.threads,
-        pidFile: sampler ? pidFile : undefined,
-        signal: opts.signal,
-        progress: opts.progress,
-        betweenRepetitions: cooldown,
         onInvocation: (e) => {
           phase('repetition', e.startHost, e.endHost, e.repetition);
           // The runner's own split of the invocation is not visible from outside: both phases span it.

@@ -7,9 +7,24 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { AdbService, ExecResult } from '../../adb/adbService';
 import { quoteArg, shellCommand } from '../../util/shellQuote';
-import { CancelledError, type CancelSignal } from '../../util/progress';
+import { CancelledError, type CancelSignal, type ProgressSink } from '../../util/progress';
 
 export const LLM_REMOTE_DIR = '/data/local/tmp/mobileai/llm';
+
+/** What every runner on a phone is told: the model, the runner, the shapes and how to stop. */
+export interface RunnerOptions {
+  /** Host path of the model (a .onnx decoder, a .gguf, a .litertlm, or a genai model folder). */
+  model: string;
+  /** onnx: onnxruntime_perf_test for Android; others: a folder with the runner (pushed) or a /data/… folder on the phone. */
+  runnerPath?: string;
+  /** P, D, repetitions. */
+  promptTokens: number;
+  genTokens: number;
+  repetitions: number;
+  threads?: number;
+  signal?: CancelSignal;
+  progress?: ProgressSink;
+}
 
 export interface PhoneCommand {
   /** Folder to run in (cd). */
