@@ -118,7 +118,7 @@ class QuantizePanel {
       else if (m.type === 'saveReport' && this.report) void this.save();
       else if (m.type === 'requantize' && this.report) void this.requantize(m.keep);
       else if (m.type === 'requantizeCalibrated' && this.report) void this.requantizeCalibrated();
-      else if (m.type === 'chooseSettings') void vscode.commands.executeCommand('mobileai.quantize.model', this.req.input, undefined, { choose: true });
+      else if (m.type === 'chooseSettings' && this.report) void vscode.commands.executeCommand('mobileai.quantize.model', this.req.input, undefined, { choose: true });
     });
   }
 
