@@ -36,9 +36,9 @@ const target: JsonSchema = {
   description: 'A phone: by `serial`, or by `match`ing its properties; its latency table and its profiling runner.',
   additionalProperties: false,
   properties: {
-    serial: { type: 'string', minLength: 1, description: 'The adb serial (`adb devices`), e.g. `R58M123ABC` or `127.0.0.1:6520` for the virtual phone. Completion offers the phones connected now.' },
+    serial: { type: 'string', minLength: 1, description: 'The adb serial (`adb devices`), e.g. `R58M123ABC` or `127.0.0.1:6520` for the virtual phone. Completion offers the phones connected now. A TCP serial changes with the port: `match` follows the phone instead.' },
     match: {
-      type: 'object', additionalProperties: false, description: 'Properties a connected phone must have (all given ones, case-insensitive); the first ready phone that matches is used.',
+      type: 'object', additionalProperties: false, description: 'The phone by what it is rather than by its serial, so the manifest keeps working when the serial changes (a TCP port, another unit): every given property must match (case-insensitive); the first ready phone in adb\'s order that matches is used. `serial`, when also given, wins. E.g. `match: { model: "Pixel 8" }` or `match: { soc: SM8550 }`.',
       properties: {
         model: { type: 'string', description: '`ro.product.model`, e.g. `Pixel 8`.' },
         manufacturer: { type: 'string', description: '`ro.product.manufacturer`, e.g. `Google`.' },
