@@ -1,5 +1,6 @@
 import './style.css';
 import { connect, el } from '../shared/vscode';
+import { toolbar, toolbarButton } from '../shared/components';
 import { DROP_CHUNK, type FromScreenWebview, type InputEvent, type StreamState, type ToScreenWebview } from './protocol';
 import { createSoftDecoder, type SoftDecoder } from './softDecoder';
 import { mapKey, shortcutHelp, SHORTCUTS, type PanelAction } from './keymap';
@@ -30,19 +31,27 @@ function send(event: InputEvent): void {
   vscode.post({ type: 'input', event });
 }
 
-/** An icon-only toolbar button (a codicon), named for screen readers and with its shortcut in the tooltip. */
-function iconButton(id: string, icon: string, label: string, onClick: () => void): HTMLButtonElement {
-  const b = el('button', { id, class: 'icon', title: label, 'aria-label': label, type: 'button' }, el('span', { class: `codicon codicon-${icon}`, 'aria-hidden': 'true' }));
-  b.addEventListener('click', onClick);
-  return b;
+/** An icon-only toolbar button (a codicon) from the component layer, named for screen readers, its shortcut in the tooltip. */
+function iconButton(id: string, icon: string, label: string, onClick: () => void): HTMLElementTagNameMap['vscode-toolbar-button'] {
+  return toolbarButton(icon, label, () => onClick(), { id });
+}
+/** A new accessible name and tooltip (vscode-toolbar-button names its inner button from `label`). */
+function relabel(b: HTMLElement, label: string): void {
+  b.title = label;
+  b.setAttribute('label', label);
 }
 const tip = (does: string) => SHORTCUTS.filter((s) => s.does === does).map((s) => s.label).join(' or ');
 
 const rec = iconButton('record', 'record', 'Record', () => vscode.post({ type: 'record', on: !recording }));
 let recording = false;
-const copyBtn = iconButton('copy-from-phone', 'copy', `Copy the phone's clipboard to the computer (${tip("Copy the phone's clipboard to the computer")})`, () => action('copy'));
+let copyReason = '';
+const copyBtn = iconButton('copy-from-phone', 'copy', `Copy the phone's clipboard to the computer (${tip("Copy the phone's clipboard to the computer")})`, () => {
+  // Unavailable: the click says why rather than doing nothing.
+  if (copyReason) status.textContent = `Copying from the phone is not available: ${copyReason}`;
+  else void action('copy');
+});
 const fullBtn = iconButton('fullscreen', 'screen-full', `Fullscreen (${tip('Fullscreen')})`, () => action('fullscreen'));
-const tools = el('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Phone' },
+const tools = toolbar('Phone',
   iconButton('key-back', 'arrow-left', `Back (${tip('Back')}, Esc)`, () => send({ action: 'key', key: 'back' })),
   iconButton('key-home', 'circle-large-outline', `Home (${tip('Home')})`, () => send({ action: 'key', key: 'home' })),
   iconButton('key-recents', 'primitive-square', `Recent apps (${tip('Recent apps')})`, () => send({ action: 'key', key: 'recents' })),
@@ -62,6 +71,7 @@ const tools = el('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Phon
   el('span', { id: 'keys-help', class: 'codicon codicon-keyboard', title: shortcutHelp(), 'aria-label': shortcutHelp(), role: 'img', tabindex: '0' }),
   overlay,
 );
+tools.id = 'phone-toolbar';
 const dropNote = el('div', { id: 'drop-note', class: 'muted' }, 'Drop an .apk to install it, any other file to push it to the phone');
 app.replaceChildren(tools, el('div', { id: 'wrap' }, stage), kbdHint, status, transfers, dropNote);
 
@@ -171,7 +181,7 @@ async function toggleFullscreen(): Promise<void> {
   }
   if (document.body.classList.contains('filled')) {
     document.body.classList.remove('filled');
-    fullBtn.querySelector('.codicon')?.classList.replace('codicon-screen-normal', 'codicon-screen-full');
+    fullBtn.setAttribute('icon', 'screen-full');
     return;
   }
   try {
@@ -179,7 +189,7 @@ async function toggleFullscreen(): Promise<void> {
   } catch {
     // VS Code's webview iframe does not allow fullscreen: fill the panel instead (Alt+F again leaves).
     document.body.classList.add('filled');
-    fullBtn.querySelector('.codicon')?.classList.replace('codicon-screen-full', 'codicon-screen-normal');
+    fullBtn.setAttribute('icon', 'screen-normal');
     status.textContent = 'The editor does not let webviews go fullscreen: the screen fills the panel (Alt+F leaves; "View: Toggle Maximized Editor Group" gives it the window)';
   }
   focusKeyboard();
@@ -323,10 +333,9 @@ window.addEventListener('message', async (e: MessageEvent<ToScreenWebview>) => {
     streamReason = m.reason ?? '';
     updateOverlay();
   } else if (m.type === 'clipboard') {
-    copyBtn.disabled = !m.available;
-    const label = m.available ? `Copy the phone's clipboard to the computer (${tip("Copy the phone's clipboard to the computer")})` : `Copying from the phone is not available: ${m.reason ?? 'no clipboard command'}`;
-    copyBtn.title = label;
-    copyBtn.setAttribute('aria-label', label);
+    copyReason = m.available ? '' : m.reason ?? 'no clipboard command';
+    relabel(copyBtn, m.available ? `Copy the phone's clipboard to the computer (${tip("Copy the phone's clipboard to the computer")})` : `Copying from the phone is not available: ${copyReason}`);
+    copyBtn.setAttribute('aria-disabled', String(!m.available));
     copyBtn.dataset.available = String(m.available);
   } else if (m.type === 'transfer') {
     showTransfer(m);
@@ -366,11 +375,9 @@ window.addEventListener('message', async (e: MessageEvent<ToScreenWebview>) => {
   } else if (m.type === 'status') status.textContent = m.message;
   else if (m.type === 'recording') {
     recording = m.on;
-    const label = m.on ? 'Stop recording' : 'Record';
-    rec.title = label;
-    rec.setAttribute('aria-label', label);
+    relabel(rec, m.on ? 'Stop recording' : 'Record');
     rec.setAttribute('aria-pressed', String(m.on));
-    rec.querySelector('.codicon')?.classList.replace(m.on ? 'codicon-record' : 'codicon-debug-stop', m.on ? 'codicon-debug-stop' : 'codicon-record');
+    rec.setAttribute('icon', m.on ? 'debug-stop' : 'record');
     if (m.file) status.textContent = `Saved ${m.file}`;
   }
   else if (m.type === 'frame') {

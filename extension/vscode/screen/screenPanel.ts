@@ -54,6 +54,8 @@ class ScreenPanel {
       this.h264?.setPaused(!e.webviewPanel.visible);
       this.log.info(`screen ${serial}: ${e.webviewPanel.visible ? 'resumed' : 'paused (hidden)'}`);
       this.post({ type: 'stream', state: e.webviewPanel.visible ? 'live' : 'paused', reason: e.webviewPanel.visible ? undefined : 'the panel is hidden' });
+      // The phone may have turned while nobody watched: look now rather than at the next poll.
+      if (e.webviewPanel.visible && this.ready) void this.checkDisplay().catch(() => undefined);
     });
     this.disposables.push(vscode.workspace.onDidChangeConfiguration((e) => {
       if (!this.h264 || !this.h264Args || !(e.affectsConfiguration('mobileAI.screen.maxSize') || e.affectsConfiguration('mobileAI.screen.bitRate'))) return;
@@ -122,19 +124,20 @@ class ScreenPanel {
    */
   private watchRotation(): void {
     clearInterval(this.rotationTimer);
-    let busy = false;
-    this.rotationTimer = setInterval(async () => {
-      if (busy || !this.panel.visible) return;
-      busy = true;
-      try {
-        await this.checkDisplay();
-      } finally {
-        busy = false;
-      }
+    this.rotationTimer = setInterval(() => {
+      if (this.panel.visible) void this.checkDisplay().catch(() => undefined);
     }, 1000);
   }
 
-  private async checkDisplay(): Promise<void> {
+  private checking: Promise<void> | undefined;
+
+  /** One look at a time (the poll, a rotate, the panel shown again share it). */
+  private checkDisplay(): Promise<void> {
+    this.checking ??= this.lookAtDisplay().finally(() => { this.checking = undefined; });
+    return this.checking;
+  }
+
+  private async lookAtDisplay(): Promise<void> {
     const now = await readDisplayState(this.store.adb, this.serial).catch(() => undefined);
     if (!now) return;
     const before = this.display;
