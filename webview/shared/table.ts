@@ -6,7 +6,7 @@ import '@vscode-elements/elements/dist/vscode-table-header/index.js';
 import '@vscode-elements/elements/dist/vscode-table-header-cell/index.js';
 import '@vscode-elements/elements/dist/vscode-table-row/index.js';
 import { make } from './components';
-import { sortRows } from './vscode';
+import { onActivate, sortRows } from './vscode';
 
 export type { VscodeTable } from '@vscode-elements/elements/dist/main.js';
 
@@ -40,8 +40,7 @@ export function dataTable<R>(columns: Array<Column<R>>, rows: R[], opts: { id?: 
       }));
       if (opts.onRow) {
         row.tabIndex = 0;
-        row.addEventListener('click', () => opts.onRow!(r));
-        row.addEventListener('keydown', (e) => { if (e.key === 'Enter') opts.onRow!(r); });
+        onActivate(row, () => opts.onRow!(r));
       }
       return row;
     }));
@@ -54,8 +53,7 @@ export function dataTable<R>(columns: Array<Column<R>>, rows: R[], opts: { id?: 
       else { sortCol = i; desc = c.numeric ?? false; }
       draw();
     };
-    th.addEventListener('click', sort);
-    th.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); sort(); } });
+    onActivate(th, sort);
     cells.push(th);
     header.append(th);
   }

@@ -37,6 +37,16 @@ export function fmtCount(n: number): string {
   return String(n);
 }
 
+/** Runs `fn` on a click and on Enter or Space (for elements that act as buttons: sortable headers, rows). */
+export function onActivate(e: HTMLElement, fn: () => void): void {
+  e.addEventListener('click', fn);
+  e.addEventListener('keydown', (k) => {
+    if (k.key !== 'Enter' && k.key !== ' ') return;
+    k.preventDefault();
+    fn();
+  });
+}
+
 /** `rows` ordered by a column's value (numbers numerically, text by locale); a copy, `rows` untouched. */
 export function sortRows<R>(rows: R[], column: { value: (r: R) => string | number } | undefined, desc: boolean): R[] {
   const sorted = [...rows];
@@ -73,8 +83,7 @@ export function sortableTable<R>(columns: Array<{ title: string; value: (r: R) =
       else { sortCol = i; desc = c.numeric ?? false; }
       draw();
     };
-    th.addEventListener('click', sort);
-    th.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); sort(); } });
+    onActivate(th, sort);
     headRow.append(th);
   });
   thead.append(headRow);
