@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareRuns, formatSigned, formatNumber, measuredOn, runTimeline } from '../../extension/core/llm/compare';
+import { clipSeries, compareRuns, formatSigned, formatNumber, measuredOn, runTimeline } from '../../extension/core/llm/compare';
 import { comparisonToCsv, csvField, runsToCsv, runsToJson } from '../../extension/core/llm/export';
 import { importLlmRun } from '../../extension/core/llm/import';
 import { splitCsvLine } from '../../extension/core/llm/parsers/llamaBench';
@@ -116,6 +116,10 @@ test('the timeline puts each decoded token at its time on the sampler axis, with
   assert.deepEqual(tl.temperature.map((p) => p.v), [40, 41, 42, 43, 44]);
   assert.deepEqual(tl.powerW.map((p) => p.t), [0, 200, 400, 1200, 1400]);
   assert.deepEqual(tl.thermalStatus.map((p) => p.v), [0, 0, 0, 0, 1]);
+  // Zoomed to 250–1300 ms: the temperature line runs edge to edge, its ends interpolated between samples.
+  assert.deepEqual(clipSeries(tl.temperature, 250, 1300).map((p) => [p.t, p.v]), [[250, 41.25], [400, 42], [1200, 43], [1300, 43.5]]);
+  assert.deepEqual(clipSeries(tl.temperature, 1500, 1600), [], 'nothing after the last sample');
+  assert.deepEqual(clipSeries(tl.temperature, 300, 350).map((p) => p.t), [300, 350], 'no sample inside, the line still crosses');
   // An imported run has no samples: tokens follow one another on a decode-only axis.
   const bare = measured('m.onnx', [20], { sizeBytes: 1, joules: 1 });
   delete bare.sampling;

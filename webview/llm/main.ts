@@ -3,7 +3,7 @@ import type { Chart } from 'chart.js';
 import { connect, el, fmtBytes } from '../shared/vscode';
 import type { FromLlmWebview, RunSummary, ShapePoint, ToLlmWebview } from './protocol';
 import type { LlmRunRecord, LlmStat } from '../../extension/core/llm/runRecord';
-import { compareRuns, formatNumber, formatSigned, measuredOn, runTimeline, setupOf, type LlmComparison } from '../../extension/core/llm/compare';
+import { clipSeries, compareRuns, formatNumber, formatSigned, measuredOn, runTimeline, setupOf, type LlmComparison, type TimelinePoint } from '../../extension/core/llm/compare';
 import { PALETTE, destroyChart, makeChart, paretoFront } from './charts';
 
 const vscode = connect<FromLlmWebview>();
@@ -173,11 +173,19 @@ function drawTimeline(r: LlmRunRecord, canvas: HTMLCanvasElement): void {
     ? `Decode latency per token, ${tl.temperatureZone ? `${tl.temperatureZone} temperature` : 'temperature'} and power on the run's time axis (ms since sampling started)`
     : tl.decodeLatency.length ? 'Decode latency per token (no phone samples for this run: decode time only)' : 'No per-token timeline in this run';
   destroyChart(chartsOf.timeline);
+  // Zoom to the measured phases (load, prefill, decode, cool-downs between them); idle sampling before is off-screen.
+  const measured = tl.phases.filter((p) => p.name !== 'idle');
+  const lo = measured.length ? Math.min(...measured.map((p) => p.startMs)) : undefined;
+  const hi = measured.length ? Math.max(...measured.map((p) => p.endMs), ...tl.decodeLatency.map((p) => p.t)) : undefined;
+  const pad = lo !== undefined && hi !== undefined ? Math.max(50, (hi - lo) * 0.05) : 0;
+  const xMin = lo !== undefined ? Math.max(0, Math.floor(lo - pad)) : undefined;
+  const xMax = hi !== undefined ? Math.ceil(hi + pad) : undefined;
+  const under = (pts: TimelinePoint[]) => (xMin !== undefined && xMax !== undefined ? clipSeries(pts, xMin, xMax) : pts);
   const xy = (pts: Array<{ t: number; v: number }>) => pts.map((p) => ({ x: p.t, y: p.v }));
   const datasets = [
     { label: 'decode latency (ms/token)', data: xy(tl.decodeLatency), yAxisID: 'y', borderColor: PALETTE[0], backgroundColor: PALETTE[0], pointRadius: 1.5, showLine: false },
-    ...(tl.temperature.length ? [{ label: `temperature (°C${tl.temperatureZone ? `, ${tl.temperatureZone}` : ''})`, data: xy(tl.temperature), yAxisID: 'yTemp', borderColor: PALETTE[5], backgroundColor: PALETTE[5], pointRadius: 0, showLine: true, borderWidth: 1.5 }] : []),
-    ...(tl.powerW.length ? [{ label: 'power (W)', data: xy(tl.powerW), yAxisID: 'yPower', borderColor: PALETTE[2], backgroundColor: PALETTE[2], pointRadius: 0, showLine: true, borderWidth: 1.5, borderDash: [4, 3] }] : []),
+    ...(tl.temperature.length ? [{ label: `temperature (°C${tl.temperatureZone ? `, ${tl.temperatureZone}` : ''})`, data: xy(under(tl.temperature)), yAxisID: 'yTemp', borderColor: PALETTE[5], backgroundColor: PALETTE[5], pointRadius: 0, showLine: true, borderWidth: 1.5 }] : []),
+    ...(tl.powerW.length ? [{ label: 'power (W)', data: xy(under(tl.powerW)), yAxisID: 'yPower', borderColor: PALETTE[2], backgroundColor: PALETTE[2], pointRadius: 0, showLine: true, borderWidth: 1.5, borderDash: [4, 3] }] : []),
   ];
   const hasUnder = tl.temperature.length > 0 || tl.powerW.length > 0;
   chartsOf.timeline = makeChart(canvas, {
@@ -185,7 +193,7 @@ function drawTimeline(r: LlmRunRecord, canvas: HTMLCanvasElement): void {
     data: { datasets: datasets as never },
     options: {
       scales: {
-        x: { type: 'linear', title: { display: true, text: tl.axis === 'samples' ? 'time (ms since sampling started)' : 'decode time (ms)' } },
+        x: { type: 'linear', ...(xMin !== undefined && xMax !== undefined ? { min: xMin, max: xMax } : {}), title: { display: true, text: tl.axis === 'samples' ? 'time (ms since sampling started)' : 'decode time (ms)' } },
         y: { type: 'linear', stack: 'run', stackWeight: 3, offset: true, title: { display: true, text: 'ms/token' } },
         ...(tl.temperature.length ? { yTemp: { type: 'linear', stack: 'run', stackWeight: 1, offset: true, title: { display: true, text: '°C' } } } : {}),
         ...(tl.powerW.length ? { yPower: { type: 'linear', stack: 'run', stackWeight: 1, offset: true, title: { display: true, text: 'W' } } } : {}),

@@ -220,3 +220,23 @@ export function runTimeline(r: LlmRunRecord): LlmTimeline {
     phases: onSamples ? (r.phases ?? []).map((p) => ({ ...p })) : [],
   };
 }
+
+/**
+ * The part of a series inside [from, to], with the values at `from` and `to` interpolated from the samples
+ * on either side, so a zoomed chart draws the line edge to edge (and scales its axis to what is visible).
+ */
+export function clipSeries(points: readonly TimelinePoint[], from: number, to: number): TimelinePoint[] {
+  const at = (t: number): number | undefined => {
+    const i = points.findIndex((p) => p.t >= t);
+    if (i < 0) return undefined; // the series ends before t
+    if (points[i].t === t) return points[i].v;
+    if (i === 0) return undefined; // the series starts after t
+    const a = points[i - 1];
+    const b = points[i];
+    return a.v + ((b.v - a.v) * (t - a.t)) / (b.t - a.t);
+  };
+  const inside = points.filter((p) => p.t > from && p.t < to);
+  const start = at(from);
+  const end = at(to);
+  return [...(start !== undefined ? [{ t: from, v: start }] : []), ...inside, ...(end !== undefined ? [{ t: to, v: end }] : [])];
+}
