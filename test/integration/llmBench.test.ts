@@ -176,3 +176,48 @@ test('llm bench --runner llama-bench: a pushed runner folder, started as on Andr
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /no model at/);
 });
+
+test('llm bench --runner litert-lm (one invocation per repetition, spread over them) and --runner genai (model folder pushed)', async () => {
+  const runs = path.join(tmp, 'runs-d');
+  const lit = path.join(tmp, 'litert-lm');
+  await mkdir(lit, { recursive: true });
+  await copyFile(path.join(FIX, 'litert_lm_main.sh'), path.join(lit, 'litert_lm_main'));
+  await chmod(path.join(lit, 'litert_lm_main'), 0o755);
+  const model = path.join(tmp, 'gemma3-1b-it-int4.litertlm');
+  await copyFile(path.join(FIX, 'tiny.gguf.txt'), model);
+  const r = await cli(['llm', 'bench', model, '--device', phone.address, '--runner', 'litert-lm', '--runner-path', lit, '-p', '128', '-n', '32', '-r', '2', '--runs-dir', runs, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const rec = JSON.parse(r.stdout) as LlmRunRecord;
+  assert.equal(rec.runner, 'litert-lm');
+  assert.equal(rec.prefill?.mean, 500);
+  // The stand-in decodes at 20 tok/s on its first invocation, 25 after: two invocations, their spread.
+  assert.deepEqual(rec.decode?.samples, [20, 25]);
+  assert.ok(rec.decode!.stddev! > 3);
+  assert.ok(Math.abs(rec.timeToFirstTokenMs!.mean - (306 + 296) / 2) < 11, JSON.stringify(rec.timeToFirstTokenMs));
+  assert.equal(rec.thermal?.cooldowns?.length, 1, 'cool-down checked between the two invocations');
+  assert.ok(rec.energy?.joulesPerDecodeToken && rec.energy.joulesPerDecodeToken > 0);
+
+  const gen = path.join(tmp, 'genai');
+  await mkdir(gen, { recursive: true });
+  await copyFile(path.join(FIX, 'model_benchmark.sh'), path.join(gen, 'model_benchmark'));
+  await chmod(path.join(gen, 'model_benchmark'), 0o755);
+  await copyFile(path.join(FIX, 'libllama.so.txt'), path.join(gen, 'libonnxruntime.so'));
+  const modelDir = path.join(tmp, 'phi-3-mini-int4');
+  await mkdir(modelDir, { recursive: true });
+  await copyFile(path.join(FIX, 'tiny.gguf.txt'), path.join(modelDir, 'genai_config.json'));
+  const g = await cli(['llm', 'bench', modelDir, '--device', phone.address, '--runner', 'genai', '--runner-path', gen, '-p', '64', '-n', '16', '-r', '3', '--runs-dir', runs, '--json']);
+  assert.equal(g.code, 0, g.stderr);
+  const gr = JSON.parse(g.stdout) as LlmRunRecord;
+  assert.equal(gr.runner, 'onnxruntime-genai');
+  assert.equal(gr.prefill?.mean, 500);
+  assert.equal(gr.decode?.mean, 25);
+  assert.equal(gr.timeToFirstTokenMs?.mean, 128);
+  assert.equal(gr.peakMemoryBytes, 512000000);
+  assert.ok(gr.processPeakBytes && gr.processPeakBytes > 0);
+  // A model folder without genai_config.json: the runner's own words, exit 1.
+  await mkdir(path.join(tmp, 'empty-model'), { recursive: true });
+  await copyFile(path.join(FIX, 'tiny.gguf.txt'), path.join(tmp, 'empty-model', 'model.onnx'));
+  const bad = await cli(['llm', 'bench', path.join(tmp, 'empty-model'), '--device', phone.address, '--runner', 'genai', '--runner-path', gen, '--runs-dir', runs]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /genai failed \(exit 1\): Exception: Error opening .*genai_config\.json/);
+});
