@@ -196,7 +196,7 @@ class ScreenPanel {
   private async onMessage(m: unknown): Promise<void> {
     if (this.disposed) return;
     if (!isFromScreenWebview(m)) {
-      this.log.warn(`screen panel: ignored an invalid message: ${JSON.stringify(m)?.slice(0, 200)}`);
+      this.log.warn(`screen panel: ignored an invalid message (${describeMessage(m)})`);
       return;
     }
     if (m.type === 'ready') {
@@ -451,6 +451,14 @@ class ScreenPanel {
       this.post({ type: 'transfer', id, name, phase: 'failed', message: errorMessage(err) });
     }
   }
+}
+
+/** A few safe words about a message for the log (a hostile one may be huge, cyclic or hold a BigInt). */
+function describeMessage(m: unknown): string {
+  if (m === null || typeof m !== 'object') return typeof m;
+  if (Array.isArray(m)) return `an array of ${m.length}`;
+  const t = (m as { type?: unknown }).type;
+  return typeof t === 'string' ? `type ${JSON.stringify(t.slice(0, 40))}` : 'no type';
 }
 
 /** Where a screen panel opens when another panel asks for it: in the column beside `besideColumn`, keeping focus there. */
