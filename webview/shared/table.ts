@@ -6,7 +6,7 @@ import '@vscode-elements/elements/dist/vscode-table-header/index.js';
 import '@vscode-elements/elements/dist/vscode-table-header-cell/index.js';
 import '@vscode-elements/elements/dist/vscode-table-row/index.js';
 import { make } from './components';
-import { onActivate, sortRows } from './vscode';
+import { onActivate, sortableHeaders, sortRows } from './vscode';
 
 export type { VscodeTable } from '@vscode-elements/elements/dist/main.js';
 
@@ -26,38 +26,19 @@ export interface Column<R> {
 export function dataTable<R>(columns: Array<Column<R>>, rows: R[], opts: { id?: string; label?: string; initialSort?: number; descending?: boolean; maxRows?: number; onRow?: (r: R) => void } = {}): HTMLElementTagNameMap['vscode-table'] {
   const table = make('vscode-table', { id: opts.id, 'aria-label': opts.label, zebra: true, 'bordered-rows': true, resizable: true });
   if (columns.some((c) => c.width)) table.columns = columns.map((c) => c.width ?? 'auto');
-  const header = make('vscode-table-header', { slot: 'header' });
+  const headers = columns.map((c) => make('vscode-table-header-cell', { tabindex: '0', class: c.numeric ? 'num sortable' : 'sortable', title: `Sort by ${c.title}` }, [c.title]));
+  const header = make('vscode-table-header', { slot: 'header' }, headers);
   const body = make('vscode-table-body', { slot: 'body' });
-  let sortCol = opts.initialSort ?? -1;
-  let desc = opts.descending ?? true;
-  const cells: HTMLElement[] = [];
-  const draw = (): void => {
-    const sorted = sortRows(rows, columns[sortCol], desc);
-    body.replaceChildren(...sorted.slice(0, opts.maxRows ?? 5000).map((r) => {
-      const row = make('vscode-table-row', {}, columns.map((c) => {
-        const v = c.render ? c.render(r) : String(c.value(r));
-        return make('vscode-table-cell', c.numeric ? { class: 'num' } : {}, [v]);
-      }));
+  sortableHeaders(headers, columns, (column, desc) => {
+    body.replaceChildren(...sortRows(rows, column, desc).slice(0, opts.maxRows ?? 5000).map((r) => {
+      const row = make('vscode-table-row', {}, columns.map((c) => make('vscode-table-cell', c.numeric ? { class: 'num' } : {}, [c.render ? c.render(r) : String(c.value(r))])));
       if (opts.onRow) {
         row.tabIndex = 0;
         onActivate(row, () => opts.onRow!(r));
       }
       return row;
     }));
-    cells.forEach((th, i) => th.setAttribute('aria-sort', i === sortCol ? (desc ? 'descending' : 'ascending') : 'none'));
-  };
-  for (const [i, c] of columns.entries()) {
-    const th = make('vscode-table-header-cell', { tabindex: '0', class: c.numeric ? 'num sortable' : 'sortable', title: `Sort by ${c.title}` }, [c.title]);
-    const sort = (): void => {
-      if (sortCol === i) desc = !desc;
-      else { sortCol = i; desc = c.numeric ?? false; }
-      draw();
-    };
-    onActivate(th, sort);
-    cells.push(th);
-    header.append(th);
-  }
+  }, { col: opts.initialSort, desc: opts.descending });
   table.append(header, body);
-  draw();
   return table;
 }

@@ -59,35 +59,37 @@ export function sortRows<R>(rows: R[], column: { value: (r: R) => string | numbe
   });
 }
 
+/**
+ * Makes `headers` sort a table: a click or Enter/Space on a header sorts by it (again: the other way;
+ * numbers start descending), each header's aria-sort says how, and `draw(column, desc)` redraws the rows.
+ */
+export function sortableHeaders<R>(headers: HTMLElement[], columns: Array<{ value: (r: R) => string | number; numeric?: boolean }>, draw: (column: { value: (r: R) => string | number } | undefined, desc: boolean) => void, initial: { col?: number; desc?: boolean } = {}): void {
+  let col = initial.col ?? -1;
+  let desc = initial.desc ?? true;
+  const redraw = (): void => {
+    draw(columns[col], desc);
+    headers.forEach((th, i) => th.setAttribute('aria-sort', i === col ? (desc ? 'descending' : 'ascending') : 'none'));
+  };
+  headers.forEach((th, i) => onActivate(th, () => {
+    if (col === i) desc = !desc;
+    else { col = i; desc = columns[i].numeric ?? false; }
+    redraw();
+  }));
+  redraw();
+}
+
 /** A table whose columns sort on click or Enter/Space (numbers numerically). */
 export function sortableTable<R>(columns: Array<{ title: string; value: (r: R) => string | number; render?: (r: R) => string; numeric?: boolean }>, rows: R[], opts: { id?: string; initialSort?: number; maxRows?: number } = {}): HTMLTableElement {
   const table = el('table', { class: 'grid', ...(opts.id ? { id: opts.id } : {}) });
-  let sortCol = opts.initialSort ?? -1;
-  let desc = true;
-  const thead = el('thead');
   const tbody = el('tbody');
-  const headRow = el('tr');
-  const draw = () => {
-    const sorted = sortRows(rows, columns[sortCol], desc);
-    tbody.replaceChildren(...sorted.slice(0, opts.maxRows ?? 5000).map((r) => el('tr', {}, ...columns.map((c) => {
+  const headers = columns.map((c) => el('th', { tabindex: '0', role: 'columnheader' }, c.title));
+  table.append(el('thead', {}, el('tr', {}, ...headers)), tbody);
+  sortableHeaders(headers, columns, (column, desc) => {
+    tbody.replaceChildren(...sortRows(rows, column, desc).slice(0, opts.maxRows ?? 5000).map((r) => el('tr', {}, ...columns.map((c) => {
       const td = el('td', c.numeric ? { class: 'num' } : {});
       td.textContent = c.render ? c.render(r) : String(c.value(r));
       return td;
     }))));
-    headRow.querySelectorAll('th').forEach((th, i) => th.setAttribute('aria-sort', i === sortCol ? (desc ? 'descending' : 'ascending') : 'none'));
-  };
-  columns.forEach((c, i) => {
-    const th = el('th', { tabindex: '0', role: 'columnheader' }, c.title);
-    const sort = () => {
-      if (sortCol === i) desc = !desc;
-      else { sortCol = i; desc = c.numeric ?? false; }
-      draw();
-    };
-    onActivate(th, sort);
-    headRow.append(th);
-  });
-  thead.append(headRow);
-  table.append(thead, tbody);
-  draw();
+  }, { col: opts.initialSort });
   return table;
 }
