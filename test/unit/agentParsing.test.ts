@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile, appendFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseDecision, resolveAction, inputTextArg } from '../../extension/core/agent/actions';
+import { parseDecision, resolveAction } from '../../extension/core/agent/actions';
+import { androidInputText } from '../../extension/core/screen/input';
 import { parseUiDump, describeElements } from '../../extension/core/agent/elements';
 import { checkAction, DEFAULT_CONSENT_WORDS, looksLikeInjection } from '../../extension/core/agent/guard';
 import { normalizeBaseUrl, redact } from '../../extension/core/agent/llm';
@@ -56,7 +57,16 @@ test('actions become argv, text escaped for input text; a tap outside the screen
   assert.deepEqual(r.argv, [['input', 'tap', String((n.bounds[0] + n.bounds[2]) >> 1), String(Math.round((n.bounds[1] + n.bounds[3]) / 2))]]);
   assert.equal(r.package, 'com.android.settings');
   assert.throws(() => resolveAction({ type: 'tap', x: 900, y: 10 }, ui, screen), /outside the 720×1600 screen/);
-  assert.equal(inputTextArg("50% off; it's $(rm)"), "50%%%soff;%sit's%s$(rm)");
+  // Typing: what the phone types (Android's `input text` reads only "%s", as a space) is the text itself, even a literal "%s".
+  const notes = new PhoneState(DEFAULT_PROFILE);
+  notes.launch('com.mobileai.notes');
+  const notesUi = parseUiDump(notes.uiXml());
+  const field = notesUi.elements.find((e) => e.editable);
+  assert.ok(field, 'the notes app has a text field');
+  for (const text of ["50% off; it's $(rm)", 'say %s now']) {
+    const argv = resolveAction({ type: 'type', element: field.index, text }, notesUi, screen).argv.filter((a) => a[1] === 'text');
+    assert.equal(argv.map((a) => androidInputText(a[2])).join(''), text);
+  }
   assert.deepEqual(resolveAction({ type: 'open_app', package: 'com.mobileai.notes' }, ui, screen).argv, [['monkey', '-p', 'com.mobileai.notes', '-c', 'android.intent.category.LAUNCHER', '1']]);
   assert.throws(() => resolveAction({ type: 'type', text: 'x' }, ui, screen), /no text field is focused/);
 });

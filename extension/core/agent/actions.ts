@@ -2,6 +2,7 @@
  * What an agent may do, how a model's answer becomes one validated action, and how an action becomes the
  * argv of one device command (never a shell string: the adb layer quotes every word).
  */
+import { textCommands } from '../screen/input';
 import { center, elementAt, type ScreenUi, type UiElement } from './elements';
 
 export type Direction = 'up' | 'down' | 'left' | 'right';
@@ -164,11 +165,6 @@ export interface ResolvedAction {
 
 const KEY = { back: '4', home: '3', enter: '66' } as const;
 
-/** Text for `input text`: spaces as %s and % doubled, as Android's input command expects. */
-export function inputTextArg(text: string): string {
-  return text.replace(/%/g, '%%').replace(/ /g, '%s');
-}
-
 export function resolveAction(action: AgentAction, ui: ScreenUi, screen: { width: number; height: number }): ResolvedAction {
   const el = (n?: number) => (n === undefined ? undefined : ui.elements.find((e) => e.index === n));
   const at = (a: { element?: number; x?: number; y?: number }) => {
@@ -215,7 +211,8 @@ export function resolveAction(action: AgentAction, ui: ScreenUi, screen: { width
         const p = center(target.bounds);
         argv.push(['input', 'tap', String(p.x), String(p.y)]);
       }
-      argv.push(['input', 'text', inputTextArg(action.text)]);
+      // Android's `input text` reads only `%s` (as a space); a literal "%s" takes two commands (screen/input.ts).
+      argv.push(...textCommands(action.text));
       if (action.submit) argv.push(['input', 'keyevent', KEY.enter]);
       return { argv, target, package: target.package || ui.foreground };
     }
