@@ -126,6 +126,9 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmRunRecord> 
     if (unplugged && info.virtual) rec.notes.push('the virtual phone models `dumpsys battery unplug` as a real unplug (its charger stops feeding the battery model)');
 
     if (!opts.noSampling) {
+      // The sign is read idle with the screen ON (a clear draw): wake it (KeyEvent.KEYCODE_WAKEUP leaves an awake screen as it is).
+      const wake = await adb.exec(serial, ['input', 'keyevent', 'KEYCODE_WAKEUP']).catch(() => undefined);
+      if (!wake || wake.exitCode !== 0) rec.notes.push('could not wake the screen (input keyevent KEYCODE_WAKEUP) for the idle gauge reading');
       progress(`starting the phone sampler at ${hz} Hz`);
       sampler = await PhoneSampler.start(adb, serial, {
         dir: sampleDir,
