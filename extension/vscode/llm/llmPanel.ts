@@ -23,6 +23,7 @@ export class LlmPanel {
   static current: LlmPanel | undefined;
   private readonly panel: vscode.WebviewPanel;
   private ready = false;
+  private disposed = false;
   private queue: ToLlmWebview[] = [];
   readonly records = new Map<string, { record: LlmRunRecord; dir?: string }>();
 
@@ -32,11 +33,19 @@ export class LlmPanel {
     });
     this.panel.webview.html = webviewHtml(this.panel.webview, ctx.extensionUri, 'llm', 'LLM Runs');
     this.panel.onDidDispose(() => {
+      this.disposed = true;
       if (LlmPanel.current === this) LlmPanel.current = undefined;
     });
     this.panel.webview.onDidReceiveMessage((m: unknown) => {
+      if (this.disposed) return; // closed: nothing a late message asks for happens
       if (!isFromLlmWebview(m)) {
-        this.log.warn(`llm panel: ignored an invalid message: ${JSON.stringify(m)?.slice(0, 200)}`);
+        let shown: string;
+        try {
+          shown = String(JSON.stringify(m)).slice(0, 200);
+        } catch {
+          shown = typeof m;
+        }
+        this.log.warn(`llm panel: ignored an invalid message: ${shown}`);
         return;
       }
       void this.handle(m);
@@ -74,6 +83,7 @@ export class LlmPanel {
   }
 
   post(m: ToLlmWebview): void {
+    if (this.disposed) return;
     if (this.ready) void this.panel.webview.postMessage(m);
     else this.queue.push(m);
   }
