@@ -135,7 +135,7 @@ test('Deploy from the phone\'s row uses the manifest\'s deploy settings for the 
     const menu = wb.page.locator('.context-view .monaco-menu');
     await menu.waitFor({ timeout: 10000 });
     // The menu is used with the keyboard, as it is meant to be (a synthetic click on its item does not run it).
-    for (let i = 0; i < 20 && !(await menu.locator('.action-item.focused').innerText().catch(() => '')).includes('Deploy to Phone'); i++) await wb.page.keyboard.press('ArrowDown');
+    for (let i = 0; i < 20 && !(await menu.locator('.action-item.focused').innerText({ timeout: 500 }).catch(() => '')).includes('Deploy to Phone'); i++) await wb.page.keyboard.press('ArrowDown');
     await wb.page.keyboard.press('Enter');
     const pick = wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'mnist' }).first();
     await pick.waitFor({ timeout: 15000 });
