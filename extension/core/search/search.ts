@@ -147,6 +147,19 @@ class Evaluator<A> {
     this.fastLatency = this.ofaModel?.latency as ((a: A) => number) | undefined;
   }
 
+  private readonly ids = new WeakMap<object, string>();
+
+  /** The space's id, made once per candidate object (a candidate's id is asked for several times). */
+  id(a: A): string {
+    if (typeof a !== 'object' || a === null) return this.space.id_(a);
+    let id = this.ids.get(a);
+    if (id === undefined) {
+      id = this.space.id_(a);
+      this.ids.set(a, id);
+    }
+    return id;
+  }
+
   latency(a: A): number {
     const l = this.fastLatency?.(a);
     return l !== undefined && !Number.isNaN(l) ? l : latencyOf(this.space, this.tables, a);
@@ -173,7 +186,7 @@ class Evaluator<A> {
     for (let i = 0; i < cands.length; i++) {
       if (repeats && this.candidates >= this.o.evaluations) break;
       const a = cands[i];
-      const id = this.space.id_(a);
+      const id = this.id(a);
       const hit = this.seen.get(id);
       if (hit || inBatch.has(id)) {
         if (hit) out[i] = hit;
@@ -211,7 +224,7 @@ class Evaluator<A> {
       out[t.i] = p;
     });
     // Duplicates inside a batch point at the first copy.
-    for (let i = 0; i < cands.length; i++) if (!out[i]) { const id = this.space.id_(cands[i]); out[i] = this.seen.get(id); }
+    for (let i = 0; i < cands.length; i++) if (!out[i]) { const id = this.id(cands[i]); out[i] = this.seen.get(id); }
     return out;
   }
 }
@@ -268,7 +281,7 @@ export async function search<A>(space: SearchSpace<A>, tables: LatencyTable[], e
     for (let i = 0, tries = 0; cands.length < n && tries < n * 8; tries++) {
       const a = make(i);
       if (a === undefined) continue;
-      const id = space.id_(a);
+      const id = ev.id(a);
       if (!o.countRepeats && (ev.seen.has(id) || ids.has(id))) {
         ev.dupStreak++;
         if (ev.dupStreak > 5000) break;
@@ -394,10 +407,17 @@ async function evolve<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng, o: S
   const planning = !!ev.ofaModel && !!feats && !o.soft && (o.plan ?? true);
   const sur = feats && (screen > 1 || planning) ? new LinearSurrogate(feats.count) : undefined;
   let learned = 0;
+  let fittedAt = 0;
+  // Long runs: past `LONG` points the surrogate is refitted only when they have grown by a tenth (a fit
+  // solves a 129² system; it barely moves by then), and a generation is screened from twice its size.
+  const LONG = 5000;
   const learn = (ps: Array<Point<A>>) => {
     if (!sur || !feats) return;
     for (const q of ps) sur.add(feats.of(q.arch), q.score);
-    if (learned++ % (o.fitEvery ?? 2) === 0) sur.fit();
+    if (sur.samples < LONG ? learned++ % (o.fitEvery ?? 2) === 0 : sur.samples >= fittedAt * 1.1) {
+      sur.fit();
+      fittedAt = sur.samples;
+    }
   };
   let pop = await generation(N, () => fit(space.sample(rng)));
   learn(pop);
@@ -446,10 +466,10 @@ async function evolve<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng, o: S
       // Make `screen` times more children than a generation takes; score the surrogate's best, plus a few others.
       const pool: Array<{ a: A; s: number }> = [];
       const ids = new Set<string>();
-      const want = n * screen;
+      const want = n * (ev.used < LONG ? screen : Math.min(screen, 2));
       for (let t = 0; pool.length < want && t < want * 3; t++) {
         const a = make(pool.length, want);
-        const id = space.id_(a);
+        const id = ev.id(a);
         if (ev.seen.has(id) || ids.has(id)) continue;
         ids.add(id);
         pool.push({ a, s: sur.predict(feats.of(a)) });
@@ -539,7 +559,7 @@ async function frontSearch<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng,
       const ids = new Set<string>();
       for (let t = 0; pool.length < N * screen && t < N * screen * 3; t++) {
         const a = make();
-        const id = space.id_(a);
+        const id = ev.id(a);
         if (ev.seen.has(id) || ids.has(id)) continue;
         ids.add(id);
         const l = ev.latency(a);
