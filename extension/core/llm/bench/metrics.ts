@@ -64,6 +64,11 @@ export function energyOf(rec: LlmRunRecord, periodMs: number, virtual: boolean):
   if (dec !== undefined && rec.decode?.mean && dec > 0) energy.joulesPerDecodeToken = round(dec / rec.decode.mean, 6);
   if (pre !== undefined && rec.prefill?.mean && pre > 0) energy.joulesPerPrefillToken = round(pre / rec.prefill.mean, 6);
   if ((dec ?? 0) <= 0 || (pre ?? 0) <= 0) notes.push('the gauge showed no discharge during a phase (a charger feeding the phone?): that phase has no energy per token');
+  const short = (['prefill', 'decode'] as const).filter((n) => {
+    const ps = phases.filter((p) => p.name === n);
+    return ps.length > 0 && ps.every((p) => p.endMs - p.startMs < 2 * periodMs);
+  });
+  if (short.length) notes.push(`the ${short.join(' and ')} phase${short.length > 1 ? 's are' : ' is'} shorter than two sampling periods (${Math.round(periodMs)} ms): the power comes from the samples around ${short.length > 1 ? 'them' : 'it'} (mostly idle), so that energy per token is rough; use more tokens (P, D) for a real figure`);
   notes.push(`energy per token = the phase's average battery discharge power (current_now × voltage_now, sampled at ${rec.sampling?.achievedHz ?? '?'} Hz) ÷ its token rate; it includes the whole phone's draw (idle ${energy.idlePowerW ?? '?'} W)`);
   return { energy, notes };
 }
