@@ -435,6 +435,10 @@ export function registerLlmCommands(context: vscode.ExtensionContext, store: Dev
         const model = fromFile ?? await pickModel();
         if (!model) return;
         const guess = RUNNERS.find((r) => r.ext.test(model))?.runner ?? 'onnx';
+        if (target.kind === 'host' && guess !== 'onnx') {
+          void vscode.window.showErrorMessage(`${path.basename(model)} is for ${guess}, which runs on a phone: on this machine only ONNX decoders run. Choose a phone.`);
+          return;
+        }
         const choices = target.kind === 'host' ? RUNNERS.filter((r) => r.runner === 'onnx') : [...RUNNERS].sort((a, b) => Number(b.runner === guess) - Number(a.runner === guess));
         const runnerPick = choices.length === 1 ? choices[0] : await vscode.window.showQuickPick(choices.map((r) => ({ ...r, description: r.runner === guess ? 'fits this model' : undefined })), { title: 'Runner' });
         if (!runnerPick) return;
