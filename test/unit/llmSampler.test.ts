@@ -4,6 +4,7 @@ import {
   SampleParser, clampHz, detectCurrentSign, isCharging, parseBatteryDump, parseTemperature, powerOf, samplerScript, zoneTempC,
 } from '../../extension/core/llm/bench/sampler';
 import { phoneCommandLine } from '../../extension/core/llm/bench/phoneExec';
+import { runnerCommand } from '../../extension/core/llm/bench/cliRunners';
 import { perfTestDims, modelRunDurations } from '../../extension/core/llm/bench/onnxPhone';
 import { discoverDecoder } from '../../extension/core/llm/decoderRunner';
 import { runLine, withPhone } from '../helpers/phoneShell';
@@ -207,4 +208,13 @@ test('perf_test configurations from the decoder\'s dim names; unnamed sequence d
   // onnxruntime's profile: Session/model_run events in time order (µs) → ms.
   assert.deepEqual(modelRunDurations([{ cat: 'Session', name: 'model_run', ts: 20, dur: 900 }, { cat: 'Node', name: 'x', ts: 5, dur: 1 }, { cat: 'Session', name: 'model_run', ts: 10, dur: 4500 }]), [4.5, 0.9]);
   assert.deepEqual(modelRunDurations({}), []);
+});
+
+test('runners start as their docs say: llama-bench from DIR with lib/, model_benchmark -i -l -g -r, litert_lm_main --benchmark', () => {
+  const o = { dir: '/data/local/tmp/mobileai/llm/x', model: '/data/local/tmp/mobileai/llm/models/m', promptTokens: 128, genTokens: 64, repetitions: 3, threads: 4 };
+  const lb = phoneCommandLine(runnerCommand({ ...o, runner: 'llama-bench' }));
+  assert.match(lb, /^cd \/data\/local\/tmp\/mobileai\/llm\/x \|\| exit 127; export LD_LIBRARY_PATH=lib; \.\/bin\/llama-bench -m \/data\/local\/tmp\/mobileai\/llm\/models\/m -p 128 -n 64 -t 4 -r 3 -o jsonl & p=\$!/);
+  assert.deepEqual(runnerCommand({ ...o, runner: 'genai' }).argv, ['./model_benchmark', '-i', o.model, '-l', '128', '-g', '64', '-r', '3']);
+  assert.deepEqual(runnerCommand({ ...o, runner: 'litert-lm' }).argv, ['./litert_lm_main', '--backend=cpu', `--model_path=${o.model}`, '--benchmark', '--benchmark_prefill_tokens=128', '--benchmark_decode_tokens=64', '--async=false']);
+  assert.equal(runnerCommand({ ...o, runner: 'genai' }).env?.LD_LIBRARY_PATH, '.');
 });
