@@ -82,11 +82,11 @@ test('llm bench (onnx runner) on the virtual phone: every metric present and pla
   const sum0 = rec.decodeTimelineMs![0].reduce((a, b) => a + b, 0);
   assert.ok(Math.abs(rec.decode!.samples![0] - (160 * 1000) / sum0) / rec.decode!.samples![0] < 0.01);
   assert.ok(rec.modelLoadMs !== undefined && rec.modelLoadMs > 0);
-  // Memory: the runner's own figure (at least the model file) and VmHWM read from /proc/PID/status of the PID the
-  // runner's command line recorded (on the virtual phone that is the background subshell's: the record says so).
+  // Memory: the runner's own figure (at least the model file) and VmHWM read from /proc/PID/status of the runner's
+  // PID ($! of `runner &` is the runner itself, as with mksh): on the virtual phone it holds at least the model file.
   assert.ok(rec.peakMemoryBytes && rec.peakMemoryBytes >= 578141);
-  assert.ok(rec.processPeakBytes && rec.processPeakBytes > 0, `VmHWM ${rec.processPeakBytes}`);
-  assert.ok(rec.notes.some((n) => /VmHWM on the virtual phone/.test(n)));
+  assert.ok(rec.processPeakBytes && rec.processPeakBytes >= 578141, `VmHWM ${rec.processPeakBytes}`);
+  assert.ok(rec.notes.some((n) => /VmHWM on the virtual phone: what the host process grew by/.test(n)));
   // Sampling: a rate near the target, the virtual gauge, thermal series, cpufreq.
   const s = rec.sampling!;
   assert.equal(s.targetHz, 10);

@@ -64,8 +64,8 @@ test('actions become argv, text escaped for input text; a tap outside the screen
   const field = notesUi.elements.find((e) => e.editable);
   assert.ok(field, 'the notes app has a text field');
   for (const text of ["50% off; it's $(rm)", 'say %s now']) {
-    const argv = resolveAction({ type: 'type', element: field.index, text }, notesUi, screen).argv.filter((a) => a[1] === 'text');
-    assert.equal(argv.map((a) => androidInputText(a[2])).join(''), text);
+    const typed: string[][] = resolveAction({ type: 'type', element: field.index, text }, notesUi, screen).argv.filter((a: string[]) => a[1] === 'text');
+    assert.equal(typed.map((a) => androidInputText(a[2])).join(''), text);
   }
   assert.deepEqual(resolveAction({ type: 'open_app', package: 'com.mobileai.notes' }, ui, screen).argv, [['monkey', '-p', 'com.mobileai.notes', '-c', 'android.intent.category.LAUNCHER', '1']]);
   assert.throws(() => resolveAction({ type: 'type', text: 'x' }, ui, screen), /no text field is focused/);

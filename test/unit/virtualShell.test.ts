@@ -64,3 +64,16 @@ test('device commands report the phone: wm, getprop, dumpsys, pm, am', async () 
     assert.equal((await sh('input keyevent KEYCODE_NOPE')).code, 1);
   });
 });
+
+test('`cmd &` runs the command in the background job itself: $! is its pid, as mksh execs a lone command in the forked child', async () => {
+  await withDevice(async (sh) => {
+    const r = await sh('sleep 5 & p=$!; grep -E "^(Name|PPid):" /proc/$p/status; ps -o PID,NAME -p $p | tail -n 1; kill $p; wait $p; echo "status $?"');
+    const lines = r.out.trim().split('\n');
+    assert.match(lines[0], /^Name:\s+sleep$/, r.out);
+    assert.match(lines[2], /^\s*\d+ sleep$/, r.out);
+    assert.equal(lines[3], 'status 143', 'killed by SIGTERM: 128+15');
+    // A compound background job keeps its own shell process.
+    const c = await sh('{ sleep 5; echo done; } & p=$!; grep "^Name:" /proc/$p/status; kill $p');
+    assert.match(c.out, /^Name:\s+sh$/m);
+  });
+});

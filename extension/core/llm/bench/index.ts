@@ -239,8 +239,8 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmRunRecord> 
       };
       const peakHwm = Math.max(0, ...sampler.parser.samples.map((s) => s.hwmBytes ?? 0));
       if (peakHwm > 0) rec.processPeakBytes = peakHwm;
-      if (peakHwm > 0 && info.virtual) rec.notes.push("VmHWM on the virtual phone: its shell runs `CMD &` as a background subshell plus the command, so $! (the PID the sampler follows) is the subshell's and the figure is the wrapper's, not the runner's; on a phone (mksh) $! is the runner itself");
-      else rec.notes.push('no VmHWM: the runner\'s /proc/PID/status was not readable between samples (a run shorter than one sample period?)');
+      if (peakHwm > 0 && info.virtual) rec.notes.push('VmHWM on the virtual phone: what the host process grew by while onnxruntime-node ran the model (at least the model file), on top of the command\'s own');
+      else if (peakHwm === 0) rec.notes.push('no VmHWM: the runner\'s /proc/PID/status was not readable between samples (a run shorter than one sample period?)');
       const { energy, notes } = energyOf(rec, periodMs, info.virtual);
       if (energy) rec.energy = energy;
       rec.notes.push(...notes);

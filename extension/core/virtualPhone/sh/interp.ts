@@ -83,6 +83,8 @@ export class Shell {
   cwd: string;
   lastExit = 0;
   lastBg: number | undefined;
+  /** Set on a background job's shell whose lone simple command takes over the job's process (its pid is `$!`). */
+  execInto: Proc | undefined;
   traps = new Map<string, string>();
   opts = { errexit: false, xtrace: false, nounset: false, noglob: false };
   readonly tty: boolean;
@@ -268,8 +270,10 @@ export class Shell {
         for (const item of node.items) {
           if (item.background) {
             const job = this.clone();
-            const p = job.runTree(item.node, { ...fds, 0: InStream.of(EMPTY) }).catch(() => 1);
             const bgProc = this.device.procs.spawn('sh', [SH], { ppid: this.pid });
+            // mksh forks for `cmd &` and the child execs a lone simple command: `$!` is then the command's own pid.
+            if (isLoneSimple(item.node)) job.execInto = bgProc;
+            const p = job.runTree(item.node, { ...fds, 0: InStream.of(EMPTY) }).catch(() => 1);
             this.lastBg = bgProc.pid;
             this.jobs.set(bgProc.pid, p.finally(() => this.device.procs.exit(bgProc.pid)));
             status = 0;
@@ -517,7 +521,14 @@ export class Shell {
       return 127;
     }
     const env = { ...this.env(), ...Object.fromEntries(assigns) };
-    const proc = this.device.procs.spawn(name.split('/').pop() as string, argv, { ppid: this.pid });
+    // A background job's lone command runs in the job's process (exec), as mksh's forked child does.
+    const reused = this.execInto;
+    this.execInto = undefined;
+    const proc = reused ?? this.device.procs.spawn(name.split('/').pop() as string, argv, { ppid: this.pid });
+    if (reused) {
+      reused.name = name.split('/').pop() as string;
+      reused.argv = argv;
+    }
     const abort = new Abort().follow(this.signal).follow(proc.abort);
     const fg = this.fg.current;
     fg.onAbort(() => { if (!proc.killedBy) proc.killedBy = fg.reason === 'SIGHUP' ? 1 : 2; abort.abort(fg.reason); });
@@ -549,7 +560,7 @@ export class Shell {
       await fds[2].write(`${name}: ${errnoText(e)}\n`);
       return 1;
     } finally {
-      this.device.procs.exit(proc.pid);
+      if (!reused) this.device.procs.exit(proc.pid);
     }
   }
 
@@ -1022,3 +1033,12 @@ export function readerOf(r: Reader): InStream {
 }
 
 export type { AbortLike };
+
+/** A node that is one simple command (possibly wrapped in a one-command pipeline, list or and-or). */
+function isLoneSimple(node: Node): boolean {
+  if (node.type === 'simple') return node.words.length > 0;
+  if (node.type === 'pipeline') return !node.negate && node.commands.length === 1 && isLoneSimple(node.commands[0]);
+  if (node.type === 'andor') return node.rest.length === 0 && isLoneSimple(node.first);
+  if (node.type === 'list') return node.items.length === 1 && !node.items[0].background && isLoneSimple(node.items[0].node);
+  return false;
+}
