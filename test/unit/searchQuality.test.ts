@@ -74,6 +74,16 @@ test('planning under a budget: no random network under the budget beats the plan
   s.fit();
   const probe = ofaSpace.sample(rng);
   assert.ok(Math.abs(s.predict(ofaSpace.features!.of(probe)) - score(probe)) < 1e-2);
+  // Points taken back leave the fit as it was (the front search's near-front model drops points the front passes).
+  const before = s.predict(ofaSpace.features!.of(probe));
+  const junk = Array.from({ length: 50 }, () => ofaSpace.sample(rng));
+  for (const a of junk) s.add(ofaSpace.features!.of(a), 5);
+  s.fit();
+  assert.ok(Math.abs(s.predict(ofaSpace.features!.of(probe)) - before) > 1e-2, 'the junk points move the fit');
+  for (const a of junk) s.remove(ofaSpace.features!.of(a), 5);
+  s.fit();
+  assert.equal(s.samples, 600);
+  assert.ok(Math.abs(s.predict(ofaSpace.features!.of(probe)) - before) < 1e-9);
 });
 
 test('same seed, same result (evolution and front); another seed, another search', async () => {
@@ -108,7 +118,8 @@ test('quality bar at 3,000 evaluations (3 seeds): evolution beats the tutorial\'
   t.diagnostic(`best under 25 ms: evolution ${best.evolution.map((x) => x.toFixed(4))}, tutorial ${best['evolution-classic'].map((x) => x.toFixed(4))}; hypervolume ratio: front ${hv.front.map((x) => x.toFixed(3))}, NSGA-II ${hv.nsga2.map((x) => x.toFixed(3))}`);
   assert.ok(median(best.evolution) >= 0.8205, `evolution median ${median(best.evolution)}`);
   assert.ok(median(best.evolution) > median(best['evolution-classic']), `evolution ${median(best.evolution)} vs tutorial ${median(best['evolution-classic'])}`);
-  assert.ok(median(hv.front) >= 0.89, `front hypervolume ratio ${median(hv.front)}`);
+  // Planning per band from the near-front model raised this from 0.911 to 0.925 (seeds 1-3, this machine).
+  assert.ok(median(hv.front) >= 0.915, `front hypervolume ratio ${median(hv.front)}`);
   assert.ok(median(hv.front) > median(hv.nsga2) + 0.03, `front ${median(hv.front)} vs NSGA-II ${median(hv.nsga2)}`);
   // No short run gets past the dense reference front (beyond rounding).
   assert.ok(Math.max(...hv.front, ...hv.nsga2) <= 1.001, 'the reference front is not beaten by a short run');

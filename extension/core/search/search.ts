@@ -3,7 +3,7 @@ import type { SearchSpace } from './space';
 import type { AccuracyEstimator } from './predictor';
 import type { BatchEstimator } from './batch';
 import { OFA, ofaLatencyModel, type OfaArch, type OfaLatencyModel } from './ofa';
-import { ofaPlan } from './ofaPlan';
+import { ofaPlan, ofaPlans } from './ofaPlan';
 import { LinearSurrogate } from './surrogate';
 import { lookup, tableFor, type LatencyTable } from './table';
 import { CancelledError, type CancelSignal } from '../util/progress';
@@ -36,11 +36,13 @@ export interface SearchOptions {
   explore?: number;
   /** evolution: at most this many parents share a skeleton (OFA: resolution and depths); 0: no niches. */
   nicheCap?: number;
-  /** evolution (OFA): plan with the surrogate every `planEvery` generations, one plan per resolution. */
+  /** evolution (OFA): plan with the surrogate every `planEvery` generations, one plan per resolution (front: one per band). */
   plan?: boolean;
   planEvery?: number;
   /** Steps up a repaired child may take to fill the budget it leaves unused. */
   fill?: number;
+  /** front (OFA): at most this many new plans (one per band's upper edge) join a planning generation. */
+  planMax?: number;
   /** front: elites kept per band. */
   eliteSize?: number;
   /** front: how many latency bands, and the latency range they cover (default: the fastest network to the budget). */
@@ -504,7 +506,11 @@ async function evolve<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng, o: S
  * The front as elites per latency band: bands of equal width from the fastest network the space allows
  * to the budget. Children come from a band's elites (mutated, or crossed with a neighbour band's), are
  * repaired into that band or the next and filled up to it; a linear surrogate of every point scored so
- * far picks, from four times as many children, those most likely to beat their band's elite.
+ * far ranks four times as many children by how far they should beat their band's elite, and the
+ * generation takes the best-ranked of each band in turn (so every band gets its share). Once-for-All:
+ * every other generation also takes up to `planMax` new plans — the architecture a linear model of the
+ * points near the front (within 0.02 top-1 of it) scores highest under each band's upper edge, exact
+ * for that model since latency is a sum over blocks.
  */
 async function frontSearch<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng, o: SearchOptions, N: number, generation: Generation<A>): Promise<void> {
   const bands = o.bands ?? 30;
@@ -542,6 +548,51 @@ async function frontSearch<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng,
   place(first);
   learn(first);
   const screen = feats ? (o.screen ?? 4) : 1;
+  // The front's score at latency l: the best score of a point at most that slow (a binary search).
+  let fr: Array<Point<A>> = [];
+  let frLat = new Float64Array(0);
+  const frontAt = (l: number) => {
+    let a = 0;
+    let b = frLat.length;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      if (frLat[m] <= l) a = m + 1;
+      else b = m;
+    }
+    return a ? fr[a - 1].score : -Infinity;
+  };
+  // The near-front surrogate: points join when they are near the front and leave when it moves past them.
+  const model = ev.ofaModel;
+  const near = feats && model && (o.plan ?? true) ? new LinearSurrogate(feats.count) : undefined;
+  const inNear = new Set<Point<A>>();
+  let nearSeen = 0;
+  const NEAR = 0.02;
+  const planEvery = o.planEvery ?? 2;
+  const planMax = o.planMax ?? 10;
+  const budgets = Array.from({ length: bands }, (_, b) => lo + (b + 1) * width);
+  const planner = near && feats && model ? (): A[] => {
+    fr = paretoFront(ev.all);
+    frLat = Float64Array.from(fr, (q) => q.latencyMs);
+    for (const q of inNear) {
+      if (q.score < frontAt(q.latencyMs) - NEAR) {
+        near.remove(feats.of(q.arch), q.score);
+        inNear.delete(q);
+      }
+    }
+    for (; nearSeen < ev.all.length; nearSeen++) {
+      const q = ev.all[nearSeen];
+      if (q.score >= frontAt(q.latencyMs) - NEAR) {
+        near.add(feats.of(q.arch), q.score);
+        inNear.add(q);
+      }
+    }
+    if (near.samples < 2 * feats.count) return [];
+    near.fit();
+    const w = near.weights();
+    if (!w) return [];
+    return ofaPlans(w, model, budgets, { gridMs: 0.1 }).filter((x): x is OfaArch => !!x) as unknown as A[];
+  } : undefined;
+  let gen = 0;
   while (!ev.exhausted) {
     const filled = elite.map((e, i) => (e.length ? i : -1)).filter((i) => i >= 0);
     if (!filled.length) break;
@@ -567,10 +618,19 @@ async function frontSearch<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng,
         // A candidate's promise: how far the surrogate puts it above its band's elite.
         pool.push({ a, gain: sur.predict(feats.of(a)) - (e.length ? e[0].score : -Infinity) });
       }
-      const order = pool.map((_, i) => i).sort((x, y) => pool[y].gain - pool[x].gain || x - y);
+      const ranked = pool.map((_, i) => i).sort((x, y) => pool[y].gain - pool[x].gain || x - y);
+      // Round-robin over the bands: each band's best-ranked candidate in turn.
+      const perBand: number[][] = Array.from({ length: bands }, () => []);
+      for (const i of ranked) perBand[bandOf(ev.latency(pool[i].a))].push(i);
+      const order: number[] = [];
+      for (let k = 0; order.length < ranked.length; k++) for (const q of perBand) if (k < q.length) order.push(q[k]);
       const top = Math.round(N * (1 - (o.explore ?? 0.2)));
       const rest = order.slice(top);
       chosen = [...order.slice(0, top), ...Array.from({ length: Math.min(N - top, rest.length) }, () => rest.splice(rng.int(rest.length), 1)[0])].map((i) => pool[i].a);
+    }
+    if (planner && gen++ % planEvery === 0) {
+      const plans = planner().filter((a) => !ev.seen.has(ev.id(a))).slice(0, planMax);
+      if (plans.length) chosen = [...plans, ...(chosen ?? Array.from({ length: N }, () => make()))].slice(0, N);
     }
     let kids = await generation(chosen ? chosen.length : N, (i) => (chosen ? chosen[i] : make()));
     if (!kids.length) {

@@ -24,6 +24,11 @@ export class LinearSurrogate {
 
   /** Adds a scored point, given the indices of its features that are 1. */
   add(active: ArrayLike<number>, y: number): void {
+    this.update(active, y, 1);
+    this.n++;
+  }
+
+  private update(active: ArrayLike<number>, y: number, sign: 1 | -1): void {
     const d = this.d;
     const idx = this.idx;
     let m = 0;
@@ -31,11 +36,16 @@ export class LinearSurrogate {
     idx[m++] = d - 1;
     for (let a = 0; a < m; a++) {
       const i = idx[a];
-      this.xty[i] += y;
+      this.xty[i] += sign * y;
       const row = i * d;
-      for (let b = 0; b < m; b++) this.xtx[row + idx[b]] += 1;
+      for (let b = 0; b < m; b++) this.xtx[row + idx[b]] += sign;
     }
-    this.n++;
+  }
+
+  /** Takes back a point `add` added (the sums are exact for the one-hot part). */
+  remove(active: ArrayLike<number>, y: number): void {
+    this.update(active, y, -1);
+    this.n--;
   }
 
   /** Solves (XᵀX + λI) w = Xᵀy by Cholesky. */
