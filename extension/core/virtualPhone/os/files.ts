@@ -27,17 +27,22 @@ export async function openReader(ctx: Pick<CommandContext, 'device' | 'fs' | 'cw
   const handle = await fs.open(host, 'r');
   const chunk = Buffer.alloc(64 * 1024);
   let done = false;
+  const close = async () => {
+    if (done) return;
+    done = true;
+    await handle.close().catch(() => undefined);
+  };
   return {
     read: async () => {
       if (done) return null;
       const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
       if (bytesRead === 0) {
-        done = true;
-        await handle.close().catch(() => undefined);
+        await close();
         return null;
       }
       return Buffer.from(chunk.subarray(0, bytesRead));
     },
+    close,
   };
 }
 

@@ -13,6 +13,8 @@ export interface AbortLike {
 export interface Reader {
   /** The next chunk, or null at end of input. */
   read(): Promise<Buffer | null>;
+  /** Releases what the reader holds (an open file) when it is dropped before its end. */
+  close?(): void | Promise<void>;
 }
 
 export interface Io {

@@ -637,9 +637,12 @@ export class Shell {
     if (!redirects.length) return body(fds);
     const f: Fds = { ...fds };
     const opened: FileWriter[] = [];
+    const inputs: InStream[] = [];
+    const closeInputs = async () => { for (const i of inputs) await i.close().catch(() => undefined); };
     try {
-      for (const r of redirects) await this.applyRedirect(r, f, opened);
+      for (const r of redirects) await this.applyRedirect(r, f, opened, inputs);
     } catch (e) {
+      await closeInputs();
       for (const w of opened) await w.close().catch(() => undefined);
       await fds[2].write(`${this.arg0}: ${(e as Error).message}\n`);
       return 1;
@@ -652,6 +655,7 @@ export class Shell {
     try {
       status = await body(f);
     } finally {
+      await closeInputs();
       for (const w of opened) {
         try {
           await w.close();
@@ -667,7 +671,7 @@ export class Shell {
   /** Set by `exec >file`: the fds later commands of the session use. */
   permanentFds: Fds | undefined;
 
-  private async applyRedirect(r: Redirect, f: Fds, opened: FileWriter[]): Promise<void> {
+  private async applyRedirect(r: Redirect, f: Fds, opened: FileWriter[], inputs: InStream[] = []): Promise<void> {
     if (r.op === '<<' || r.op === '<<-') {
       const body = r.quotedHeredoc ? r.target : (await this.expandPieces(r.target, f, true, false, true)).map((p) => p.text).join('');
       f[r.fd] = InStream.of(bufferReader(body));
@@ -686,7 +690,9 @@ export class Shell {
     }
     if (r.op === '<') {
       try {
-        f[r.fd] = InStream.of(await openReader({ device: this.device, fs: this.device.fs, cwd: this.cwd, uid: this.proc.uid, signal: this.signal }, target));
+        const input = InStream.of(await openReader({ device: this.device, fs: this.device.fs, cwd: this.cwd, uid: this.proc.uid, signal: this.signal }, target));
+        inputs.push(input);
+        f[r.fd] = input;
       } catch (e) {
         throw new ShellError(`can't open ${target}: ${errnoText(e)}`);
       }

@@ -89,6 +89,13 @@ export class InStream implements Reader {
     if (b.length) this.pending.unshift(b);
   }
 
+  /** Closes the source (a file opened by `<`) when its command is done with it. */
+  async close(): Promise<void> {
+    this.eof = true;
+    this.pending = [];
+    await this.src.close?.();
+  }
+
   /** One line without its newline, or null at end of input (a last line without newline is returned). */
   async readLine(): Promise<string | null> {
     const parts: Buffer[] = [];
