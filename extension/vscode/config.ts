@@ -31,3 +31,26 @@ export function virtualPhoneSettings(): VirtualPhoneOptions {
 export function screenshotFolder(): string {
   return vscode.workspace.getConfiguration(SECTION).get<string>('screenshots.folder') || 'screenshots';
 }
+
+/**
+ * Settings are written only when the user asks: after a value was typed or picked, offer "this time only" or
+ * "Remember" (saved in the workspace settings, and the notification says where). Returns false when the user
+ * dismissed the choice (the caller stops), true otherwise.
+ */
+export async function useAndMaybeRemember(values: Record<string, unknown>, what: string): Promise<boolean> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  const keys = Object.keys(values).map((k) => `${SECTION}.${k}`).join(', ');
+  if (!folder) return true;
+  const where = vscode.workspace.workspaceFile ? 'the workspace file' : '.vscode/settings.json';
+  const pick = await vscode.window.showQuickPick([
+    { label: 'Use This Time', description: 'nothing is saved', remember: false },
+    { label: 'Use and Remember', description: `saves ${keys} in ${where}`, remember: true },
+  ], { title: what, placeHolder: `Remember ${what.toLowerCase()} for next time?`, ignoreFocusOut: true });
+  if (!pick) return false;
+  if (pick.remember) {
+    const c = vscode.workspace.getConfiguration(SECTION, folder.uri);
+    for (const [k, v] of Object.entries(values)) await c.update(k, v, vscode.ConfigurationTarget.Workspace);
+    void vscode.window.showInformationMessage(`Saved ${keys} in ${where}.`);
+  }
+  return true;
+}

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { useAndMaybeRemember } from '../config';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { DeviceStore } from '../devices/deviceStore';
@@ -64,20 +65,28 @@ async function askUser(q: UserQuestion): Promise<boolean | string | undefined> {
   return vscode.window.showInputBox({ title: 'The agent asks', prompt: q.text, ignoreFocusOut: true });
 }
 
-/** Endpoint settings, asked for (and saved to the workspace) the first time. */
+/** Endpoint values typed this session but not remembered in the settings (the user chose "Use This Time"). */
+const typedEndpoint: { baseUrl?: string; model?: string } = {};
+
+/** Endpoint settings, asked for the first time; saved to the workspace settings only when the user says so. */
 async function ensureEndpoint(s: AgentSettings): Promise<boolean> {
-  const c = vscode.workspace.getConfiguration('mobileAI');
+  s.baseUrl ||= typedEndpoint.baseUrl ?? '';
+  s.model ||= typedEndpoint.model ?? '';
+  const asked: Record<string, string> = {};
   if (!s.baseUrl) {
     const v = await vscode.window.showInputBox({ title: 'Agent model endpoint', prompt: 'Base URL of an OpenAI-compatible endpoint (OpenAI, Ollama http://127.0.0.1:11434/v1, llama.cpp…)', value: 'http://127.0.0.1:11434/v1', ignoreFocusOut: true });
     if (!v) return false;
-    await c.update('agent.baseUrl', v, vscode.ConfigurationTarget.Workspace);
-    s.baseUrl = v;
+    asked['agent.baseUrl'] = s.baseUrl = v;
   }
   if (!s.model) {
     const v = await vscode.window.showInputBox({ title: 'Agent model', prompt: 'Model name at that endpoint (e.g. gpt-4o, qwen2.5vl:7b)', ignoreFocusOut: true });
     if (!v) return false;
-    await c.update('agent.model', v, vscode.ConfigurationTarget.Workspace);
-    s.model = v;
+    asked['agent.model'] = s.model = v;
+  }
+  if (Object.keys(asked).length) {
+    if (!(await useAndMaybeRemember(asked, 'Agent Endpoint'))) return false;
+    typedEndpoint.baseUrl = s.baseUrl;
+    typedEndpoint.model = s.model;
   }
   return true;
 }

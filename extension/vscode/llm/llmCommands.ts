@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { useAndMaybeRemember } from '../config';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { DeviceStore } from '../devices/deviceStore';
@@ -445,10 +446,10 @@ export function registerLlmCommands(context: vscode.ExtensionContext, store: Dev
         let runnerPath = target.kind === 'phone' ? s.runnerPath(runnerPick.runner) : undefined;
         const virtual = target.kind === 'phone' && !!store.known(target.serial)?.virtual;
         if (target.kind === 'phone' && !runnerPath && !(virtual && runnerPick.runner === 'onnx')) {
-          const uri = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectFolders: runnerPick.runner === 'llama-bench', title: `${runnerPick.label} built for the phone (saved as mobileAI.${runnerPick.setting})` });
+          const uri = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectFolders: runnerPick.runner === 'llama-bench', title: `${runnerPick.label} built for the phone (mobileAI.${runnerPick.setting})` });
           if (!uri?.[0]) return;
           runnerPath = uri[0].fsPath;
-          await vscode.workspace.getConfiguration('mobileAI').update(runnerPick.setting, runnerPath, vscode.ConfigurationTarget.Workspace);
+          if (!(await useAndMaybeRemember({ [runnerPick.setting]: runnerPath }, `${runnerPick.label} for the Phone`))) return;
         }
         req = { target, model, runner: runnerPick.runner, runnerPath, promptTokens: s.promptTokens, genTokens: s.genTokens, repetitions: s.repetitions, threads: s.threads, sampleHz: s.sampleHz, unplug: s.unplug };
         if (target.kind === 'phone' && !s.unplug && (await chargingNow(target.serial))) {
