@@ -14,6 +14,8 @@ const KEY_SECRET = 'mobileai.agent.apiKey';
 /** What mobileai.yaml's agent entries pass (code lenses): everything the run needs. */
 interface AgentPreset {
   kind: 'manifest';
+  /** The mobileai.yaml agent whose settings the run uses. */
+  name?: string;
   serial?: string;
   task?: string;
   tasks?: string;
@@ -152,7 +154,9 @@ export function registerAgentCommands(context: vscode.ExtensionContext, store: D
       const cancel = new CancelSource();
       let viewer: AgentViewer | undefined;
       const m = await model(s);
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Agent: ${task.slice(0, 60)}`, cancellable: true }, async (progress, token) => {
+      const from = preset ? `mobileai.yaml's agent${preset.name ? ` "${preset.name}"` : ''}` : undefined;
+      if (from) log.info(`agent: the endpoint, model, steps and allow-list of ${from}`);
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Agent${from ? ` (${from})` : ''}: ${task.slice(0, 60)}`, cancellable: true }, async (progress, token) => {
         token.onCancellationRequested(() => cancel.cancel());
         try {
           const r = await runAgent({
@@ -174,9 +178,11 @@ export function registerAgentCommands(context: vscode.ExtensionContext, store: D
             },
           });
           running.delete(r.dir);
-          const msg = `Agent ${r.meta.outcome}: ${r.meta.message ?? ''} (${r.meta.steps} steps)`;
-          if (r.meta.outcome === 'success') void vscode.window.showInformationMessage(msg);
-          else void vscode.window.showWarningMessage(msg);
+          const msg = `Agent ${r.meta.outcome}: ${r.meta.message ?? ''} (${r.meta.steps} steps${from ? `; settings from ${from}` : ''})`;
+          const other = from ? ['Run with Other Settings…'] : [];
+          void (r.meta.outcome === 'success' ? vscode.window.showInformationMessage(msg, ...other) : vscode.window.showWarningMessage(msg, ...other)).then((b) => {
+            if (b) void vscode.commands.executeCommand('mobileai.agent.run');
+          });
         } catch (err) {
           log.error('agent run failed', err);
           void vscode.window.showErrorMessage(`Agent: ${errorMessage(err)}`);

@@ -198,12 +198,12 @@ async function runFromManifest(uri: vscode.Uri, section: string, name: string, a
       return { name: n, table: abs(table) };
     });
     const targets = more.length ? [{ name: s.target, table: abs(t.table) }, ...more] : undefined;
-    await vscode.commands.executeCommand('mobileai.search.start', { space, table: abs(t.table), targets, predictor, budgetMs: s.budgetMs, algorithm: s.algorithm, evaluations: s.evaluations, seed: s.seed, soft: s.soft, blocks: s.blocks });
+    await vscode.commands.executeCommand('mobileai.search.start', { name, space, table: abs(t.table), targets, predictor, budgetMs: s.budgetMs, algorithm: s.algorithm, evaluations: s.evaluations, seed: s.seed, soft: s.soft, blocks: s.blocks });
   } else if (section === 'agents') {
     const a = m.agents?.[name];
     if (!a) throw new Error(`agent "${name}" is not defined`);
     const serial = await serialOf(a.target);
-    const preset = { kind: 'manifest', serial, task: a.task, tasks: a.tasks ? abs(a.tasks) : undefined, baseUrl: a.endpoint, model: a.model, maxSteps: a.maxSteps, allow: a.allow, vision: a.vision };
+    const preset = { kind: 'manifest', name, serial, task: a.task, tasks: a.tasks ? abs(a.tasks) : undefined, baseUrl: a.endpoint, model: a.model, maxSteps: a.maxSteps, allow: a.allow, vision: a.vision };
     await vscode.commands.executeCommand(action === 'eval' ? 'mobileai.agent.eval' : 'mobileai.agent.run', preset);
   } else if (section === 'llms') {
     const l = m.llms?.[name];

@@ -28,9 +28,11 @@ export class SearchPanel {
   private pendingTarget = 0;
   private flush: NodeJS.Timeout | undefined;
 
-  constructor(private readonly ctx: vscode.ExtensionContext, private readonly log: Logger, private readonly req: PanelRequest) {
+  /** `from`: the mobileai.yaml search whose settings this run uses (said in the title and the log). */
+  constructor(private readonly ctx: vscode.ExtensionContext, private readonly log: Logger, private readonly req: PanelRequest, from?: string) {
     const multi = req.targets && req.targets.length > 1;
-    this.panel = vscode.window.createWebviewPanel('mobileai.search', multi ? `Search: ${req.space} for ${req.targets?.map((t) => t.name).join(', ')}` : `Search: ${req.space} ≤ ${req.budgetMs} ms`, vscode.ViewColumn.Active, {
+    const what = multi ? `${req.space} for ${req.targets?.map((t) => t.name).join(', ')}` : `${req.space} ≤ ${req.budgetMs} ms`;
+    this.panel = vscode.window.createWebviewPanel('mobileai.search', from ? `Search "${from}" (mobileai.yaml): ${what}` : `Search: ${what}`, vscode.ViewColumn.Active, {
       enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')],
     });
     this.ready = new Promise((r) => (this.markReady = r));
@@ -139,7 +141,7 @@ async function pickFile(title: string, candidates: vscode.Uri[], folders: boolea
 }
 
 export function registerSearchCommands(context: vscode.ExtensionContext, log: Logger): void {
-  context.subscriptions.push(vscode.commands.registerCommand('mobileai.search.start', async (preset?: { space?: string; table?: string; targets?: SearchTarget[]; predictor?: string; budgetMs: number; algorithm?: Algorithm; evaluations?: number; seed?: number; soft?: boolean; blocks?: string[] }) => {
+  context.subscriptions.push(vscode.commands.registerCommand('mobileai.search.start', async (preset?: { name?: string; space?: string; table?: string; targets?: SearchTarget[]; predictor?: string; budgetMs: number; algorithm?: Algorithm; evaluations?: number; seed?: number; soft?: boolean; blocks?: string[] }) => {
     try {
       const targets = Array.isArray(preset?.targets) && preset.targets.every((t) => t && typeof t.name === 'string' && typeof t.table === 'string') ? preset.targets : undefined;
       if (preset && typeof preset === 'object' && (typeof preset.table === 'string' || targets?.length) && typeof preset.budgetMs === 'number') {
@@ -147,7 +149,8 @@ export function registerSearchCommands(context: vscode.ExtensionContext, log: Lo
         const req: PanelRequest = { space: preset.space ?? 'ofa-mbv3', table: preset.table ?? targets?.[0].table ?? '', targets, predictor: preset.predictor, budgetMs: preset.budgetMs, algorithm: preset.algorithm ?? 'evolution', evaluations: preset.evaluations ?? 5000, seed: preset.seed ?? 0, soft: preset.soft, blocks: preset.blocks };
         const { resolveKit, loadEstimatorFor } = await import('../../core/search/run');
         const est = await loadEstimatorFor(await resolveKit(req.space, { blocks: req.blocks }), req.predictor);
-        new SearchPanel(context, log, req).run({ label: est.label, kind: est.kind });
+        if (typeof preset.name === 'string') log.info(`search: the settings of mobileai.yaml's search "${preset.name}" (Search Architecture → "Another search…" chooses others)`);
+        new SearchPanel(context, log, req, typeof preset.name === 'string' ? preset.name : undefined).run({ label: est.label, kind: est.kind });
         return;
       }
       // Searches defined in mobileai.yaml come first: their settings are all there.
