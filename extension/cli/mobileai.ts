@@ -402,13 +402,13 @@ export function buildProgram(): Command {
     .option('--shape <name=shape...>', 'the network input to measure for, e.g. input=1x3x192x192 (picks the resolution)', collect)
     .option('--value <name=value...>', 'fill the blocks\' input with this value instead of random data, e.g. input=0.5', collect)
     .option('--runs <n>', 'runs per block (default 20); kernel tables: profiled runs per network (default 5)', (v) => positiveInt('--runs', v))
-    .option('--predictor <p>', 'kernels (host default: blocks predicted from their kernels as onnxruntime fuses them) | blocks (each block timed alone)')
+    .option('--predictor <p>', 'kernels (host default: blocks predicted from their kernels as onnxruntime fuses them; on a phone, profiled by its onnxruntime_perf_test -p) | blocks (each block timed alone; phone default)')
     .option('--threads <n>', 'onnxruntime intra-op threads to measure with (kernel tables: default 1, recorded in the table)', (v) => positiveInt('--threads', v))
     .option('--ort-runner <path>', 'onnxruntime_perf_test built for Android (real phones)')
     .action(async (o: { out: string; space: string; device: string; resolution?: number; shape?: string[]; value?: string[]; runs?: number; predictor?: string; threads?: number; ortRunner?: string }) => {
       const predictor = o.predictor ?? (o.device === 'host' && !o.value?.length ? 'kernels' : 'blocks');
       if (predictor !== 'kernels' && predictor !== 'blocks') throw new InvalidArgumentError(`--predictor must be kernels or blocks (got ${predictor})`);
-      if (predictor === 'kernels' && (o.device !== 'host' || o.value?.length)) throw new InvalidArgumentError('--predictor kernels builds on the host, with random inputs; for a phone or --value use --predictor blocks');
+      if (predictor === 'kernels' && o.value?.length) throw new InvalidArgumentError('--predictor kernels measures with random inputs; for --value use --predictor blocks');
       const overrides = await inputOverrides({ shape: o.shape, value: o.value });
       let resolution = o.resolution;
       for (const [name, shape] of Object.entries(overrides.shapes ?? {})) {
@@ -425,7 +425,9 @@ export function buildProgram(): Command {
       const spaceArg = ['ofa-mbv3', 'ofa', 'fbnet'].includes(o.space) ? o.space : path.resolve(o.space);
       const progress = { report: (p: Progress) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${p.message ?? ''}`); } };
       const tables = predictor === 'kernels'
-        ? await (await import('../core/latency/build')).buildKernelTables(spaceArg, resolution, { runs: o.runs, threads: o.threads, signal: cancel.signal, progress })
+        ? target.kind === 'phone'
+          ? await (await import('../core/latency/phone')).buildKernelTablesOnPhone(spaceArg, resolution, target, { runs: o.runs, threads: o.threads, signal: cancel.signal, progress })
+          : await (await import('../core/latency/build')).buildKernelTables(spaceArg, resolution, { runs: o.runs, threads: o.threads, signal: cancel.signal, progress })
         : await buildSpaceTable(spaceArg, resolution, target, { runs: o.runs ?? 20, threads: o.threads, inputs: overrides.values ? { values: overrides.values } : undefined, signal: cancel.signal, progress });
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       for (const t of tables) {

@@ -6,7 +6,7 @@ import type { LayeredSpace } from '../search/layered';
 import { Rng } from '../search/rng';
 import type { LatencyTable, TableEntry } from '../search/table';
 import { CancelledError, type CancelSignal, type ProgressSink } from '../util/progress';
-import { attributeBlocks, detectFusions, modelBytes, profileNetwork, type Fusion, type Kernel } from './kernels';
+import { attributeBlocks, detectFusions, modelBytes, profileNetwork, type Fusion, type Kernel, type OptimizedNode } from './kernels';
 import { fitKernelModels, predictKernelUs, type KernelModels } from './model';
 import { measureInterleaved } from './check';
 
@@ -23,6 +23,37 @@ export interface KernelBuildOptions {
   seed?: number;
   signal?: CancelSignal;
   progress?: ProgressSink;
+  /** Where kernels are profiled and networks timed (default: this machine, onnxruntime-node). */
+  profiler?: KernelProfiler;
+}
+
+/**
+ * Where a kernel table is measured: profiles one network (its kernels with the optimized graph they map to)
+ * and times whole networks as `table check` times them on that device. The host's is onnxruntime-node;
+ * a phone's runs onnxruntime_perf_test (latency/phone.ts).
+ */
+export interface KernelProfiler {
+  profile(model: Uint8Array, o: { runs: number; warmup: number; threads: number }): Promise<{ kernels: Kernel[]; nodes: OptimizedNode[] }>;
+  timeWhole(models: Uint8Array[], o: { runs: number; threads: number; signal?: CancelSignal }): Promise<number[]>;
+  device: LatencyTable['device'];
+  runtime: LatencyTable['runtime'];
+  /** What measured, for the table's provenance (e.g. "onnxruntime-node"). */
+  by: string;
+  /** Notes for the table's provenance (where the fusion map came from…). */
+  notes(): string[];
+}
+
+/** This machine: onnxruntime-node with all graph optimizations, the whole networks timed by CPU time with one thread. */
+export function hostProfiler(): KernelProfiler {
+  const ort = loadOrt();
+  return {
+    profile: (model, o) => profileNetwork(model, o),
+    timeWhole: async (models, o) => (await measureInterleaved(models, o)).map((m) => m.ms),
+    device: { label: `host CPU (${os.cpus()[0]?.model?.trim() ?? os.arch()}, ${os.cpus().length} cores)` },
+    runtime: { name: 'onnxruntime-node', version: ort.env.versions?.node },
+    by: 'onnxruntime-node',
+    notes: () => [],
+  };
 }
 
 /** A network of the space at a resolution, when the space has several. */
@@ -90,7 +121,7 @@ export interface NetworkKernels {
 export async function profileArch(kit: SpaceKit<unknown>, arch: unknown, o: KernelBuildOptions = {}): Promise<NetworkKernels> {
   const model = kit.network(arch);
   const { resolution, keys } = kit.space.keys(arch);
-  const p = await profileNetwork(modelBytes(model), { runs: o.runs ?? 5, warmup: o.warmup ?? 2, threads: o.threads ?? 1 });
+  const p = await (o.profiler ?? hostProfiler()).profile(modelBytes(model), { runs: o.runs ?? 5, warmup: o.warmup ?? 2, threads: o.threads ?? 1 });
   const blocks = attributeBlocks(model, p.nodes, blockOfWeight(kit, keys.length));
   const blockOf = new Map(p.nodes.map((n, i) => [n.name, blocks[i]]));
   const kernels = p.kernels.map((k) => ({ ...k, block: blockOf.get(k.name) ?? 0 }));
@@ -116,6 +147,7 @@ function mergeFusions(lists: Fusion[][]): Fusion[] {
  */
 export async function buildKernelTables(spaceId: string, resolution: number | undefined, o: KernelBuildOptions = {}): Promise<LatencyTable[]> {
   const started = performance.now();
+  const profiler = o.profiler ?? hostProfiler();
   const kit = await resolveKit(spaceId);
   const have = [...new Set(kit.space.allKeys().map((k) => k.resolution))];
   if (resolution !== undefined && !have.includes(resolution)) throw new Error(`${kit.space.id} has no blocks at resolution ${resolution} (resolutions: ${have.join(', ')})`);
@@ -130,24 +162,25 @@ export async function buildKernelTables(spaceId: string, resolution: number | un
     o.progress?.report({ done: i, total: archs.length, message: `profiling network ${i + 1}/${archs.length}` });
     // The covering networks only say which kernels each block runs (one profiled run gives the shapes);
     // the random ones are timed kernel by kernel and train the models.
-    const p = await profileArch(kit, archs[i], i < cover.length ? { ...o, runs: 1, warmup: 0 } : o);
+    const p = await profileArch(kit, archs[i], i < cover.length ? { ...o, profiler, runs: 1, warmup: 0 } : { ...o, profiler });
     if (i < cover.length) for (const k of p.kernels) delete k.us;
     profiled.push(p);
   }
   // The whole random networks, timed as `table check` times networks: what a run costs beyond its kernels.
   o.progress?.report({ done: archs.length, total: archs.length, message: `timing ${random.length} whole networks` });
-  const whole = await measureInterleaved(random.map((a) => modelBytes(kit.network(a))), { runs: o.wallRuns ?? 7, threads: o.threads ?? 1, signal: o.signal });
-  whole.forEach((m, i) => (profiled[cover.length + i].wallMs = m.ms));
+  const whole = await profiler.timeWhole(random.map((a) => modelBytes(kit.network(a))), { runs: o.wallRuns ?? 7, threads: o.threads ?? 1, signal: o.signal });
+  whole.forEach((ms, i) => (profiled[cover.length + i].wallMs = ms));
   o.progress?.report({ done: archs.length, total: archs.length, message: 'fitting kernel models' });
   const models = fitKernelModels(profiled);
   // Entries average a block's kernels over every network that has it (the covering ones guarantee each key
   // one; the random ones add the contexts a search meets).
-  return kernelTablesFrom(kit, profiled, models, { networks: profiled.length, buildSeconds: (performance.now() - started) / 1000, fusions: mergeFusions(profiled.map((p) => p.fusions)), threads: o.threads ?? 1 });
+  return kernelTablesFrom(kit, profiled, models, { networks: profiled.length, buildSeconds: (performance.now() - started) / 1000, fusions: mergeFusions(profiled.map((p) => p.fusions)), threads: o.threads ?? 1, profiler });
 }
 
 /** The tables (one per resolution) from fitted models and profiled networks that together cover every key. */
-export function kernelTablesFrom(kit: SpaceKit<unknown>, cover: NetworkKernels[], models: KernelModels, meta: { networks: number; buildSeconds: number; fusions: Fusion[]; threads: number }): LatencyTable[] {
-  const ort = loadOrt();
+export function kernelTablesFrom(kit: SpaceKit<unknown>, cover: NetworkKernels[], models: KernelModels, meta: { networks: number; buildSeconds: number; fusions: Fusion[]; threads: number; profiler?: KernelProfiler }): LatencyTable[] {
+  const profiler = meta.profiler ?? hostProfiler();
+  const notes = profiler.notes();
   const byRes = new Map<number | undefined, Map<string, number[]>>();
   const firstKey = new Map<number | undefined, string>();
   for (const n of cover) {
@@ -167,15 +200,15 @@ export function kernelTablesFrom(kit: SpaceKit<unknown>, cover: NetworkKernels[]
     entries[first] = { ...entries[first], mean: Math.max(0, entries[first].mean + overheadMs) };
     out.push({
       schema: 'mobileai.latency-table/1',
-      device: { label: `host CPU (${os.cpus()[0]?.model?.trim() ?? os.arch()}, ${os.cpus().length} cores)` },
-      runtime: { name: 'onnxruntime-node', version: ort.env.versions?.node },
+      device: profiler.device,
+      runtime: profiler.runtime,
       resolution: res, unit: 'ms', entries, predictor: 'kernels', threads: meta.threads,
       inputs: (kit.network(cover.find((n) => n.resolution === res)?.arch).graph?.input ?? []).map((v) => ({ name: v.name ?? '', shape: (v.type?.tensorType?.shape?.dim ?? []).map((d) => Number(d.dimValue ?? 0)) })),
       kernels: { models, overheadMs, overheadIn: first, networks: meta.networks, buildSeconds: meta.buildSeconds, fusions: meta.fusions },
       provenance: {
-        source: `measured by Mobile AI Studio (${kit.space.id} kernels: ${meta.networks} networks profiled with onnxruntime-node, ${meta.threads} thread(s), all graph optimizations)`,
+        source: `measured by Mobile AI Studio (${kit.space.id} kernels: ${meta.networks} networks profiled with ${profiler.by}, ${meta.threads} thread(s), all graph optimizations)`,
         createdAt: new Date().toISOString(),
-        note: `entries: each block's kernels as onnxruntime fuses them, predicted by ${Object.keys(models.models).length} per-kernel-type models, × ${models.overhead.scale.toFixed(3)}; the per-network overhead (${overheadMs.toFixed(3)} ms) is in ${first}`,
+        note: `entries: each block's kernels as onnxruntime fuses them, predicted by ${Object.keys(models.models).length} per-kernel-type models, × ${models.overhead.scale.toFixed(3)}; the per-network overhead (${overheadMs.toFixed(3)} ms) is in ${first}${notes.map((n) => `; ${n}`).join('')}`,
       },
     });
   }

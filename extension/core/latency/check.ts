@@ -149,7 +149,7 @@ export async function measureInterleaved(models: Uint8Array[], o: { runs?: numbe
 }
 
 /** Times networks on a phone with onnxruntime_perf_test (P50 of `runs` runs), interleaved in rounds of a few runs. */
-async function measureOnPhone(models: Uint8Array[], target: Extract<CheckTarget, { kind: 'phone' }>, o: { runs?: number; threads?: number; signal?: CancelSignal; progress?: ProgressSink }): Promise<number[]> {
+export async function measureOnPhone(models: Uint8Array[], target: Extract<CheckTarget, { kind: 'phone' }>, o: { runs?: number; threads?: number; signal?: CancelSignal; progress?: ProgressSink }): Promise<number[]> {
   const remoteDir = '/data/local/tmp/mobileai/check';
   await target.adb.exec(target.serial, ['mkdir', '-p', remoteDir]);
   let runner = 'onnxruntime_perf_test';
