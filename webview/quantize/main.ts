@@ -1,5 +1,6 @@
 import './style.css';
 import { connect, el, fmtBytes, sortableTable } from '../shared/vscode';
+import { button, icon, progressBar, toolbar } from '../shared/components';
 import type { FromQuantizeWebview, ToQuantizeWebview } from './protocol';
 import { warningView, withoutFlags } from './advice';
 import type { QuantizeReport } from '../../extension/core/quantize/quantize';
@@ -11,22 +12,26 @@ window.addEventListener('message', (e: MessageEvent<ToQuantizeWebview>) => {
   const m = e.data;
   if (m.type === 'progress') progress(m.title, m.message, m.fraction);
   else if (m.type === 'report') show(m.report, m.source);
-  else if (m.type === 'error') app.replaceChildren(el('h1', {}, 'Quantization failed'), el('p', { class: 'error', id: 'quantize-error' }, withoutFlags(m.message)));
-  else if (m.type === 'cancelled') app.replaceChildren(el('h1', {}, 'Quantization cancelled'), el('p', {}, m.message));
+  else if (m.type === 'error') app.replaceChildren(el('h1', {}, 'Quantization failed'), el('p', { class: 'error', id: 'quantize-error', role: 'alert' }, withoutFlags(m.message)), againRow());
+  else if (m.type === 'cancelled') app.replaceChildren(el('h1', {}, 'Quantization cancelled'), el('p', { role: 'status' }, m.message), againRow());
 });
 vscode.post({ type: 'ready' });
 
+/** After a failure or a cancel: quantize again, choosing the settings. */
+function againRow(): HTMLElement {
+  return toolbar('Quantize', button('Quantize with Other Settings…', () => vscode.post({ type: 'chooseSettings' }), { icon: 'settings-gear', secondary: true, id: 'choose-settings' }));
+}
+
 function progress(title: string, message: string, fraction?: number): void {
   if (!document.getElementById('progress-box')) {
-    const cancel = el('button', { class: 'secondary', id: 'cancel' }, 'Cancel');
-    cancel.addEventListener('click', () => { vscode.post({ type: 'cancel' }); cancel.setAttribute('disabled', ''); });
-    app.replaceChildren(el('div', { id: 'progress-box' }, el('h1', { id: 'progress-title' }), el('progress', { id: 'progress-bar', max: '1' }), el('div', { id: 'progress-message', class: 'muted' }), el('div', { class: 'toolbar' }, cancel)));
+    const cancel = button('Cancel', () => { vscode.post({ type: 'cancel' }); cancel.disabled = true; }, { secondary: true, icon: 'stop-circle', id: 'cancel' });
+    app.replaceChildren(el('div', { id: 'progress-box', role: 'status', 'aria-live': 'polite' }, el('h1', { id: 'progress-title' }), el('div', { id: 'progress-slot' }), el('div', { id: 'progress-message', class: 'muted' }), toolbar('Quantizing', cancel)));
   }
   (document.getElementById('progress-title') as HTMLElement).textContent = title;
   (document.getElementById('progress-message') as HTMLElement).textContent = message;
-  const bar = document.getElementById('progress-bar') as HTMLProgressElement;
-  if (fraction === undefined) bar.removeAttribute('value');
-  else bar.value = fraction;
+  const bar = progressBar(title, fraction);
+  bar.id = 'progress-bar';
+  (document.getElementById('progress-slot') as HTMLElement).replaceChildren(bar);
 }
 
 const pct = (v: number | undefined) => (v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
@@ -42,7 +47,7 @@ function accuracySection(r: QuantizeReport): HTMLElement[] {
   const out: HTMLElement[] = [];
   if (!a.met) {
     const banner = el('div', { class: 'banner', id: 'accuracy-banner', role: 'alert' },
-      el('strong', {}, `Accuracy target missed: this quantized model is not fit to ship`),
+      el('strong', {}, icon('error'), ' Accuracy target missed: this quantized model is not fit to ship'),
       el('div', {}, `Target: ${target}.`),
       el('ul', {}, ...a.failures.map((f) => el('li', {}, withoutFlags(f)))),
       el('div', {}, a.searched
@@ -52,18 +57,20 @@ function accuracySection(r: QuantizeReport): HTMLElement[] {
     const already = new Set([...a.keptInFloat.map((k) => k.node), ...r.quantized.skipped.map((s) => s.node)]);
     const next = r.sensitivity.filter((s) => !already.has(s.node)).slice(0, 3);
     if (next.length) {
-      const bar = el('div', { class: 'toolbar' });
+      const bar = toolbar('Re-quantize keeping a layer in float');
       for (const s of next) {
-        const b = el('button', { class: 'secondary', 'data-keep': s.node }, `Re-quantize keeping ${s.node} in float`);
-        b.title = `${s.opType}; quantized alone: cosine ${fmtCos(s.cosine)}, SQNR ${Number.isFinite(s.sqnrDb) ? s.sqnrDb.toFixed(1) : '—'} dB. Writes a new file.`;
-        b.addEventListener('click', () => { vscode.post({ type: 'requantize', keep: [...a.keptInFloat.map((k) => k.node), s.node] }); b.setAttribute('disabled', ''); });
+        const b = button(`Re-quantize keeping ${s.node} in float`, () => { vscode.post({ type: 'requantize', keep: [...a.keptInFloat.map((k) => k.node), s.node] }); b.disabled = true; }, {
+          secondary: true, icon: 'debug-rerun',
+          title: `${s.opType}; quantized alone: cosine ${fmtCos(s.cosine)}, SQNR ${Number.isFinite(s.sqnrDb) ? s.sqnrDb.toFixed(1) : '—'} dB. Writes a new file.`,
+        });
+        b.dataset.keep = s.node;
         bar.append(b);
       }
       banner.append(bar);
     }
     out.push(banner);
   } else {
-    out.push(el('div', { class: 'met', id: 'accuracy-status' }, `✓ Accuracy target met (${target}): worst cosine ${fmtCos(a.final.cosine)}${a.final.top1 !== undefined ? `, top-1 ${pct(a.final.top1)}` : ''}${a.keptInFloat.length ? `, with ${a.keptInFloat.length} layer(s) kept in float` : ''}.`));
+    out.push(el('div', { class: 'met', id: 'accuracy-status', role: 'status' }, icon('pass'), ` Accuracy target met (${target}): worst cosine ${fmtCos(a.final.cosine)}${a.final.top1 !== undefined ? `, top-1 ${pct(a.final.top1)}` : ''}${a.keptInFloat.length ? `, with ${a.keptInFloat.length} layer(s) kept in float` : ''}.`));
   }
   if (a.keptInFloat.length) {
     out.push(el('h2', {}, 'Kept in float to meet the target'), sortableTable([
@@ -82,31 +89,28 @@ function accuracySection(r: QuantizeReport): HTMLElement[] {
 
 /** Where the settings came from (e.g. the manifest's recipe), with a way to choose otherwise. */
 function sourceRow(source: string): HTMLElement {
-  const b = el('button', { class: 'secondary', id: 'choose-settings' }, 'Quantize with Other Settings…');
-  b.addEventListener('click', () => vscode.post({ type: 'chooseSettings' }));
-  return el('div', { class: 'source', id: 'settings-source' }, `Settings: ${source}. `, b);
+  const b = button('Quantize with Other Settings…', () => vscode.post({ type: 'chooseSettings' }), { secondary: true, icon: 'settings-gear', id: 'choose-settings' });
+  return el('div', { class: 'source toolbar', id: 'settings-source' }, el('span', {}, `Settings: ${source}.`), b);
 }
 
 function warningRow(w: string): HTMLElement {
   const v = warningView(w);
-  const row = el('div', { class: 'warning' }, `⚠ ${v.text}`);
+  const row = el('div', { class: 'warning', role: 'note' }, icon('warning', 'Warning'), el('span', {}, v.text));
   if (v.action) {
-    const b = el('button', { class: 'secondary', 'data-action': v.action.message.type }, v.action.label);
     const message = v.action.message;
-    b.addEventListener('click', () => { vscode.post(message); b.setAttribute('disabled', ''); });
-    row.append(' ', b);
+    const b = button(v.action.label, () => { vscode.post(message); b.disabled = true; }, { secondary: true, icon: 'debug-rerun' });
+    b.dataset.action = message.type;
+    row.append(b);
   }
   return row;
 }
 
 function show(r: QuantizeReport, source?: string): void {
   const stat = (label: string, value: string, id?: string) => el('div', { class: 'stat' }, el('span', { class: 'muted' }, label), el('strong', id ? { id } : {}, value));
-  const actions = el('div', { class: 'toolbar' });
-  for (const [label, type, id, cls] of [['Open Quantized Model', 'openModel', 'open-model', ''], ['Profile Both and Compare', 'compareProfiles', 'compare-profiles', 'secondary'], ['Save Report JSON', 'saveReport', 'save-report', 'secondary']] as const) {
-    const b = el('button', { id, class: cls }, label);
-    b.addEventListener('click', () => vscode.post({ type } as FromQuantizeWebview));
-    actions.append(b);
-  }
+  const actions = toolbar('Report actions',
+    button('Open Quantized Model', () => vscode.post({ type: 'openModel' }), { icon: 'go-to-file', id: 'open-model' }),
+    button('Profile Both and Compare', () => vscode.post({ type: 'compareProfiles' }), { icon: 'git-compare', secondary: true, id: 'compare-profiles' }),
+    button('Save Report JSON', () => vscode.post({ type: 'saveReport' }), { icon: 'save', secondary: true, id: 'save-report' }));
   const name = (f: string) => f.split(/[\\/]/).pop() ?? f;
   app.replaceChildren(
     el('h1', {}, `${name(r.input.file)} → ${name(r.output.file)}`),
