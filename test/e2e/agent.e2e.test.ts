@@ -67,7 +67,7 @@ test('an agent run from the palette turns on Bluetooth, and its steps appear liv
     assert.match(await viewer.locator('#raw').innerText(), /"type":\s*"tap"/);
     assert.match(await viewer.locator('#thought').innerText(), /Bluetooth is off: tap its switch/);
     // Search narrows the timeline.
-    await viewer.locator('#search').fill('finish');
+    await viewer.locator('#search input').fill('finish');
     await waitUntil('one matching step', async () => (await viewer.locator('#timeline li').count()) === 1, 5000);
     // The phone, the endpoint and the files agree.
     assert.match(adb('shell', 'settings', 'get', 'global', 'bluetooth_on'), /^1/);

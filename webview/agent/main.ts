@@ -1,5 +1,7 @@
 import './style.css';
 import { connect, el } from '../shared/vscode';
+import { button, collapsible, icon, textField, toolbar } from '../shared/components';
+import { select as dropDown } from '../shared/select';
 import type { FromAgentWebview, ToAgentWebview, ViewerStep } from './protocol';
 import type { RunMeta } from '../../extension/core/agent/trace';
 
@@ -11,16 +13,32 @@ let live = false;
 const steps: ViewerStep[] = [];
 let selected: number | undefined;
 let follow = true;
+/** Detail sections the user closed (by title). */
+const closedSections = new Set<string>();
 
 const header = el('div', { id: 'header' });
-const search = el('input', { id: 'search', placeholder: 'search thoughts, actions, screen text…', type: 'search' });
-const filter = el('select', { id: 'filter' });
-for (const [v, label] of [['all', 'all steps'], ['problems', 'refused / failed'], ['consent', 'consent asked'], ['retries', 'malformed answers']]) filter.append(el('option', { value: v }, label));
-const timeline = el('ul', { id: 'timeline' });
-const detail = el('div', { id: 'detail' });
-app.replaceChildren(header, el('div', { id: 'main' }, el('div', { id: 'left' }, el('div', { id: 'filters' }, search, filter), timeline), detail));
-search.addEventListener('input', () => renderTimeline());
-filter.addEventListener('change', () => renderTimeline());
+const search = textField({ label: 'Search thoughts, actions and screen text', placeholder: 'search thoughts, actions, screen text…', type: 'search', id: 'search', onInput: () => renderTimeline() });
+search.setAttribute('spellcheck', 'false');
+const filter = dropDown('Which steps to list', [
+  { value: 'all', label: 'all steps' }, { value: 'problems', label: 'refused / failed' }, { value: 'consent', label: 'consent asked' }, { value: 'retries', label: 'malformed answers' },
+], 'all', () => renderTimeline(), { id: 'filter' });
+// The steps are a list box: ↑ ↓ Home End move the selection, as in the editor's lists.
+const timeline = el('ul', { id: 'timeline', role: 'listbox', 'aria-label': 'Steps (↑ ↓ Home End choose one)', tabindex: '0' });
+const detail = el('div', { id: 'detail', role: 'region', 'aria-label': 'The chosen step' });
+app.replaceChildren(header, el('div', { id: 'main' }, el('div', { id: 'left' }, el('div', { id: 'filters', role: 'search' }, search, filter), timeline), detail));
+timeline.addEventListener('keydown', (e) => {
+  const shown = Array.from(timeline.children) as HTMLElement[];
+  if (!shown.length) return;
+  const at = shown.findIndex((li) => li.dataset.step === String(selected));
+  const moves: Record<string, number> = { ArrowDown: at + 1, ArrowUp: at < 0 ? shown.length - 1 : at - 1, Home: 0, End: shown.length - 1, PageDown: at + 10, PageUp: at - 10 };
+  if (!(e.key in moves)) return;
+  e.preventDefault();
+  const li = shown[Math.max(0, Math.min(shown.length - 1, moves[e.key]))];
+  const n = Number(li.dataset.step);
+  follow = n === steps[steps.length - 1]?.step;
+  select(n);
+  li.scrollIntoView({ block: 'nearest' });
+});
 
 const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
 
@@ -56,14 +74,10 @@ function matches(s: ViewerStep): boolean {
 function renderHeader(phase?: string): void {
   if (!meta) return;
   const m = meta;
-  const stop = el('button', { id: 'stop', class: 'secondary' }, '■ Stop');
-  stop.addEventListener('click', () => vscode.post({ type: 'stop' }));
-  const screen = el('button', { id: 'show-screen', class: 'secondary' }, 'Show Phone Screen');
-  screen.addEventListener('click', () => vscode.post({ type: 'showScreen' }));
-  const exp = el('button', { id: 'export', class: 'secondary' }, 'Export (AndroidWorld)');
-  exp.addEventListener('click', () => vscode.post({ type: 'export' }));
-  const replay = el('button', { id: 'replay', class: 'secondary' }, 'Replay on Phone');
-  replay.addEventListener('click', () => vscode.post({ type: 'replay' }));
+  const stop = button('Stop', () => vscode.post({ type: 'stop' }), { icon: 'debug-stop', id: 'stop', title: 'Stop the run after the current step' });
+  const screen = button('Show Phone Screen', () => vscode.post({ type: 'showScreen' }), { icon: 'device-mobile', secondary: true, id: 'show-screen' });
+  const exp = button('Export (AndroidWorld)', () => vscode.post({ type: 'export' }), { icon: 'export', secondary: true, id: 'export', title: 'Save the run as an AndroidWorld-style episode' });
+  const replay = button('Replay on Phone', () => vscode.post({ type: 'replay' }), { icon: 'debug-rerun', secondary: true, id: 'replay', title: 'Play the recorded actions again on the phone' });
   const tokens = m.tokens.prompt + m.tokens.completion;
   header.replaceChildren(
     el('h2', { id: 'task' }, m.task),
@@ -71,16 +85,18 @@ function renderHeader(phase?: string): void {
     el('span', { id: 'summary' }, `${m.steps} step${m.steps === 1 ? '' : 's'} · ${tokens.toLocaleString('en-US')} tokens · ${fmtMs(m.timings.totalMs)} (model ${fmtMs(m.timings.modelMs)})`),
     el('span', { class: 'muted' }, `${m.model} @ ${m.endpoint} · ${m.device.model ?? ''} ${m.device.serial}${m.allowPackages.length ? ` · apps: ${m.allowPackages.join(', ')}` : ' · any app'}`),
     ...(m.message ? [el('span', { id: 'message' }, m.message)] : []),
-    ...(live ? [el('span', { id: 'live' }, phase ? `step ${phase}` : 'running…'), stop] : [exp, replay]),
-    screen,
+    ...(live ? [el('span', { id: 'live', role: 'status' }, phase ? `step ${phase}` : 'running…')] : []),
+    toolbar('Run actions', ...(live ? [stop] : [exp, replay]), screen),
   );
 }
 
 function renderTimeline(): void {
   const items = steps.filter(matches).map((s) => {
     const bad = !s.result.ok;
-    const li = el('li', { 'data-step': String(s.step), class: `${bad ? 'bad' : ''} ${s.guard && s.guard.verdict !== 'allow' ? 'guard' : ''} ${selected === s.step ? 'selected' : ''}`.trim() },
+    const guarded = !!s.guard && s.guard.verdict !== 'allow';
+    const li = el('li', { id: `step-${s.step}`, 'data-step': String(s.step), role: 'option', 'aria-selected': String(selected === s.step), class: `${bad ? 'bad' : ''} ${guarded ? 'guard' : ''} ${selected === s.step ? 'selected' : ''}`.trim() },
       el('span', { class: 'n' }, String(s.step)), el('span', { class: 'act' }, actionText(s)),
+      ...(bad ? [icon('error', 'failed')] : []), ...(guarded ? [icon('shield', `guardrail: ${s.guard?.verdict}`)] : []),
       el('span', { class: 'res' }, `${s.result.message} · ${fmtMs(s.timings.observeMs + s.timings.thinkMs + s.timings.actMs)}`));
     li.addEventListener('click', () => {
       follow = s.step === steps[steps.length - 1]?.step;
@@ -94,7 +110,12 @@ function renderTimeline(): void {
 
 function select(n: number): void {
   selected = n;
-  for (const li of Array.from(timeline.children)) li.classList.toggle('selected', (li as HTMLElement).dataset.step === String(n));
+  for (const li of Array.from(timeline.children)) {
+    const on = (li as HTMLElement).dataset.step === String(n);
+    li.classList.toggle('selected', on);
+    li.setAttribute('aria-selected', String(on));
+    if (on) timeline.setAttribute('aria-activedescendant', li.id);
+  }
   const s = steps.find((x) => x.step === n);
   if (!s) return;
   const target = s.resolved?.target;
@@ -112,14 +133,21 @@ function select(n: number): void {
     img.addEventListener('load', place);
     shotWrap.append(img, hl);
   } else shotWrap.append(el('p', { class: 'muted' }, 'no screenshot'));
+  const head = el('thead', {}, el('tr', {}, ...['#', 'class', 'text', 'id', 'can'].map((h) => el('th', { scope: 'col' }, h))));
   const rows = s.elements.map((e) => el('tr', { class: e.index === target ? 'target' : '', 'data-index': String(e.index) },
     el('td', {}, String(e.index)), el('td', {}, e.className.replace(/^.*\./, '')), el('td', {}, e.password ? '•••' : e.text || e.contentDesc), el('td', {}, e.resourceId.replace(/^.*:id\//, '')),
     el('td', {}, [e.clickable && 'click', e.checkable && (e.checked ? 'on' : 'off'), e.editable && 'edit', e.scrollable && 'scroll'].filter(Boolean).join(' '))));
-  const section = (title: string, ...body: Array<Node | string>) => el('section', {}, el('h3', {}, title), ...body);
+  // Sections open and close (Enter/Space on the heading); each keeps its state from step to step.
+  const section = (title: string, ...body: Array<Node | string>) => {
+    const key = title.replace(/ \(.*$/, '');
+    const c = collapsible(title, [el('div', { class: 'section-body' }, ...body)], { open: !closedSections.has(key) });
+    c.addEventListener('vsc-collapsible-toggle', () => { if (c.open) closedSections.delete(key); else closedSections.add(key); });
+    return c;
+  };
   const m = s.model;
   const info = el('div', { id: 'info' },
     section('Thought', el('p', { id: 'thought' }, s.thought || '—')),
-    section('Action', el('pre', { id: 'action' }, JSON.stringify(s.action ?? null, null, 2)), el('p', { id: 'result' }, `${s.result.ok ? '✓' : '✗'} ${s.result.message}`),
+    section('Action', el('pre', { id: 'action' }, JSON.stringify(s.action ?? null, null, 2)), el('p', { id: 'result', class: s.result.ok ? 'ok' : 'bad' }, icon(s.result.ok ? 'pass' : 'error', s.result.ok ? 'done' : 'failed'), ` ${s.result.message}`),
       ...(s.resolved?.argv.length ? [el('pre', { id: 'argv' }, s.resolved.argv.map((a) => `adb shell ${a.join(' ')}`).join('\n'))] : [])),
     ...(s.guard && s.guard.verdict !== 'allow' ? [section('Guardrail', el('p', { id: 'guard' }, `${s.guard.verdict}${s.guard.granted !== undefined ? (s.guard.granted ? ' (allowed by the user)' : ' (not allowed)') : ''}: ${s.guard.reason ?? ''}`))] : []),
     ...(s.userAnswer !== undefined ? [section('User answer', el('p', {}, s.userAnswer))] : []),
@@ -127,7 +155,7 @@ function select(n: number): void {
       el('pre', { id: 'raw' }, m?.response || '(none)'),
       ...(m?.rejected.length ? [el('h3', {}, `Rejected answers (${m.rejected.length})`), ...m.rejected.map((r) => el('pre', { class: 'rejected' }, `${r.error}\n---\n${r.response}`))] : [])),
     section('Timing', el('p', {}, `observe ${fmtMs(s.timings.observeMs)} · think ${fmtMs(s.timings.thinkMs)} · act ${fmtMs(s.timings.actMs)} · app ${s.foreground}`)),
-    section(`Elements (${s.elements.length})`, el('table', { id: 'elements' }, el('tbody', {}, ...rows))),
+    section(`Elements (${s.elements.length})`, el('table', { id: 'elements', class: 'grid' }, head, el('tbody', {}, ...rows))),
   );
   detail.replaceChildren(shotWrap, info);
   detail.dataset.step = String(n);
