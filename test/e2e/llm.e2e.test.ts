@@ -72,7 +72,7 @@ test('a saved llama-bench JSONL imported from the Explorer shows its rates, and 
     assert.equal(saved.runner, 'llama-bench');
 
     // Compare: tick both runs (keyboard: Space on each checkbox), then Compare Selected.
-    const boxes = frame.locator('#runs li.run input[type=checkbox]');
+    const boxes = frame.locator('#runs li.run vscode-checkbox');
     for (let i = 0; i < 2; i++) {
       await boxes.nth(i).focus();
       await wb.page.keyboard.press('Space');
@@ -191,9 +191,9 @@ test('the shape explorer times a small space on this machine and plots it with t
     await wb.runCommand('Mobile AI: Explore SLM Shapes');
     const frame = await wb.webviewFrame(hasElement('#shape-space'), 30000);
     await waitUntil('the Shape Explorer tab', async () => (await frame.evaluate(() => document.body.dataset.tab)) === 'shapes' || undefined);
-    await frame.locator('#shape-space').fill(JSON.stringify({ layers: [1, 2], hidden: [64], heads: [4], kvHeads: [1, 4], vocab: [512], context: [64] }));
-    await frame.locator('#shape-p').fill('8');
-    await frame.locator('#shape-d').fill('4');
+    await frame.locator('#shape-space textarea').fill(JSON.stringify({ layers: [1, 2], hidden: [64], heads: [4], kvHeads: [1, 4], vocab: [512], context: [64] }));
+    await frame.locator('#shape-p input').fill('8');
+    await frame.locator('#shape-d input').fill('4');
     await frame.locator('#explore').click();
     const summary = await waitUntil('4 shapes measured', async () => {
       const x = await frame.locator('#shape-summary').innerText();
@@ -204,7 +204,7 @@ test('the shape explorer times a small space on this machine and plots it with t
     const rows = await frame.locator('#shape-table tbody tr').allInnerTexts();
     assert.ok(rows.every((r) => /\d+\.\d\d M\s+\d+\.\d\s+\d+\.\d/.test(r)), rows.join('\n'));
     // Details and the config export of the biggest shape.
-    await frame.locator('#shape-table tbody tr').last().locator('button').click();
+    await frame.locator('#shape-table tbody tr').last().locator('vscode-button').click();
     await frame.locator('#export-shape').click();
     const cfgFile = path.join(wb.workspace, 'shape-config.json');
     await wb.answerFileDialog(cfgFile);

@@ -1,83 +1,61 @@
 /**
- * Chart.js set-up for the LLM panel: the editor's theme (text, grid, tooltip from VS Code's CSS variables,
- * redrawn when the theme changes), a colour-blind-safe palette (Okabe & Ito), and error bars on bar charts.
+ * Chart.js set-up for the LLM panel on the shared theme (webview/shared/theme.ts): text, grid, axes and tooltip
+ * from VS Code's CSS variables, restyled when the theme changes; series colours from its colour-blind-safe palette;
+ * and error bars on bar charts.
  */
 import {
   BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, ScatterController, Tooltip,
   type ChartConfiguration, type Plugin,
 } from 'chart.js';
+import { applyChartTheme, chartOptions, onThemeChange, readTheme, withAlpha, type ChartTheme } from '../shared/theme';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, ScatterController, Tooltip, Legend);
 
-/** Okabe & Ito's palette (2008), distinguishable with the common colour-vision deficiencies. */
-export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#999999'];
-
-export interface Theme {
-  fg: string;
-  muted: string;
-  grid: string;
-  tooltipBg: string;
-  tooltipFg: string;
-  tooltipBorder: string;
-  font: string;
-}
-
-export function readTheme(): Theme {
-  const s = getComputedStyle(document.body);
-  const v = (name: string, fallback: string) => s.getPropertyValue(name).trim() || fallback;
-  const fg = v('--vscode-editor-foreground', v('--vscode-foreground', '#cccccc'));
-  return {
-    fg,
-    muted: v('--vscode-descriptionForeground', fg),
-    grid: v('--vscode-editorWidget-border', v('--vscode-panel-border', 'rgba(128,128,128,0.35)')),
-    tooltipBg: v('--vscode-editorHoverWidget-background', v('--vscode-editorWidget-background', '#252526')),
-    tooltipFg: v('--vscode-editorHoverWidget-foreground', fg),
-    tooltipBorder: v('--vscode-editorHoverWidget-border', v('--vscode-contrastBorder', '#454545')),
-    font: v('--vscode-font-family', 'sans-serif'),
-  };
-}
+/**
+ * Series colours come from the shared theme (webview/shared/theme.ts: Okabe & Ito's palette, led by sky blue on
+ * dark backgrounds) by index: a dataset says `colorIndex: 2` (or one index per bar, `colorIndex: [0, 1]`) and
+ * gets that colour now and again after every theme switch, as do the axes, grid, legend and tooltip.
+ */
+export type ColorIndex = number | number[];
 
 const charts = new Set<Chart>();
+let theme: ChartTheme = readTheme();
 
-/** Applies the theme to a chart's scales, legend and tooltip. */
-function themed(chart: Chart, t: Theme): void {
-  const o = chart.options;
-  for (const scale of Object.values(o.scales ?? {})) {
-    if (!scale) continue;
-    const sc = scale as { ticks?: { color?: string }; grid?: { color?: string }; border?: { color?: string }; title?: { color?: string } };
-    sc.ticks = { ...sc.ticks, color: t.muted };
-    sc.grid = { ...sc.grid, color: t.grid };
-    sc.border = { ...sc.border, color: t.grid };
-    if (sc.title) sc.title.color = t.fg;
-  }
-  if (o.plugins) {
-    o.plugins.legend = { ...o.plugins.legend, labels: { ...o.plugins.legend?.labels, color: t.fg } };
-    o.plugins.tooltip = { ...o.plugins.tooltip, backgroundColor: t.tooltipBg, titleColor: t.tooltipFg, bodyColor: t.tooltipFg, borderColor: t.tooltipBorder, borderWidth: 1 };
+/** The colour for `i` in the current theme (for anything drawn beside a chart, e.g. a legend swatch). */
+export function seriesColor(i: number, t: ChartTheme = theme): string {
+  return t.palette[((i % t.palette.length) + t.palette.length) % t.palette.length];
+}
+
+/** Sets each dataset's colours from its `colorIndex`: lines and points in the colour, bars and points filled. */
+function colorize(chart: Chart, t: ChartTheme): void {
+  for (const ds of chart.data.datasets) {
+    const idx = (ds as { colorIndex?: ColorIndex }).colorIndex;
+    if (idx === undefined) continue;
+    const c = Array.isArray(idx) ? idx.map((i) => seriesColor(i, t)) : seriesColor(idx, t);
+    Object.assign(ds, { borderColor: c, backgroundColor: c, pointBorderColor: c, pointBackgroundColor: Array.isArray(c) ? c : withAlpha(c, 0.85) });
   }
 }
 
-let observing = false;
+onThemeChange((t) => {
+  theme = t;
+  for (const c of charts) colorize(c, t);
+  applyChartTheme(Chart, t, [...charts]);
+});
+
 /** A chart that follows the editor's theme; destroyed with `destroyChart`. */
 export function makeChart<T extends 'bar' | 'line' | 'scatter'>(canvas: HTMLCanvasElement, config: ChartConfiguration<T>): Chart<T> {
-  const t = readTheme();
-  Chart.defaults.font.family = t.font;
-  Chart.defaults.color = t.fg;
-  config.options = { animation: false, responsive: true, maintainAspectRatio: false, ...config.options, plugins: { ...config.options?.plugins } } as typeof config.options;
+  theme = readTheme();
+  applyChartTheme(Chart, theme);
+  const themed = chartOptions(theme) as { scales: { x: object }; plugins: { tooltip: object; legend: { labels: object } } };
+  const o = (config.options ?? {}) as { scales?: Record<string, Record<string, unknown> | undefined>; plugins?: Record<string, Record<string, unknown> | undefined> };
+  // Every scale (the timeline has four) in the theme's colours; the chart's own settings on top.
+  const scales = Object.fromEntries(Object.entries(o.scales ?? { x: {}, y: {} }).map(([k, v]) => [k, { ...themed.scales.x, ...v, title: { ...(themed.scales.x as { title: object }).title, ...(v?.title as object | undefined) } }]));
+  const plugins = { ...o.plugins, tooltip: { ...themed.plugins.tooltip, ...o.plugins?.tooltip }, legend: { ...o.plugins?.legend, labels: { ...themed.plugins.legend.labels, ...(o.plugins?.legend?.labels as object | undefined) } } };
+  config.options = { animation: false, responsive: true, maintainAspectRatio: false, ...config.options, scales, plugins } as typeof config.options;
   const chart = new Chart(canvas, { ...config, plugins: [...(config.plugins ?? []), errorBars as Plugin<T>] } as ChartConfiguration<T>);
-  themed(chart as unknown as Chart, t);
+  colorize(chart as unknown as Chart, theme);
   chart.update('none');
   charts.add(chart as unknown as Chart);
-  if (!observing) {
-    observing = true;
-    new MutationObserver(() => {
-      const nt = readTheme();
-      Chart.defaults.color = nt.fg;
-      for (const c of charts) {
-        themed(c, nt);
-        c.update('none');
-      }
-    }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
-  }
   return chart;
 }
 
@@ -95,7 +73,6 @@ const errorBars: Plugin = {
   id: 'mobileaiErrorBars',
   afterDatasetsDraw(chart) {
     const ctx = chart.ctx;
-    const t = readTheme();
     chart.data.datasets.forEach((ds, i) => {
       const sds = (ds as { errorBars?: Array<number | undefined> }).errorBars;
       const meta = chart.getDatasetMeta(i);
@@ -110,7 +87,7 @@ const errorBars: Plugin = {
         const bottom = y.getPixelForValue(Math.max(0, v - sd));
         const w = Math.min(10, ((bar as unknown as { width?: number }).width ?? 20) / 3);
         ctx.save();
-        ctx.strokeStyle = t.fg;
+        ctx.strokeStyle = theme.foreground;
         ctx.lineWidth = 1.5;
         ctx.beginPath();
         ctx.moveTo(x, top);

@@ -4,7 +4,9 @@ import { connect, el, fmtBytes } from '../shared/vscode';
 import type { FromLlmWebview, RunSummary, ShapePoint, ToLlmWebview } from './protocol';
 import type { LlmRunRecord, LlmStat } from '../../extension/core/llm/runRecord';
 import { clipSeries, compareRuns, formatNumber, formatSigned, measuredOn, runTimeline, setupOf, type LlmComparison, type TimelinePoint } from '../../extension/core/llm/compare';
-import { PALETTE, destroyChart, makeChart, paretoFront } from './charts';
+import { destroyChart, makeChart, paretoFront } from './charts';
+import { badge, button as componentButton, checkbox, icon, tabs as tabStrip, textField, toolbar as toolbarRow, toolbarButton } from '../shared/components';
+import '@vscode-elements/elements/dist/vscode-textarea/index.js'; // the shape space's editor (the shared layer has no text area)
 
 const vscode = connect<FromLlmWebview>();
 const app = document.getElementById('app') as HTMLElement;
@@ -19,67 +21,60 @@ let selectedShape: string | undefined;
 const chartsOf: Record<string, Chart | undefined> = {};
 
 // ---- Layout ----
-const button = (id: string, label: string, onClick: () => void, cls = 'secondary', title?: string) => {
-  const b = el('button', { id, class: cls, type: 'button', ...(title ? { title } : {}) }, label);
-  b.addEventListener('click', onClick);
-  return b;
-};
+const button = (id: string, label: string, onClick: () => void, cls = 'secondary', title?: string, codicon?: string) =>
+  componentButton(label, onClick, { id, secondary: cls === 'secondary', title, icon: codicon });
 const status = el('div', { id: 'status', role: 'status', 'aria-live': 'polite', class: 'muted' });
-const cancel = button('cancel', 'Cancel', () => vscode.post({ type: 'cancel' }));
+const cancel = button('cancel', 'Cancel', () => vscode.post({ type: 'cancel' }), 'secondary', undefined, 'stop-circle');
 cancel.hidden = true;
 const compareBtn = button('compare', 'Compare Selected', () => {
   const ids = runs.filter((r) => checked.has(r.id)).map((r) => r.id);
   if (ids.length >= 2) vscode.post({ type: 'compare', ids, baseline: 0 });
-}, 'secondary', 'Compare the runs ticked in the list (2 or more); the first is the baseline');
-const exportCsv = button('export-csv', 'Export CSV…', () => exportSelected('csv'));
-const exportJson = button('export-json', 'Export JSON…', () => exportSelected('json'));
+}, 'secondary', 'Compare the runs ticked in the list (2 or more); the first is the baseline', 'git-compare');
+const exportCsv = button('export-csv', 'Export CSV…', () => exportSelected('csv'), 'secondary', 'Save the ticked runs (or the open one) as CSV', 'export');
+const exportJson = button('export-json', 'Export JSON…', () => exportSelected('json'), 'secondary', 'Save the ticked runs (or the open one) as JSON', 'json');
 const quantizeBtn = button('quantize', 'Quantize to int4 and Compare', () => current?.id && vscode.post({ type: 'quantize', id: current.id }), 'secondary',
-  'Quantize this run\'s ONNX decoder to int4 (MatMulNBits) and benchmark both the same way');
-const toolbar = el('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'LLM runs' },
-  button('bench', 'Benchmark LLM on Phone…', () => vscode.post({ type: 'bench' }), ''),
-  button('import', 'Import Benchmark Output…', () => vscode.post({ type: 'import' })),
-  button('refresh', 'Refresh', () => vscode.post({ type: 'refresh' })),
+  'Quantize this run\'s ONNX decoder to int4 (MatMulNBits) and benchmark both the same way', 'zap');
+const toolbar = toolbarRow('LLM runs',
+  button('bench', 'Benchmark LLM on Phone…', () => vscode.post({ type: 'bench' }), '', undefined, 'play'),
+  button('import', 'Import Benchmark Output…', () => vscode.post({ type: 'import' }), 'secondary', 'Read a saved llama-bench, LiteRT-LM or genai benchmark output', 'cloud-download'),
+  toolbarButton('refresh', 'Refresh the list of runs', () => vscode.post({ type: 'refresh' }), { id: 'refresh' }),
   compareBtn, exportCsv, exportJson, quantizeBtn, cancel);
 
 const tabNames = ['runs', 'compare', 'shapes'] as const;
 type Tab = typeof tabNames[number];
 const tabLabels: Record<Tab, string> = { runs: 'Runs', compare: 'Compare', shapes: 'Shape Explorer' };
-const tabButtons = tabNames.map((t) => {
-  const b = el('button', { id: `tab-${t}`, role: 'tab', 'aria-controls': `pane-${t}`, 'aria-selected': 'false', type: 'button' }, tabLabels[t]);
-  b.addEventListener('click', () => showTab(t));
-  b.addEventListener('keydown', (e) => {
-    const i = tabNames.indexOf(t);
-    if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
-      const next = tabNames[(i + (e.key === 'ArrowRight' ? 1 : tabNames.length - 1)) % tabNames.length];
-      showTab(next);
-      document.getElementById(`tab-${next}`)?.focus();
-    }
-  });
-  return b;
-});
-const panes = Object.fromEntries(tabNames.map((t) => [t, el('div', { id: `pane-${t}`, role: 'tabpanel', 'aria-labelledby': `tab-${t}` })])) as unknown as Record<Tab, HTMLElement>;
+const panes = Object.fromEntries(tabNames.map((t) => [t, el('div', { id: `pane-${t}` })])) as unknown as Record<Tab, HTMLElement>;
+// The editor's tabs (role tablist/tab/tabpanel; ← → Home End move between them).
+const tabBar = tabStrip(tabNames.map((t) => ({ title: tabLabels[t], panel: panes[t] })), { label: 'Views', onSelect: (i) => { document.body.dataset.tab = tabNames[i]; } });
+tabBar.id = 'tabs';
+tabBar.panel = false; // the editor's tab look (panel mode paints the bottom panel's background behind the tables)
 const runList = el('div', { id: 'run-list' });
 const detail = el('div', { id: 'run-detail' }, el('p', { class: 'muted' }, 'Choose a run.'));
 panes.runs.append(el('div', { id: 'runs-layout' }, runList, detail));
 panes.compare.append(el('p', { class: 'muted' }, 'Tick two or more runs in the list and choose Compare Selected.'));
-app.replaceChildren(el('h1', {}, 'LLM Runs'), toolbar, status, el('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Views' }, ...tabButtons), ...Object.values(panes));
+app.replaceChildren(el('h1', {}, 'LLM Runs'), toolbar, status, tabBar);
 buildShapesPane();
 showTab('runs');
 updateButtons();
 
 function showTab(t: Tab): void {
-  for (const n of tabNames) {
-    panes[n].hidden = n !== t;
-    document.getElementById(`tab-${n}`)?.setAttribute('aria-selected', String(n === t));
-    document.getElementById(`tab-${n}`)?.setAttribute('tabindex', n === t ? '0' : '-1');
-  }
+  tabBar.selectedIndex = tabNames.indexOf(t);
   document.body.dataset.tab = t;
+}
+
+/** A run's status as a badge (failed and cancelled ones marked as errors). */
+function statusBadge(s: string, text = s, id?: string): HTMLElement {
+  const b = badge(text);
+  b.classList.add('status-badge', s);
+  if (id) b.id = id;
+  return b;
 }
 
 function updateButtons(): void {
   const n = checked.size;
   compareBtn.disabled = n < 2;
   compareBtn.textContent = n >= 2 ? `Compare Selected (${n})` : 'Compare Selected';
+  for (const b of [compareBtn, exportCsv, exportJson, quantizeBtn]) b.setAttribute('aria-disabled', String(b.disabled));
   exportCsv.disabled = exportJson.disabled = n < 1 && !current?.id;
   quantizeBtn.disabled = !current?.id || current.runner !== 'mobileai-onnx' || !current.model.file || /int4/i.test(current.model.name);
 }
@@ -105,18 +100,18 @@ function renderRuns(): void {
   }
   for (const id of [...checked]) if (!runs.some((r) => r.id === id)) checked.delete(id);
   const rows = runs.map((r) => {
-    const box = el('input', { type: 'checkbox', 'aria-label': `select ${r.model} (${r.id}) for comparison or export` }) as HTMLInputElement;
-    box.checked = checked.has(r.id);
-    box.addEventListener('change', () => {
-      if (box.checked) checked.add(r.id);
+    const box = checkbox('', checked.has(r.id), (on) => {
+      if (on) checked.add(r.id);
       else checked.delete(r.id);
       updateButtons();
     });
+    box.setAttribute('aria-label', `select ${r.model} (${r.id}) for comparison or export`);
+    box.title = 'Tick to compare or export';
     const open = el('button', { class: 'link', type: 'button', 'data-id': r.id }, r.model);
     open.addEventListener('click', () => vscode.post({ type: 'select', id: r.id }));
     const rates = [r.prefillTps !== undefined ? `pp ${num(r.prefillTps, 1)}` : '', r.decodeTps !== undefined ? `tg ${num(r.decodeTps, 1)} tok/s` : ''].filter(Boolean).join(' · ');
     return el('li', { class: `run ${current?.id === r.id ? 'current' : ''}`, 'data-id': r.id },
-      box, el('div', {}, open, r.status && r.status !== 'complete' ? el('span', { class: `badge ${r.status}` }, r.status) : '',
+      box, el('div', {}, open, r.status && r.status !== 'complete' ? statusBadge(r.status) : '',
         el('div', { class: 'muted small' }, `${r.measuredOn} · ${r.setup}`), el('div', { class: 'muted small' }, `${rates}${rates ? ' · ' : ''}${r.source}${r.when ? ` · ${r.when.replace('T', ' ').slice(0, 19)}` : ''}`)));
   });
   runList.replaceChildren(el('ul', { id: 'runs', 'aria-label': 'LLM runs' }, ...rows));
@@ -148,7 +143,7 @@ function renderRun(r: LlmRunRecord): void {
   const timelineCanvas = el('canvas', { id: 'timeline-chart', role: 'img', 'aria-label': 'Per-token decode latency over the run, with temperature and power under it on the same time axis.' });
   const notes = r.notes.length || r.error ? el('ul', { id: 'run-notes' }, ...(r.error ? [el('li', { class: 'error' }, r.error)] : []), ...r.notes.map((n) => el('li', { class: 'muted' }, n))) : el('span');
   detail.replaceChildren(
-    el('h2', { id: 'run-title' }, `${r.model.name}`, r.status && r.status !== 'complete' ? el('span', { class: `badge ${r.status}`, id: 'run-status' }, currentLive ? 'running…' : r.status) : ''),
+    el('h2', { id: 'run-title' }, `${r.model.name}`, r.status && r.status !== 'complete' ? statusBadge(r.status, currentLive ? 'running…' : r.status, 'run-status') : ''),
     on, stats,
     el('div', { class: 'charts' },
       el('figure', {}, el('figcaption', {}, 'Rates (tok/s, ± 1 sd)'), el('div', { class: 'chart-wrap small-chart' }, ratesCanvas)),
@@ -158,7 +153,7 @@ function renderRun(r: LlmRunRecord): void {
   destroyChart(chartsOf.rates);
   chartsOf.rates = makeChart(ratesCanvas, {
     type: 'bar',
-    data: { labels: ['prefill', 'decode'], datasets: [{ label: 'tok/s', data: [r.prefill?.mean ?? null, r.decode?.mean ?? null] as number[], backgroundColor: [PALETTE[0], PALETTE[1]], errorBars: [r.prefill?.stddev, r.decode?.stddev] } as never] },
+    data: { labels: ['prefill', 'decode'], datasets: [{ label: 'tok/s', data: [r.prefill?.mean ?? null, r.decode?.mean ?? null] as number[], colorIndex: [0, 1], errorBars: [r.prefill?.stddev, r.decode?.stddev] } as never] },
     options: { plugins: { legend: { display: false } }, scales: { x: {}, y: { beginAtZero: true, title: { display: true, text: 'tok/s' } } } },
   }) as unknown as Chart;
   drawTimeline(r, timelineCanvas);
@@ -183,9 +178,9 @@ function drawTimeline(r: LlmRunRecord, canvas: HTMLCanvasElement): void {
   const under = (pts: TimelinePoint[]) => (xMin !== undefined && xMax !== undefined ? clipSeries(pts, xMin, xMax) : pts);
   const xy = (pts: Array<{ t: number; v: number }>) => pts.map((p) => ({ x: p.t, y: p.v }));
   const datasets = [
-    { label: 'decode latency (ms/token)', data: xy(tl.decodeLatency), yAxisID: 'y', borderColor: PALETTE[0], backgroundColor: PALETTE[0], pointRadius: 1.5, showLine: false },
-    ...(tl.temperature.length ? [{ label: `temperature (°C${tl.temperatureZone ? `, ${tl.temperatureZone}` : ''})`, data: xy(under(tl.temperature)), yAxisID: 'yTemp', borderColor: PALETTE[5], backgroundColor: PALETTE[5], pointRadius: 0, showLine: true, borderWidth: 1.5 }] : []),
-    ...(tl.powerW.length ? [{ label: 'power (W)', data: xy(under(tl.powerW)), yAxisID: 'yPower', borderColor: PALETTE[2], backgroundColor: PALETTE[2], pointRadius: 0, showLine: true, borderWidth: 1.5, borderDash: [4, 3] }] : []),
+    { label: 'decode latency (ms/token)', data: xy(tl.decodeLatency), yAxisID: 'y', colorIndex: 0, pointRadius: 2, showLine: false },
+    ...(tl.temperature.length ? [{ label: `temperature (°C${tl.temperatureZone ? `, ${tl.temperatureZone}` : ''})`, data: xy(under(tl.temperature)), yAxisID: 'yTemp', colorIndex: 1, pointRadius: 0, showLine: true, borderWidth: 1.5 }] : []),
+    ...(tl.powerW.length ? [{ label: 'power (W)', data: xy(under(tl.powerW)), yAxisID: 'yPower', colorIndex: 2, pointRadius: 0, showLine: true, borderWidth: 1.5, borderDash: [4, 3] }] : []),
   ];
   const hasUnder = tl.temperature.length > 0 || tl.powerW.length > 0;
   chartsOf.timeline = makeChart(canvas, {
@@ -216,9 +211,7 @@ function renderCompare(list: LlmRunRecord[], baseline: number, title?: string): 
   const head = el('tr', {}, el('th', { scope: 'col' }, 'metric'), ...c.runs.map((r, i) => {
     const th = el('th', { scope: 'col', title: `${r.measuredOn} · ${r.setup}` }, `${r.label}${i === c.baseline ? ' (baseline)' : ''}`);
     if (i !== c.baseline) {
-      const b = el('button', { class: 'link small', type: 'button', 'aria-label': `make ${r.label} the baseline` }, 'make baseline');
-      b.addEventListener('click', () => renderCompare(list, i, title));
-      th.append(el('br'), b);
+      th.append(el('br'), toolbarButton('pin', `Make ${r.label} the baseline`, () => renderCompare(list, i, title)));
     }
     return th;
   }));
@@ -234,12 +227,12 @@ function renderCompare(list: LlmRunRecord[], baseline: number, title?: string): 
     })));
   const table = el('table', { class: 'grid', id: 'compare-table' }, el('caption', { class: 'muted' }, `Deltas against ${c.runs[c.baseline].label}; green is better, red is worse.`), el('thead', {}, head), el('tbody', {}, ...body));
   const canvas = el('canvas', { id: 'compare-chart', role: 'img', 'aria-label': `Prefill and decode rates of ${c.runs.length} runs with one standard deviation.` });
-  const exp = button('export-compare', 'Export Comparison CSV…', () => vscode.post({ type: 'export', ids: list.map((r) => r.id ?? ''), format: 'csv', compare: true }));
+  const exp = button('export-compare', 'Export Comparison CSV…', () => vscode.post({ type: 'export', ids: list.map((r) => r.id ?? ''), format: 'csv', compare: true }), 'secondary', undefined, 'export');
   panes.compare.replaceChildren(
     el('h2', {}, title ?? `Comparing ${c.runs.length} runs`),
-    el('div', { class: 'toolbar' }, exp),
+    toolbarRow('Comparison', exp),
     ...(c.differences.length ? [el('ul', { id: 'compare-differences' }, ...c.differences.map((d) => el('li', {}, `differs in ${d}`)))] : [el('p', { class: 'muted' }, 'The runs\' set-ups are the same.')]),
-    ...c.caveats.map((w) => el('p', { class: 'warning' }, `⚠ ${w}`)),
+    ...c.caveats.map((w) => el('p', { class: 'warning', role: 'note' }, icon('warning', 'Warning'), ` ${w}`)),
     el('div', { class: 'table-wrap' }, table),
     el('div', { class: 'chart-wrap compare-chart' }, canvas),
   );
@@ -251,8 +244,8 @@ function renderCompare(list: LlmRunRecord[], baseline: number, title?: string): 
     data: {
       labels: c.runs.map((r) => r.label),
       datasets: [
-        ...(prefill ? [{ label: 'prefill tok/s', data: prefill.values.map((v) => v ?? null), backgroundColor: PALETTE[0], errorBars: prefill.stddevs }] : []),
-        ...(decode ? [{ label: 'decode tok/s', data: decode.values.map((v) => v ?? null), backgroundColor: PALETTE[1], errorBars: decode.stddevs }] : []),
+        ...(prefill ? [{ label: 'prefill tok/s', data: prefill.values.map((v) => v ?? null), colorIndex: 0, errorBars: prefill.stddevs }] : []),
+        ...(decode ? [{ label: 'decode tok/s', data: decode.values.map((v) => v ?? null), colorIndex: 1, errorBars: decode.stddevs }] : []),
       ] as never,
     },
     options: { scales: { x: {}, y: { beginAtZero: true, title: { display: true, text: 'tok/s' } } } },
@@ -265,16 +258,18 @@ function renderCompare(list: LlmRunRecord[], baseline: number, title?: string): 
 const DEFAULT_SPACE = JSON.stringify({ layers: [2, 4], hidden: [128, 256], heads: [4], kvHeads: [1, 4], ffnRatio: [4], activation: ['silu'], vocab: [2048], context: [256], weights: ['fp32'] }, null, 2);
 
 function buildShapesPane(): void {
-  const space = el('textarea', { id: 'shape-space', rows: '10', spellcheck: 'false', 'aria-label': 'Shape space (JSON): a list of choices per field' }) as HTMLTextAreaElement;
+  const space = el('vscode-textarea', { id: 'shape-space', rows: '10', resize: 'vertical', monospace: '' });
+  space.label = 'Shape space (JSON): a list of choices per field';
   space.value = DEFAULT_SPACE;
-  const target = el('input', { id: 'shape-target', value: 'host', 'aria-label': 'Where to time the shapes: host, or a phone\'s adb serial' }) as HTMLInputElement;
-  const p = el('input', { id: 'shape-p', type: 'number', min: '1', max: '4096', value: '32', 'aria-label': 'prompt tokens P' }) as HTMLInputElement;
-  const d = el('input', { id: 'shape-d', type: 'number', min: '1', max: '4096', value: '16', 'aria-label': 'decode tokens D' }) as HTMLInputElement;
-  const run = button('explore', 'Explore Shapes', () => vscode.post({ type: 'explore', space: space.value, target: target.value.trim() || 'host', promptTokens: Number(p.value), genTokens: Number(d.value) }), '');
+  const target = textField({ label: 'Where to time the shapes: host, or a phone\'s adb serial', value: 'host', id: 'shape-target' });
+  const p = textField({ label: 'Prompt tokens P', value: '32', type: 'number', id: 'shape-p' });
+  const d = textField({ label: 'Decode tokens D', value: '16', type: 'number', id: 'shape-d' });
+  for (const f of [p, d]) { f.min = 1; f.max = 4096; }
+  const run = button('explore', 'Explore Shapes', () => vscode.post({ type: 'explore', space: space.value, target: target.value.trim() || 'host', promptTokens: Number(p.value), genTokens: Number(d.value) }), '', undefined, 'play');
   panes.shapes.append(
     el('p', { class: 'muted' }, 'Decoder shapes built with random weights and timed on the target: parameters against decode speed and time to first token, with the Pareto front. Results are cached per device and shape.'),
-    el('label', { for: 'shape-space' }, 'Space (JSON)'), space,
-    el('div', { class: 'toolbar' }, el('label', {}, 'target ', target), el('label', {}, 'P ', p), el('label', {}, 'D ', d), run),
+    el('label', { for: 'shape-space', class: 'field-label' }, 'Space (JSON)'), space,
+    toolbarRow('Shape exploration', el('label', { for: 'shape-target' }, 'target'), target, el('label', { for: 'shape-p' }, 'P'), p, el('label', { for: 'shape-d' }, 'D'), d, run),
     el('div', { id: 'shape-summary', class: 'muted', role: 'status', 'aria-live': 'polite' }),
     el('div', { class: 'charts' },
       el('figure', {}, el('figcaption', {}, 'parameters vs decode tok/s'), el('div', { class: 'chart-wrap' }, el('canvas', { id: 'shapes-decode', role: 'img', 'aria-label': 'Scatter of parameters against decode tokens per second, with the Pareto front' }))),
@@ -302,8 +297,8 @@ function renderShapes(points: ShapePoint[], done: boolean, targetLabel: string, 
     chartsOf[id] = makeChart(canvas, {
       type: 'scatter',
       data: { datasets: [
-        { label: 'shapes', data: points.map(xy), backgroundColor: PALETTE[4], pointRadius: 4 },
-        { label: 'Pareto front', data: front.map(xy), backgroundColor: PALETTE[5], borderColor: PALETTE[5], showLine: true, pointRadius: 4 },
+        { label: 'shapes', data: points.map(xy), colorIndex: 0, pointRadius: 4, pointHoverRadius: 6 },
+        { label: 'Pareto front', data: front.map(xy), colorIndex: 1, showLine: true, pointRadius: 4, pointHoverRadius: 6, borderWidth: 2 },
       ] as never },
       options: {
         scales: { x: { type: 'linear', title: { display: true, text: 'parameters (M)' } }, y: { title: { display: true, text: label } } },
@@ -322,7 +317,7 @@ function renderShapes(points: ShapePoint[], done: boolean, targetLabel: string, 
   // A keyboard-reachable list of the shapes, too.
   const list = el('table', { class: 'grid', id: 'shape-table' }, el('thead', {}, el('tr', {}, ...['shape', 'params', 'decode tok/s', 'TTFT ms', ''].map((h) => el('th', { scope: 'col' }, h)))),
     el('tbody', {}, ...[...points].sort((a, b) => a.params - b.params).map((q) => {
-      const b = button(`shape-${q.id}`, 'Details', () => showShape(q.id));
+      const b = button(`shape-${q.id}`, 'Details', () => showShape(q.id), 'secondary', `Details of ${q.label}`, 'info');
       return el('tr', {}, el('td', {}, q.label), el('td', { class: 'num' }, `${num(q.params / 1e6, 2)} M`), el('td', { class: 'num' }, num(q.decodeTps, 1)), el('td', { class: 'num' }, num(q.ttftMs, 1)), el('td', {}, b));
     })));
   document.getElementById('shape-table')?.remove();
@@ -337,7 +332,7 @@ function showShape(id: string): void {
   if (!q || !box) return;
   box.replaceChildren(el('h2', {}, q.label),
     el('p', {}, `${num(q.params / 1e6, 2)} M parameters${q.sizeBytes !== undefined ? ` · ${fmtBytes(q.sizeBytes)}` : ''} · decode ${num(q.decodeTps, 1)} tok/s · TTFT ${num(q.ttftMs, 1)} ms${q.prefillTps !== undefined ? ` · prefill ${num(q.prefillTps, 1)} tok/s` : ''}${q.cached ? ' (cached)' : ''}`),
-    button('export-shape', 'Export Config JSON…', () => vscode.post({ type: 'exportShape', id }), ''));
+    toolbarRow('Shape', button('export-shape', 'Export Config JSON…', () => vscode.post({ type: 'exportShape', id }), '', 'Save this shape as a Hugging Face config.json', 'json')));
 }
 
 // ---- Messages ----
