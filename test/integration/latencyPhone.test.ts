@@ -82,7 +82,7 @@ test('the phone-built kernel table predicts held-out networks measured on the ph
   assert.equal(check.measurement.runner, 'onnxruntime_perf_test');
   // Networks of 0.5–1 ms timed by wall clock (perf_test's P50) on a shared 2-core machine, the table built
   // under one load and checked under another: a bound with room for that (runs here, load average 4–5:
-  // median |error| 2.8 % and 10.5 %, 92 % and 42 % within ±10 %; fitted on 10 networks instead of 30, 12.7 %).
+  // median error +4.1 %, +10.5 %, +7.3 %; 92 %, 42 %, 67 % within ±10 %; fitted on 10 networks instead of 30, +12.7 %).
   assert.ok(s.medianAbsErrorPercent <= 15, `median |error| ${s.medianAbsErrorPercent.toFixed(1)} %`);
   assert.ok(s.p90AbsErrorPercent <= 30, `p90 |error| ${s.p90AbsErrorPercent.toFixed(1)} %`);
   const b = blockCheck.summary;
@@ -99,6 +99,43 @@ test('a cancelled build stops, and an unknown phone is named in the error', asyn
 });
 
 const root = path.join(__dirname, '..', '..');
+
+/**
+ * A runner for --ort-runner: a shell script that calls the phone's onnxruntime_perf_test without `-u` (as a
+ * perf_test that cannot write its optimized graph) and, with `level`, at another optimization level.
+ */
+function perfTestWrapper(level?: number): string {
+  return [
+    '#!/system/bin/sh',
+    'n=$#',
+    'i=0',
+    'while [ $i -lt $n ]; do',
+    '  a=$1; shift; i=$((i+1))',
+    '  if [ "$a" = "-u" ]; then shift; i=$((i+1)); continue; fi',
+    ...(level !== undefined ? [`  if [ "$a" = "-o" ]; then shift; i=$((i+1)); set -- "$@" -o ${level}; continue; fi`] : []),
+    '  set -- "$@" "$a"',
+    'done',
+    'exec onnxruntime_perf_test "$@"',
+    '',
+  ].join('\n');
+}
+
+test('a perf_test that writes no optimized graph gets the host\'s at the same level, checked against the phone\'s profile', async () => {
+  const noGraph = path.join(p.tmp, 'perf_test_no_u.sh');
+  await fs.writeFile(noGraph, perfTestWrapper());
+  const [t] = await buildKernelTablesOnPhone(spaceFile, undefined, { adb, serial: p.serial, runner: noGraph }, { randomNetworks: 4, runs: 3, wallRuns: 3 });
+  assert.equal(t.predictor, 'kernels');
+  assert.match(t.provenance.note ?? '', /fusion map: the host's onnxruntime-node \S+ at the same optimization level \(all\) for 8 network/);
+  assert.doesNotMatch(t.provenance.note ?? '', /perf_test -u/);
+  assert.ok(t.kernels?.fusions.some((f) => f.ops.join() === 'Conv,Relu'));
+  // The phone ran another level (basic: no NCHWc kernels): its profile names kernels the host's graph lacks.
+  const otherLevel = path.join(p.tmp, 'perf_test_basic.sh');
+  await fs.writeFile(otherLevel, perfTestWrapper(1));
+  await assert.rejects(buildKernelTablesOnPhone(spaceFile, undefined, { adb, serial: p.serial, runner: otherLevel }, { randomNetworks: 4, runs: 3, wallRuns: 3 }),
+    /names \d+ of \d+ kernels that the host's optimized graph lacks .*fuses differently from the host's/);
+  const ls = await p.adb(['shell', 'ls', '/data/local/tmp/mobileai']);
+  assert.doesNotMatch(ls.stdout, /kernels/, 'the phone\'s folder is removed after a failed build too');
+});
 
 test('mobileai table build --predictor kernels --device SERIAL writes a kernel table measured on the phone', async () => {
   assert.ok(existsSync(path.join(root, 'dist', 'cli.js')), 'the CLI is built (node scripts/build.mjs)');
