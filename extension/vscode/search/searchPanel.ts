@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { webviewHtml } from '../webviews/html';
+import { preview } from '../../../webview/shared/messages';
 import { isFromSearchWebview, type PlotPoint, type ToSearchWebview } from '../../../webview/search/protocol';
 import type { MultiSearchReport, SearchReport, SearchRequest, SearchTarget } from '../../core/search/run';
 import { errorMessage, type Logger } from '../../core/util/log';
@@ -40,7 +41,7 @@ export class SearchPanel {
     this.panel.onDidDispose(() => void this.worker?.terminate());
     this.panel.webview.onDidReceiveMessage((m: unknown) => {
       if (!isFromSearchWebview(m)) {
-        this.log.warn(`search panel: ignored an invalid message: ${JSON.stringify(m)?.slice(0, 200)}`);
+        this.log.warn(`search panel: ignored an invalid message: ${preview(m)}`);
         return;
       }
       if (m.type === 'ready') this.markReady();
