@@ -71,6 +71,15 @@ function matches(s: ViewerStep): boolean {
   return hay.includes(q);
 }
 
+/** The outcome's codicon (its colour says good or bad; the text stays in the editor's colours). */
+const OUTCOME_ICON: Record<string, string> = { success: 'pass', running: 'loading', stopped: 'debug-stop', interrupted: 'debug-disconnect', 'step-limit': 'warning' };
+
+function outcomeIcon(outcome: string): HTMLElement {
+  const i = icon(OUTCOME_ICON[outcome] ?? 'error');
+  if (outcome === 'running') i.spin = true;
+  return i;
+}
+
 function renderHeader(phase?: string): void {
   if (!meta) return;
   const m = meta;
@@ -81,7 +90,7 @@ function renderHeader(phase?: string): void {
   const tokens = m.tokens.prompt + m.tokens.completion;
   header.replaceChildren(
     el('h2', { id: 'task' }, m.task),
-    el('span', { id: 'outcome', class: `outcome ${m.outcome}` }, m.outcome),
+    el('span', { class: `outcome ${m.outcome}` }, outcomeIcon(m.outcome), el('span', { id: 'outcome' }, m.outcome)),
     el('span', { id: 'summary' }, `${m.steps} step${m.steps === 1 ? '' : 's'} · ${tokens.toLocaleString('en-US')} tokens · ${fmtMs(m.timings.totalMs)} (model ${fmtMs(m.timings.modelMs)})`),
     el('span', { class: 'muted' }, `${m.model} @ ${m.endpoint} · ${m.device.model ?? ''} ${m.device.serial}${m.allowPackages.length ? ` · apps: ${m.allowPackages.join(', ')}` : ' · any app'}`),
     ...(m.message ? [el('span', { id: 'message' }, m.message)] : []),
