@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { webviewHtml } from '../webviews/html';
+import { preview } from '../../../webview/shared/messages';
 import { isFromAgentWebview, type ToAgentWebview, type ViewerStep } from '../../../webview/agent/protocol';
 import type { AgentStep, RunMeta } from '../../core/agent/trace';
 import type { Logger } from '../../core/util/log';
@@ -20,6 +21,7 @@ export class AgentViewer {
   private queue: ToAgentWebview[] = [];
   private meta: RunMeta | undefined;
   private live = false;
+  private disposed = false;
 
   private constructor(ctx: vscode.ExtensionContext, readonly dir: string, private readonly log: Logger, private readonly actions: ViewerActions) {
     this.panel = vscode.window.createWebviewPanel('mobileai.agentTrace', `Agent: ${path.basename(dir).slice(20) || path.basename(dir)}`, vscode.ViewColumn.Active, {
@@ -27,10 +29,14 @@ export class AgentViewer {
       localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview'), vscode.Uri.file(dir)],
     });
     this.panel.webview.html = webviewHtml(this.panel.webview, ctx.extensionUri, 'agent', 'Agent trace');
-    this.panel.onDidDispose(() => AgentViewer.open.delete(dir));
+    this.panel.onDidDispose(() => {
+      this.disposed = true;
+      AgentViewer.open.delete(dir);
+    });
     this.panel.webview.onDidReceiveMessage((m: unknown) => {
+      if (this.disposed) return;
       if (!isFromAgentWebview(m)) {
-        this.log.warn(`agent viewer: ignored an invalid message: ${JSON.stringify(m)?.slice(0, 200)}`);
+        this.log.warn(`agent viewer: ignored an invalid message: ${preview(m)}`);
         return;
       }
       if (m.type === 'ready') {
