@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { webviewHtml } from '../webviews/html';
+import { preview } from '../../../webview/shared/messages';
 import { isFromQuantizeWebview, type ToQuantizeWebview } from '../../../webview/quantize/protocol';
 import type { QuantizeReport, QuantizeRequest } from '../../core/quantize/quantize';
 import { CancelSource, CancelledError } from '../../core/util/progress';
@@ -92,12 +93,13 @@ async function buildRequest(model: string, preset?: Partial<QuantizeRequest>): P
 }
 
 /** The Quantize report panel: progress and cancel while it runs, then the report. */
-class QuantizePanel {
+export class QuantizePanel {
   private readonly panel: vscode.WebviewPanel;
   private ready: Promise<void>;
   private markReady!: () => void;
   private readonly cancel = new CancelSource();
   private report: QuantizeReport | undefined;
+  private disposed = false;
 
   constructor(private readonly ctx: vscode.ExtensionContext, private readonly store: DeviceStore, private readonly log: Logger, private readonly req: Omit<QuantizeRequest, 'signal' | 'progress'>, private readonly origin: QuantizeOrigin = {}) {
     this.panel = vscode.window.createWebviewPanel('mobileai.quantize', `Quantize: ${path.basename(req.input)}`, vscode.ViewColumn.Beside, {
@@ -105,10 +107,14 @@ class QuantizePanel {
     });
     this.ready = new Promise((r) => (this.markReady = r));
     this.panel.webview.html = webviewHtml(this.panel.webview, ctx.extensionUri, 'quantize', 'Quantize');
-    this.panel.onDidDispose(() => this.cancel.cancel());
+    this.panel.onDidDispose(() => {
+      this.disposed = true;
+      this.cancel.cancel();
+    });
     this.panel.webview.onDidReceiveMessage((m: unknown) => {
+      if (this.disposed) return;
       if (!isFromQuantizeWebview(m)) {
-        this.log.warn(`quantize panel: ignored an invalid message: ${JSON.stringify(m)?.slice(0, 200)}`);
+        this.log.warn(`quantize panel: ignored an invalid message: ${preview(m)}`);
         return;
       }
       if (m.type === 'ready') this.markReady();
