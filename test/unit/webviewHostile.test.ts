@@ -299,6 +299,19 @@ before(async () => {
     },
     allowed: (e) => (e.kind === 'command' && e.what.startsWith('llm.')) || showsOnly(e),
   });
+
+  const { isFromQuantizeWebview } = await import('../../webview/quantize/protocol');
+  cases.push({
+    name: 'quantize', seed: 8, guard: isFromQuantizeWebview,
+    valid: [{ type: 'ready' }, { type: 'cancel' }, { type: 'openModel' }, { type: 'compareProfiles' }, { type: 'saveReport' }, { type: 'requantize', keep: ['Softmax_7'] }, { type: 'requantizeCalibrated' }, { type: 'chooseSettings' }],
+    open: async () => {
+      const { QuantizePanel } = await import('../../extension/vscode/quantize/quantizeCommands');
+      new QuantizePanel(ctx as never, fakeStore as never, log as never, { input: path.join(tmp, 'missing.onnx'), output: path.join(tmp, 'missing.int8.onnx'), mode: 'dynamic' });
+      return lastPanel();
+    },
+    // "Choose settings…" runs Quantize again on the panel's own model, never on a path from the message.
+    allowed: (e) => (e.kind === 'command' && e.what === 'mobileai.quantize.model' && e.args?.[0] === path.join(tmp, 'missing.onnx')) || showsOnly(e),
+  });
 });
 
 after(() => {
@@ -307,7 +320,7 @@ after(() => {
 });
 
 /** The panels are added in `before`; one test per panel, named up front. */
-for (const name of (process.env.HOSTILE_PANELS ?? 'logcat,model,profile').split(',')) {
+for (const name of ['logcat', 'model', 'profile', 'search', 'agent', 'screen', 'llm', 'quantize']) {
   test(`${name} panel: 10,000 hostile messages, before and after the panel is closed`, async () => {
     const c = cases.find((x) => x.name === name);
     assert.ok(c, `the ${name} case was set up`);
