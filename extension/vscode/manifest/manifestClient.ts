@@ -178,7 +178,7 @@ async function runFromManifest(uri: vscode.Uri, section: string, name: string, a
     } else if (action === 'profile') {
       const p = e.profile ?? {};
       const serial = await serialOf(p.target ?? e.target);
-      await vscode.commands.executeCommand(serial ? 'mobileai.profile.modelOnPhone' : 'mobileai.profile.model', modelUri, p.optimization ?? 'all', serial, { runs: p.runs, warmup: p.warmup, inputs: await manifestInputs(e, abs) });
+      await vscode.commands.executeCommand(serial ? 'mobileai.profile.modelOnPhone' : 'mobileai.profile.model', modelUri, p.optimization ?? 'all', serial, { runs: p.runs, warmup: p.warmup, inputs: await manifestInputs(e, abs), from: `mobileai.yaml's profile for "${name}"` });
     } else if (action === 'deploy') {
       const d = e.deploy ?? {};
       const serial = await serialOf(d.target ?? e.target);

@@ -21,11 +21,12 @@ async function pickModel(arg: unknown): Promise<string | undefined> {
 }
 
 export function registerProfileCommands(context: vscode.ExtensionContext, store: DeviceStore, log: Logger): void {
-  const command = (target: 'host' | 'phone') => async (arg?: unknown, optimization?: OptLevel, serial?: string, overrides?: { runs?: number; warmup?: number; dims?: Record<string, number> }) => {
+  const command = (target: 'host' | 'phone') => async (arg?: unknown, optimization?: OptLevel, serial?: string, overrides?: { runs?: number; warmup?: number; dims?: Record<string, number>; from?: string }) => {
     try {
       const model = await pickModel(arg);
       if (!model) return;
-      const req = await buildRequest(store, model, target, optimization, typeof serial === 'string' ? serial : undefined, overrides && typeof overrides === 'object' ? overrides : {});
+      const given = overrides && typeof overrides === 'object' ? { ...overrides, from: typeof overrides.from === 'string' ? overrides.from.slice(0, 200) : undefined } : {};
+      const req = await buildRequest(store, model, target, optimization, typeof serial === 'string' ? serial : undefined, given);
       if (req) await ProfilePanel.open(context, store, log, req);
     } catch (err) {
       log.error('profile command failed', err);

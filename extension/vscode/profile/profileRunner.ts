@@ -20,10 +20,12 @@ export interface ProfileRequest {
   dims?: Record<string, number>;
   /** Shapes and values of the inputs: given (mobileai.yaml), chosen in the model editor, or asked for. */
   inputs?: InputOverrides;
+  /** Where the settings came from when not from the user now (e.g. `mobileai.yaml's profile for "mnist"`). */
+  from?: string;
 }
 
 export function describeRequest(r: ProfileRequest): string {
-  return `${path.basename(r.model)} · ${r.target === 'host' ? 'this machine' : r.serial} · optimization ${r.optimization}`;
+  return `${path.basename(r.model)} · ${r.target === 'host' ? 'this machine' : r.serial} · optimization ${r.optimization}${r.from ? ` · settings from ${r.from}` : ''}`;
 }
 
 function profilingSettings() {
@@ -39,7 +41,7 @@ function profilingSettings() {
 }
 
 /** Asks what to profile with (optimization level; a device for phone runs). */
-export async function buildRequest(store: DeviceStore, model: string, target: 'host' | 'phone', optimization?: OptLevel, serialGiven?: string, overrides: Pick<ProfileRequest, 'runs' | 'warmup' | 'dims' | 'inputs'> = {}): Promise<ProfileRequest | undefined> {
+export async function buildRequest(store: DeviceStore, model: string, target: 'host' | 'phone', optimization?: OptLevel, serialGiven?: string, overrides: Pick<ProfileRequest, 'runs' | 'warmup' | 'dims' | 'inputs' | 'from'> = {}): Promise<ProfileRequest | undefined> {
   let opt = optimization;
   if (!opt) {
     const pick = await vscode.window.showQuickPick(
