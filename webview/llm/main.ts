@@ -19,6 +19,8 @@ let compared: { runs: LlmRunRecord[]; baseline: number } | undefined;
 let shapePoints: ShapePoint[] = [];
 let selectedShape: string | undefined;
 const chartsOf: Record<string, Chart | undefined> = {};
+/** The shape explorer's starting space (declared before the layout that uses it: the bundle turns consts into vars). */
+const DEFAULT_SPACE = JSON.stringify({ layers: [2, 4], hidden: [128, 256], heads: [4], kvHeads: [1, 4], ffnRatio: [4], activation: ['silu'], vocab: [2048], context: [256], weights: ['fp32'] }, null, 2);
 
 // ---- Layout ----
 const button = (id: string, label: string, onClick: () => void, cls = 'secondary', title?: string, codicon?: string) =>
@@ -255,7 +257,6 @@ function renderCompare(list: LlmRunRecord[], baseline: number, title?: string): 
 }
 
 // ---- Shape explorer ----
-const DEFAULT_SPACE = JSON.stringify({ layers: [2, 4], hidden: [128, 256], heads: [4], kvHeads: [1, 4], ffnRatio: [4], activation: ['silu'], vocab: [2048], context: [256], weights: ['fp32'] }, null, 2);
 
 function buildShapesPane(): void {
   const space = el('vscode-textarea', { id: 'shape-space', rows: '10', resize: 'vertical', monospace: '' });
