@@ -94,6 +94,11 @@ test('keyboard, rotate, fullscreen and drop on the focused panel: typing reaches
     const frame = await wb.webviewFrame(hasElement('#screen'), 60000);
     const frames = async () => Number((await frame.locator('#screen').getAttribute('data-frames')) ?? 0);
     await waitUntil('frames', async () => (await frames()) > 0, 30000);
+    // The phone was turned back upright while the panel was hidden: shown again, the panel follows the display.
+    await waitUntil('a portrait picture in the panel', async () => frame.evaluate(() => {
+      const c = document.getElementById('screen') as HTMLCanvasElement;
+      return c.height > c.width;
+    }), 20000);
     const logAtStart = (await wb.outputChannel()).length;
     // The toolbar is codicons, each named for screen readers, shortcuts in the tooltips.
     // (vscode-toolbar-button names its inner button from its `label` attribute.)
