@@ -58,9 +58,18 @@ test('an agent run from the palette turns on Bluetooth, and its steps appear liv
     // Beside it, not over it: two editor groups, the viewer still showing its steps.
     assert.equal(await wb.page.locator('.part.editor .editor-group-container').count(), 2, 'the screen opened in a group beside the viewer');
     assert.ok(await viewer.locator('#timeline').isVisible(), 'the trace viewer stays visible');
+    // At half width the viewer still fits: no sideways scrolling, the timeline and the step's details both on screen.
+    const fit = await viewer.evaluate(() => ({ width: window.innerWidth, scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+    assert.ok(fit.width < 900, `the viewer is half an editor wide here (${fit.width} px)`);
+    assert.ok(fit.scroll <= fit.client + 1, `no horizontal overflow at ${fit.width} px: scrollWidth ${fit.scroll} > ${fit.client}`);
     assert.match(await wb.outputChannel(), /screen .*: H\.264 stream|screencap frames/);
     // A step's detail: the screenshot with the tapped element highlighted, its row in the element list, the raw answer.
     await viewer.locator('#timeline li[data-step="2"]').click();
+    for (const id of ['#timeline', '#detail']) {
+      // Within the webview's own viewport (getBoundingClientRect, not the page's coordinates).
+      const box = await viewer.locator(id).evaluate((e) => { const r = e.getBoundingClientRect(); return { left: r.left, right: r.right, width: r.width, view: window.innerWidth }; });
+      assert.ok(box.width > 100 && box.left >= 0 && box.right <= box.view + 1, `${id} is on screen at half width: ${JSON.stringify(box)}`);
+    }
     await waitUntil('the screenshot', async () => viewer.locator('#shot').evaluate((img) => (img as HTMLImageElement).naturalWidth === 720 && (img as HTMLImageElement).complete), 15000);
     await waitUntil('the highlight over the target', async () => (await viewer.locator('#highlight').evaluate((h) => getComputedStyle(h).display)) === 'block', 5000);
     assert.match(await viewer.locator('#elements tr.target').innerText(), /Switch\s+Bluetooth/);
