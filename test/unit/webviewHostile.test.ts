@@ -312,6 +312,33 @@ before(async () => {
     // "Choose settings…" runs Quantize again on the panel's own model, never on a path from the message.
     allowed: (e) => (e.kind === 'command' && e.what === 'mobileai.quantize.model' && e.args?.[0] === path.join(tmp, 'missing.onnx')) || showsOnly(e),
   });
+
+  // The same panel once a report is shown: its buttons act (open the output, compare, save, re-quantize), but only on
+  // the report's own files and on node names the report holds.
+  const reportIn = path.join(tmp, 'shown.onnx');
+  const reportOut = path.join(tmp, 'shown.int8.onnx');
+  cases.push({
+    name: 'quantize with a report', seed: 9, guard: isFromQuantizeWebview,
+    valid: [{ type: 'openModel' }, { type: 'compareProfiles' }, { type: 'saveReport' }, { type: 'requantize', keep: ['Softmax_7'] }, { type: 'requantize', keep: ['Conv_0', '../../etc/passwd'] }, { type: 'requantizeCalibrated' }, { type: 'chooseSettings' }],
+    open: async () => {
+      const { QuantizePanel } = await import('../../extension/vscode/quantize/quantizeCommands');
+      const qp = new QuantizePanel(ctx as never, fakeStore as never, log as never, { input: reportIn, output: reportOut, mode: 'static' });
+      const report = { input: { file: reportIn, bytes: 1000 }, output: { file: reportOut, bytes: 300 }, quantized: { nodes: 2, byOpType: { Conv: 1 }, skipped: [], names: ['Conv_0', 'MatMul_3'] }, sensitivity: [{ node: 'Softmax_7', opType: 'Softmax', sqnrDb: 3 }], accuracy: { keptInFloat: [] }, warnings: [] };
+      (qp as unknown as { report: unknown }).report = report;
+      return lastPanel();
+    },
+    allowed: (e) => {
+      if (showsOnly(e)) return true;
+      if (e.kind !== 'command') return false;
+      if (e.what === 'vscode.openWith') return (e.args?.[0] as { fsPath?: string })?.fsPath === reportOut;
+      if (e.what !== 'mobileai.quantize.model' || e.args?.[0] !== reportIn) return false;
+      // Re-quantize keeps in float only names the report holds.
+      const exclude = (e.args?.[1] as { exclude?: string[] } | undefined)?.exclude ?? [];
+      return exclude.every((n) => ['Conv_0', 'MatMul_3', 'Softmax_7'].includes(n));
+    },
+    // Compare profiles the report's two models: the profiler's own scratch folder in the OS temp dir, removed after.
+    allowedWrite: (w) => new RegExp(`^\\w+ ${os.tmpdir().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/mobileai-profile-[\\w]+(/|$)`).test(w),
+  });
 });
 
 after(() => {
@@ -320,7 +347,7 @@ after(() => {
 });
 
 /** The panels are added in `before`; one test per panel, named up front. */
-for (const name of ['logcat', 'model', 'profile', 'search', 'agent', 'screen', 'llm', 'quantize']) {
+for (const name of ['logcat', 'model', 'profile', 'search', 'agent', 'screen', 'llm', 'quantize', 'quantize with a report']) {
   test(`${name} panel: 10,000 hostile messages, before and after the panel is closed`, async () => {
     const c = cases.find((x) => x.name === name);
     assert.ok(c, `the ${name} case was set up`);
