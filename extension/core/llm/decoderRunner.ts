@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { rng } from '../inputs/data';
 import { loadOrt, OrtModelError } from '../profile/ort';
 import { CancelledError, type CancelSignal, type ProgressSink } from '../util/progress';
 import { newRunRecord, statOf, type LlmRunRecord, type LlmStat } from './runRecord';
@@ -170,18 +171,6 @@ export function discoverDecoder(inputs: readonly ValueMeta[], outputs: readonly 
     heads: headsAxis >= 0 ? (first.dims[headsAxis] as number) : undefined,
     headDim: headDimAxis >= 0 ? (first.dims[headDimAxis] as number) : undefined,
     layout,
-  };
-}
-
-/** mulberry32: small, seeded, reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
