@@ -5,7 +5,7 @@
 export interface Redirect {
   /** The file descriptor redirected (0 stdin, 1 stdout, 2 stderr, or another small number). */
   fd: number;
-  op: '<' | '>' | '>>' | '>|' | '<>' | '<&' | '>&' | '<<' | '<<-' | '&>';
+  op: '<' | '>' | '>>' | '>|' | '<>' | '<&' | '>&' | '<<' | '<<-' | '<<<' | '&>';
   /** The target word (source text), or the here-document's body. */
   target: string;
   /** Here-documents: whether the delimiter was quoted (then the body is not expanded). */
@@ -29,7 +29,11 @@ export type Node =
   | { type: 'for'; name: string; items: string[] | undefined; body: Node; redirects: Redirect[] }
   | { type: 'while'; until: boolean; cond: Node; body: Node; redirects: Redirect[] }
   | { type: 'case'; word: string; arms: Array<{ patterns: string[]; body: Node | undefined; fallthrough: boolean }>; redirects: Redirect[] }
-  | { type: 'function'; name: string; body: Node };
+  | { type: 'function'; name: string; body: Node }
+  /** mksh's `(( EXPR ))`: `let EXPR` (status 0 when the value is not zero). */
+  | { type: 'arith'; expr: string; redirects: Redirect[]; line: number }
+  /** mksh's `[[ … ]]`: its words and operators as written (no field splitting, no globbing; `==` matches a pattern). */
+  | { type: 'cond'; tokens: Array<{ op: boolean; v: string }>; redirects: Redirect[]; line: number };
 
 export class ShellSyntaxError extends Error {
   /** True when more input could complete the text (an open quote, `if` without `fi`…). */

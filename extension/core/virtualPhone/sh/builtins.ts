@@ -53,6 +53,11 @@ function printEscapes(s: string): { text: string; stop: boolean } {
   return { text: out, stop: false };
 }
 
+/** Single-quotes a word for the shell unless it is plainly safe. */
+function quoteWord(w: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
+}
+
 const assignWord = /^([A-Za-z_][A-Za-z0-9_]*)(=([\s\S]*))?$/;
 
 export const SHELL_BUILTINS: Record<string, Builtin> = {
@@ -322,6 +327,32 @@ export const SHELL_BUILTINS: Record<string, Builtin> = {
     throw new ExitSignal(status);
   },
   test: async (argv, c) => evalTest(argv.slice(1), c),
+  // mksh: `let EXPR…` evaluates each argument; status 0 when the last value is not zero.
+  let: async (argv, c) => {
+    if (argv.length < 2) { await c.err('let: missing expression'); return 1; }
+    let v = 0;
+    for (const e of argv.slice(1)) v = c.shell.arith(e);
+    return v !== 0 ? 0 : 1;
+  },
+  // mksh's `time COMMAND`: runs it, then its times on stderr as mksh prints them ("    0m00.02s real …").
+  time: async (argv, c) => {
+    const start = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
+    const rest = argv.slice(1);
+    let status = 0;
+    if (rest.length) {
+      const b = SHELL_BUILTINS[rest[0]];
+      status = c.shell.functions.has(rest[0]) || !b ? await c.shell.run(rest.map(quoteWord).join(' '), c.fds) : await b(rest, c);
+    }
+    const real = Number(process.hrtime.bigint() - start) / 1e9;
+    const used = process.cpuUsage(cpu);
+    const fmt = (sec: number) => {
+      const cs = Math.floor(sec * 100);
+      return `${String(Math.floor(cs / 6000)).padStart(5)}m${String(Math.floor((cs % 6000) / 100)).padStart(2, '0')}.${String(cs % 100).padStart(2, '0')}s`;
+    };
+    await c.fds[2].write(`${fmt(real)} real ${fmt(Math.min(real, used.user / 1e6))} user ${fmt(Math.min(real, used.system / 1e6))} system\n`);
+    return status;
+  },
   '[': async (argv, c) => {
     if (argv[argv.length - 1] !== ']') { await c.err("[: missing ]"); return 2; }
     return evalTest(argv.slice(1, -1), c);

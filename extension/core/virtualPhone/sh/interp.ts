@@ -13,6 +13,7 @@ import { evalArith, ArithError } from './arith';
 import { escapeLiteral, expandPathname, hasGlobChars, matchPattern, patternSource, unescapePattern } from './glob';
 import { CaptureWriter, FileWriter, InStream, NULL_WRITER, pipeWriter, type Writer } from './streams';
 import { SHELL_BUILTINS, type BuiltinContext } from './builtins';
+import { evalCond } from './cond';
 import { isSysPath, sysList } from '../os/sysfs';
 
 export const SH = '/system/bin/sh';
@@ -124,6 +125,7 @@ export class Shell {
       this.ownsProc = true;
     }
     this.proc.abort.onAbort(() => this.signal.abort('killed'));
+    if (!this.vars.has('PPID')) this.vars.set('PPID', String(this.proc.ppid));
     this.vars.set('PS1', '$HOSTNAME:$PWD $ ');
   }
 
@@ -170,6 +172,8 @@ export class Shell {
   }
 
   getVar(name: string): string | undefined {
+    // mksh: every read of RANDOM is a new number 0…32767.
+    if (name === 'RANDOM' && !this.vars.has('RANDOM')) return String(Math.floor(Math.random() * 32768));
     return this.vars.get(name);
   }
 
@@ -328,6 +332,13 @@ export class Shell {
       case 'function':
         this.functions.set(node.name, node.body);
         return 0;
+      case 'arith':
+        return this.withRedirects(node.redirects, fds, async (f) => {
+          const expr = (await this.expandPieces(node.expr, f, true)).map((p) => p.text).join('');
+          return this.arith(expr) !== 0 ? 0 : 1;
+        });
+      case 'cond':
+        return this.withRedirects(node.redirects, fds, (f) => evalCond(node.tokens, this, f));
       case 'if':
         return this.withRedirects(node.redirects, fds, async (f) => {
           for (const c of node.clauses) {
@@ -672,6 +683,12 @@ export class Shell {
   permanentFds: Fds | undefined;
 
   private async applyRedirect(r: Redirect, f: Fds, opened: FileWriter[], inputs: InStream[] = []): Promise<void> {
+    if (r.op === '<<<') {
+      // mksh's here-string: the word expanded as in double quotes (no splitting, no globbing) and a newline.
+      const text = (await this.expandPieces(r.target, f, false)).map((p) => p.text).join('');
+      f[r.fd] = InStream.of(bufferReader(`${text}\n`));
+      return;
+    }
     if (r.op === '<<' || r.op === '<<-') {
       const body = r.quotedHeredoc ? r.target : (await this.expandPieces(r.target, f, true, false, true)).map((p) => p.text).join('');
       f[r.fd] = InStream.of(bufferReader(body));
@@ -735,7 +752,7 @@ export class Shell {
   /** Expands words into fields: parameters, command substitution, arithmetic, field splitting, globbing. */
   async expandWords(words: string[], fds: Fds): Promise<string[]> {
     const out: string[] = [];
-    for (const w of words) {
+    for (const w of words.flatMap((raw) => braceExpand(raw))) {
       const pieces = await this.expandPieces(w, fds, false, false, false, true);
       for (const field of this.split(pieces)) {
         const escaped = field.map((p) => (p.quoted ? escapeLiteral(p.text) : p.text)).join('');
@@ -898,11 +915,7 @@ export class Shell {
       const inner = raw.slice(i + 3, end - 2);
       if (raw[end - 2] === ')') {
         const expr = (await this.expandPieces(inner, fds, true)).map((p) => p.text).join('');
-        try {
-          return { pieces: wrap(String(evalArith(expr, { get: (k) => this.getVar(k), set: (k, v) => this.setVar(k, v) }))), end };
-        } catch (e) {
-          throw new ShellError(`${expr}: ${e instanceof ArithError ? e.message : String(e)}`);
-        }
+        return { pieces: wrap(String(this.arith(expr))), end };
       }
     }
     if (n === '(') {
@@ -925,6 +938,15 @@ export class Shell {
     return { pieces: wrap(v ?? ''), end: i + 1 + name.length };
   }
 
+  /** Evaluates an arithmetic expression over the shell's variables (`$(( ))`, `(( ))`, `let`). */
+  arith(expr: string): number {
+    try {
+      return evalArith(expr, { get: (k) => this.getVar(k), set: (k, v) => this.setVar(k, v) });
+    } catch (e) {
+      throw new ShellError(`${expr}: ${e instanceof ArithError ? e.message : String(e)}`);
+    }
+  }
+
   private atPieces(): Piece[] {
     if (!this.positional.length) return [];
     return this.positional.flatMap((a, k) => [...(k ? [{ text: '', quoted: true, split: false, brk: true }] : []), { text: a, quoted: true, split: false }]);
@@ -936,6 +958,18 @@ export class Shell {
       const name = body.slice(1);
       if (name === '@' || name === '*') return wrap(String(this.positional.length));
       return wrap(String([...(this.special(name) ?? '')].length));
+    }
+    const sub = /^([A-Za-z_][A-Za-z0-9_]*|\d+|[@*]):([^-=+?][\s\S]*)$/.exec(body);
+    if (sub) {
+      // mksh's ${NAME:POS:LEN}: POS and LEN are arithmetic; a negative POS counts from the end.
+      const v = [...(sub[1] === '@' || sub[1] === '*' ? this.positional.join(' ') : (this.special(sub[1]) ?? ''))];
+      const [posRaw, lenRaw] = splitTopColon(sub[2]);
+      const expr = async (t: string) => this.arith((await this.expandPieces(t, fds, true)).map((p) => p.text).join('') || '0');
+      let pos = await expr(posRaw);
+      if (pos < 0) pos = Math.max(0, v.length + pos);
+      let len = lenRaw === undefined ? v.length - pos : await expr(lenRaw);
+      if (len < 0) len = Math.max(0, v.length + len - pos);
+      return wrap(v.slice(pos, pos + len).join(''));
     }
     const m = /^([A-Za-z_][A-Za-z0-9_]*|\d+|[@*#?$!-])(:?[-=+?]|##?|%%?|\/\/?)?([\s\S]*)$/.exec(body);
     if (!m) throw new ShellError(`\${${body}}: bad substitution`);
@@ -995,6 +1029,63 @@ export class Shell {
         throw new ShellError(`\${${body}}: bad substitution`);
     }
   }
+}
+
+/** `POS:LEN` of ${NAME:POS:LEN} split at its first colon outside parentheses and `?:`. */
+function splitTopColon(s: string): [string, string | undefined] {
+  let depth = 0;
+  let ternary = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '?' && depth === 0) ternary++;
+    else if (c === ':' && depth === 0) {
+      if (ternary) { ternary--; continue; }
+      return [s.slice(0, i), s.slice(i + 1)];
+    }
+  }
+  return [s, undefined];
+}
+
+/**
+ * mksh's brace expansion of a word's unquoted `{A,B,…}` (nested too); no `{1..3}` ranges (mksh has none).
+ * Quotes, `${…}`, `$(…)` and backquotes are left as they are.
+ */
+export function braceExpand(word: string): string[] {
+  if (!word.includes('{') || !word.includes(',')) return [word];
+  const skip = (i: number): number => {
+    const c = word[i];
+    if (c === '\\') return i + 2;
+    if (c === "'" || c === '"' || c === '`' || (c === '$' && (word[i + 1] === '{' || word[i + 1] === '('))) {
+      try { return skipConstruct(word, i); } catch { return word.length; }
+    }
+    return -1;
+  };
+  for (let i = 0; i < word.length; i++) {
+    const k = skip(i);
+    if (k >= 0) { i = k - 1; continue; }
+    if (word[i] !== '{') continue;
+    // Find the matching close brace and the top-level commas.
+    const commas: number[] = [];
+    let depth = 1;
+    let j = i + 1;
+    for (; j < word.length && depth > 0; j++) {
+      const kk = skip(j);
+      if (kk >= 0) { j = kk - 1; continue; }
+      if (word[j] === '{') depth++;
+      else if (word[j] === '}') { depth--; if (!depth) break; }
+      else if (word[j] === ',' && depth === 1) commas.push(j);
+    }
+    if (depth || !commas.length) continue;
+    const prefix = word.slice(0, i);
+    const suffix = word.slice(j + 1);
+    const bounds = [i, ...commas, j];
+    const out: string[] = [];
+    for (let b = 0; b + 1 < bounds.length; b++) out.push(...braceExpand(prefix + word.slice(bounds[b] + 1, bounds[b + 1]) + suffix));
+    return out;
+  }
+  return [word];
 }
 
 function restoreVar(vars: Map<string, string>, k: string, v: string | undefined): void {

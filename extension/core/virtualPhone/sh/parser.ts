@@ -6,7 +6,7 @@ type Tok =
   | { k: 'nl'; line: number }
   | { k: 'eof'; line: number };
 
-const OPS = ['&&', '||', ';;', ';&', ';|', '<<-', '<<', '>>', '>|', '<>', '<&', '>&', '&>', '|', '&', ';', '(', ')', '<', '>'];
+const OPS = ['&&', '||', ';;', ';&', ';|', '<<<', '<<-', '<<', '>>', '>|', '<>', '<&', '>&', '&>', '|', '&', ';', '(', ')', '<', '>'];
 const RESERVED = new Set(['if', 'then', 'elif', 'else', 'fi', 'for', 'in', 'do', 'done', 'while', 'until', 'case', 'esac', '{', '}', '!', 'function']);
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -90,6 +90,34 @@ class Lexer {
     const t = this.peek();
     this.peeked = undefined;
     return t;
+  }
+
+  /**
+   * After a peeked `(`: when the text goes on with `(` and the parentheses close with `))`, reads mksh's
+   * arithmetic command `(( EXPR ))` and returns EXPR; otherwise leaves everything as it was.
+   */
+  arithCommand(): string | undefined {
+    const t = this.peeked;
+    if (!t || t.k !== 'op' || t.v !== '(' || this.src[this.pos] !== '(') return undefined;
+    const s = this.src;
+    let depth = 2;
+    let j = this.pos + 1;
+    while (j < s.length && depth > 0) {
+      const c = s[j];
+      if (c === "'" || c === '"' || c === '`' || (c === '$' && (s[j + 1] === '(' || s[j + 1] === '{'))) { j = skipConstruct(s, j); continue; }
+      if (c === '(') depth++;
+      else if (c === ')') {
+        depth--;
+        if (depth === 1 && s[j + 1] !== ')') return undefined;
+      }
+      j++;
+    }
+    if (depth > 0) return undefined;
+    const expr = s.slice(this.pos + 1, j - 2);
+    for (const ch of expr) if (ch === '\n') this.line++;
+    this.pos = j;
+    this.peeked = undefined;
+    return expr;
   }
 
   addHeredoc(r: Redirect): void {
@@ -291,6 +319,8 @@ export class Parser {
 
   private command(): Node {
     const t = this.lx.peek();
+    const arith = t.k === 'op' && t.v === '(' ? this.lx.arithCommand() : undefined;
+    if (arith !== undefined) return { type: 'arith', expr: arith, redirects: this.redirects(), line: t.line };
     if (t.k === 'op' && t.v === '(') {
       this.lx.next();
       const body = this.list(new Set());
@@ -306,6 +336,7 @@ export class Parser {
           this.expectWord('}');
           return { type: 'group', body, redirects: this.redirects() };
         }
+        case '[[': return this.condClause();
         case 'if': return this.ifClause();
         case 'for': return this.forClause();
         case 'while':
@@ -329,7 +360,7 @@ export class Parser {
         default:
       }
     }
-    if (t.k !== 'word' && !(t.k === 'op' && /^\d*(<|>|>>|>\||<>|<&|>&|<<|<<-|&>)$/.test(t.v))) throw this.unexpected(t);
+    if (t.k !== 'word' && !(t.k === 'op' && /^\d*(<|>|>>|>\||<>|<&|>&|<<|<<-|<<<|&>)$/.test(t.v))) throw this.unexpected(t);
     return this.simple();
   }
 
@@ -372,7 +403,7 @@ export class Parser {
   }
 
   private redirectOp(v: string): RegExpExecArray | null {
-    return /^(\d*)(<<-|<<|>>|>\||<>|<&|>&|&>|<|>)$/.exec(v);
+    return /^(\d*)(<<<|<<-|<<|>>|>\||<>|<&|>&|&>|<|>)$/.exec(v);
   }
 
   private redirect(): Redirect {
@@ -398,6 +429,19 @@ export class Parser {
       if (t.k === 'op' && this.redirectOp(t.v)) out.push(this.redirect());
       else return out;
     }
+  }
+
+  private condClause(): Node {
+    const first = this.lx.next();
+    const tokens: Array<{ op: boolean; v: string }> = [];
+    for (;;) {
+      const t = this.lx.next();
+      if (t.k === 'eof') throw this.unexpected(t);
+      if (t.k === 'nl') throw this.unexpected(t);
+      if (t.k === 'word' && t.v === ']]') break;
+      tokens.push({ op: t.k === 'op', v: t.v });
+    }
+    return { type: 'cond', tokens, redirects: this.redirects(), line: first.line };
   }
 
   private ifClause(): Node {
