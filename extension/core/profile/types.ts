@@ -88,6 +88,8 @@ export interface ProfileResult {
 export interface Delegation {
   /** Each "Replacing N out of M node(s) with delegate (X) node, yielding K partitions" the runner logged. */
   applied: Array<{ delegate: string; label: string; replaced: number; total: number; partitions: number; subgraph?: number }>;
+  /** What benchmark_model said of each delegate it applied (completely / partially / not executed), when it said so. */
+  explicit?: Array<{ delegate: string; label: string; executed: 'all' | 'partial' | 'none'; kernels?: number }>;
   /** Op types and time per run that ran in a delegate, per delegate label. */
   delegated: Array<{ label: string; opType: string; nodes: number; meanUs: number }>;
   /** Op types that ran on the CPU with TFLite's builtin kernels (the fallback). */

@@ -95,6 +95,15 @@ export interface BenchmarkModelReport {
   memory: { initDeltaMb?: number; overallDeltaMb?: number; peakMb?: number; legacyPeak?: boolean };
   delegates: DelegateApplied[];
   delegateNotes: string[];
+  /**
+   * What benchmark_tflite_model.cc said of each delegate it applied: "Explicitly applied GPU delegate, and the model
+   * graph will be completely executed by the delegate." (`all`), "… partially executed by the delegate w/ 44 delegate
+   * kernels." (`partial`), "Though NNAPI delegate is explicitly applied, the model graph will not be executed by the
+   * delegate." (`none`).
+   */
+  delegateUse: Array<{ delegate: string; label: string; executed: 'all' | 'partial' | 'none'; kernels?: number }>;
+  /** The "Summary by node type" tables: per op type, time per run (all its nodes, every call), node count, calls per run. */
+  typeSummary: Array<{ section: BenchmarkSection; subgraph: number; delegateInternal: boolean; type: string; count: number; avgMs: number; percent: number; memKb: number; timesCalled: number }>;
   rows: BenchmarkOpRow[];
   /** The op profiler's own per-subgraph totals (`Timings (microseconds): …`), per section. */
   opTotals: Array<{ section: BenchmarkSection; subgraph: number; delegateInternal: boolean; stat: RunStat }>;
@@ -188,13 +197,16 @@ function parseRow(line: string, withStart: boolean | undefined, csv: boolean): (
 export function parseBenchmarkModel(text: string, opts: { format?: 'auto' | 'stdout' | 'csv' } = {}): BenchmarkModelReport {
   const raw = text.replace(/\r\n?/g, '\n').split('\n');
   const lines = raw.map(stripLogPrefix);
-  const r: BenchmarkModelReport = { format: 'stdout', params: {}, runStats: [], memory: {}, delegates: [], delegateNotes: [], rows: [], opTotals: [], subgraphNames: {} };
+  const r: BenchmarkModelReport = { format: 'stdout', params: {}, runStats: [], memory: {}, delegates: [], delegateNotes: [], delegateUse: [], typeSummary: [], rows: [], opTotals: [], subgraphNames: {} };
   let section: BenchmarkSection | undefined;
   let subgraph = 0;
   let delegateInternal = false;
-  let table: 'order' | 'other' | undefined;
+  let table: 'order' | 'summary' | 'other' | undefined;
   let withStart: boolean | undefined;
   let csv = opts.format === 'csv';
+  // Each "Running benchmark for …" header starts a run phase (warm-up, then regular); its count= line follows.
+  let runHeaders = 0;
+  const statHeader: number[] = [];
   for (const line of lines) {
     const t = line.trim();
     if (/^Profiling Info for Benchmark Initialization:/.test(t)) { section = 'init'; subgraph = 0; delegateInternal = false; table = undefined; continue; }
@@ -205,7 +217,7 @@ export function parseBenchmarkModel(text: string, opts: { format?: 'auto' | 'std
     if (m) { subgraph = Number(m[1]); delegateInternal = false; if (m[2]) r.subgraphNames[subgraph] = m[2]; continue; }
     if (/^Delegate internal:\s*$/.test(t)) { delegateInternal = true; table = undefined; continue; }
     m = /^=+ (.+?) =+$/.exec(t);
-    if (m) { table = m[1] === 'Run Order' ? 'order' : 'other'; continue; }
+    if (m) { table = m[1] === 'Run Order' ? 'order' : m[1] === 'Summary by node type' ? 'summary' : 'other'; continue; }
     if (/\[node type\]/.test(t) || /^node type, /.test(t)) {
       const isCsv = /^node type, /.test(t);
       if (isCsv) csv = true;
@@ -233,7 +245,17 @@ export function parseBenchmarkModel(text: string, opts: { format?: 'auto' | 'std
         continue;
       }
     }
-    if (/^count=\d+/.test(t)) { const s = parseRunStat(t); if (s) r.runStats.push(s); continue; }
+    if (table === 'summary') {
+      // StatsCalculator::GetStatsByNodeType: node type, count, avg ms (per run, all nodes of the type), avg %, cdf %, mem KB, times called.
+      const n = `(${NUM})`;
+      const sm = (csv ? new RegExp(`^(.+?), (\\d+), ${n}, ${n}%, ${n}%, ${n}, (\\d+)$`) : new RegExp(`^\\s*(.+?)\\s+(\\d+)\\s+${n}\\s+${n}%\\s+${n}%\\s+${n}\\s+(\\d+)\\s*$`)).exec(csv ? t : line);
+      if (sm) {
+        r.typeSummary.push({ section: section ?? 'run', subgraph, delegateInternal, type: sm[1].trim(), count: Number(sm[2]), avgMs: Number(sm[3]), percent: Number(sm[4]), memKb: Number(sm[6]), timesCalled: Number(sm[7]) });
+        continue;
+      }
+    }
+    if (/^Running benchmark for /.test(t)) { runHeaders++; continue; }
+    if (/^count=\d+/.test(t)) { const s = parseRunStat(t); if (s) { r.runStats.push(s); statHeader.push(runHeaders); } continue; }
     m = new RegExp(`Inference timings in us: Init: (${NUM}), First inference: (${NUM}), Warmup \\(avg\\): (${NUM}), Inference \\(avg\\): (${NUM})`).exec(t);
     if (m) { r.timings = { initUs: Number(m[1]), firstUs: Number(m[2]), warmupAvgUs: Number(m[3]), inferenceAvgUs: Number(m[4]) }; continue; }
     // TF 1.x: `Average inference timings in us: Warmup: W, Init: I, no stats: X` (the Android app: `…, Inference: X`).
@@ -250,7 +272,14 @@ export function parseBenchmarkModel(text: string, opts: { format?: 'auto' | 'std
       r.delegates.push({ delegate: m[3], label: delegateLabel(m[3]), replaced: Number(m[1]), total: Number(m[2]), partitions: Number(m[4]), subgraph: m[5] !== undefined ? Number(m[5]) : undefined });
       continue;
     }
-    if (/^(Explicitly applied .* delegate|Though .* delegate is explicitly applied)/.test(t)) { r.delegateNotes.push(t); continue; }
+    if (/^(Explicitly applied .* delegate|Though .* delegate is explicitly applied)/.test(t)) {
+      r.delegateNotes.push(t);
+      const u = /^Explicitly applied (.+?) delegate, and the model graph will be (completely|partially) executed by the delegate(?: w\/ (\d+) delegate kernels)?/.exec(t);
+      const no = /^Though (.+?) delegate is explicitly applied, the model graph will not be executed by the delegate/.exec(t);
+      if (u) r.delegateUse.push({ delegate: u[1], label: delegateLabel(u[1]), executed: u[2] === 'completely' ? 'all' : 'partial', ...(u[3] ? { kernels: Number(u[3]) } : {}) });
+      else if (no) r.delegateUse.push({ delegate: no[1], label: delegateLabel(no[1]), executed: 'none' });
+      continue;
+    }
     m = /^(Graph|Min num runs|Min warmup runs|Num threads|Use xnnpack|Use gpu|Use NNAPI|Enable op profiling|#threads used for CPU inference): \[(.*)\]$/.exec(t);
     if (m) { r.params[m[1]] = m[2]; if (m[1] === 'Graph') r.graph = m[2]; continue; }
     m = /^Loaded model (.+)$/.exec(t);
@@ -259,9 +288,11 @@ export function parseBenchmarkModel(text: string, opts: { format?: 'auto' | 'std
   r.format = csv ? 'csv' : 'stdout';
   // The warm-up run statistics come first, the regular runs' second (BenchmarkModel::Run is called twice).
   if (r.runStats.length >= 2) { r.warmup = r.runStats[0]; r.regular = r.runStats[1]; }
+  // One statistics line under the first of two "Running benchmark" headers: the output was cut after the warm-up.
+  else if (r.runStats.length === 1 && runHeaders >= 2 && statHeader[0] === 1) r.warmup = r.runStats[0];
   else if (r.runStats.length === 1) r.regular = r.runStats[0];
-  if (!r.rows.length && !r.regular && !r.timings) {
-    throw new BenchmarkModelOutputError('this is not benchmark_model output: it has no op table ("Run Order"), no run statistics ("count=…") and no "Inference timings in us:" line');
+  if (!r.rows.length && !r.typeSummary.length && !r.regular && !r.warmup && !r.timings) {
+    throw new BenchmarkModelOutputError('this is not benchmark_model output: it has no op table ("Run Order" or "Summary by node type"), no run statistics ("count=…") and no "Inference timings in us:" line');
   }
   return r;
 }
@@ -276,6 +307,9 @@ type ProfileParts = Pick<ProfileResult, 'latencyMs' | 'kernelCoverage' | 'nodes'
 
 const nan = NaN;
 
+/** Microseconds as printed to milliseconds without binary noise (33329.7 us is 33.3297 ms, not 33.329699999999995). */
+const usToMs = (us: number): number => (Number.isFinite(us) && !/e/i.test(String(us)) ? Number(`${us}e-3`) : us / 1000);
+
 /** Turns a benchmark_model report into the parts of our profile: per-node time per run, latency from the run statistics. */
 export function benchmarkToProfile(r: BenchmarkModelReport): ProfileParts {
   const warnings: string[] = [];
@@ -287,27 +321,34 @@ export function benchmarkToProfile(r: BenchmarkModelReport): ProfileParts {
   const run = internal.length && !base.some((x) => x.delegatedOp)
     ? [...base, ...internal.map((x) => ({ ...x, delegatedOp: true, type: x.type === 'DelegateOpInvoke' ? (/^Delegate\/(.*):\d+$/.exec(x.name)?.[1] ?? x.type) : x.type }))]
     : base;
-  if (!run.length) warnings.push(r.rows.length ? 'benchmark_model printed only the initialization profile: no per-op times of the runs' : 'benchmark_model was run without --enable_op_profiling=true: no per-op times, only the latency');
+  // Only the "Summary by node type" table (what users often paste): times per op type, no per-node times.
+  const typeRows = run.length ? [] : r.typeSummary.filter((x) => x.section === 'run' && !x.delegateInternal && x.subgraph === 0);
+  if (typeRows.length) warnings.push('only the "Summary by node type" table: times per op type, not per node');
+  else if (!run.length) warnings.push(r.rows.length ? 'benchmark_model printed only the initialization profile: no per-op times of the runs' : 'benchmark_model was run without --enable_op_profiling=true: no per-op times, only the latency');
   // Latency per run: the regular runs' statistics, else the Inference (avg) line, else the op profiler's total.
   let latencyMs: Stats;
   const reg = r.regular;
+  if (r.warmup && !reg) warnings.push('the output stops after the warm-up runs: the regular runs\' statistics are missing, and warm-up times are not the latency');
   if (reg) {
-    latencyMs = { mean: reg.avg / 1000, std: reg.std / 1000, min: reg.min / 1000, max: reg.max / 1000, p50: reg.median !== undefined ? reg.median / 1000 : nan, p90: nan, p99: nan };
-    if (reg.p5 !== undefined) latencyMs.p5 = reg.p5 / 1000;
-    if (reg.p95 !== undefined) latencyMs.p95 = reg.p95 / 1000;
+    latencyMs = { mean: usToMs(reg.avg), std: usToMs(reg.std), min: usToMs(reg.min), max: usToMs(reg.max), p50: reg.median !== undefined ? usToMs(reg.median) : nan, p90: nan, p99: nan };
+    if (reg.p5 !== undefined) latencyMs.p5 = usToMs(reg.p5);
+    if (reg.p95 !== undefined) latencyMs.p95 = usToMs(reg.p95);
     if (reg.allSame && reg.count > 1) warnings.push(`all ${reg.count} runs took the same time (benchmark_model printed "(all same)")`);
   } else if (r.timings) {
-    const a = r.timings.inferenceAvgUs / 1000;
+    const a = usToMs(r.timings.inferenceAvgUs);
     latencyMs = { mean: a, std: nan, min: nan, max: nan, p50: nan, p90: nan, p99: nan };
   } else {
     const tot = r.opTotals.find((o) => o.section === 'run' && o.subgraph === 0 && !o.delegateInternal)?.stat;
     if (tot) {
       latencyMs = { mean: tot.avg / 1000, std: tot.std / 1000, min: tot.min / 1000, max: tot.max / 1000, p50: nan, p90: nan, p99: nan };
       warnings.push('no run statistics in this file (an --op_profiling_output_file?): the latency is the sum of op times the profiler measured, not the wall time of a run');
-    } else {
-      const sum = run.filter((x) => !x.delegatedOp).reduce((a, x) => a + x.avgMs * x.timesCalled, 0);
+    } else if (run.length || typeRows.length) {
+      const sum = run.length ? run.filter((x) => !x.delegatedOp).reduce((a, x) => a + x.avgMs * x.timesCalled, 0) : typeRows.reduce((a, x) => a + x.avgMs, 0);
       latencyMs = { mean: sum, std: nan, min: nan, max: nan, p50: nan, p90: nan, p99: nan };
       warnings.push('no run statistics: the latency is the sum of op times');
+    } else {
+      latencyMs = { mean: nan, std: nan, min: nan, max: nan, p50: nan, p90: nan, p99: nan };
+      warnings.push('no run statistics and no op times of the runs: the latency is not known');
     }
   }
   if (r.regular && !Number.isNaN(latencyMs.mean)) warnings.push('benchmark_model reports mean, std, min, max' + (r.regular.median !== undefined ? ', p5, median and p95' : '') + ' per run; the other percentiles are not known');
@@ -345,6 +386,10 @@ export function benchmarkToProfile(r: BenchmarkModelReport): ProfileParts {
   const latUs = latencyMs.mean * 1000;
   for (const n of nodes) n.share = latUs > 0 ? n.meanUs / latUs : 0;
   const types = new Map<string, OpTypeTime>();
+  for (const x of typeRows) {
+    const meanUs = x.avgMs * 1000;
+    types.set(x.type, { opType: x.type, meanUs, share: latUs > 0 ? meanUs / latUs : 0, nodes: x.count });
+  }
   for (const n of nodes) {
     const t = types.get(n.opType) ?? { opType: n.opType, meanUs: 0, share: 0, nodes: 0 };
     t.meanUs += n.meanUs;
@@ -365,7 +410,7 @@ export function benchmarkToProfile(r: BenchmarkModelReport): ProfileParts {
   const peakMb = r.memory.peakMb ?? (r.memory.legacyPeak ? r.memory.overallDeltaMb : undefined);
   return {
     latencyMs,
-    kernelCoverage: latUs > 0 && run.length ? Math.min(1, topSum / latUs) : 0,
+    kernelCoverage: latUs > 0 && run.length ? Math.min(1, topSum / latUs) : latUs > 0 && typeRows.length ? Math.min(1, typeRows.reduce((a, x) => a + x.avgMs * 1000, 0) / latUs) : 0,
     nodes: nodes.map(({ order: _o, startUs: _s, ...n }) => n).sort((a, b) => b.meanUs - a.meanUs),
     opTypes: [...types.values()].sort((a, b) => b.meanUs - a.meanUs),
     timeline: { run: -1, totalUs: cursor, events },
@@ -382,7 +427,7 @@ export function benchmarkToProfile(r: BenchmarkModelReport): ProfileParts {
 }
 
 function delegationOf(r: BenchmarkModelReport, nodes: NodeTime[], kernelRows: BenchmarkOpRow[], labelOf: (t: string) => string): Delegation | undefined {
-  if (!r.delegates.length && !kernelRows.length && !nodes.some((n) => n.partition)) return undefined;
+  if (!r.delegates.length && !r.delegateUse.length && !kernelRows.length && !nodes.some((n) => n.partition)) return undefined;
   const delegated = new Map<string, { label: string; opType: string; nodes: number; meanUs: number }>();
   const cpu = new Map<string, { opType: string; nodes: number; meanUs: number }>();
   for (const n of nodes) {
@@ -405,15 +450,23 @@ function delegationOf(r: BenchmarkModelReport, nodes: NodeTime[], kernelRows: Be
     parts.push(`${label} took ${rep} of ${tot} nodes in ${parts_} partition${parts_ === 1 ? '' : 's'}`);
   }
   if (!r.delegates.length) {
+    // No "Replacing N out of M node(s)" line (the log level hid it): what benchmark_model itself said of each delegate.
+    for (const u of r.delegateUse) {
+      if (u.executed === 'all') parts.push(`${u.label} ran the whole graph`);
+      else if (u.executed === 'partial') parts.push(`${u.label} ran part of the graph${u.kernels !== undefined ? ` in ${u.kernels} delegate kernel${u.kernels === 1 ? '' : 's'}` : ''}`);
+      else parts.push(`${u.label} was applied but ran no node: the whole graph ran on the CPU`);
+    }
     const labels = [...new Set(kernelRows.map((k) => labelOf(k.type)))];
-    if (labels.length) parts.push(`${labels.join(', ')} ran ${kernelRows.length} delegate kernel${kernelRows.length === 1 ? '' : 's'}`);
+    if (labels.length && !r.delegateUse.length) parts.push(`${labels.join(', ')} ran ${kernelRows.length} delegate kernel${kernelRows.length === 1 ? '' : 's'}`);
   }
   const cpuList = [...cpu.values()].sort((a, b) => b.meanUs - a.meanUs);
+  const allInDelegate = r.delegateUse.some((u) => u.executed === 'all');
   const fallback = cpuList.length
     ? `${cpuList.reduce((a, c) => a + c.nodes, 0)} op(s) ran on the CPU (TFLite kernels): ${cpuList.map((c) => `${c.opType} ×${c.nodes}`).join(', ')}`
-    : 'no op fell back to the CPU';
+    : nodes.length || allInDelegate ? 'no op fell back to the CPU' : 'which ops fell back to the CPU is not in this output (run with --enable_op_profiling=true)';
   return {
     applied: r.delegates.map((d) => ({ ...d })),
+    ...(r.delegateUse.length ? { explicit: r.delegateUse.map((u) => ({ ...u })) } : {}),
     delegated: [...delegated.values()].sort((a, b) => b.meanUs - a.meanUs),
     cpu: cpuList,
     summary: `${parts.join('; ')}${parts.length ? '; ' : ''}${fallback}`,

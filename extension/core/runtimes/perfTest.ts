@@ -327,6 +327,12 @@ export interface PerfTestReport {
   interOpThreads?: number;
   dimOverrides: Record<string, number>;
   denotationOverrides: Record<string, number>;
+  /**
+   * Which generation of the tool printed it: `ort0` (onnxruntime 0.x: "Total iterations:", "Average time cost:",
+   * "Min Latency is X sec"), `ort1` ("Total inference requests:", "Average inference time cost: X ms"), `total`
+   * (newest builds: "Average inference time cost total: X ms").
+   */
+  layout: 'ort0' | 'ort1' | 'total';
   /** An execution provider line some builds print (`using XExecutionProvider`). */
   provider?: string;
   /** Lines that say the run was not on a phone (the virtual phone's note on stderr). */
@@ -353,18 +359,23 @@ export function parsePerfTestOutput(text: string): PerfTestReport {
   };
   // Seconds to ms without binary rounding noise: shift the decimal exponent of the printed text.
   const toMs = (v: string) => (/[eE]/.test(v) || !/^[-+]?[\d.]+$/.test(v) ? Number(v) * 1000 : Number(`${v}e3`));
-  const requests = get(`Total inference requests:\\s*(\\d+)`);
-  const average = get(`Average inference time cost:\\s*${NUM} ms`);
+  // Three layouts: onnxruntime 0.x ("Total iterations:", "Average time cost:", "Min Latency is X sec"), 1.x
+  // ("Total inference requests:", "Average inference time cost:") and the newest builds ("Average inference time
+  // cost total: X ms", printf-style).
+  const requests = get(`Total inference requests:\\s*(\\d+)`) ?? get(`Total iterations:\\s*(\\d+)`);
+  const averageTotal = get(`Average inference time cost total:\\s*${NUM} ms`);
+  const average = get(`Average inference time cost:\\s*${NUM} ms`) ?? averageTotal ?? get(`Average time cost:\\s*${NUM} ms`);
+  const layout: PerfTestReport['layout'] = averageTotal !== undefined ? 'total' : raw('(Total iterations:)') !== undefined ? 'ort0' : 'ort1';
   if (requests === undefined || average === undefined) {
     const failed = lines.find((l) => /^Run failed:/.test(l) || /is not supported in this build|there is no test data/.test(l));
     throw new PerfTestOutputError(
       failed
         ? `onnxruntime_perf_test did not run: ${failed.trim()}`
-        : 'this is not onnxruntime_perf_test output: "Total inference requests:" and "Average inference time cost:" are missing',
+        : 'this is not onnxruntime_perf_test output: "Total inference requests:" and "Average inference time cost:" (or, from onnxruntime 0.x, "Total iterations:" and "Average time cost:") are missing',
     );
   }
   const s = (re: string) => { const v = raw(`${re}\\s*${NUM} s\\b`); return v === undefined ? undefined : toMs(v); };
-  const lat = (k: string) => s(`${k} Latency:`);
+  const lat = (k: string) => s(`${k} Latency:`) ?? (() => { const v = raw(`${k} Latency is\\s*${NUM} sec\\b`); return v === undefined ? undefined : toMs(v); })();
   const p = { min: lat('Min'), max: lat('Max'), p50: lat('P50'), p90: lat('P90'), p95: lat('P95'), p99: lat('P99'), p999: lat('P999') };
   const dimOverrides: Record<string, number> = {};
   const denotationOverrides: Record<string, number> = {};
@@ -376,10 +387,10 @@ export function parsePerfTestOutput(text: string): PerfTestReport {
   return {
     sessionCreationMs: s('Session creation time cost:'),
     firstInferenceMs: get(`First inference time cost:\\s*${NUM} ms`),
-    totalInferenceTimeMs: s('Total inference time cost:'),
+    totalInferenceTimeMs: s('Total inference time cost:') ?? (() => { const v = raw(`Total time cost:\\s*${NUM}\\s*$`); return v === undefined ? undefined : toMs(v); })(),
     requests,
     averageMs: average,
-    totalRunTimeMs: s('Total inference run time:'),
+    totalRunTimeMs: s('Total inference run time:') ?? s('Total run time:'),
     inferencesPerSecond: get(`Number of inferences per second:\\s*${NUM}`),
     cpuUsagePercent: get(`Avg CPU usage:\\s*${NUM}`),
     peakWorkingSetBytes: get(`Peak working set size:\\s*(\\d+)`),
@@ -389,6 +400,7 @@ export function parsePerfTestOutput(text: string): PerfTestReport {
     dimOverrides,
     denotationOverrides,
     provider,
+    layout,
     notes: lines.filter((l) => /virtual phone/i.test(l)).map((l) => l.trim()),
     errors: lines.filter((l) => /^Run failed:|AddFreeDimensionOverride\w* failed/.test(l)).map((l) => l.trim()),
   };
