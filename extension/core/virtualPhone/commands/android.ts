@@ -51,7 +51,13 @@ export const ANDROID_COMMANDS: Record<string, Builtin> = {
     return 0;
   },
   settings: (argv, io, ctx) => {
-    const [, verb, , key, value] = argv;
+    // SettingsService's shell command: [--user N] get|put|delete|list NAMESPACE [KEY [VALUE]].
+    const args = argv.slice(1);
+    if (args[0] === '--user') args.splice(0, 2);
+    const [verb, ns, key, value] = args;
+    const usage = () => { io.err('usage: settings [--user N] get|put|delete|list NAMESPACE [KEY [VALUE]]\n'); return 1; };
+    if (!verb || !ns) return usage();
+    if (!['system', 'secure', 'global'].includes(ns)) { io.err(`Invalid namespace '${ns}'\n`); return 1; }
     const map: Record<string, string> = { wifi_on: 'wifi', bluetooth_on: 'bluetooth', airplane_mode_on: 'airplane', location_mode: 'location', zen_mode: 'dnd', ui_night_mode: 'dark' };
     const toggle = key ? map[key] : undefined;
     if (key === 'user_rotation' || key === 'accelerometer_rotation') {
@@ -62,16 +68,31 @@ export const ANDROID_COMMANDS: Record<string, Builtin> = {
         return 0;
       }
     }
-    if (verb === 'get') {
-      io.out(toggle ? `${ctx.phone.toggles[toggle] ? (key === 'ui_night_mode' ? 2 : key === 'location_mode' ? 3 : 1) : key === 'ui_night_mode' ? 1 : 0}\n` : 'null\n');
-      return 0;
+    const store = settingsStore(ctx.phone, ctx.device.serial)[ns];
+    const toggleValue = (k: string, t: string) => `${ctx.phone.toggles[t] ? (k === 'ui_night_mode' ? 2 : k === 'location_mode' ? 3 : 1) : k === 'ui_night_mode' ? 1 : 0}`;
+    switch (verb) {
+      case 'get':
+        if (!key) return usage();
+        io.out(`${toggle ? toggleValue(key, toggle) : store.get(key) ?? 'null'}\n`);
+        return 0;
+      case 'put':
+        if (!key || value === undefined) return usage();
+        if (toggle) { ctx.phone.toggles[toggle] = value !== '0' && !(key === 'ui_night_mode' && value === '1'); ctx.phone.version++; }
+        else store.set(key, value);
+        return 0;
+      case 'delete':
+        if (!key) return usage();
+        io.out(`Deleted ${store.delete(key) ? 1 : 0} rows\n`);
+        return 0;
+      case 'list': {
+        const all = new Map(store);
+        for (const [k, t] of Object.entries(map)) if ((ns === 'global' && k !== 'location_mode' && k !== 'ui_night_mode') || (ns === 'secure' && (k === 'location_mode' || k === 'ui_night_mode'))) all.set(k, toggleValue(k, t));
+        for (const k of [...all.keys()].sort()) io.out(`${k}=${all.get(k)}\n`);
+        return 0;
+      }
+      default:
+        return usage();
     }
-    if (verb === 'put' && key && value !== undefined) {
-      if (toggle) { ctx.phone.toggles[toggle] = value !== '0' && !(key === 'ui_night_mode' && value === '1'); ctx.phone.version++; }
-      return 0;
-    }
-    io.err('usage: settings [--user N] get|put NAMESPACE KEY [VALUE]\n');
-    return 1;
   },
   svc: (argv, io, ctx) => {
     const [, what, verb] = argv;
@@ -123,11 +144,50 @@ export const ANDROID_COMMANDS: Record<string, Builtin> = {
   am: (argv, io, ctx) => am(argv.slice(1), io, ctx),
   screenrecord: (argv, io, ctx) => screenrecordBuiltin(argv, io, ctx.device, ctx.cwd),
   onnxruntime_perf_test: (argv, io, ctx) => perfTestBuiltin(argv, { out: (s) => io.out(s), err: (s) => io.err(s) }, ctx.fs, ctx.cwd, ctx.signal, ctx.device.procs.get(ctx.pid)),
+  app_process: async (argv, io, ctx) => {
+    // The phone runs no dex code: whatever CLASSPATH names, the class is not found. On Android 14 app_process
+    // then aborts (SIGABRT) after logging the lookup failure (AndroidRuntime/app_main.cpp "could not find class",
+    // ART's "No pending exception expected: java.lang.ClassNotFoundException"), and mksh reports "Aborted"
+    // (status 134): what scrcpy, uiautomator-style runners and ape users see when the jar is missing or not dex.
+    const args = argv.slice(1);
+    let i = 0;
+    while (i < args.length && args[i].startsWith('-')) i++;
+    const parentDir = args[i];
+    const cls = args[i + 1]?.startsWith('--') ? undefined : args[i + 1];
+    if (parentDir === undefined || cls === undefined) {
+      io.err('Error: no class name or --zygote supplied.\nUsage: app_process [java-options] cmd-dir start-class-name [options]\n');
+      return 10;
+    }
+    const classpath = ctx.env.CLASSPATH ?? '';
+    const pid = ctx.pid;
+    const log = (level: 'D' | 'E' | 'F', tag: string, msg: string) => ctx.device.logcat.write({ buffer: 'main', tag, level, msg, pid, tid: pid, uid: ctx.uid });
+    log('D', 'AndroidRuntime', '>>>>>> START com.android.internal.os.RuntimeInit uid 2000 <<<<<<');
+    log('E', 'appproc', `ERROR: could not find class '${cls}'`);
+    const dexPath = classpath.split(':').filter(Boolean).map((p) => `zip file "${p}"`).join(', ');
+    log('F', 'app_process', `thread.cc:2600] No pending exception expected: java.lang.ClassNotFoundException: Didn't find class "${cls}" on path: DexPathList[[${dexPath}],nativeLibraryDirectories=[/system/lib64, /system_ext/lib64]]`);
+    io.err('Aborted \n');
+    return 134;
+  },
   monkey: (argv, io, ctx) => {
-    const i = argv.indexOf('-p');
-    const pkg = i >= 0 ? argv[i + 1] : undefined;
-    if (!pkg || !ctx.phone.launch(pkg)) { io.err(`** No activities found to run, monkey aborted.\n`); return 252; }
-    io.out('  bash arg: -p\n  bash arg: ' + pkg + '\nEvents injected: 1\n## Network stats: elapsed time=12ms (0ms mobile, 0ms wifi, 12ms not connected)\n');
+    // /system/bin/monkey is a script: it echoes each argument ("  bash arg: X") before starting Monkey.java
+    // (AOSP development/cmds/monkey/monkey). With -p PKG the first event launches the package; the event count
+    // is the last operand; "Events injected: N" closes the run (Monkey.runMonkeyCycles).
+    for (const a of argv.slice(1)) io.out(`  bash arg: ${a}\n`);
+    const pkgs: string[] = [];
+    let count: number | undefined;
+    const withValue = new Set(['-s', '--throttle', '-c', '--pct-touch', '--pct-motion', '--pct-trackball', '--pct-nav', '--pct-majornav', '--pct-syskeys', '--pct-appswitch', '--pct-anyevent', '--pct-flip', '--pct-pinchzoom', '--pct-rotation', '--pct-permission', '--pkg-blacklist-file', '--pkg-whitelist-file', '--port', '-f', '--profile-wait', '--device-sleep-time', '--setup', '--runtime']);
+    const rest = argv.slice(1);
+    for (let i = 0; i < rest.length; i++) {
+      const a = rest[i];
+      if (a === '-p') { if (rest[i + 1] !== undefined) pkgs.push(rest[++i]); continue; }
+      if (withValue.has(a)) { i++; continue; }
+      if (a.startsWith('-')) continue;
+      if (/^\d+$/.test(a)) count = Number(a);
+      else { io.err(`** Error: Invalid argument: ${a}\n`); return 255; }
+    }
+    if (count === undefined) { io.err('** Error: Count not specified\n'); return 255; }
+    if (!pkgs.length || !pkgs.some((p) => ctx.phone.launch(p))) { io.err('** No activities found to run, monkey aborted.\n'); return 252; }
+    io.out(`Events injected: ${count}\n## Network stats: elapsed time=${12 + count}ms (0ms mobile, 0ms wifi, ${12 + count}ms not connected)\n`);
     return 0;
   },
   sh: async (argv, io, ctx) => {
@@ -247,6 +307,36 @@ function dumpsys(argv: string[], io: ShellIO, ctx: ShellContext): number {
   }
 }
 
+/**
+ * The settings provider's values per namespace, seeded with what a freshly set-up Android 14 phone with USB
+ * debugging on reports for the keys test tools read and write (adb_enabled, the three animation scales
+ * Espresso/Appium turn off, stay_on_while_plugged_in, screen_off_timeout, android_id …).
+ */
+const SETTINGS = new WeakMap<object, Record<string, Map<string, string>>>();
+function settingsStore(phone: object, serial: string): Record<string, Map<string, string>> {
+  let s = SETTINGS.get(phone);
+  if (!s) {
+    let h = 0x811c9dc5;
+    for (const ch of serial) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+    s = {
+      global: new Map([
+        ['adb_enabled', '1'], ['development_settings_enabled', '1'], ['stay_on_while_plugged_in', '0'], ['device_provisioned', '1'],
+        ['window_animation_scale', '1.0'], ['transition_animation_scale', '1.0'], ['animator_duration_scale', '1.0'],
+        ['auto_time', '1'], ['auto_time_zone', '1'], ['package_verifier_user_consent', '1'], ['verifier_verify_adb_installs', '1'],
+        ['mobile_data', '1'], ['data_roaming', '0'], ['boot_count', '1'],
+      ]),
+      system: new Map([['screen_off_timeout', '60000'], ['screen_brightness', '102'], ['screen_brightness_mode', '1'], ['font_scale', '1.0'], ['time_12_24', '24'], ['haptic_feedback_enabled', '1'], ['show_touches', '0'], ['pointer_location', '0']]),
+      secure: new Map([
+        ['android_id', (h.toString(16) + (h ^ 0x5bd1e995).toString(16)).padStart(16, '0').slice(0, 16)],
+        ['default_input_method', 'com.android.inputmethod.latin/.LatinIME'], ['enabled_input_methods', 'com.android.inputmethod.latin/.LatinIME'],
+        ['user_setup_complete', '1'], ['show_ime_with_hard_keyboard', '0'], ['accessibility_enabled', '0'], ['skip_first_use_hints', '0'],
+      ]),
+    };
+    SETTINGS.set(phone, s);
+  }
+  return s;
+}
+
 function am(args: string[], io: ShellIO, ctx: ShellContext): number {
   const [verb, ...rest] = args;
   const phone = ctx.phone;
@@ -279,6 +369,8 @@ function am(args: string[], io: ShellIO, ctx: ShellContext): number {
     if (rest[0]) phone.forceStop(rest[0]);
     return 0;
   }
+  // The phone has one user, the owner (user 0), as a phone without work profile or guests.
+  if (verb === 'get-current-user') { io.out('0\n'); return 0; }
   io.err(`Error: Unknown command: ${verb ?? ''}\n`);
   return 1;
 }

@@ -10,6 +10,7 @@ import {
   ADBD_PID, CLK_TCK, SIGNALS, SIGRTMAX, SIGRTMIN, uidOf, userName, type Proc,
 } from '../os/processes';
 import { commOf, loadAverages, meminfo, procStat } from '../os/procfs';
+import { compile } from './toybox/regex';
 import { crashApp, killAllBackground, killBackgroundApp } from '../os/androidSystem';
 
 /*
@@ -1135,4 +1136,117 @@ const cmd: Command = async (argv, io, ctx) => {
   return 20;
 };
 
-export const PROCESS_COMMANDS: CommandTable = { logcat, ps, top, pidof, kill, uptime, am, cmd };
+/* ------------------------------------------------------------------ */
+/* pgrep, pkill, killall (toybox toys/posix/ps.c, toys/lsb/killall.c)   */
+
+/**
+ * pgrep/pkill: PATTERNs are extended regexes matched against the process name as `ps` shows it (the basename
+ * of argv[0], so an app's full package name), or the whole command line with -f; -x whole-name matches, -v
+ * inverts, -n/-o newest/oldest only, -c counts, -l adds the name, -d DELIM, -P/-u/-U filter. Never matches
+ * itself; status 1 when nothing matched. pkill signals (TERM, or -SIGNAL / -L SIGNAL) and prints nothing.
+ */
+function pgrepLike(kill: boolean): Command {
+  const name = kill ? 'pkill' : 'pgrep';
+  return async (argv, io, ctx) => {
+    let args = argv.slice(1);
+    let sig: number | undefined = kill ? SIGNALS.TERM : undefined;
+    if (kill && args[0] && /^-[A-Za-z0-9+]/.test(args[0]) && !/^-[clfnovxVdLPuUgGst]+$/.test(args[0])) {
+      const n = signalNumber(args[0].slice(1));
+      if (n < 0) return fail(io, name, `bad -L '${args[0].slice(1)}'`);
+      sig = n;
+      args = args.slice(1);
+    }
+    const o = toyOpts([name, ...args], 'clfnovxV', 'dLPuUgGst');
+    if (o.error) return fail(io, name, o.error);
+    const L = o.args.get('L')?.[0];
+    if (L !== undefined) {
+      const n = signalNumber(L);
+      if (n < 1) return fail(io, name, `bad -L '${L}'`);
+      sig = n;
+    }
+    const filters = ['P', 'u', 'U', 'g', 'G', 's', 't'].some((k) => o.args.has(k));
+    if (!o.rest.length && (o.flags.has('x') || o.flags.has('f') || !filters)) return fail(io, name, `No PATTERN (see "${name} --help")`);
+    let regs: RegExp[];
+    try {
+      regs = o.rest.map((r) => compile(r, true).re);
+    } catch (e) {
+      return fail(io, name, `bad regex '${o.rest[0]}': ${(e as Error).message}`);
+    }
+    const list = (k: string) => (o.args.get(k) ?? []).flatMap((v) => v.split(','));
+    const ppids = list('P').map(Number);
+    const uids = [...list('u'), ...list('U')].map((u) => (/^\d+$/.test(u) ? Number(u) : u === 'shell' ? 2000 : u === 'root' ? 0 : u === 'system' ? 1000 : -1));
+    const full = o.flags.has('f');
+    const hits: Array<{ pid: number; text: string; start: number }> = [];
+    for (const p of ctx.device.procs.list()) {
+      if (p.pid === ctx.pid) continue;
+      if (ppids.length && !ppids.includes(p.ppid)) continue;
+      if (uids.length && !uids.includes(p.uid)) continue;
+      const text = full ? (p.argv.length ? p.argv.join(' ') : `[${commOf(p)}]`) : p.argv.length ? (p.argv[0].split('/').pop() as string) : commOf(p);
+      let matched = !regs.length;
+      for (const re of regs) {
+        re.lastIndex = 0;
+        const m = re.exec(text);
+        if (m && (!o.flags.has('x') || (m.index === 0 && m[0].length === text.length))) { matched = true; break; }
+      }
+      if (matched === o.flags.has('v')) continue;
+      hits.push({ pid: p.pid, text, start: p.pid });
+    }
+    let chosen = hits;
+    if (o.flags.has('n') && hits.length) chosen = [hits.reduce((a, b) => (b.start > a.start ? b : a))];
+    if (o.flags.has('o') && hits.length) chosen = [hits.reduce((a, b) => (b.start < a.start ? b : a))];
+    const delim = o.args.get('d')?.[0];
+    let out = '';
+    let status = chosen.length ? 0 : 1;
+    for (const h of chosen) {
+      if (sig !== undefined) {
+        const err = ctx.device.procs.kill(h.pid, sig, ctx.uid);
+        if (err) { await io.err(`${name}: ${signalName(sig) ?? sig}->${h.pid}: ${err === 'EPERM' ? 'Operation not permitted' : 'No such process'}\n`); status = 1; }
+      }
+      if (!o.flags.has('c') && (sig === undefined || o.flags.has('V'))) out += `${h.pid}${o.flags.has('l') ? ` ${h.text}` : ''}${delim ?? '\n'}`;
+    }
+    if (o.flags.has('c')) out += `${chosen.length}\n`;
+    if (delim !== undefined && chosen.length && !o.flags.has('c')) out = `${out.slice(0, -delim.length)}\n`;
+    if (out) await io.out(out);
+    return status;
+  };
+}
+
+/** killall [-l] [-qv] [-SIGNAL|-s SIGNAL] NAME…: every process whose name (or argv[0]) is NAME. */
+const killall: Command = async (argv, io, ctx) => {
+  let args = argv.slice(1);
+  let sig = SIGNALS.TERM;
+  const flags = new Set<string>();
+  while (args[0]?.startsWith('-') && args[0] !== '-') {
+    const a = args[0];
+    if (a === '-s') { const n = signalNumber(args[1] ?? ''); if (n < 0) return fail(io, 'killall', 'Invalid signal'); sig = n; args = args.slice(2); continue; }
+    if (/^-[ilqvw]+$/.test(a)) { for (const c of a.slice(1)) flags.add(c); args = args.slice(1); continue; }
+    const n = signalNumber(a.slice(1));
+    if (n < 0) { if (flags.has('q')) return 1; return fail(io, 'killall', 'Invalid signal'); }
+    sig = n;
+    args = args.slice(1);
+  }
+  if (flags.has('l')) { await io.out(signalTable()); return 0; }
+  if (!args.length) return fail(io, 'killall', 'no name (see "killall --help")');
+  let status = 0;
+  let out = '';
+  for (const want of args) {
+    let errno: string | undefined = 'ESRCH';
+    for (const p of ctx.device.procs.list()) {
+      if (p.pid === ctx.pid || !p.argv.length) continue;
+      const base = (p.argv[0].split('/').pop() as string);
+      if (base !== want && p.argv[0] !== want && commOf(p) !== want) continue;
+      const e = ctx.device.procs.kill(p.pid, sig, ctx.uid);
+      errno = e;
+      if (e && !flags.has('q')) await io.err(`killall: pid ${p.pid}: ${e === 'EPERM' ? 'Operation not permitted' : 'No such process'}\n`);
+      else if (!e && flags.has('v')) out += `Killed ${want}(${p.pid}) with signal ${sig}\n`;
+    }
+    if (errno) {
+      status = 1;
+      if (!flags.has('q')) await io.err(`killall: ${want}: ${errno === 'EPERM' ? 'Operation not permitted' : 'No such process'}\n`);
+    }
+  }
+  if (out) await io.out(out);
+  return status;
+};
+
+export const PROCESS_COMMANDS: CommandTable = { logcat, ps, top, pidof, kill, uptime, am, cmd, pgrep: pgrepLike(false), pkill: pgrepLike(true), killall };
