@@ -176,7 +176,8 @@ export function buildProgram(): Command {
     .option('--dim <name=value...>', 'value for a symbolic dimension (repeatable), so MACs can be counted', collect)
     .option('--json', 'print JSON')
     .action(async (model: string, o: { shape?: string[]; value?: string[]; dim?: string[]; json?: boolean }) => {
-      if (/\.tflite$/i.test(model)) {
+      // A TFLite flatbuffer by name or by its "TFL3" identifier at byte 4 (TFLite's own test models are *.bin).
+      if (/\.tflite$/i.test(model) || (await tfliteIdentifier(path.resolve(model)))) {
         const { summarizeTfliteFile, describeTfliteSummary } = await import('../core/tflite/summary');
         const t = await summarizeTfliteFile(path.resolve(model));
         process.stdout.write(o.json ? `${JSON.stringify(t, null, 2)}\n` : `${describeTfliteSummary(t)}\n`);
@@ -444,6 +445,22 @@ export function buildProgram(): Command {
   addAgentCommands(program, () => adbFrom(program.opts()));
   addManifestCommands(program);
   return program;
+}
+
+/** True when the file carries TFLite's flatbuffer identifier "TFL3" at byte 4 (schema.fbs `file_identifier`). */
+async function tfliteIdentifier(file: string): Promise<boolean> {
+  const { open } = await import('node:fs/promises');
+  const h = await open(file, 'r').catch(() => undefined);
+  if (!h) return false;
+  try {
+    const b = Buffer.alloc(8);
+    const { bytesRead } = await h.read(b, 0, 8, 0);
+    return bytesRead === 8 && b.toString('latin1', 4, 8) === 'TFL3';
+  } catch {
+    return false;
+  } finally {
+    await h.close();
+  }
 }
 
 async function isImageFolder(p: string): Promise<boolean> {

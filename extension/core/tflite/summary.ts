@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { CheckedByteBuffer, decodeTflite, loadTflite, TfliteFormatError, type LoadedTflite } from './reader';
 import {
-  BuiltinOperator, DimensionType, QuantizationDetails, TensorType,
+  BlockwiseQuantization, BuiltinOperator, CustomQuantization, DimensionType, MultiAxisQuantization, QuantizationDetails, TensorType,
   type Operator, type OperatorCode, type SubGraph, type Tensor,
 } from './schema_generated';
 
@@ -26,6 +26,12 @@ export interface TfliteQuantization {
   max?: number[];
   /** A custom quantization scheme (QuantizationDetails union), by name. */
   details?: string;
+  /**
+   * The scheme's own fields (schema.fbs): BlockwiseQuantization and MultiAxisQuantization name the tensors (in the
+   * same subgraph) that hold the scales and the zero points (-1: zero points are 0) and the block size (0 for
+   * per-channel); MultiAxisQuantization adds its quantized dimensions; CustomQuantization is opaque bytes.
+   */
+  detailsParams?: { scalesTensor?: number; zeroPointsTensor?: number; blockSize?: number; quantizedDimensions?: number[]; customBytes?: number };
 }
 
 export interface TfliteSparsity {
@@ -152,6 +158,17 @@ function quantizationOf(t: Tensor): TfliteQuantization | undefined {
   const max = ints(q.maxLength(), (i) => q.max(i));
   const detailsType = q.detailsType();
   if (!scale.length && !zeroPoint.length && !min.length && !max.length && detailsType === QuantizationDetails.NONE) return undefined;
+  let detailsParams: TfliteQuantization['detailsParams'];
+  if (detailsType === QuantizationDetails.BlockwiseQuantization) {
+    const b = q.details(new BlockwiseQuantization()) as BlockwiseQuantization | null;
+    if (b) detailsParams = { scalesTensor: b.scales(), zeroPointsTensor: b.zeroPoints(), blockSize: b.blockSize() };
+  } else if (detailsType === QuantizationDetails.MultiAxisQuantization) {
+    const b = q.details(new MultiAxisQuantization()) as MultiAxisQuantization | null;
+    if (b) detailsParams = { scalesTensor: b.scales(), zeroPointsTensor: b.zeroPoints(), blockSize: b.blockSize(), quantizedDimensions: ints(b.quantizedDimensionsLength(), (i) => b.quantizedDimensions(i)) };
+  } else if (detailsType === QuantizationDetails.CustomQuantization) {
+    const b = q.details(new CustomQuantization()) as CustomQuantization | null;
+    if (b) detailsParams = { customBytes: b.customLength() };
+  }
   return {
     scale,
     zeroPoint,
@@ -160,6 +177,7 @@ function quantizationOf(t: Tensor): TfliteQuantization | undefined {
     ...(min.length ? { min } : {}),
     ...(max.length ? { max } : {}),
     ...(detailsType !== QuantizationDetails.NONE ? { details: (QuantizationDetails[detailsType] as string | undefined) ?? `details(${detailsType})` } : {}),
+    ...(detailsParams ? { detailsParams } : {}),
   };
 }
 
@@ -447,6 +465,10 @@ export function describeTfliteSummary(s: TfliteSummary): string {
   for (const [t, e] of Object.entries(s.weights.byDtype).sort((a, b) => b[1].bytes - a[1].bytes)) lines.push(`  ${t.padEnd(9)} ${String(e.tensors).padStart(5)} tensors  ${e.count.toLocaleString('en-US').padStart(12)} elements  ${fmtBytes(e.bytes)}`);
   if (s.quantization.tensors) {
     lines.push(`Quantized tensors: ${s.quantization.tensors} (${s.quantization.types.join(', ')}), ${s.quantization.perChannel} per-channel`);
+    for (const t of s.tensors.filter((x) => x.quantization?.detailsParams?.blockSize !== undefined).slice(0, 8)) {
+      const d = t.quantization?.detailsParams ?? {};
+      lines.push(`  ${t.name}: ${t.type} ${t.quantization?.details} block ${d.blockSize}, scales in tensor ${d.scalesTensor}, zero points ${d.zeroPointsTensor === -1 ? '0' : `in tensor ${d.zeroPointsTensor}`}`);
+    }
     for (const t of s.tensors.filter((x) => x.quantization?.scale.length).slice(0, 8)) {
       const q = t.quantization as TfliteQuantization;
       lines.push(`  ${t.name}: ${t.type} scale ${q.perChannel ? `[${q.scale.length} values, axis ${q.quantizedDimension}]` : q.scale[0]} zero point ${q.perChannel ? `[${q.zeroPoint.length}]` : q.zeroPoint[0] ?? 0}`);
