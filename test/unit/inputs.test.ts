@@ -185,3 +185,54 @@ test('data from files: a .npy or .pb gives its input the shape and binds its dim
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('ids for an input that indexes a small table stay inside it: BERT token_type_ids (2 rows) run in onnxruntime', async () => {
+  // The embedding block as Hugging Face's BERT exports it (e.g. all-MiniLM-L6-v2): input_ids and token_type_ids
+  // (int64, [batch, sequence]) each Gather from their table — 30522 and 2 rows there; 100 and 2 here — and the
+  // token_type ids pass through a Cast first, as some exporters write it. A token type of 2..9 makes
+  // onnxruntime's Gather fail ("indices element out of data bounds").
+  const { onnx, saveModel } = await import('../../extension/core/onnx/model');
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const seqVi = (name: string) => ({ name, type: { tensorType: { elemType: 7, shape: { dim: [{ dimParam: 'batch_size' }, { dimParam: 'sequence_length' }] } } } });
+  const table = (name: string, rows: number) => ({ name, dataType: 1, dims: [rows, 4], floatData: Array.from({ length: rows * 4 }, (_, i) => i / 10) });
+  const model = onnx.ModelProto.create({
+    irVersion: 8, opsetImport: [{ domain: '', version: 14 }],
+    graph: {
+      name: 'bert-embeddings',
+      input: [seqVi('input_ids'), seqVi('token_type_ids'), seqVi('attention_mask')],
+      initializer: [table('embeddings.word_embeddings.weight', 100), table('embeddings.token_type_embeddings.weight', 2)],
+      output: [{ name: 'emb', type: { tensorType: { elemType: 1 } } }],
+      node: [
+        { opType: 'Gather', input: ['embeddings.word_embeddings.weight', 'input_ids'], output: ['w'] },
+        { opType: 'Cast', input: ['token_type_ids'], output: ['tt'], attribute: [{ name: 'to', i: 7, type: 2 }] },
+        { opType: 'Gather', input: ['embeddings.token_type_embeddings.weight', 'tt'], output: ['t'] },
+        { opType: 'Add', input: ['w', 't'], output: ['wt'] },
+        { opType: 'Cast', input: ['attention_mask'], output: ['m'], attribute: [{ name: 'to', i: 1, type: 2 }] },
+        { opType: 'Unsqueeze', input: ['m', 'last'], output: ['m3'] },
+        { opType: 'Mul', input: ['wt', 'm3'], output: ['emb'] },
+      ],
+    },
+  });
+  model.graph!.initializer!.push(onnx.TensorProto.create({ name: 'last', dataType: 7, dims: [1], int64Data: [-1] }));
+  const declared = declaredInputs(model);
+  assert.deepEqual(declared.map((d) => [d.name, d.idLimit]), [['input_ids', 100], ['token_type_ids', 2], ['attention_mask', undefined]]);
+  const prepared = await prepareInputs(declared, { dims: { sequence_length: 64 } });
+  const tt = prepared.inputs.find((i) => i.name === 'token_type_ids')!;
+  assert.ok([...(tt.host.data as BigInt64Array)].every((v) => v === 0n || v === 1n), 'token types are 0 or 1');
+  assert.ok(new Set(tt.host.data as BigInt64Array).size === 2, 'both token types are drawn');
+  assert.match(tt.record.data ?? '', /0\.\.1 \(it indexes a table of 2 rows\)/);
+  assert.ok([...(prepared.inputs[0].host.data as BigInt64Array)].some((v) => v > 1n), 'input_ids still spread over 0..9');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'mobileai-ids-'));
+  try {
+    const file = path.join(dir, 'bert-embeddings.onnx');
+    await saveModel(model, file);
+    const ort = await import('onnxruntime-node');
+    const s = await ort.InferenceSession.create(file);
+    const out = await s.run(Object.fromEntries(prepared.inputs.map((i) => [i.name, new ort.Tensor(i.type as 'int64', i.host.data as BigInt64Array, i.shape)])));
+    assert.deepEqual(out.emb.dims, [1, 64, 4]);
+    await s.release();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -107,6 +107,17 @@ function checkSize(name: string, shape: number[]): number {
   return n;
 }
 
+/** How many distinct ids 'ids' draws (0..9), fewer when the input indexes a smaller table (d.idLimit). */
+function idCount(d: DeclaredInput): number {
+  return d.idLimit ? Math.min(10, d.idLimit) : 10;
+}
+
+/** Words for what was drawn for this input (KIND_LABEL, with the ids' real range). */
+export function generatedLabel(d: DeclaredInput, kind: GeneratedKind): string {
+  if (kind === 'ids' && d.type !== 'int8' && idCount(d) < 10) return `random integers 0..${idCount(d) - 1} (it indexes a table of ${d.idLimit} rows)`;
+  return KIND_LABEL[kind];
+}
+
 /** Seeded data in a plausible range for the input's kind and dtype. */
 export function generate(d: DeclaredInput, shape: number[], seed: number): { tensor: HostTensor; kind: GeneratedKind } {
   const n = checkSize(d.name, shape);
@@ -124,7 +135,7 @@ export function generate(d: DeclaredInput, shape: number[], seed: number): { ten
       case 'positions': v = last ? i % last : 0; break;
       case 'signed': v = r() * 2 - 1; break;
       case 'bits': v = r() < 0.5 ? 0 : 1; break;
-      default: v = d.type === 'int8' ? Math.floor(r() * 256) - 128 : Math.floor(r() * 10);
+      default: v = d.type === 'int8' ? Math.floor(r() * 256) - 128 : Math.floor(r() * idCount(d));
     }
     store(data, d.type, i, v);
   }

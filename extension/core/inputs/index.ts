@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { onnx } from 'onnx-proto';
 import type { Tensor } from 'onnxruntime-node';
 import { loadOrt } from '../profile/ort';
-import { KIND_LABEL, fromProto, fromValues, generate, readTensorFile, type HostTensor } from './data';
+import { fromProto, fromValues, generate, generatedLabel, readTensorFile, type HostTensor } from './data';
 import { declaredInputs, modelMetadata, resolvePlans, type ResolveOptions, type ShapePlan } from './resolve';
 import { InputError, formatShape, type DeclaredInput, type Dim, type InputOverrides } from './spec';
 
@@ -82,7 +82,7 @@ export async function prepareInputs(declared: DeclaredInput[], o: InputOverrides
       const g = generate(d, shape, seed++);
       host = g.tensor;
       source = 'generated';
-      data = KIND_LABEL[g.kind];
+      data = generatedLabel(d, g.kind);
     }
     const record: InputRecord = { name: p.name, type: p.type, shape: host.shape, source };
     if (p.values) record.value = p.values.length === 1 ? p.values[0] : p.values.length <= 16 ? p.values : undefined;

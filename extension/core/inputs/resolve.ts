@@ -11,8 +11,58 @@ export function declaredInputs(model: onnx.IModelProto): DeclaredInput[] {
     const tt = v.type?.tensorType;
     if (!tt) return { name: v.name ?? '', type: 'non-tensor', shape: [] };
     const shape = tt.shape ? (tt.shape.dim ?? []).map((d): Dim => (d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null && toNumber(d.dimValue) > 0 ? toNumber(d.dimValue) : null)) : null;
-    return { name: v.name ?? '', type: ortType(tt.elemType ?? 0) ?? (tt.elemType === 16 ? 'bfloat16' : `dtype(${tt.elemType})`), shape };
+    const type = ortType(tt.elemType ?? 0) ?? (tt.elemType === 16 ? 'bfloat16' : `dtype(${tt.elemType})`);
+    const idLimit = /^u?int(8|16|32|64)$/.test(type) && g ? tableRows(g, v.name ?? '') : undefined;
+    return { name: v.name ?? '', type, shape, ...(idLimit ? { idLimit } : {}) };
   });
+}
+
+/** Ops an id passes through unchanged on its way to a lookup (exporters cast, unsqueeze and reshape them). */
+const ID_PASS = new Set(['Cast', 'Unsqueeze', 'Squeeze', 'Reshape', 'Flatten', 'Identity', 'Expand']);
+
+/**
+ * The fewest rows among the constant tables an integer input indexes: Gather(table, ids) in the default domain,
+ * and com.microsoft's EmbedLayerNormalization (input_ids → word_embedding, segment_ids → segment_embedding,
+ * position_ids → position_embedding, as onnxruntime's contrib op schema numbers its inputs). Undefined when no
+ * such lookup is found.
+ */
+function tableRows(g: onnx.IGraphProto, input: string): number | undefined {
+  const consts = new Map<string, number[]>();
+  for (const t of g.initializer ?? []) if (t.name) consts.set(t.name, (t.dims ?? []).map((d) => toNumber(d)));
+  for (const n of g.node ?? []) {
+    const t = n.opType === 'Constant' ? n.attribute?.find((a) => a.name === 'value')?.t : undefined;
+    if (t && n.output?.[0]) consts.set(n.output[0], (t.dims ?? []).map((d) => toNumber(d)));
+  }
+  const users = new Map<string, onnx.INodeProto[]>();
+  for (const n of g.node ?? []) for (const i of n.input ?? []) if (i) users.set(i, [...(users.get(i) ?? []), n]);
+  const EMBED: Record<number, number> = { 0: 2, 1: 4, 8: 3 };
+  let rows: number | undefined;
+  const seen = new Set<string>();
+  const visit = (name: string): void => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    for (const n of users.get(name) ?? []) {
+      const domain = n.domain || 'ai.onnx';
+      const at = (n.input ?? []).indexOf(name);
+      let table: number[] | undefined;
+      let axis = 0;
+      if (n.opType === 'Gather' && domain === 'ai.onnx' && at === 1) {
+        table = consts.get(n.input?.[0] ?? '');
+        const a = n.attribute?.find((x) => x.name === 'axis');
+        axis = a ? toNumber(a.i) : 0;
+      } else if (n.opType === 'EmbedLayerNormalization' && domain === 'com.microsoft' && EMBED[at] !== undefined) {
+        table = consts.get(n.input?.[EMBED[at]] ?? '');
+      } else if (ID_PASS.has(n.opType ?? '') && domain === 'ai.onnx' && at === 0 && n.output?.[0]) {
+        visit(n.output[0]);
+      }
+      if (table?.length) {
+        const r = table[axis < 0 ? axis + table.length : axis];
+        if (Number.isSafeInteger(r) && r > 0) rows = Math.min(rows ?? r, r);
+      }
+    }
+  };
+  visit(input);
+  return rows;
 }
 
 /** metadata_props as a record (what exporters write: sizes, sample rates, …). */

@@ -13,6 +13,11 @@ export interface DeclaredInput {
   /** Element type as onnxruntime names it (float32, int64, …); "non-tensor" for sequences and maps. */
   type: string;
   shape: Dim[] | null;
+  /**
+   * An integer input that indexes a table of this many rows (a Gather on an embedding, as token_type_ids index
+   * BERT's 2-row segment table): ids drawn for it stay below this, or onnxruntime refuses them out of bounds.
+   */
+  idLimit?: number;
 }
 
 export interface InputOverrides {
