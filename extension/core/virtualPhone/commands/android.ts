@@ -297,14 +297,90 @@ function dumpsys(argv: string[], io: ShellIO, ctx: ShellContext): number {
     case 'power':
       io.out(`POWER MANAGER (dumpsys power)\n  mWakefulness=${phone.screenOn ? 'Awake' : 'Asleep'}\n  Display Power: state=${phone.screenOn ? 'ON' : 'OFF'}\n`);
       return 0;
+    case 'input_method':
+      // What Appium's isKeyboardShown and similar scripts grep for: the IME is not shown on the virtual phone.
+      io.out('Current Input Method Manager state:\n  mCurMethodId=com.android.inputmethod.latin/.LatinIME\n  mCurFocusedWindowSoftInputMode=STATE_UNSPECIFIED|ADJUST_UNSPECIFIED\n' +
+        '  mInputShown=false\n  mShowRequested=false\n  mIsInputViewShown=false\n');
+      return 0;
+    case 'meminfo':
+    case 'gfxinfo':
+      return dumpsysProcess(what, argv.slice(2), io, ctx);
+    case 'cpuinfo': {
+      // frameworks/base ProcessCpuTracker.printCurrentState: the busiest processes since the last sample.
+      const procs = ctx.device.procs.list().filter((p) => p.argv.length && (p.cpuShare ?? 0) > 0).sort((a, b) => (b.cpuShare ?? 0) - (a.cpuShare ?? 0)).slice(0, 12);
+      const now = Date.now();
+      let out = `Load: 1.11 / 0.89 / 0.86\nCPU usage from ${Math.min(60000, ctx.device.procs.uptimeMs(now))}ms to 0ms ago (${new Date(now - 60000).toISOString().replace('T', ' ').slice(0, 23)} to ${new Date(now).toISOString().replace('T', ' ').slice(0, 23)}):\n`;
+      let total = 0;
+      for (const p of procs) {
+        const pct = Math.round((p.cpuShare ?? 0) * 1000) / 10;
+        total += pct;
+        out += `  ${pct}% ${p.pid}/${p.argv[0].split('/').pop()}: ${Math.round(pct * 6.5) / 10}% user + ${Math.round(pct * 3.5) / 10}% kernel\n`;
+      }
+      total = Math.round(total * 10) / 10;
+      out += `${total}% TOTAL: ${Math.round(total * 6.5) / 10}% user + ${Math.round(total * 3.5) / 10}% kernel + 0% iowait + 0% irq + 0% softirq\n`;
+      io.out(out);
+      return 0;
+    }
     case undefined:
     case '-l':
-      io.out('Currently running services:\n  activity\n  battery\n  display\n  package\n  power\n  window\n');
+      io.out('Currently running services:\n  activity\n  battery\n  cpuinfo\n  display\n  gfxinfo\n  input_method\n  meminfo\n  package\n  power\n  window\n');
       return 0;
     default:
       io.err(`Can't find service: ${what}\n`);
       return 0;
   }
+}
+
+/**
+ * `dumpsys meminfo [PKG|PID]` and `dumpsys gfxinfo PKG`: the per-app reports performance scripts read (the
+ * "TOTAL PSS:" and "Total frames rendered:" lines), laid out as ActivityThread.dumpMemInfoTable and
+ * libhwui's JankTracker print them, sized from the process's resident memory. "No process found for: X"
+ * when the app is not running, as ActivityManagerService answers.
+ */
+function dumpsysProcess(what: 'meminfo' | 'gfxinfo', args: string[], io: ShellIO, ctx: ShellContext): number {
+  const target = args.find((a) => !a.startsWith('-'));
+  const now = Date.now();
+  const up = ctx.device.procs.uptimeMs(now);
+  const head = what === 'meminfo' ? 'Applications Memory Usage (in Kilobytes):' : 'Applications Graphics Acceleration Info:';
+  if (!target) {
+    if (what === 'gfxinfo') { io.out(`${head}\nUptime: ${up} Realtime: ${up}\n`); return 0; }
+    let out = `${head}\nUptime: ${up} Realtime: ${up}\n\nTotal RSS by process:\n`;
+    const procs = ctx.device.procs.list().filter((p) => p.argv.length).sort((a, b) => b.rssKb - a.rssKb);
+    for (const p of procs) out += `${`${p.rssKb.toLocaleString('en-US')}K`.padStart(12)}: ${p.argv[0].split('/').pop()} (pid ${p.pid})\n`;
+    const total = procs.reduce((a, p) => a + p.rssKb, 0);
+    io.out(`${out}\nTotal RAM: ${ctx.device.profile.ramKb.toLocaleString('en-US')}K (status normal)\n  Used RSS: ${total.toLocaleString('en-US')}K\n`);
+    return 0;
+  }
+  const p = ctx.device.procs.list().find((x) => (x.argv[0] === target || String(x.pid) === target) && x.argv.length);
+  if (!p) { io.out(`${head}\nUptime: ${up} Realtime: ${up}\nNo process found for: ${target}\n`); return 0; }
+  const name = p.argv[0];
+  if (what === 'gfxinfo') {
+    const frames = Math.max(1, Math.floor((now - p.started) / 1000 * 2));
+    const janky = Math.floor(frames / 40);
+    io.out(`${head}\nUptime: ${up} Realtime: ${up}\n\n** Graphics info for pid ${p.pid} [${name}] **\n\nStats since: ${p.started * 1000}ns\nTotal frames rendered: ${frames}\n` +
+      `Janky frames: ${janky} (${((janky / frames) * 100).toFixed(2)}%)\n50th percentile: 5ms\n90th percentile: 8ms\n95th percentile: 10ms\n99th percentile: 17ms\n` +
+      'Number Missed Vsync: 0\nNumber High input latency: 0\nNumber Slow UI thread: 0\nNumber Slow bitmap uploads: 0\nNumber Slow issue draw commands: 0\nNumber Frame deadline missed: 0\n');
+    return 0;
+  }
+  const rss = p.rssKb;
+  const pss = Math.round(rss * 0.62);
+  const rows: Array<[string, number]> = [['Native Heap', 0.22], ['Dalvik Heap', 0.18], ['Dalvik Other', 0.05], ['Stack', 0.01], ['Other dev', 0.01], ['.so mmap', 0.12], ['.jar mmap', 0.01], ['.apk mmap', 0.02], ['.dex mmap', 0.04], ['.oat mmap', 0.03], ['.art mmap', 0.06], ['Other mmap', 0.02], ['GL mtrack', 0.08], ['Unknown', 0.15]];
+  const col = (v: number | string) => String(v).padStart(9);
+  let out = `${head}\nUptime: ${up} Realtime: ${up}\n\n** MEMINFO in pid ${p.pid} [${name}] **\n`;
+  out += `                   Pss  Private  Private  SwapPss      Rss     Heap     Heap     Heap\n                 Total    Dirty    Clean    Dirty    Total     Size    Alloc     Free\n`;
+  out += `                ------   ------   ------   ------   ------   ------   ------   ------\n`;
+  let used = 0;
+  for (const [label, share] of rows) {
+    const v = label === 'Unknown' ? pss - used : Math.round(pss * share);
+    used += v;
+    const heap = label === 'Native Heap' ? [Math.round(v * 1.3), Math.round(v * 1.1), Math.round(v * 0.2)] : label === 'Dalvik Heap' ? [Math.round(v * 1.6), Math.round(v * 1.2), Math.round(v * 0.4)] : undefined;
+    out += `${label.padStart(15)}${col(v)}${col(Math.round(v * 0.8))}${col(Math.round(v * 0.1))}${col(0)}${col(Math.round(v * 1.5))}${heap ? heap.map(col).join('') : ''}\n`;
+  }
+  out += `${'TOTAL'.padStart(15)}${col(pss)}${col(Math.round(pss * 0.8))}${col(Math.round(pss * 0.1))}${col(0)}${col(rss)}\n\n App Summary\n                       Pss(KB)                        Rss(KB)\n                        ------                         ------\n`;
+  out += `           Java Heap:${col(Math.round(pss * 0.24))}                      ${col(Math.round(rss * 0.24))}\n         Native Heap:${col(Math.round(pss * 0.22))}                      ${col(Math.round(rss * 0.22))}\n`;
+  out += `           TOTAL PSS:${col(pss)}            TOTAL RSS:${col(rss)}       TOTAL SWAP PSS:${col(0)}\n`;
+  io.out(out);
+  return 0;
 }
 
 /**

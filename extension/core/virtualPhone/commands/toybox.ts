@@ -8,6 +8,7 @@ import { PRINTF_COMMANDS } from './toybox/printf';
 import { SED_COMMANDS } from './toybox/sed';
 import { SYSTEM_COMMANDS } from './toybox/system';
 import { EXTRA_COMMANDS } from './toybox/extras';
+import { DIFF_COMMANDS } from './toybox/diff';
 
 /**
  * toybox's commands as Android 14 ships them (the ones tools and scripts call), each behaving and printing
@@ -24,4 +25,5 @@ export const TOYBOX: CommandTable = {
   ...SED_COMMANDS,
   ...SYSTEM_COMMANDS,
   ...EXTRA_COMMANDS,
+  ...DIFF_COMMANDS,
 };
