@@ -193,3 +193,52 @@ test('a layer whose output is rounded by its reader goes back to float with that
   assert.equal(off.accuracy.met, false);
   assert.equal(off.accuracy.tried, 1);
 });
+
+/** Like fake(), with each output's element type: int64 outputs come back as BigInt64Array, as onnxruntime gives them. */
+function typed(outputs: Array<Record<string, { data: number[]; dims: number[]; type: 'float32' | 'int64' }>>): InferenceSession {
+  const names = Object.keys(outputs[0]);
+  return {
+    inputNames: ['i'], outputNames: names,
+    run: async (feeds: Record<string, Tensor>) => {
+      const i = (feeds.i.data as Float32Array)[0];
+      return Object.fromEntries(names.map((n) => {
+        const o = outputs[i][n];
+        return [n, { data: o.type === 'int64' ? BigInt64Array.from(o.data, (v) => BigInt(v)) : Float32Array.from(o.data), dims: o.dims, type: o.type } as unknown as Tensor];
+      }));
+    },
+  } as unknown as InferenceSession;
+}
+
+test('an int64 output (class ids from an ArgMax) is judged by equal elements, not by a cosine over the ids', async () => {
+  // A segmentation head as TF/DeepLab exports write it: logits [1, C, H, W] and ArgMax over C as int64 labels.
+  // Labels 7 where the float model says 8 on a quarter of the pixels: a cosine over the ids would be ~0.99.
+  const labelsF = [8, 8, 8, 8, 3, 3, 3, 3];
+  const labelsQ = [7, 7, 8, 8, 3, 3, 3, 3];
+  const logits = (k: number) => Array.from({ length: 16 }, (_, j) => Math.sin(j + k));
+  const float = Array.from({ length: 2 }, (_, k) => ({ logits: { data: logits(k), dims: [1, 2, 2, 4], type: 'float32' as const }, labels: { data: labelsF, dims: [1, 1, 2, 4], type: 'int64' as const } }));
+  const quant = Array.from({ length: 2 }, (_, k) => ({ logits: { data: logits(k), dims: [1, 2, 2, 4], type: 'float32' as const }, labels: { data: labelsQ, dims: [1, 1, 2, 4], type: 'int64' as const } }));
+  const f = await fidelity(typed(float), typed(quant), samples(2));
+  const labels = f.outputs.find((o) => o.name === 'labels')!;
+  assert.equal(labels.exactMatch, 0.75);
+  const why = judge(f, DEFAULT_TARGET);
+  assert.deepEqual(why, ['labels: integer output equal to the float model\'s on 75.0% of elements < 98.0%']);
+  assert.equal(score(f).top1, 0.75, 'the worst discrete agreement');
+  assert.ok(shortfall(f, DEFAULT_TARGET) > 0);
+  // The same ids on both sides meet the target, even when the float labels are one class everywhere.
+  const oneClass = float.map((o) => ({ ...o, labels: { ...o.labels, data: [5, 5, 5, 5, 5, 5, 5, 5] } }));
+  const same = await fidelity(typed(oneClass), typed(oneClass), samples(2));
+  assert.equal(same.outputs.find((o) => o.name === 'labels')?.exactMatch, 1);
+  assert.deepEqual(judge(same, DEFAULT_TARGET), []);
+});
+
+test('an output whose shape differs between the float and the int8 model (NMS keeping other boxes) is a named miss, never left out', async () => {
+  // ONNX NonMaxSuppression returns selected_indices [num_selected, 3] (int64): its length depends on the scores.
+  const boxes = (n: number) => ({ data: Array.from({ length: n * 3 }, (_, j) => (j % 3 === 2 ? j : 0)), dims: [n, 3], type: 'int64' as const });
+  const float = [{ selected_indices: boxes(4) }, { selected_indices: boxes(2) }];
+  const quant = [{ selected_indices: boxes(4) }, { selected_indices: boxes(3) }];
+  const f = await fidelity(typed(float), typed(quant), samples(2));
+  assert.equal(f.outputs.length, 1, 'the output is in the report');
+  assert.equal(f.outputs[0].shapeMismatch, 'on evaluation input 2 the float output is 2×3 and the quantized one 3×3');
+  assert.deepEqual(judge(f, DEFAULT_TARGET), ['selected_indices: on evaluation input 2 the float output is 2×3 and the quantized one 3×3']);
+  assert.ok(shortfall(f, DEFAULT_TARGET) > 0);
+});

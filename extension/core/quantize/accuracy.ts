@@ -63,8 +63,12 @@ export interface Sensitivity {
 /** The worst cosine / top-1 / SQNR over the outputs that have a signal. */
 export function score(f: FidelityReport): Score {
   const judged = f.outputs.filter((o) => o.signal !== 'none');
-  const cos = judged.map((o) => (Number.isNaN(o.cosine) ? -1 : o.cosine));
-  const top1 = judged.filter((o) => o.classScores && o.top1Agreement !== undefined).map((o) => o.top1Agreement as number);
+  // Integer outputs count by their share of equal elements (with top-1: both are agreement of discrete answers).
+  const cos = judged.filter((o) => o.exactMatch === undefined).map((o) => (Number.isNaN(o.cosine) ? -1 : o.cosine));
+  const top1 = [
+    ...judged.filter((o) => o.classScores && o.top1Agreement !== undefined).map((o) => o.top1Agreement as number),
+    ...judged.filter((o) => o.exactMatch !== undefined).map((o) => o.exactMatch as number),
+  ];
   const sq = judged.map((o) => (Number.isNaN(o.sqnrDb) ? -Infinity : o.sqnrDb));
   return { cosine: cos.length ? Math.min(...cos) : NaN, ...(top1.length ? { top1: Math.min(...top1) } : {}), sqnrDb: sq.length ? Math.min(...sq) : NaN };
 }
@@ -78,6 +82,15 @@ export function judge(f: FidelityReport, target: AccuracyTarget): string[] {
     return [`no signal: every output (${names || 'none'}) of the float model is constant on the ${f.samples} evaluation input(s), so agreement cannot be judged; give real inputs (--eval) or the shapes the model runs at`];
   }
   for (const o of judged) {
+    if (o.shapeMismatch) {
+      out.push(`${o.name}: ${o.shapeMismatch}`);
+      continue;
+    }
+    if (o.exactMatch !== undefined) {
+      // ids, indices, counts: equal or not (the agreement target of discrete answers, as for top-1).
+      if (!(o.exactMatch >= target.top1)) out.push(`${o.name}: integer output equal to the float model's on ${(o.exactMatch * 100).toFixed(1)}% of elements < ${(target.top1 * 100).toFixed(1)}%`);
+      continue;
+    }
     if (o.signal === 'collapsed') out.push(`${o.name}: the quantized output is constant while the float one varies (${o.floatRange[0].toPrecision(3)}…${o.floatRange[1].toPrecision(3)}): the quantized model no longer depends on its input`);
     else if (!(o.cosine >= target.cosine)) out.push(`${o.name}: cosine ${Number.isNaN(o.cosine) ? 'NaN' : o.cosine.toFixed(4)} < ${target.cosine}`);
     if (o.classScores && o.top1Agreement !== undefined && !(o.top1Agreement >= target.top1)) out.push(`${o.name}: top-1 agreement ${(o.top1Agreement * 100).toFixed(1)}% < ${(target.top1 * 100).toFixed(1)}%`);
@@ -225,6 +238,14 @@ export function shortfall(f: FidelityReport, target: AccuracyTarget): number {
   let s = 0;
   const unit = (t: number) => Math.max(1e-6, 1 - t);
   for (const o of judged) {
+    if (o.shapeMismatch) {
+      s += 1 / unit(target.cosine);
+      continue;
+    }
+    if (o.exactMatch !== undefined) {
+      s += Math.max(0, target.top1 - o.exactMatch) / unit(target.top1);
+      continue;
+    }
     if (o.signal === 'collapsed') s += 1;
     s += Number.isNaN(o.cosine) ? 1 / unit(target.cosine) : Math.max(0, target.cosine - o.cosine) / unit(target.cosine);
     if (o.classScores && o.top1Agreement !== undefined) s += Math.max(0, target.top1 - o.top1Agreement) / unit(target.top1);

@@ -25,6 +25,16 @@ export interface OutputFidelity {
   classScores?: boolean;
   /** The float output's range over the evaluation inputs. */
   floatRange: [number, number];
+  /**
+   * Integer or bool outputs (class ids from an ArgMax, NMS indices, counts): the share of elements equal to the
+   * float model's. A cosine over ids says nothing (label 7 for 8 scores 0.99), so these are judged by this.
+   */
+  exactMatch?: number;
+  /**
+   * The quantized model's output has another shape than the float one's on some input (a data-dependent size:
+   * NMS keeping more or fewer boxes): said with both shapes, and a miss, never an output left out.
+   */
+  shapeMismatch?: string;
 }
 
 export interface FidelityReport {
@@ -86,6 +96,7 @@ export async function fidelity(float: InferenceSession | FloatReference, quant: 
   const acc = names.map((name) => ({
     name, cos: 0, num: 0, den: 0, maxAbs: 0, top1: 0, top5: 0, rows: 0, classes: false, probRows: true, n: 0, dot: 0, xx: 0, yy: 0, single: true,
     fmin: Infinity, fmax: -Infinity, qmin: Infinity, qmax: -Infinity, qnan: false, rank: 0, C: 0,
+    integer: false, equal: 0, elements: 0, mismatch: undefined as string | undefined,
   }));
   for (let s = 0; s < samplesUsed.length; s++) {
     const a = await ref.outputs(s);
@@ -93,8 +104,18 @@ export async function fidelity(float: InferenceSession | FloatReference, quant: 
     names.forEach((name, i) => {
       const x = a[name]?.data;
       const y = b[name] ? asNumbers(b[name]) : undefined;
-      if (!x || !y || x.length !== y.length) return;
+      if (!x) return;
       const e = acc[i];
+      if (!y || x.length !== y.length) {
+        e.mismatch ??= `on evaluation input ${s + 1} the float output is ${a[name].dims.join('×') || 'a scalar'} and the quantized one ${b[name] ? b[name].dims.join('×') || 'a scalar' : 'missing'}`;
+        e.n++;
+        return;
+      }
+      if (!a[name].type.startsWith('float')) {
+        e.integer = true;
+        for (let j = 0; j < x.length; j++) if (x[j] === y[j]) e.equal++;
+        e.elements += x.length;
+      }
       let dot = 0;
       let xx = 0;
       let yy = 0;
@@ -147,9 +168,13 @@ export async function fidelity(float: InferenceSession | FloatReference, quant: 
   return {
     samples: samplesUsed.length,
     outputs: acc.filter((e) => e.n > 0).map((e): OutputFidelity => {
+      if (e.mismatch) {
+        return { name: e.name, cosine: NaN, sqnrDb: NaN, maxAbsError: NaN, signal: 'ok', floatRange: [e.fmin, e.fmax], shapeMismatch: e.mismatch };
+      }
       const floatConstant = isConstant(e.fmin, e.fmax);
       const quantConstant = !e.qnan && isConstant(e.qmin, e.qmax);
-      const signal: Signal = floatConstant ? 'none' : quantConstant ? 'collapsed' : 'ok';
+      // Equal ids are agreement even when the float ids are all one value: an int output is judged by matches.
+      const signal: Signal = e.integer ? 'ok' : floatConstant ? 'none' : quantConstant ? 'collapsed' : 'ok';
       // One value per sample: a per-sample cosine is only the sign; compare the samples stacked instead.
       const cosine = signal === 'none' ? NaN : e.qnan ? NaN : e.single ? (e.xx && e.yy ? e.dot / Math.sqrt(e.xx * e.yy) : 0) : e.cos / e.n;
       const classScores = e.classes && (e.rank <= 2 || e.probRows || /score|logit|prob|class|label|conf/i.test(e.name));
@@ -161,6 +186,7 @@ export async function fidelity(float: InferenceSession | FloatReference, quant: 
         signal,
         ...(e.classes && e.rows ? { top1Agreement: e.top1 / e.rows, top5Agreement: e.top5 / e.rows, classScores } : {}),
         floatRange: [e.fmin, e.fmax],
+        ...(e.integer ? { exactMatch: e.elements ? e.equal / e.elements : 1 } : {}),
       };
     }),
   };
