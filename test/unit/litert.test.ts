@@ -141,6 +141,8 @@ test('benchmark_model refuses bad command lines and files as the real tool does 
       ['benchmark_model --graph=/data/local/tmp/face.tflite --input_layer=input --input_layer_shape=1,128,3', /^ERROR: Input tensor #\d+ should have 4 dimensions!$/m],
       ['benchmark_model --graph=/data/local/tmp/face.tflite --input_layer=input --input_layer_shape=1,256,256,3', /LiteRT\.js cannot resize inputs: input is \[1,128,128,3\] in the model and --input_layer_shape asks for \[1,256,256,3\]/],
       ['benchmark_model --graph=/data/local/tmp/int8.tflite', /LiteRT\.js cannot feed x \(int8\)/],
+      // benchmark_tflite_model.cc ValidateParams: the mode is checked only with op profiling on, and the message has no space after "mode".
+      ['benchmark_model --graph=/data/local/tmp/face.tflite --enable_op_profiling=true --op_profiling_output_mode=xml', /^ERROR: Output modexml is not supported\. Supported values are: 'stdout', 'csv' and 'proto'\.\n/],
     ];
     for (const [line, err] of cases) {
       const r = await sh(line);
@@ -149,6 +151,21 @@ test('benchmark_model refuses bad command lines and files as the real tool does 
       assert.match(r.stderr, /ERROR: Benchmarking failed\.\n$/, line);
       assert.ok(r.stdout.startsWith('INFO: STARTING!\n'), line);
     }
+  });
+});
+
+test('benchmark_model takes the real profiling and state flags (not "Unconsumed") and logs them with their real labels [BM]', async () => {
+  await withPhone(async (device, sh) => {
+    await copyFile(FACE, path.join(await device.fs.resolve('/data/local/tmp', '/', 'none'), 'face.tflite'));
+    const r = await sh('benchmark_model --graph=/data/local/tmp/face.tflite --num_runs=1 --min_secs=0 --warmup_runs=0 --warmup_min_secs=0 --enable_op_profiling=true --op_profiling_output_mode=csv --op_profiling_output_file=/data/local/tmp/ops.csv --print_preinvoke_state=true --require_full_delegation=false');
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /Unconsumed cmdline flags/);
+    const out = r.stdout.split('\n');
+    const order = ['INFO: Graph: [/data/local/tmp/face.tflite]', 'INFO: Require full delegation: [0]', 'INFO: Enable op profiling: [1]', 'INFO: Op profiling output mode.: [csv]', 'INFO: Op profiling output file.: [/data/local/tmp/ops.csv]', 'INFO: Print pre-invoke interpreter state: [1]'];
+    const at = order.map((l) => out.indexOf(l));
+    assert.ok(at.every((i) => i > 0), `logged: ${order.filter((_, i) => at[i] < 0).join(' | ')}`);
+    assert.deepEqual([...at].sort((a, b) => a - b), at, 'in LogParams order');
+    assert.match(r.stderr, /interpreter state \(PrintInterpreterState\) is not available in LiteRT\.js/);
   });
 });
 

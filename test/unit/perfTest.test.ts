@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  formatCppDouble, formatPerfTestResult, ortProfileFileName, parsePerfTestArgs, parsePerfTestOutput, perfTestArgv, PerfTestOutputError,
+  formatCppDouble, formatPerfTestResult, ortProfileFileName, parsePerfTestArgs, parsePerfTestOutput, perfTestArgv, PerfTestOutputError, PERF_TEST_USAGE,
 } from '../../extension/core/runtimes/perfTest';
+import { withPhone } from '../helpers/phoneShell';
 
 /*
  * Format facts and where they come from (microsoft/onnxruntime, onnxruntime/test/perftest/):
- * [CA] command_args_parser.cc: getopt "k:b:m:e:r:t:p:x:y:c:d:o:u:i:f:F:S:T:AMPIDZvhsqz"; -m duration|times else
+ * [CA] command_args_parser.cc (@ 8f11700, the getopt-based tool; ShowUsage printed whole): getopt "k:b:m:e:r:t:p:x:y:c:d:o:u:i:f:F:S:T:AMPIDZvhsqz"; -m duration|times else
  *      failure; -r N (> 0) switches to times mode, -t N to duration mode; -o 0/1/2/99, > 99 means 99, others fail;
  *      -f/-F "name:value" with value > 0; -x/-y >= 0; -c > 0; one positional argument turns statistics on, two
  *      give a result file, none (or three) fail; -h fails (prints the usage).
@@ -60,7 +61,7 @@ test('command line as the real parser reads it', () => {
   assert.equal(parsePerfTestArgs(['p']).ok, false, 'no model');
   assert.equal(parsePerfTestArgs(['p', 'a', 'b', 'c']).ok, false, 'three positionals');
   const miss = parsePerfTestArgs(['onnxruntime_perf_test', 'm.onnx', '-r']);
-  assert.ok(!miss.ok && /option requires an argument -- 'r'/.test(miss.error ?? ''));
+  assert.ok(!miss.ok && /^onnxruntime_perf_test: option requires an argument -- r$/.test(miss.error ?? ''), 'bionic getopt wording');
   const help = parsePerfTestArgs(['p', '-h', 'm.onnx']);
   assert.ok(!help.ok && help.help);
 });
@@ -160,4 +161,26 @@ test('real output parses: times in ms, every percentile, threads, overrides, pro
 
 test('profile file names as onnxruntime names them', () => {
   assert.equal(ortProfileFileName('/data/local/tmp/prof', new Date(2026, 0, 2, 3, 4, 5)), '/data/local/tmp/prof_2026-01-02_03-04-05.json');
+});
+
+test("the virtual phone's onnxruntime_perf_test on a bad command line: bionic getopt's warning, the real ShowUsage, exit 255", async () => {
+  await withPhone(async (_device, sh) => {
+    const bad = await sh('onnxruntime_perf_test -Q m.onnx');
+    assert.equal(bad.code, 255, 'main.cc returns -1');
+    assert.equal(bad.stderr, 'onnxruntime_perf_test: unknown option -- Q\n', "bionic's getopt (OpenBSD getopt_long.c): \"unknown option -- %c\"");
+    assert.equal(bad.stdout, PERF_TEST_USAGE);
+    const help = await sh('onnxruntime_perf_test -h');
+    assert.deepEqual([help.code, help.stderr, help.stdout], [255, '', PERF_TEST_USAGE], '-h is a parse failure: usage, -1');
+    const noModel = await sh('onnxruntime_perf_test -r 10');
+    assert.deepEqual([noModel.code, noModel.stdout], [255, PERF_TEST_USAGE]);
+  });
+  // ShowUsage as command_args_parser.cc @ 8f11700 prints it (printf to stdout): a few of its lines, as printed.
+  const u = PERF_TEST_USAGE.split('\n');
+  assert.equal(u[0], 'perf_test [options...] model_path [result_file]');
+  assert.ok(u.includes("\t-e [cpu|cuda|dnnl|tensorrt|openvino|dml|acl|nnapi|coreml|snpe|rocm|migraphx|xnnpack|vitisai]: Specifies the provider 'cpu','cuda','dnnl','tensorrt', 'openvino', 'dml', 'acl', 'nnapi', 'coreml', 'snpe', 'rocm', 'migraphx', 'xnnpack' or 'vitisai'. Default:'cpu'."));
+  assert.ok(u.includes('\t-I: Generate tensor input binding (Free dimensions are treated as 1.)'));
+  assert.ok(u.includes("\t    [DML only] [performance_preference]: DML device performance prefernce, options: 'default', 'minimum_power', 'high_performance', "), 'the real spelling');
+  assert.ok(u.includes('\t    [QNN only] [qnn_context_cache_path]: File path to the qnn context cache. Default to model_file.onnx.bin if not set.'));
+  assert.ok(u.includes('\t\t The number of affinities must be equal to intra_op_num_threads - 1'));
+  assert.deepEqual(u.slice(-4), ['\t-D [Disable thread spinning]: disable spinning entirely for thread owned by onnxruntime intra-op thread pool.', '\t-Z [Force thread to stop spinning between runs]: disallow thread from spinning during runs to reduce cpu usage.', '\t-h: help', '']);
 });

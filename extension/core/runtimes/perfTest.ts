@@ -56,36 +56,102 @@ export const PERF_TEST_OPTSTRING = 'k:b:m:e:r:t:p:x:y:c:d:o:u:i:f:F:S:T:AMPIDZvh
 /** The execution providers the real parser accepts for -e. */
 export const PERF_TEST_PROVIDERS = ['cpu', 'cuda', 'dnnl', 'openvino', 'tensorrt', 'qnn', 'snpe', 'nnapi', 'coreml', 'dml', 'acl', 'armnn', 'rocm', 'migraphx', 'xnnpack', 'vitisai'] as const;
 
-/** The usage the tool prints on a bad command line or -h (abridged to the options of a CPU build). */
+/**
+ * The usage the tool prints (printf, to stdout) on a bad command line or -h, then main.cc returns -1: CommandLineParser::
+ * ShowUsage of the getopt-based tool whose options PERF_TEST_OPTSTRING reads (microsoft/onnxruntime @ 8f11700,
+ * onnxruntime/test/perftest/command_args_parser.cc), whole and as printed, whatever the build.
+ */
 export const PERF_TEST_USAGE = [
-  'perf_test [options...] model_path [result_file]',
-  'Options:',
+  "perf_test [options...] model_path [result_file]",
+  "Options:",
   "\t-m [test_mode]: Specifies the test mode. Value could be 'duration' or 'times'.",
   "\t\tProvide 'duration' to run the test for a fix duration, and 'times' to repeated for a certain times. ",
-  '\t-M: Disable memory pattern.',
-  '\t-A: Disable memory arena',
-  '\t-I: Generate tensor input binding (Free dimensions are treated as 1.)',
-  '\t-c [parallel runs]: Specifies the (max) number of runs to invoke simultaneously. Default:1.',
-  `\t-e [${PERF_TEST_PROVIDERS.join('|')}]: Specifies the provider. Default:'cpu'.`,
-  '\t-b [tf|ort]: backend to use. Default:ort',
+  "\t-M: Disable memory pattern.",
+  "\t-A: Disable memory arena",
+  "\t-I: Generate tensor input binding (Free dimensions are treated as 1.)",
+  "\t-c [parallel runs]: Specifies the (max) number of runs to invoke simultaneously. Default:1.",
+  "\t-e [cpu|cuda|dnnl|tensorrt|openvino|dml|acl|nnapi|coreml|snpe|rocm|migraphx|xnnpack|vitisai]: Specifies the provider 'cpu','cuda','dnnl','tensorrt', 'openvino', 'dml', 'acl', 'nnapi', 'coreml', 'snpe', 'rocm', 'migraphx', 'xnnpack' or 'vitisai'. Default:'cpu'.",
+  "\t-b [tf|ort]: backend to use. Default:ort",
   "\t-r [repeated_times]: Specifies the repeated times if running in 'times' test mode.Default:1000.",
   "\t-t [seconds_to_run]: Specifies the seconds to run for 'duration' mode. Default:600.",
-  '\t-p [profile_file]: Specifies the profile name to enable profiling and dump the profile data to the file.',
-  '\t-s: Show statistics result, like P75, P90. If no result_file provided this defaults to on.',
-  '\t-S: Given random seed, to produce the same input data. This defaults to -1(no initialize).',
-  '\t-v: Show verbose information.',
-  '\t-x [intra_op_num_threads]: Sets the number of threads used to parallelize the execution within nodes, A value of 0 means ORT will pick a default. Must >=0.',
-  '\t-y [inter_op_num_threads]: Sets the number of threads used to parallelize the execution of the graph (across nodes), A value of 0 means ORT will pick a default. Must >=0.',
-  '\t-f [free_dimension_override]: Specifies a free dimension by name to override to a specific value for performance optimization. Syntax is [dimension_name:override_value]. override_value must > 0',
-  '\t-F [free_dimension_override]: Specifies a free dimension by denotation to override to a specific value for performance optimization. Syntax is [dimension_denotation:override_value]. override_value must > 0',
-  '\t-P: Use parallel executor instead of sequential executor.',
-  '\t-o [optimization level]: Default is 99 (all). Valid values are 0 (disable), 1 (basic), 2 (extended), 99 (all).',
-  '\t\tPlease see onnxruntime_c_api.h (enum GraphOptimizationLevel) for the full list of all optimization levels.',
-  '\t-u [optimized_model_path]: Specify the optimized model path for saving.',
-  '\t-z: Set denormal as zero. When turning on this option reduces latency dramatically, a model may have denormals.',
-  '\t-D [Disable thread spinning]: disable spinning entirely for thread owned by onnxruntime intra-op thread pool.',
-  '\t-Z [Force thread to stop spinning between runs]: disallow thread from spinning during runs to reduce cpu usage.',
-  '\t-h: help',
+  "\t-p [profile_file]: Specifies the profile name to enable profiling and dump the profile data to the file.",
+  "\t-s: Show statistics result, like P75, P90. If no result_file provided this defaults to on.",
+  "\t-S: Given random seed, to produce the same input data. This defaults to -1(no initialize).",
+  "\t-v: Show verbose information.",
+  "\t-x [intra_op_num_threads]: Sets the number of threads used to parallelize the execution within nodes, A value of 0 means ORT will pick a default. Must >=0.",
+  "\t-y [inter_op_num_threads]: Sets the number of threads used to parallelize the execution of the graph (across nodes), A value of 0 means ORT will pick a default. Must >=0.",
+  "\t-f [free_dimension_override]: Specifies a free dimension by name to override to a specific value for performance optimization. Syntax is [dimension_name:override_value]. override_value must > 0",
+  "\t-F [free_dimension_override]: Specifies a free dimension by denotation to override to a specific value for performance optimization. Syntax is [dimension_denotation:override_value]. override_value must > 0",
+  "\t-P: Use parallel executor instead of sequential executor.",
+  "\t-o [optimization level]: Default is 99 (all). Valid values are 0 (disable), 1 (basic), 2 (extended), 99 (all).",
+  "\t\tPlease see onnxruntime_c_api.h (enum GraphOptimizationLevel) for the full list of all optimization levels.",
+  "\t-u [optimized_model_path]: Specify the optimized model path for saving.",
+  "\t-d [CUDA only][cudnn_conv_algorithm]: Specify CUDNN convolution algorithms: 0(benchmark), 1(heuristic), 2(default). ",
+  "\t-q [CUDA only] use separate stream for copy. ",
+  "\t-z: Set denormal as zero. When turning on this option reduces latency dramatically, a model may have denormals.",
+  "\t-i: Specify EP specific runtime options as key value pairs. Different runtime options available are: ",
+  "\t    [DML only] [performance_preference]: DML device performance prefernce, options: 'default', 'minimum_power', 'high_performance', ",
+  "\t    [DML only] [device_filter]: DML device filter, options: 'any', 'gpu', 'npu', ",
+  "\t    [OpenVINO only] [device_type]: Overrides the accelerator hardware type and precision with these values at runtime.",
+  "\t    [OpenVINO only] [device_id]: Selects a particular hardware device for inference.",
+  "\t    [OpenVINO only] [enable_vpu_fast_compile]: Optionally enabled to speeds up the model's compilation on VPU device targets.",
+  "\t    [OpenVINO only] [num_of_threads]: Overrides the accelerator hardware type and precision with these values at runtime.",
+  "\t    [OpenVINO only] [cache_dir]: Explicitly specify the path to dump and load the blobs(Model caching) or cl_cache (Kernel Caching) files feature. If blob files are already present, it will be directly loaded.",
+  "\t    [OpenVINO only] [enable_opencl_throttling]: Enables OpenCL queue throttling for GPU device(Reduces the CPU Utilization while using GPU) ",
+  "\t    [QNN only] [backend_path]: QNN backend path. e.g '/folderpath/libQnnHtp.so', '/folderpath/libQnnCpu.so'.",
+  "\t    [QNN only] [qnn_context_cache_enable]: 1 to enable cache QNN context. Default to false.",
+  "\t    [QNN only] [qnn_context_cache_path]: File path to the qnn context cache. Default to model_file.onnx.bin if not set.",
+  "\t    [QNN only] [profiling_level]: QNN profiling level, options: 'basic', 'detailed', default 'off'.",
+  "\t    [QNN only] [rpc_control_latency]: QNN rpc control latency. default to 10.",
+  "\t    [QNN only] [htp_performance_mode]: QNN performance mode, options: 'burst', 'balanced', 'default', 'high_performance', ",
+  "\t    'high_power_saver', 'low_balanced', 'low_power_saver', 'power_saver', 'sustained_high_performance'. Default to 'default'. ",
+  "\t [Usage]: -e <provider_name> -i '<key1>|<value1> <key2>|<value2>'",
+  "",
+  "\t [Example] [For OpenVINO EP] -e openvino -i \"device_type|CPU_FP32 enable_vpu_fast_compile|true num_of_threads|5 enable_opencl_throttling|true cache_dir|\"<path>\"\"",
+  "\t [Example] [For QNN EP] -e qnn -i \"backend_path|/folderpath/libQnnCpu.so\" ",
+  "",
+  "\t    [TensorRT only] [trt_max_partition_iterations]: Maximum iterations for TensorRT parser to get capability.",
+  "\t    [TensorRT only] [trt_min_subgraph_size]: Minimum size of TensorRT subgraphs.",
+  "\t    [TensorRT only] [trt_max_workspace_size]: Set TensorRT maximum workspace size in byte.",
+  "\t    [TensorRT only] [trt_fp16_enable]: Enable TensorRT FP16 precision.",
+  "\t    [TensorRT only] [trt_int8_enable]: Enable TensorRT INT8 precision.",
+  "\t    [TensorRT only] [trt_int8_calibration_table_name]: Specify INT8 calibration table name.",
+  "\t    [TensorRT only] [trt_int8_use_native_calibration_table]: Use Native TensorRT calibration table.",
+  "\t    [TensorRT only] [trt_dla_enable]: Enable DLA in Jetson device.",
+  "\t    [TensorRT only] [trt_dla_core]: DLA core number.",
+  "\t    [TensorRT only] [trt_dump_subgraphs]: Dump TRT subgraph to onnx model.",
+  "\t    [TensorRT only] [trt_engine_cache_enable]: Enable engine caching.",
+  "\t    [TensorRT only] [trt_engine_cache_path]: Specify engine cache path.",
+  "\t    [TensorRT only] [trt_force_sequential_engine_build]: Force TensorRT engines to be built sequentially.",
+  "\t    [TensorRT only] [trt_context_memory_sharing_enable]: Enable TensorRT context memory sharing between subgraphs.",
+  "\t    [TensorRT only] [trt_layer_norm_fp32_fallback]: Force Pow + Reduce ops in layer norm to run in FP32 to avoid overflow.",
+  "\t [Usage]: -e <provider_name> -i '<key1>|<value1> <key2>|<value2>'",
+  "",
+  "\t [Example] [For TensorRT EP] -e tensorrt -i 'trt_fp16_enable|true trt_int8_enable|true trt_int8_calibration_table_name|calibration.flatbuffers trt_int8_use_native_calibration_table|false trt_force_sequential_engine_build|false'",
+  "\t    [NNAPI only] [NNAPI_FLAG_USE_FP16]: Use fp16 relaxation in NNAPI EP..",
+  "\t    [NNAPI only] [NNAPI_FLAG_USE_NCHW]: Use the NCHW layout in NNAPI EP.",
+  "\t    [NNAPI only] [NNAPI_FLAG_CPU_DISABLED]: Prevent NNAPI from using CPU devices.",
+  "\t    [NNAPI only] [NNAPI_FLAG_CPU_ONLY]: Using CPU only in NNAPI EP.",
+  "\t [Usage]: -e <provider_name> -i '<key1> <key2>'",
+  "",
+  "\t [Example] [For NNAPI EP] -e nnapi -i \" NNAPI_FLAG_USE_FP16 NNAPI_FLAG_USE_NCHW NNAPI_FLAG_CPU_DISABLED \"",
+  "\t    [SNPE only] [runtime]: SNPE runtime, options: 'CPU', 'GPU', 'GPU_FLOAT16', 'DSP', 'AIP_FIXED_TF'. ",
+  "\t    [SNPE only] [priority]: execution priority, options: 'low', 'normal'. ",
+  "\t    [SNPE only] [buffer_type]: options: 'TF8', 'TF16', 'UINT8', 'FLOAT', 'ITENSOR'. default: ITENSOR'. ",
+  "\t    [SNPE only] [enable_init_cache]: enable SNPE init caching feature, set to 1 to enabled it. Disabled by default. ",
+  "\t [Usage]: -e <provider_name> -i '<key1>|<value1> <key2>|<value2>' ",
+  "",
+  "\t [Example] [For SNPE EP] -e snpe -i \"runtime|CPU priority|low\" ",
+  "",
+  "\t-T [Set intra op thread affinities]: Specify intra op thread affinity string",
+  "\t [Example]: -T 1,2;3,4;5,6 or -T 1-2;3-4;5-6 ",
+  "\t\t Use semicolon to separate configuration between threads.",
+  "\t\t E.g. 1,2;3,4;5,6 specifies affinities for three threads, the first thread will be attached to the first and second logical processor.",
+  "\t\t The number of affinities must be equal to intra_op_num_threads - 1",
+  "",
+  "\t-D [Disable thread spinning]: disable spinning entirely for thread owned by onnxruntime intra-op thread pool.",
+  "\t-Z [Force thread to stop spinning between runs]: disallow thread from spinning during runs to reduce cpu usage.",
+  "\t-h: help",
   '',
 ].join('\n');
 
@@ -135,12 +201,13 @@ export function parsePerfTestArgs(argv: string[]): PerfTestArgs {
     if (!a.startsWith('-') || a === '-') { positional.push(a); continue; }
     for (let j = 1; j < a.length; j++) {
       const ch = a[j];
-      if (!takesArg.has(ch) && !flags.has(ch)) return { ok: false, help: false, error: `${prog}: invalid option -- '${ch}'` };
+      // Android's getopt (bionic, from OpenBSD's getopt_long.c) warns as "<argv[0]>: unknown option -- c".
+      if (!takesArg.has(ch) && !flags.has(ch)) return { ok: false, help: false, error: `${prog}: unknown option -- ${ch}` };
       let v = '';
       if (takesArg.has(ch)) {
         if (j + 1 < a.length) v = a.slice(j + 1);
         else if (i + 1 < argv.length) v = argv[++i];
-        else return { ok: false, help: false, error: `${prog}: option requires an argument -- '${ch}'` };
+        else return { ok: false, help: false, error: `${prog}: option requires an argument -- ${ch}` };
         j = a.length;
       }
       switch (ch) {

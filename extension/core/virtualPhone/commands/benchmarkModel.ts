@@ -52,7 +52,16 @@ const PARAMS: Param[] = [
   { name: 'graph', kind: 'string', def: '', label: 'Graph', help: 'the .tflite file' },
   { name: 'input_layer', kind: 'string', def: '', label: 'Input layers', help: 'input names, comma-separated' },
   { name: 'input_layer_shape', kind: 'string', def: '', label: 'Input shapes', help: 'their shapes, e.g. 1,224,224,3:1,20' },
+  { name: 'allow_fp16', kind: 'bool', def: false, label: 'Allow fp16', help: 'allow fp16' },
+  { name: 'require_full_delegation', kind: 'bool', def: false, label: 'Require full delegation', help: 'require delegate to run the entire graph' },
   { name: 'enable_op_profiling', kind: 'bool', def: false, label: 'Enable op profiling', help: 'per-op times (not available in LiteRT.js)' },
+  { name: 'op_profiling_output_mode', kind: 'string', def: 'stdout', label: 'Op profiling output mode.', help: "Output mode for op profiling results. Supported values are: 'stdout', 'csv' and 'proto'." },
+  { name: 'op_profiling_output_file', kind: 'string', def: '', label: 'Op profiling output file.', help: 'Output file for op profiling results.' },
+  { name: 'max_profiling_buffer_entries', kind: 'int', def: 1024, label: 'Max initial profiling buffer entries', help: 'max initial profiling buffer entries' },
+  { name: 'allow_dynamic_profiling_buffer_increase', kind: 'bool', def: false, label: 'Allow dynamic increase on profiling buffer entries', help: 'allow dynamic increase on profiling buffer entries' },
+  { name: 'profiling_output_csv_file', kind: 'string', def: '', label: 'CSV File to export profiling data to', help: '[DEPRECATED: Use op_profiling_output_file and op_profiling_output_mode instead] File path to export profile data as CSV, if not set prints to stdout.' },
+  { name: 'print_preinvoke_state', kind: 'bool', def: false, label: 'Print pre-invoke interpreter state', help: 'print out the interpreter internals just before calling Invoke (not available in LiteRT.js)' },
+  { name: 'print_postinvoke_state', kind: 'bool', def: false, label: 'Print post-invoke interpreter state', help: 'print out the interpreter internals just before benchmark completes (not available in LiteRT.js)' },
   { name: 'use_xnnpack', kind: 'bool', def: false, label: 'Use xnnpack', help: 'XNNPACK (LiteRT.js always uses it)' },
   { name: 'use_gpu', kind: 'bool', def: false, label: 'Use gpu', help: 'GPU delegate (not available here)' },
   { name: 'use_nnapi', kind: 'bool', def: false, label: 'Use NNAPI', help: 'NNAPI delegate (not available here)' },
@@ -108,6 +117,10 @@ async function benchmarkModel(argv: string[], io: Io, ctx: CommandContext): Prom
   // ValidateParams.
   const graph = get<string>('graph');
   if (!graph) { await error('Please specify the name of your TF Lite input file with --graph'); return fail(); }
+  if (get<boolean>('enable_op_profiling') && !['stdout', 'csv', 'proto'].includes(get<string>('op_profiling_output_mode'))) {
+    await error(`Output mode${get<string>('op_profiling_output_mode')} is not supported. Supported values are: 'stdout', 'csv' and 'proto'.`);
+    return fail();
+  }
   const names = get<string>('input_layer') ? get<string>('input_layer').split(',') : [];
   const shapesText = get<string>('input_layer_shape');
   const shapes = shapesText ? shapesText.split(':') : [];
@@ -130,7 +143,11 @@ async function benchmarkModel(argv: string[], io: Io, ctx: CommandContext): Prom
     const p = PARAMS.find((x) => x.name === name) as Param;
     if (verbose || given.has(name) || name === 'graph') await info(`${label ?? p.label}: [${shown(p, get(name))}]`);
   };
-  for (const name of ['num_runs', 'min_secs', 'max_secs', 'num_threads', 'warmup_runs', 'warmup_min_secs', 'report_peak_memory_footprint', 'graph', 'input_layer', 'input_layer_shape', 'enable_op_profiling']) await log(name);
+  for (const name of [
+    'num_runs', 'min_secs', 'max_secs', 'num_threads', 'warmup_runs', 'warmup_min_secs', 'report_peak_memory_footprint', 'graph', 'input_layer', 'input_layer_shape',
+    'allow_fp16', 'require_full_delegation', 'enable_op_profiling', 'op_profiling_output_mode', 'op_profiling_output_file', 'max_profiling_buffer_entries',
+    'allow_dynamic_profiling_buffer_increase', 'profiling_output_csv_file', 'print_preinvoke_state', 'print_postinvoke_state',
+  ]) await log(name);
   await log('num_threads', '#threads used for CPU inference');
   for (const name of ['use_xnnpack', 'use_gpu', 'use_nnapi']) await log(name);
 
@@ -148,6 +165,7 @@ async function benchmarkModel(argv: string[], io: Io, ctx: CommandContext): Prom
   await info(`Loaded model ${graph}`);
   await io.err(`INFO: mobileai virtual phone: this benchmark_model runs the model with LiteRT.js (WebAssembly, XNNPACK) on the host CPU (${os.arch()}, one thread), not on a phone: the times are this computer's.\n`);
   if (get<boolean>('enable_op_profiling')) await io.err('WARN: --enable_op_profiling=true: per-op profiling is not available in LiteRT.js (its API has no op profiler), so no op table is printed. Run benchmark_model on a phone for per-op times.\n');
+  if (get<boolean>('print_preinvoke_state') || get<boolean>('print_postinvoke_state')) await io.err('WARN: --print_preinvoke_state/--print_postinvoke_state: the interpreter state (PrintInterpreterState) is not available in LiteRT.js; not printed.\n');
   if (get<number>('num_threads') > 1) await io.err(`WARN: --num_threads=${get<number>('num_threads')}: LiteRT.js runs on one thread under Node; the model ran single-threaded.\n`);
   if (given.has('use_xnnpack') && !get<boolean>('use_xnnpack')) await io.err('WARN: --use_xnnpack=false: LiteRT.js always runs with XNNPACK; it was not turned off.\n');
   if (get<boolean>('use_gpu') || get<boolean>('use_nnapi')) await io.err(`WARN: ${get<boolean>('use_gpu') ? '--use_gpu' : '--use_nnapi'}=true: no such delegate in LiteRT.js under Node; the model ran on the CPU.\n`);
