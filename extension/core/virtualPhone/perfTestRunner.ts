@@ -97,6 +97,22 @@ function modelDirName(modelPath: string): string {
 const secs = (t0: bigint, t1: bigint) => Number(t1 - t0) / 1e9;
 
 /**
+ * The profile file as the tool we answer for names it. onnxruntime's InferenceSession::StartProfiling names it
+ * `<prefix>_<%Y-%m-%d_%H-%M-%S>.json` (seen in microsoft/onnxruntime#18611 on 1.16); since #26846 (2026-01)
+ * GetCurrentTimeString appends `_<milliseconds>`, which onnxruntime-node 1.30 does. The getopt-era perf_test we print
+ * for comes with the older runtime, so the file gets its name: the milliseconds are dropped.
+ */
+async function asToolNamesIt(hostPrefix: string): Promise<void> {
+  const dir = path.dirname(hostPrefix);
+  const base = path.basename(hostPrefix);
+  for (const f of await fs.readdir(dir).catch(() => [] as string[])) {
+    const m = /^(.*_\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2})_\d{3}\.json$/.exec(f);
+    if (!m || !f.startsWith(`${base}_`) || m[1].length !== base.length + 20) continue;
+    await fs.rename(path.join(dir, f), path.join(dir, `${m[1]}.json`));
+  }
+}
+
+/**
  * The virtual phone's onnxruntime_perf_test: the real tool's command line (command_args_parser.cc) and the
  * real tool's stdout (performance_runner.cc), run by onnxruntime-node on the host CPU. The one line that says
  * so goes to stderr as an onnxruntime-style warning, so stdout is what a phone's build prints.
@@ -228,7 +244,10 @@ export async function perfTestBuiltin(argv: string[], io: IO, fsb: Sandbox, cwd:
       cpuUsagePercent: runSeconds > 0 ? ((cpu.user + cpu.system) / 1e6 / runSeconds / os.cpus().length) * 100 : 0,
       peakWorkingSetBytes: process.resourceUsage().maxRSS * 1024,
     };
-    if (hostPrefix) session.endProfiling();
+    if (hostPrefix) {
+      session.endProfiling();
+      await asToolNamesIt(hostPrefix);
+    }
     if (c.resultFile) {
       const hostResult = await fsb.hostPath(Sandbox.normalize(c.resultFile, cwd));
       await fs.appendFile(hostResult, perfTestResultFileLines(modelDirName(c.modelPath), facts, c.dumpStatistics));
