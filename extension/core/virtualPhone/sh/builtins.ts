@@ -149,6 +149,38 @@ export const SHELL_BUILTINS: Record<string, Builtin> = {
     }
     return 0;
   },
+  // mksh's typeset: -i (integer), -u/-l (case), -x (export), -r (readonly); inside a function, local.
+  typeset: async (argv, c) => {
+    const sh = c.shell;
+    const on = new Set<string>();
+    const off = new Set<string>();
+    const names: string[] = [];
+    for (const a of argv.slice(1)) {
+      if (/^[-+][ilurxZLRf]+$/.test(a)) { for (const ch of a.slice(1)) (a[0] === '-' ? on : off).add(ch); continue; }
+      names.push(a);
+    }
+    if (!names.length) {
+      for (const k of [...sh.vars.keys()].sort()) if (![...on].length || [...on].every((f) => (f === 'x' ? sh.exported.has(k) : f === 'r' ? sh.readonlyVars.has(k) : sh.attrs.get(k)?.has(f)))) await c.fds[1].write(`${k}\n`);
+      return 0;
+    }
+    for (const a of names) {
+      const m = assignWord.exec(a);
+      if (!m) { await c.err(`typeset: ${a}: is not an identifier`); return 1; }
+      const name = m[1];
+      if (argv[0] !== 'export') sh.declareLocal(name);
+      const attrs = new Set(sh.attrs.get(name) ?? []);
+      for (const f of ['i', 'u', 'l']) { if (on.has(f)) attrs.add(f); if (off.has(f)) attrs.delete(f); }
+      if (on.has('u')) attrs.delete('l');
+      if (on.has('l')) attrs.delete('u');
+      if (attrs.size) sh.attrs.set(name, attrs); else sh.attrs.delete(name);
+      const value = m[2] !== undefined ? m[3] : sh.getVar(name);
+      if (value !== undefined) sh.setVar(name, value);
+      if (on.has('x')) sh.exported.add(name);
+      if (off.has('x')) sh.exported.delete(name);
+      if (on.has('r')) sh.readonlyVars.add(name);
+    }
+    return 0;
+  },
   local: async (argv, c) => {
     for (const a of argv.slice(1)) {
       const m = assignWord.exec(a);

@@ -135,6 +135,7 @@ export class Shell {
     s.vars = new Map(this.vars);
     s.exported = new Set(this.exported);
     s.readonlyVars = new Set(this.readonlyVars);
+    s.attrs = new Map(this.attrs);
     s.functions = new Map(this.functions);
     s.lastExit = this.lastExit;
     s.lastBg = this.lastBg;
@@ -177,8 +178,15 @@ export class Shell {
     return this.vars.get(name);
   }
 
+  /** typeset attributes: i (integer: assignments are evaluated), u/l (upper/lower case). */
+  attrs = new Map<string, Set<string>>();
+
   setVar(name: string, value: string): void {
     if (this.readonlyVars.has(name)) throw new ShellError(`${name}: is read only`);
+    const a = this.attrs.get(name);
+    if (a?.has('i')) value = String(this.arith(value || '0'));
+    else if (a?.has('u')) value = value.toUpperCase();
+    else if (a?.has('l')) value = value.toLowerCase();
     this.vars.set(name, value);
     if (name === 'PWD') this.cwd = value;
   }
@@ -259,6 +267,7 @@ export class Shell {
     } catch (e) {
       if (e instanceof ShellError) {
         await fds[2].write(`${this.arg0}: ${e.message}\n`);
+        if (e instanceof ExpansionError && !this.tty) throw new ExitSignal(1);
         return (this.lastExit = 1);
       }
       throw e;
@@ -272,6 +281,8 @@ export class Shell {
       case 'list': {
         let status = 0;
         for (const item of node.items) {
+          // `exec 3>file` / `exec >log` earlier in this list: later commands run with those fds.
+          if (this.permanentFds && this.permanentGen !== this.seenGen) { fds = this.permanentFds; this.seenGen = this.permanentGen; }
           if (item.background) {
             const job = this.clone();
             const bgProc = this.device.procs.spawn('sh', [SH], { ppid: this.pid });
@@ -660,6 +671,7 @@ export class Shell {
     }
     if (permanent) {
       this.permanentFds = f;
+      this.permanentGen++;
       return 0;
     }
     let status: number;
@@ -681,6 +693,8 @@ export class Shell {
 
   /** Set by `exec >file`: the fds later commands of the session use. */
   permanentFds: Fds | undefined;
+  private permanentGen = 0;
+  private seenGen = 0;
 
   private async applyRedirect(r: Redirect, f: Fds, opened: FileWriter[], inputs: InStream[] = []): Promise<void> {
     if (r.op === '<<<') {
@@ -934,7 +948,7 @@ export class Shell {
       return { pieces: this.positional.flatMap((a, k) => [...(k ? [{ text: '', quoted: false, split: false, brk: true }] : []), { text: a, quoted: false, split: true }]), end: i + 2 };
     }
     const v = this.special(name);
-    if (v === undefined && this.opts.nounset && !/^[@*#?$!\-0]$/.test(name)) throw new ShellError(`${name}: parameter not set`);
+    if (v === undefined && this.opts.nounset && !/^[@*#?$!\-0]$/.test(name)) throw new ExpansionError(`${name}: parameter not set`);
     return { pieces: wrap(v ?? ''), end: i + 1 + name.length };
   }
 
@@ -943,7 +957,7 @@ export class Shell {
     try {
       return evalArith(expr, { get: (k) => this.getVar(k), set: (k, v) => this.setVar(k, v) });
     } catch (e) {
-      throw new ShellError(`${expr}: ${e instanceof ArithError ? e.message : String(e)}`);
+      throw new ExpansionError(`${expr}: ${e instanceof ArithError ? e.message : String(e)}`);
     }
   }
 
@@ -972,15 +986,15 @@ export class Shell {
       return wrap(v.slice(pos, pos + len).join(''));
     }
     const m = /^([A-Za-z_][A-Za-z0-9_]*|\d+|[@*#?$!-])(:?[-=+?]|##?|%%?|\/\/?)?([\s\S]*)$/.exec(body);
-    if (!m) throw new ShellError(`\${${body}}: bad substitution`);
+    if (!m) throw new ExpansionError(`\${${body}}: bad substitution`);
     const [, name, op, rest] = m;
-    if (!op && rest) throw new ShellError(`\${${body}}: bad substitution`);
+    if (!op && rest) throw new ExpansionError(`\${${body}}: bad substitution`);
     if (name === '@' && dq && allowAt && !op) return this.atPieces();
     const value = this.special(name);
     const word = async () => this.expandPieces(rest, fds, dq, assignment);
     const text = async () => (await word()).map((p) => p.text).join('');
     if (!op) {
-      if (value === undefined && this.opts.nounset) throw new ShellError(`${name}: parameter not set`);
+      if (value === undefined && this.opts.nounset) throw new ExpansionError(`${name}: parameter not set`);
       return wrap(value ?? '');
     }
     const colon = op.startsWith(':');
@@ -997,7 +1011,7 @@ export class Shell {
       case '?': {
         if (!unsetOrNull) return wrap(value as string);
         const t = await text();
-        throw new ShellError(`${name}: ${t || 'parameter null or not set'}`);
+        throw new ExpansionError(`${name}: ${t || 'parameter null or not set'}`);
       }
       case '#': case '##': case '%': case '%%': {
         const v = value ?? '';
@@ -1026,7 +1040,7 @@ export class Shell {
         return wrap(v.replace(re, () => rep));
       }
       default:
-        throw new ShellError(`\${${body}}: bad substitution`);
+        throw new ExpansionError(`\${${body}}: bad substitution`);
     }
   }
 }
@@ -1105,6 +1119,8 @@ const SPECIAL_BUILTINS = new Set([':', '.', 'source', 'eval', 'exec', 'exit', 'e
 
 /** A shell-level error (bad substitution, read-only variable…): the command fails with a message. */
 export class ShellError extends Error {}
+/** An expansion error (unset parameter under `set -u`, bad substitution, `${x?}`, arithmetic): a non-interactive mksh exits. */
+export class ExpansionError extends ShellError {}
 
 function parseSafe(src: string): Node {
   try {
