@@ -307,6 +307,70 @@ const BM_IOS_CUT = lines(
   'INFO: Running benchmark for at least 50 iterations and at least 1 seconds but terminate if exceeding 150 seconds.',
 );
 
+/** LiteRT 2.x benchmark_model (CompiledModel API, litert/tools/benchmark_litert_model.h), built from 2.1.5 with the GPU
+ * accelerator, a Llama prefill signature (mlcommons/mobile_app_open#1134, 2026-07-28; the post starts with "..."). */
+const BM_LITERT2 = lines(
+  '========== BENCHMARK RESULTS ==========',
+  'INFO: [benchmark_litert_model.h:92] Signature name:       prefill_1024',
+  'INFO: [benchmark_litert_model.h:94] Model initialization: 23744.73 ms',
+  'INFO: [benchmark_litert_model.h:96] Warmup (first):       7441.04 ms',
+  'INFO: [benchmark_litert_model.h:98] Warmup (avg):         7441.04 ms (1 runs)',
+  'INFO: [benchmark_litert_model.h:100] Inference (avg):      7430.20 ms (10 runs)',
+  'INFO: [benchmark_litert_model.h:104] Inference (min):      7416.40 ms',
+  'INFO: [benchmark_litert_model.h:106] Inference (max):      7448.86 ms',
+  'INFO: [benchmark_litert_model.h:108] Inference (std):      9.92',
+  'INFO: [benchmark_litert_model.h:115] Throughput:           27.46 MB/s',
+  'INFO: [benchmark_litert_model.h:124] ',
+  'Memory Usage:',
+  'INFO: [benchmark_litert_model.h:126] Init footprint:       6391.74 MB',
+  'INFO: [benchmark_litert_model.h:128] Overall footprint:    6391.74 MB',
+  'INFO: [benchmark_litert_model.h:135] Peak memory usage not available. (peak_mem_mb <= 0)',
+);
+
+/** XNNPACK by default on a Raspberry Pi, an int8 YOLO with op profiling on (google/XNNPACK#999); the post is cut in
+ * the initialization profile's title. */
+const BM_RPI_XNNPACK = lines(
+  'Log parameter values verbosely: [0]',
+  'Num threads: [4]',
+  'Graph: [yolo_best_recall_int8_static.tflite]',
+  'Enable op profiling: [1]',
+  '#threads used for CPU inference: [4]',
+  'Loaded model yolo_best_recall_int8_static.tflite',
+  'INFO: Created TensorFlow Lite XNNPACK delegate for CPU.',
+  'The input model file size (MB): 3.67827',
+  'Initialized session in 18.777ms.',
+  'Running benchmark for at least 1 iterations and at least 0.5 seconds but terminate if exceeding 150 seconds.',
+  'count=9 first=64791 curr=56295 min=54873 max=65831 avg=57758.2 std=4065',
+  '',
+  'Running benchmark for at least 50 iterations and at least 1 seconds but terminate if exceeding 150 seconds.',
+  'count=50 first=58154 curr=53809 min=53077 max=60727 avg=55043.2 std=1562',
+  '',
+  'Inference timings in us: Init: 18777, First inference: 64791, Warmup (avg): 57758.2, Inference (avg): 55043.2',
+  'Note: as the benchmark tool itself affects memory footprint, the following is only APPROXIMATE to the actual memory footprint of the model at runtime. Take the information at your discretion.',
+  'Memory footprint delta from the start of the tool (MB): init=8.97656 overall=18.7227',
+  'Profiling Info for Benchmark Initialization:',
+);
+
+test('benchmark_model with XNNPACK by default (Raspberry Pi): latency, memory deltas, threads', () => {
+  const p = benchmarkToProfile(parseBenchmarkModel(BM_RPI_XNNPACK));
+  assert.deepEqual([p.latencyMs.mean, p.latencyMs.min, p.latencyMs.max, p.latencyMs.std], [55.0432, 53.077, 60.727, 1.562]);
+  assert.deepEqual([p.runs, p.warmup, p.threads], [50, 9, 4]);
+  assert.deepEqual(p.memory, { initDeltaMb: 8.97656, overallDeltaMb: 18.7227, peakMb: undefined });
+  assert.equal(p.peakRssBytes, undefined, 'a footprint delta is not a peak');
+});
+
+test('LiteRT 2.x benchmark_model results block (ms, "(N runs)"): latency, counts, init, memory', () => {
+  assert.equal(detectFormat(BM_LITERT2), 'benchmark-model');
+  const r = parseBenchmarkModel(BM_LITERT2);
+  assert.deepEqual([r.warmup?.count, r.regular?.count], [1, 10]);
+  const p = benchmarkToProfile(r);
+  assert.deepEqual([p.latencyMs.mean, p.latencyMs.min, p.latencyMs.max, p.latencyMs.std], [7430.2, 7416.4, 7448.86, 9.92]);
+  assert.deepEqual([p.runs, p.warmup], [10, 1]);
+  assert.deepEqual(p.phases, { initMs: 23744.73, firstInferenceMs: 7441.04, warmupMeanMs: 7441.04 });
+  assert.deepEqual(p.memory, { initDeltaMb: 6391.74, overallDeltaMb: 6391.74, peakMb: undefined });
+  assert.equal(r.params['Signature name'], 'prefill_1024');
+});
+
 test('benchmark_model, GPU delegate on the whole graph: latency from the regular runs, the delegate named', () => {
   const r = parseBenchmarkModel(BM_GPU);
   assert.deepEqual([r.warmup?.count, r.regular?.count], [4, 50]);

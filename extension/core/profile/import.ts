@@ -36,7 +36,7 @@ export function detectFormat(text: string): Exclude<ImportFormat, 'auto'> {
   // onnxruntime_perf_test of every generation: 1.x "Total inference requests:", the newest "Average inference time cost total:", 0.x "Total iterations:".
   if (/Total inference requests:|Average inference time cost(?: total)?:|^Total iterations:\s*\d+/m.test(text)) return 'perf-test';
   if (looksLikeBenchmarkCsv(text)) return 'benchmark-model-csv';
-  if (/[Ii]nference timings in us:|Operator-wise Profiling Info|Profiling Info for Benchmark Initialization|\[node type\]|=+ Summary by node type =+|^(?:\S+: )?count=\d+/m.test(text)) return 'benchmark-model';
+  if (/[Ii]nference timings in us:|Operator-wise Profiling Info|Profiling Info for Benchmark Initialization|\[node type\]|=+ Summary by node type =+|=+ BENCHMARK RESULTS =+|^(?:\S+: )?count=\d+/m.test(text)) return 'benchmark-model';
   throw new ProfileImportError('the format of this file is not known: expected ONNX Runtime\'s profile JSON, onnxruntime_perf_test output, benchmark_model output (stdout or CSV) or a mobileai profile; name it with --format');
 }
 

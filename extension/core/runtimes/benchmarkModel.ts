@@ -134,7 +134,9 @@ export function stripLogPrefix(line: string): string {
   return line
     .replace(/^\d\d-\d\d\s+\d\d:\d\d:\d\d\.\d+\s+(?:\d+\s+\d+\s+)?[VDIWEF][/ ]tflite\s*(?:\(\s*\d+\s*\))?\s*:\s?/, '')
     .replace(/^[VDIWEF][/ ]tflite\s*(?:\(\s*\d+\s*\))?\s*:\s?/, '')
-    .replace(/^(?:INFO|WARNING|WARN|ERROR|VERBOSE|DEBUG): /, '');
+    .replace(/^(?:INFO|WARNING|WARN|ERROR|VERBOSE|DEBUG): /, '')
+    // LiteRT 2.x (LITERT_LOG): "INFO: [benchmark_litert_model.h:94] …".
+    .replace(/^\[[\w.-]+:\d+\] ?/, '');
 }
 
 const LABELS: Array<[RegExp, string]> = [
@@ -207,6 +209,9 @@ export function parseBenchmarkModel(text: string, opts: { format?: 'auto' | 'std
   // Each "Running benchmark for …" header starts a run phase (warm-up, then regular); its count= line follows.
   let runHeaders = 0;
   const statHeader: number[] = [];
+  // LiteRT 2.x (litert/tools/benchmark_litert_model.h, BenchmarkLoggingListener::OnBenchmarkEnd): a results block in
+  // ms with 2 decimals, "Warmup (avg): X ms (N runs)", "Inference (avg): X ms (N runs)", min, max, std, footprints.
+  const lr: Partial<Record<'init' | 'warmFirst' | 'warmAvg' | 'warmRuns' | 'avg' | 'runs' | 'min' | 'max' | 'std', number>> = {};
   for (const line of lines) {
     const t = line.trim();
     if (/^Profiling Info for Benchmark Initialization:/.test(t)) { section = 'init'; subgraph = 0; delegateInternal = false; table = undefined; continue; }
@@ -255,6 +260,29 @@ export function parseBenchmarkModel(text: string, opts: { format?: 'auto' | 'std
       }
     }
     if (/^Running benchmark for /.test(t)) { runHeaders++; continue; }
+    {
+      const n = `(${NUM})`;
+      const lm = new RegExp(`^(Model initialization|Warmup \\(first\\)|Warmup \\(avg\\)|Inference \\(avg\\)|Inference \\(min\\)|Inference \\(max\\)|Inference \\(std\\)|Init footprint|Overall footprint|Peak memory):\\s+${n}(?: (ms|MB))?(?: \\((\\d+) runs\\))?$`).exec(t);
+      if (lm) {
+        const v = Number(lm[2]);
+        const runs = lm[4] !== undefined ? Number(lm[4]) : undefined;
+        switch (lm[1]) {
+          case 'Model initialization': lr.init = v; break;
+          case 'Warmup (first)': lr.warmFirst = v; break;
+          case 'Warmup (avg)': lr.warmAvg = v; lr.warmRuns = runs; break;
+          case 'Inference (avg)': lr.avg = v; lr.runs = runs; break;
+          case 'Inference (min)': lr.min = v; break;
+          case 'Inference (max)': lr.max = v; break;
+          case 'Inference (std)': lr.std = v; break;
+          case 'Init footprint': r.memory.initDeltaMb = v; break;
+          case 'Overall footprint': r.memory.overallDeltaMb = v; break;
+          case 'Peak memory': r.memory.peakMb = v; break;
+        }
+        continue;
+      }
+      const sig = /^Signature name:\s+(.+)$/.exec(t);
+      if (sig) { r.params['Signature name'] = sig[1]; continue; }
+    }
     if (/^count=\d+/.test(t)) { const s = parseRunStat(t); if (s) { r.runStats.push(s); statHeader.push(runHeaders); } continue; }
     m = new RegExp(`Inference timings in us: Init: (${NUM}), First inference: (${NUM}), Warmup \\(avg\\): (${NUM}), Inference \\(avg\\): (${NUM})`).exec(t);
     if (m) { r.timings = { initUs: Number(m[1]), firstUs: Number(m[2]), warmupAvgUs: Number(m[3]), inferenceAvgUs: Number(m[4]) }; continue; }
@@ -286,6 +314,14 @@ export function parseBenchmarkModel(text: string, opts: { format?: 'auto' | 'std
     if (m && !r.graph) r.graph = m[1].trim();
   }
   r.format = csv ? 'csv' : 'stdout';
+  // Only LiteRT 2.x's results block: its numbers become the run statistics (ms → us, as the count= lines have them).
+  if (lr.avg !== undefined && !r.runStats.length) {
+    const us = (ms?: number) => (ms === undefined ? NaN : Number(`${ms}e3`));
+    if (lr.warmRuns !== undefined) { r.runStats.push({ count: lr.warmRuns, first: us(lr.warmFirst), curr: NaN, min: NaN, max: NaN, avg: us(lr.warmAvg), std: NaN, allSame: false }); statHeader.push(1); runHeaders = Math.max(runHeaders, 1); }
+    r.runStats.push({ count: lr.runs ?? 0, curr: NaN, min: us(lr.min), max: us(lr.max), avg: us(lr.avg), std: us(lr.std), allSame: false });
+    statHeader.push(2); runHeaders = Math.max(runHeaders, 2);
+    if (!r.timings) r.timings = { initUs: us(lr.init), firstUs: us(lr.warmFirst), warmupAvgUs: us(lr.warmAvg), inferenceAvgUs: us(lr.avg) };
+  }
   // The warm-up run statistics come first, the regular runs' second (BenchmarkModel::Run is called twice).
   if (r.runStats.length >= 2) { r.warmup = r.runStats[0]; r.regular = r.runStats[1]; }
   // One statistics line under the first of two "Running benchmark" headers: the output was cut after the warm-up.
