@@ -2,7 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { describeTfliteSummary, summarizeTfliteFile, type TfliteSummary } from '../../extension/core/tflite/summary';
+import * as flatbuffers from 'flatbuffers';
+import { describeTfliteSummary, summarizeTfliteBytes, summarizeTfliteFile, type TfliteSummary } from '../../extension/core/tflite/summary';
+import {
+  Buffer as TflBuffer, BuiltinOperator, BuiltinOptions, CustomOptionsFormat, ExternalBuffer, ExternalBufferGroup, Model, Operator, OperatorCode, SubGraph, Tensor, TensorType,
+} from '../../extension/core/tflite/schema_generated';
 import { npmModel } from '../helpers/npmModels';
 
 /*
@@ -132,4 +136,45 @@ test('MediaPipe hand landmarks (npm @mediapipe/hands): read as flatc reads it, f
   agrees(s, facts(path.join(DIR, 'hand_landmark_lite.flatc-facts.json')));
   assert.equal(s.weights.byDtype.float16?.tensors, s.opHistogram.find((h) => h.op === 'DEQUANTIZE')?.count);
   assert.equal(s.metadata.entries.find((e) => e.name === 'reduced_precision_support')?.text, 'fp16accfp32');
+});
+
+/**
+ * Schema 3d's external weights (ExternalBufferGroup + ExternalBuffer, Tensor.external_buffer by id), which LiteRT's
+ * own tests write and no published model we could get has yet: a model written here with the flatbuffers builder and
+ * the generated code, exactly as schema.fbs lays these tables out (flatc --json reads it back with the same groups,
+ * ids, offsets and lengths).
+ */
+function externalWeightsModel(): Uint8Array {
+  const b = new flatbuffers.Builder(512);
+  const vec = (d: number[]) => { b.startVector(4, d.length, 4); for (let i = d.length - 1; i >= 0; i--) b.addInt32(d[i]); return b.endVector(); };
+  const tensor = (name: string, shape: number[], buffer: number, external: number) => {
+    const n = b.createString(name);
+    const sh = Tensor.createShapeVector(b, shape);
+    Tensor.startTensor(b);
+    Tensor.addShape(b, sh); Tensor.addType(b, TensorType.FLOAT32); Tensor.addBuffer(b, buffer); Tensor.addName(b, n);
+    if (external) Tensor.addExternalBuffer(b, external);
+    return Tensor.endTensor(b);
+  };
+  const tensors = [tensor('x', [1, 4], 0, 0), tensor('w', [4, 4], 0, 7), tensor('bias', [4], 1, 0), tensor('w2', [4, 4], 0, 7), tensor('y', [1, 4], 0, 0)];
+  const buffers = [TflBuffer.createBuffer(b, 0, 0n, 0n), TflBuffer.createBuffer(b, TflBuffer.createDataVector(b, new Uint8Array(16)), 0n, 0n)];
+  const ops = [Operator.createOperator(b, 0, vec([0, 1, 2]), vec([4]), BuiltinOptions.NONE, 0, 0, CustomOptionsFormat.FLEXBUFFERS, 0, 0, 0n, 0n, 0, 0, -1)];
+  const sg = SubGraph.createSubGraph(b, SubGraph.createTensorsVector(b, tensors), vec([0]), vec([4]), SubGraph.createOperatorsVector(b, ops), b.createString('main'), -1);
+  const groups = [ExternalBufferGroup.createExternalBufferGroup(b, b.createString('weights.bin'))];
+  const ext = [ExternalBuffer.createExternalBuffer(b, 7, 0, 4096n, 64n, b.createString(''))];
+  const model = Model.createModel(b, 3, Model.createOperatorCodesVector(b, [OperatorCode.createOperatorCode(b, BuiltinOperator.FULLY_CONNECTED, 0, 1, BuiltinOperator.FULLY_CONNECTED)]),
+    Model.createSubgraphsVector(b, [sg]), 0, Model.createBuffersVector(b, buffers), 0, 0, 0, Model.createExternalBufferGroupsVector(b, groups), Model.createExternalBuffersVector(b, ext));
+  Model.finishModelBuffer(b, model);
+  return b.asUint8Array();
+}
+
+test('weights in an external file (schema 3d): which tensors, which file, where, how many bytes', () => {
+  const s = summarizeTfliteBytes(externalWeightsModel(), 'external.tflite');
+  assert.deepEqual(s.tensors.filter((t) => t.external).map((t) => [t.name, t.external]), [
+    ['w', { id: 7, file: 'weights.bin', offset: 4096, bytes: 64 }],
+    ['w2', { id: 7, file: 'weights.bin', offset: 4096, bytes: 64 }],
+  ]);
+  assert.deepEqual(s.externalBuffers, { files: ['weights.bin'], entries: 1, tensors: 2, bytes: 64 });
+  assert.deepEqual([s.weights.tensors, s.weights.bytes], [2, 80], 'the bias inline (16 B) and the shared external entry once (64 B)');
+  assert.match(describeTfliteSummary(s), /Weights in external files: 2 tensors, 1 entries, 64 B in weights\.bin/);
+  assert.deepEqual(s.warnings, []);
 });

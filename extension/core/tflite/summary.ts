@@ -50,6 +50,11 @@ export interface TfliteTensorSummary extends TfliteTensorRef {
   isVariable: boolean;
   quantization?: TfliteQuantization;
   sparsity?: TfliteSparsity;
+  /**
+   * Constant data kept in another file (schema 3d: Tensor.external_buffer names an ExternalBuffer by id; its group
+   * names the file): which file, where in it, how many bytes.
+   */
+  external?: { id: number; file: string; offset: number; bytes: number; packing?: string };
 }
 
 export interface TfliteOpCount {
@@ -80,6 +85,8 @@ export interface TfliteSummary {
   quantization: { tensors: number; perChannel: number; types: string[] };
   sparseTensors: number;
   buffers: { count: number; inline: number; inlineBytes: number; beyondFlatbuffer: number; beyondFlatbufferBytes: number };
+  /** Weights kept in other files (ExternalBufferGroup names, ExternalBuffer entries): files, entries, tensors and bytes. */
+  externalBuffers?: { files: string[]; entries: number; tensors: number; bytes: number };
   metadata: {
     entries: Array<{ name: string; buffer: number; bytes: number; text?: string }>;
     minRuntimeVersion?: string;
@@ -315,6 +322,21 @@ export function summarizeTflite(loaded: LoadedTflite): TfliteSummary {
     if (b.beyond) { buffers.beyondFlatbuffer++; buffers.beyondFlatbufferBytes += b.bytes; } else { buffers.inline++; buffers.inlineBytes += b.bytes; }
   }
 
+  // Schema 3d: ExternalBuffer entries (by id) and the groups (files) they live in.
+  const groups: string[] = [];
+  for (let i = 0; i < m.externalBufferGroupsLength(); i++) groups.push(m.externalBufferGroups(i)?.name() ?? '');
+  const externals = new Map<number, { id: number; file: string; offset: number; bytes: number; packing?: string }>();
+  for (let i = 0; i < m.externalBuffersLength(); i++) {
+    const e = m.externalBuffers(i);
+    if (!e) continue;
+    const g = e.group();
+    if (g >= groups.length) warnings.push(`external buffer ${e.id()} names group ${g}, but the model has ${groups.length}`);
+    const packing = e.packing() ?? '';
+    externals.set(e.id(), { id: e.id(), file: groups[g] ?? `(group ${g})`, offset: Number(e.offset()), bytes: Number(e.length()), ...(packing ? { packing } : {}) });
+  }
+  const externalUsed = new Set<number>();
+  let externalTensors = 0;
+
   const histogram = new Map<string, TfliteOpCount>();
   const tensors: TfliteTensorSummary[] = [];
   const byDtype: TfliteSummary['weights']['byDtype'] = {};
@@ -346,7 +368,21 @@ export function summarizeTflite(loaded: LoadedTflite): TfliteSummary {
       const ref = tensorRef(g, ti);
       const buffer = t.buffer();
       if (buffer >= bufferCount && buffer !== 0) warnings.push(`tensor "${ref.name}" uses buffer ${buffer}, but the model has ${bufferCount}`);
-      const bytes = bufferBytes[buffer] ?? 0;
+      let bytes = bufferBytes[buffer] ?? 0;
+      const extId = t.externalBuffer();
+      const external = extId ? externals.get(extId) : undefined;
+      if (extId && !external) warnings.push(`tensor "${ref.name}" names external buffer ${extId}, but the model has no such entry`);
+      if (external) {
+        externalTensors++;
+        if (!externalUsed.has(extId)) {
+          externalUsed.add(extId);
+          const count = ref.shape.reduce<number>((a, d) => a * (d ?? 1), 1);
+          const e = (byDtype[ref.type] ??= { tensors: 0, count: 0, bytes: 0 });
+          e.tensors++; e.count += count; e.bytes += external.bytes;
+          weights.tensors++; weights.count += count; weights.bytes += external.bytes;
+        }
+        bytes = 0;
+      }
       const q = quantizationOf(t);
       const sp = sparsityOf(t);
       if (q && (q.scale.length || q.details)) { quantized++; quantTypes.add(ref.type); if (q.perChannel) perChannel++; }
@@ -363,7 +399,7 @@ export function summarizeTflite(loaded: LoadedTflite): TfliteSummary {
         const expected = Math.ceil((bits * count) / 8);
         if (bits && !sp && expected !== bytes) warnings.push(`tensor "${ref.name}" holds ${bytes} bytes but its shape [${ref.shape.join(', ')}] of ${ref.type} needs ${expected}`);
       }
-      tensors.push({ ...ref, subgraph: gi, buffer, bytes, isVariable: t.isVariable(), ...(q ? { quantization: q } : {}), ...(sp ? { sparsity: sp } : {}) });
+      tensors.push({ ...ref, subgraph: gi, buffer, bytes, isVariable: t.isVariable(), ...(q ? { quantization: q } : {}), ...(sp ? { sparsity: sp } : {}), ...(external ? { external } : {}) });
     }
     const io = (len: number, at: (i: number) => number | null) => ints(len, at).map((i) => tensorRef(g, i));
     subgraphs.push({ index: gi, name: g.name() ?? '', operators: nOps, tensors: nTensors, inputs: io(g.inputsLength(), (i) => g.inputs(i)), outputs: io(g.outputsLength(), (i) => g.outputs(i)) });
@@ -425,6 +461,7 @@ export function summarizeTflite(loaded: LoadedTflite): TfliteSummary {
     quantization: { tensors: quantized, perChannel, types: [...quantTypes].sort() },
     sparseTensors,
     buffers,
+    ...(externals.size || groups.length ? { externalBuffers: { files: groups, entries: externals.size, tensors: externalTensors, bytes: [...externals.values()].reduce((a, e) => a + e.bytes, 0) } } : {}),
     metadata,
     associatedFiles: appendedZipEntries(loaded.bytes),
     warnings,
@@ -476,6 +513,7 @@ export function describeTfliteSummary(s: TfliteSummary): string {
   }
   if (s.sparseTensors) lines.push(`Sparse tensors: ${s.sparseTensors}`);
   if (s.buffers.beyondFlatbuffer) lines.push(`Buffers stored after the flatbuffer: ${s.buffers.beyondFlatbuffer} (${fmtBytes(s.buffers.beyondFlatbufferBytes)})`);
+  if (s.externalBuffers) lines.push(`Weights in external files: ${s.externalBuffers.tensors} tensors, ${s.externalBuffers.entries} entries, ${fmtBytes(s.externalBuffers.bytes)} in ${s.externalBuffers.files.join(', ') || '(no file named)'}`);
   if (s.metadata.entries.length) lines.push(`Metadata: ${s.metadata.entries.map((e) => (e.text !== undefined ? `${e.name}=${e.text}` : `${e.name} (${e.bytes} bytes)`)).join(', ')}`);
   const mm = s.metadata.model;
   if (mm) {
