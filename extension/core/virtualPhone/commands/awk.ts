@@ -1382,8 +1382,8 @@ export const AWK_COMMANDS: CommandTable = {
       // END runs after `exit` in the main part too (POSIX), but not after `exit` inside END.
       exiting = false;
       await run(async () => { for (const it of parser.items) if (it.end && it.action) await ip.exec(it.action); });
-      await ip.closeAll();
     } catch (e) {
+      await ip.closeAll().catch(() => undefined);
       if (e instanceof AwkError) {
         await t.errRaw(`awk: ${e.message}\n input record number ${ip.num(ip.getVar('NR'))}, file ${ip.str(ip.getVar('FILENAME'))}\n source line number 1\n`);
         return 2;
@@ -1394,6 +1394,7 @@ export const AWK_COMMANDS: CommandTable = {
       }
       throw e;
     }
+    await ip.closeAll();
     return exitCode;
   }),
 };

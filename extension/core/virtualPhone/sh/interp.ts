@@ -160,6 +160,7 @@ export class Shell {
 
   /** Ends the shell's process (call once when the session is over). */
   dispose(): void {
+    for (const w of this.permanentFiles.splice(0)) void w.close().catch(() => undefined);
     if (this.ownsProc) this.device.procs.exit(this.proc.pid);
   }
 
@@ -670,6 +671,10 @@ export class Shell {
       return 1;
     }
     if (permanent) {
+      // Files `exec` opened stay open for the rest of the shell; one replaced or closed (`exec 3>&-`) is closed.
+      const still = new Set(Object.values(f));
+      for (const w of this.permanentFiles) if (!still.has(w)) await w.close().catch(() => undefined);
+      this.permanentFiles = [...this.permanentFiles.filter((w) => still.has(w)), ...opened];
       this.permanentFds = f;
       this.permanentGen++;
       return 0;
@@ -694,6 +699,7 @@ export class Shell {
   /** Set by `exec >file`: the fds later commands of the session use. */
   permanentFds: Fds | undefined;
   private permanentGen = 0;
+  private permanentFiles: FileWriter[] = [];
   private seenGen = 0;
 
   private async applyRedirect(r: Redirect, f: Fds, opened: FileWriter[], inputs: InStream[] = []): Promise<void> {

@@ -1,0 +1,196 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { startPhoneOverAdb, type PhoneOverAdb } from '../helpers/phoneAdb';
+import { buildApk } from '../helpers/apkBuilder';
+
+/**
+ * An audit of the virtual phone as a scripted test suite drives it, through the real adb CLI (Debian's adb
+ * 29.0.6) and a real adb server: the mksh constructs, the tools Android 14 has on its PATH that scripts use
+ * (awk, diff, expr, pgrep/pkill/killall, app_process) and the framework commands test tools call (settings,
+ * monkey, dumpsys meminfo/gfxinfo/input_method, am get-current-user).
+ *
+ * Where each expectation comes from:
+ * - mksh(1) (Android's /system/bin/sh): `[[ … ]]` with pattern `==` and `&&`/`||` short-circuit, `(( … ))` and
+ *   `let` (status 1 when the value is 0), here-strings `<<<`, brace expansion `{a,b}` (no `{1..3}`),
+ *   `${v:pos:len}`, `$RANDOM`, `$PPID`, `typeset -i/-u`, `time` printing "    0m00.00s real …" on stderr, and a
+ *   non-interactive shell exiting on an expansion error (`set -u`).
+ * - AOSP system/core/shell_and_utilities/README.md: Android 9+ ships one-true-awk as /system/bin/awk; toybox
+ *   has diff (8+), expr, pgrep, pkill, killall.
+ * - toybox 0.8.9 sources: diff's unified output (hunk ranges as GNU diff prints them, so the host's GNU diff
+ *   is the oracle for the hunks), expr's precedence and status, pgrep matching the ps NAME, pkill's
+ *   "SIG->PID: strerror", killall's "NAME: No such process".
+ * - AOSP development/cmds/monkey/monkey (the script echoes "  bash arg: X" for each argument) and Monkey.java
+ *   ("Events injected: N", "** Error: Count not specified").
+ * - scrcpy issues #953/#5178: app_process without the server's classes logs "could not find class" and the
+ *   shell reports "Aborted".
+ */
+let p: PhoneOverAdb;
+const PKG = 'com.example.audit';
+
+before(async () => {
+  p = await startPhoneOverAdb();
+  const apk = path.join(p.tmp, 'audit.apk');
+  await writeFile(apk, buildApk({ package: PKG, versionCode: 1, versionName: '1.0', label: 'Audit', activities: [{ name: '.MainActivity', launcher: true }], signer: 'audit', targetSdk: 34, minSdk: 24 }));
+  const r = await p.adb(['install', apk]);
+  assert.equal(r.code, 0, r.stderr);
+});
+
+after(async () => {
+  await p?.stop();
+});
+
+const sh = (line: string, input?: string) => p.adb(['shell', line], { input });
+
+test('mksh constructs scripts use: [[ ]], (( )), let, <<<, {a,b}, ${v:pos:len}, typeset, exec 3>, $RANDOM, $PPID', async () => {
+  const r = await sh([
+    '[[ abc.apk == *.apk ]] && echo glob',
+    'x=; [[ -n $x && $x -gt 3 ]] || echo short',
+    '[[ "a b" = "a b" && ( -d /sdcard || -e /nope ) ]] && echo grouped',
+    '[[ b < a ]] || echo strcmp',
+    'i=5; ((i > 3)) && echo big; ((i++)); echo $i; let "i += 2" j=3; echo $i $j; ((0)); echo zero=$?',
+    'read a b <<< "first second"; echo $b',
+    'echo pre{x,y{1,2}}post {single} "{q,r}"',
+    'v=hello; echo ${v:1:3} ${v: -3} ${v:2}',
+    'typeset -i n=5; n=n*2; typeset -u up=abc; echo $n $up',
+    'exec 3>/data/local/tmp/fd3; echo to-fd3 >&3; exec 3>&-; cat /data/local/tmp/fd3',
+    'case $RANDOM in [0-9]*) echo random;; esac',
+    'echo ppid=$PPID',
+  ].join('\n'));
+  assert.equal(r.code, 0, r.stderr);
+  const pid = (await sh('pidof adbd')).stdout.trim();
+  assert.deepEqual(r.stdout.trim().split('\n'), ['glob', 'short', 'grouped', 'strcmp', 'big', '6', '8 3', 'zero=1', 'second',
+    'prexpost prey1post prey2post {single} {q,r}', 'ell llo llo', '10 ABC', 'to-fd3', 'random', `ppid=${pid}`]);
+});
+
+test('time reports on stderr as mksh does; set -u and $((1/0)) end a non-interactive script with status 1', async () => {
+  const t = await sh('time sleep 0.2');
+  assert.equal(t.code, 0);
+  assert.match(t.stderr, /^ {4}0m00\.[2-9]\ds real {5}0m\d\d\.\d\ds user {5}0m\d\d\.\d\ds system\n$/);
+  const u = await sh('set -u; echo ${UNSET_V:-default}; echo $UNSET_V; echo not-reached');
+  assert.equal(u.code, 1);
+  assert.equal(u.stdout, 'default\n');
+  assert.match(u.stderr, /UNSET_V: parameter not set/);
+  const d = await sh('echo $((1/0)); echo not-reached');
+  assert.equal(d.code, 1);
+  assert.equal(d.stdout, '');
+});
+
+test('awk (one true awk on Android 9+): the one-liners scripts pipe ps, dumpsys and files through', async () => {
+  const adbd = (await sh('pidof adbd')).stdout.trim();
+  assert.equal((await sh("ps -A | awk '$NF == \"adbd\" {print $2}'")).stdout.trim(), adbd);
+  assert.equal((await sh("printf 'a 1\\nb 2\\nc 3\\n' | awk '{s += $2} END {print s, NR}'")).stdout, '6 3\n');
+  assert.equal((await sh("echo x:y:z | awk -F: '{print $2, NF}'")).stdout, 'y 3\n');
+  assert.equal((await sh("printf 'k1 5\\nk2 3\\nk1 2\\n' | awk '{t[$1] += $2} END {for (k in t) print k, t[k]}' | sort")).stdout, 'k1 7\nk2 3\n');
+  assert.equal((await sh("awk 'BEGIN {printf \"%5.2f|%-4s|%03d|%x\\n\", 3.14159, \"ab\", 7, 255; print length(\"hello\"), substr(\"hello\", 2, 3), index(\"hello\", \"ll\"), toupper(\"x\"), 1/3}'")).stdout,
+    ' 3.14|ab  |007|ff\n5 ell 3 X 0.333333\n');
+  assert.equal((await sh("echo 'foo bar foo' | awk '{n = gsub(/foo/, \"[&]\"); print n, $0}'")).stdout, '2 [foo] bar [foo]\n');
+  assert.equal((await sh("echo 'a,b;c' | awk '{n = split($0, part, /[,;]/); print n, part[3]}'")).stdout, '3 c\n');
+  assert.equal((await sh("printf '1\\n2\\n3\\n4\\n' | awk 'NR==2, NR==3'")).stdout, '2\n3\n');
+  // A field that looks numeric compares as a number with a number, as a string with a string constant.
+  assert.equal((await sh("echo '10 9' | awk '{print ($1 > $2), ($1 < \"9\")}'")).stdout, '1 1\n');
+  assert.equal((await sh("echo '  lead  trail  ' | awk '{print NF; $1 = $1; print \"[\" $0 \"]\"}'")).stdout, '2\n[lead trail]\n');
+  assert.equal((await sh("awk 'function f(a, b) { return a * b } BEGIN { \"echo piped\" | getline x; print f(3, 4), x; system(\"echo sys\") }'")).stdout, '12 piped\nsys\n');
+  assert.equal((await sh("awk -v n=5 'BEGIN {print n + 1}'")).stdout, '6\n');
+  // Output redirection to a file, then `exit N` is the status.
+  const red = await sh("echo 'a b' | awk '{print $2 > \"/data/local/tmp/awk.out\"; exit 3}'; echo rc=$?; cat /data/local/tmp/awk.out");
+  assert.equal(red.stdout, 'rc=3\nb\n');
+  const bad = await sh("awk '{'");
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^awk: syntax error at source line 1\n/);
+  const dumpsys = await sh("dumpsys battery | awk -F': ' '/level/ {print $2}'");
+  assert.match(dumpsys.stdout, /^\d+\n$/);
+});
+
+const execFileP = promisify(execFile);
+
+test('toybox diff prints the hunks GNU diff prints (host diff as the oracle); expr computes as toybox does', async () => {
+  const a = 'a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n';
+  const b = 'a\nB\nc\nd\ne\nf\ng\nh\ni\nj\nk\n';
+  await writeFile(path.join(p.tmp, 'd1'), a);
+  await writeFile(path.join(p.tmp, 'd2'), b);
+  await writeFile(path.join(p.tmp, 'd3'), 'only\n');
+  await writeFile(path.join(p.tmp, 'd4'), '');
+  assert.equal((await p.adb(['push', path.join(p.tmp, 'd1'), path.join(p.tmp, 'd2'), path.join(p.tmp, 'd3'), path.join(p.tmp, 'd4'), '/data/local/tmp/'])).code, 0);
+  const hostDiff = async (args: string[]) => {
+    try {
+      return (await execFileP('diff', args, { cwd: p.tmp })).stdout;
+    } catch (e) {
+      return (e as { stdout: string }).stdout;
+    }
+  };
+  const hunks = (s: string) => s.split('\n').slice(2).join('\n');
+  for (const [x, y, u] of [['d1', 'd2', '3'], ['d1', 'd2', '0'], ['d4', 'd3', '3'], ['d3', 'd4', '3'], ['d1', 'd2', '1']]) {
+    const phone = await sh(`cd /data/local/tmp && diff -U ${u} ${x} ${y}`);
+    assert.equal(phone.code, 1, `${x} ${y}`);
+    assert.match(phone.stdout, new RegExp(`^--- ${x}\\t\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{9} \\+0000\\n\\+\\+\\+ ${y}\\t`));
+    assert.equal(hunks(phone.stdout), hunks(await hostDiff(['-U', u, x, y])), `diff -U ${u} ${x} ${y}`);
+  }
+  const same = await sh('cd /data/local/tmp && diff d1 d1; echo rc=$?; diff -q d1 d2; echo rc=$?; diff d1 nope; echo rc=$?');
+  assert.equal(same.stdout, 'rc=0\nFiles d1 and d2 differ\nrc=1\nrc=2\n');
+  assert.match(same.stderr, /^diff: nope: No such file or directory\n$/);
+  const e = await sh('expr 1 + 2 \\* 3; expr abc : "a\\(.\\)"; expr abcd : "ab*"; expr 3 \\> 2; expr 0; echo rc=$?; expr a + 1; echo rc=$?');
+  assert.equal(e.stdout, '7\nb\n2\n1\n0\nrc=1\nrc=2\n');
+  assert.equal(e.stderr, 'expr: non-integer argument\n');
+});
+
+test('pgrep/pkill/killall find processes by the ps NAME; the shell user cannot signal an app', async () => {
+  assert.equal((await sh(`am start -n ${PKG}/.MainActivity`)).code, 0);
+  const app = (await sh(`pidof ${PKG}`)).stdout.trim();
+  assert.match(app, /^\d+$/);
+  assert.equal((await sh(`pgrep ${PKG}`)).stdout.trim(), app);
+  assert.equal((await sh('pgrep -l adbd')).stdout, `${(await sh('pidof adbd')).stdout.trim()} adbd\n`);
+  const none = await sh('pgrep -x nosuchprocess');
+  assert.equal(none.code, 1);
+  assert.equal(none.stdout, '');
+  const denied = await sh(`pkill ${PKG}`);
+  assert.equal(denied.code, 1);
+  assert.equal(denied.stderr, `pkill: TERM->${app}: Operation not permitted\n`);
+  assert.equal((await sh(`pidof ${PKG}`)).stdout.trim(), app, 'the app still runs');
+  const k = await sh('sleep 30 & killall -v sleep; echo rc=$?; killall nosuch; echo rc=$?');
+  assert.match(k.stdout, /^Killed sleep\(\d+\) with signal 15\nrc=0\nrc=1\n$/);
+  assert.equal(k.stderr, 'killall: nosuch: No such process\n');
+});
+
+test('settings keeps what scripts put (the animation scales Espresso turns off), with Android defaults', async () => {
+  assert.equal((await sh('settings get global adb_enabled')).stdout, '1\n');
+  assert.equal((await sh('settings get global window_animation_scale')).stdout, '1.0\n');
+  for (const k of ['window_animation_scale', 'transition_animation_scale', 'animator_duration_scale']) assert.equal((await sh(`settings put global ${k} 0`)).code, 0);
+  assert.equal((await sh('settings get global window_animation_scale; settings get global animator_duration_scale')).stdout, '0\n0\n');
+  assert.equal((await sh('settings put secure audit_key v1; settings get secure audit_key; settings delete secure audit_key; settings get secure audit_key')).stdout, 'v1\nDeleted 1 rows\nnull\n');
+  assert.match((await sh('settings list global')).stdout, /^window_animation_scale=0$/m);
+  const bad = await sh('settings get nowhere x');
+  assert.equal(bad.code, 1);
+  assert.equal(bad.stderr, "Invalid namespace 'nowhere'\n");
+  assert.equal((await sh('am get-current-user')).stdout, '0\n');
+});
+
+test('monkey echoes its arguments and injects COUNT events; app_process without a dex aborts as scrcpy users see', async () => {
+  const m = await sh(`monkey -p ${PKG} -c android.intent.category.LAUNCHER 1`);
+  assert.equal(m.code, 0, m.stderr);
+  assert.match(m.stdout, new RegExp(`^  bash arg: -p\\n  bash arg: ${PKG.replace(/\./g, '\\.')}\\n  bash arg: -c\\n  bash arg: android\\.intent\\.category\\.LAUNCHER\\n  bash arg: 1\\nEvents injected: 1\\n`));
+  const noCount = await sh(`monkey -p ${PKG}`);
+  assert.equal(noCount.code, 255);
+  assert.match(noCount.stderr, /\*\* Error: Count not specified/);
+  const scrcpy = await sh('CLASSPATH=/data/local/tmp/scrcpy-server.jar app_process / com.genymobile.scrcpy.Server 2.4 tunnel_forward=true audio=false; echo rc=$?');
+  assert.equal(scrcpy.stdout, 'rc=134\n');
+  assert.match(scrcpy.stderr, /^Aborted/);
+  const log = await p.adb(['logcat', '-d', '-s', 'appproc']);
+  assert.match(log.stdout, /E appproc : ERROR: could not find class 'com\.genymobile\.scrcpy\.Server'/);
+});
+
+test('dumpsys meminfo/gfxinfo of a running app, "No process found" for one that is not; the IME is not shown', async () => {
+  await sh(`am start -n ${PKG}/.MainActivity`);
+  const pid = (await sh(`pidof ${PKG}`)).stdout.trim();
+  const mem = await sh(`dumpsys meminfo ${PKG}`);
+  assert.match(mem.stdout, new RegExp(`\\*\\* MEMINFO in pid ${pid} \\[${PKG.replace(/\./g, '\\.')}\\] \\*\\*`));
+  const pss = /TOTAL PSS:\s+(\d+)\s+TOTAL RSS:\s+(\d+)/.exec(mem.stdout);
+  assert.ok(pss && Number(pss[1]) > 0 && Number(pss[1]) < Number(pss[2]), mem.stdout);
+  assert.match((await sh(`dumpsys gfxinfo ${PKG}`)).stdout, /^Total frames rendered: \d+$/m);
+  await sh(`am force-stop ${PKG}`);
+  assert.match((await sh(`dumpsys meminfo ${PKG}`)).stdout, new RegExp(`No process found for: ${PKG.replace(/\./g, '\\.')}`));
+  assert.match((await sh('dumpsys input_method | grep mInputShown')).stdout, /mInputShown=false/);
+});
