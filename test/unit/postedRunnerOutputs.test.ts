@@ -359,6 +359,56 @@ test('benchmark_model with XNNPACK by default (Raspberry Pi): latency, memory de
   assert.equal(p.peakRssBytes, undefined, 'a footprint delta is not a peak');
 });
 
+/** benchmark_model's op profile written as CSV (TF 2.x, with the start column), as kept verbatim in the test of a
+ * public parser of such files on GitHub (found by code search; the index does not name the repository). */
+const BM_CSV = lines(
+  "Number of nodes executed: 1",
+  "============================== Summary by node type ==============================",
+  "node type, count, avg_ms, avg %, cdf %, mem KB, times called",
+  "AllocateTensors, 1, 0.029, 100%, 100%, 0, 1",
+  "",
+  "Timings (microseconds): count=1 curr=29",
+  "Memory (bytes): count=0",
+  "1 nodes observed",
+  "",
+  "",
+  "Operator-wise Profiling Info for Regular Benchmark Runs:",
+  "============================== Run Order ==============================",
+  "node type, start, first, avg_ms, %, cdf%, mem KB, times called, name",
+  "CONV_2D, 0, 0.11, 0.0930388, 44.8994%, 44.8994%, 0, 1, [sequential_11/conv2d_33/Conv2D]:0",
+  "ELU, 0.0931277, 0.034, 0.0300884, 14.5203%, 59.4197%, 0, 1, [sequential_11/conv2d_33/Elu]:1",
+  "AVERAGE_POOL_2D, 0.123291, 0.026, 0.0272269, 13.1394%, 72.559%, 0, 1, [sequential_11/average_pooling2d_22/AvgPool]:2",
+  "CONV_2D, 0.150559, 0.03, 0.0309657, 14.9436%, 87.5027%, 0, 1, [sequential_11/conv2d_34/Conv2D]:3",
+  "ELU, 0.181571, 0.01, 0.0102094, 4.92694%, 92.4296%, 0, 1, [sequential_11/conv2d_34/Elu]:4",
+  "AVERAGE_POOL_2D, 0.191832, 0.003, 0.00362065, 1.74728%, 94.1769%, 0, 1, [sequential_11/average_pooling2d_23/AvgPool]:5",
+  "CONV_2D, 0.195491, 0.008, 0.00765769, 3.6955%, 97.8724%, 0, 1, [sequential_11/conv2d_35/Conv2D]:6",
+  "ELU, 0.203215, 0.001, 0.000868238, 0.419001%, 98.2914%, 0, 1, [sequential_11/conv2d_35/Elu]:7",
+  "FULLY_CONNECTED, 0.204145, 0.002, 0.00214613, 1.03569%, 99.3271%, 0, 1, [sequential_11/dense_22/MatMul]:8",
+  "ELU, 0.206331, 0.001, 0.000645791, 0.311651%, 99.6387%, 0, 1, [sequential_11/dense_22/Elu]:9",
+  "FULLY_CONNECTED, 0.207017, 0, 0.000406285, 0.196068%, 99.8348%, 0, 1, [sequential_11/dense_23/MatMul]:10",
+  "SOFTMAX, 0.207468, 0.001, 0.000342312, 0.165195%, 100%, 0, 1, [Identity]:11",
+  "",
+  "============================== Top by Computation Time ==============================",
+  "node type, start, first, avg_ms, %, cdf%, mem KB, times called, name",
+  "CONV_2D, 0, 0.11, 0.0930388, 44.8994%, 44.8994%, 0, 1, [sequential_11/conv2d_33/Conv2D]:0",
+);
+
+test('benchmark_model CSV op profile: per-node times per run, op types, and no latency made up as measured', () => {
+  assert.equal(detectFormat(BM_CSV), 'benchmark-model-csv');
+  const r = parseBenchmarkModel(BM_CSV);
+  assert.equal(r.format, 'csv');
+  assert.equal(r.rows.filter((x) => x.section === 'run').length, 12);
+  const p = benchmarkToProfile(r);
+  assert.deepEqual(p.nodes.slice(0, 3).map((n) => [n.name, n.opType, n.meanUs, n.nodeIndex]), [
+    ['[sequential_11/conv2d_33/Conv2D]:0', 'CONV_2D', 93.0388, 0],
+    ['[sequential_11/conv2d_34/Conv2D]:3', 'CONV_2D', 30.9657, 3],
+    ['[sequential_11/conv2d_33/Elu]:1', 'ELU', 30.0884, 1],
+  ]);
+  assert.equal(p.opTypes[0].opType, 'CONV_2D');
+  assert.equal(p.opTypes[0].nodes, 3);
+  assert.ok(p.warnings.some((w) => /no run statistics: the latency is the sum of op times/.test(w)));
+});
+
 test('LiteRT 2.x benchmark_model results block (ms, "(N runs)"): latency, counts, init, memory', () => {
   assert.equal(detectFormat(BM_LITERT2), 'benchmark-model');
   const r = parseBenchmarkModel(BM_LITERT2);

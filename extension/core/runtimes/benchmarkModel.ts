@@ -345,6 +345,8 @@ const nan = NaN;
 
 /** Microseconds as printed to milliseconds without binary noise (33329.7 us is 33.3297 ms, not 33.329699999999995). */
 const usToMs = (us: number): number => (Number.isFinite(us) && !/e/i.test(String(us)) ? Number(`${us}e-3`) : us / 1000);
+/** Milliseconds as printed to microseconds, the same way (0.0930388 ms is 93.0388 us). */
+const msToUs = (ms: number): number => (Number.isFinite(ms) && !/e/i.test(String(ms)) ? Number(`${ms}e3`) : ms * 1000);
 
 /** Turns a benchmark_model report into the parts of our profile: per-node time per run, latency from the run statistics. */
 export function benchmarkToProfile(r: BenchmarkModelReport): ProfileParts {
@@ -401,7 +403,7 @@ export function benchmarkToProfile(r: BenchmarkModelReport): ProfileParts {
   run.forEach((x, order) => {
     const kernel = !x.delegatedOp && isDelegateKernel(x.type, known);
     if (kernel && hasNested) return;
-    const meanUs = x.avgMs * x.timesCalled * 1000;
+    const meanUs = msToUs(x.avgMs) * x.timesCalled;
     const partition = x.delegatedOp ? (kernelRows[0] ? labelOf(kernelRows[0].type) : defaultDelegate ?? 'delegate') : kernel ? labelOf(x.type) : undefined;
     nodes.push({
       order,
@@ -418,12 +420,12 @@ export function benchmarkToProfile(r: BenchmarkModelReport): ProfileParts {
     });
   });
   // Coverage: the interpreter-level rows (delegate kernels included, their inner ops not) against the run latency.
-  const topSum = run.filter((x) => !x.delegatedOp).reduce((a, x) => a + x.avgMs * x.timesCalled * 1000, 0) || nodes.reduce((a, n) => a + n.meanUs, 0);
+  const topSum = run.filter((x) => !x.delegatedOp).reduce((a, x) => a + msToUs(x.avgMs) * x.timesCalled, 0) || nodes.reduce((a, n) => a + n.meanUs, 0);
   const latUs = latencyMs.mean * 1000;
   for (const n of nodes) n.share = latUs > 0 ? n.meanUs / latUs : 0;
   const types = new Map<string, OpTypeTime>();
   for (const x of typeRows) {
-    const meanUs = x.avgMs * 1000;
+    const meanUs = msToUs(x.avgMs);
     types.set(x.type, { opType: x.type, meanUs, share: latUs > 0 ? meanUs / latUs : 0, nodes: x.count });
   }
   for (const n of nodes) {
