@@ -240,6 +240,8 @@ test('a model with its weights in an external-data file is read in and quantized
   for (const mode of ['static', 'dynamic'] as const) {
     const { cos, out, report } = await quantizeAndCompare(file, mode, feeds);
     assert.ok(report.warnings.some((w) => /1 external-data tensors were read in/.test(w)));
+    // The size it reports replacing is the float model with its weights (2 KiB of them), not the small .onnx alone.
+    assert.ok(report.input.bytes > W.byteLength, `input size ${report.input.bytes} B counts the ${W.byteLength} B of external weights`);
     const q = onnx.ModelProto.decode(await readFile(out));
     assert.ok(q.graph!.initializer!.every((t) => !t.dataLocation), 'no tensor refers to an external file');
     assert.ok(cos.y > 0.99, JSON.stringify(cos));

@@ -236,3 +236,26 @@ test('ids for an input that indexes a small table stay inside it: BERT token_typ
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('generated images look like pictures (neighbouring pixels alike, edges, the whole range), in NCHW or NHWC', async () => {
+  const { pictureData, rng } = await import('../../extension/core/inputs/data');
+  const nchw = pictureData([1, 3, 64, 96], rng(5))!;
+  const nhwc = pictureData([1, 64, 96, 3], rng(5))!;
+  assert.ok(nchw && nhwc);
+  // The same picture in the two layouts: NHWC[y][x][c] = NCHW[c][y][x].
+  for (const [c, y, x] of [[0, 0, 0], [1, 10, 20], [2, 63, 95]]) assert.equal(nhwc[(y * 96 + x) * 3 + c], nchw[c * 64 * 96 + y * 96 + x]);
+  assert.ok(Math.min(...nchw) < 0.05 && Math.max(...nchw) > 0.95, 'stretched to 0..1');
+  // Photos are smooth: the correlation of horizontally adjacent pixels is high (per-pixel noise has ~0).
+  let sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, k = 0;
+  for (let c = 0; c < 3; c++) for (let y = 0; y < 64; y++) for (let x = 0; x + 1 < 96; x++) {
+    const a = nchw[c * 6144 + y * 96 + x];
+    const b = nchw[c * 6144 + y * 96 + x + 1];
+    sx += a; sy += b; sxx += a * a; syy += b * b; sxy += a * b; k++;
+  }
+  const corr = (sxy / k - (sx / k) * (sy / k)) / Math.sqrt((sxx / k - (sx / k) ** 2) * (syy / k - (sy / k) ** 2));
+  assert.ok(corr > 0.9, `adjacent-pixel correlation ${corr.toFixed(3)}`);
+  assert.equal(pictureData([1, 16, 24, 24], rng(1)), undefined, 'not an image layout: no picture');
+  const g = generate({ name: 'input:0', type: 'float32', shape: [1, 128, 128, 3] }, [1, 128, 128, 3], 3);
+  assert.equal(g.kind, 'image01');
+  assert.deepEqual(g.tensor.data, pictureData([1, 128, 128, 3], rng(3)), 'generate() draws image inputs as pictures');
+});

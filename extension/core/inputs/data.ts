@@ -118,12 +118,63 @@ export function generatedLabel(d: DeclaredInput, kind: GeneratedKind): string {
   return KIND_LABEL[kind];
 }
 
+/**
+ * A random picture in 0..1, NCHW or NHWC (channels of 1, 3 or 4 on axis 1 or 3), one per batch item: smooth
+ * coloured shapes, a few straight edges and mild noise, stretched to the whole range. Convolutions see the
+ * statistics of photos (mostly smooth, energy in low frequencies, strong edges), which per-pixel noise lacks:
+ * int8 ranges calibrated on noise, and a fidelity verdict measured on it, do not hold on pictures.
+ * Undefined for other shapes.
+ */
+export function pictureData(shape: number[], r: () => number): Float32Array | undefined {
+  if (shape.length !== 4) return undefined;
+  const isCh = (x: number) => x === 1 || x === 3 || x === 4;
+  const first = isCh(shape[1]);
+  if (!first && !isCh(shape[3])) return undefined;
+  const [n, c, h, w] = first ? shape : [shape[0], shape[3], shape[1], shape[2]];
+  const hw = h * w;
+  const out = new Float32Array(n * c * hw);
+  const plane = new Float64Array(c * hw);
+  for (let b = 0; b < n; b++) {
+    const size = Math.max(h, w);
+    const blobs = Array.from({ length: 5 }, () => ({ x: r() * w, y: r() * h, s2: ((0.08 + r() * 0.4) * size) ** 2, col: Array.from({ length: c }, () => r()) }));
+    const edges = Array.from({ length: 2 }, () => ({ a: r() * Math.PI * 2, o: (r() - 0.5) * size * 0.8, col: Array.from({ length: c }, () => r() - 0.5) }));
+    const base = Array.from({ length: c }, () => r() * 0.3);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        for (let ch = 0; ch < c; ch++) {
+          let v = base[ch];
+          for (const bl of blobs) v += bl.col[ch] * Math.exp(-((x - bl.x) ** 2 + (y - bl.y) ** 2) / bl.s2);
+          for (const e of edges) if ((x - w / 2) * Math.cos(e.a) + (y - h / 2) * Math.sin(e.a) > e.o) v += e.col[ch];
+          plane[ch * hw + y * w + x] = v;
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+        }
+      }
+    }
+    const span = hi - lo || 1;
+    for (let ch = 0; ch < c; ch++) {
+      for (let i = 0; i < hw; i++) {
+        const v = Math.min(1, Math.max(0, (plane[ch * hw + i] - lo) / span + (r() + r() + r() - 1.5) * 0.03));
+        out[first ? b * c * hw + ch * hw + i : b * c * hw + i * c + ch] = v;
+      }
+    }
+  }
+  return out;
+}
+
 /** Seeded data in a plausible range for the input's kind and dtype. */
 export function generate(d: DeclaredInput, shape: number[], seed: number): { tensor: HostTensor; kind: GeneratedKind } {
   const n = checkSize(d.name, shape);
   const data = alloc(d.type, n, `input "${d.name}"`);
   const kind = generatedKind(d);
   const r = rng(seed);
+  const picture = kind === 'image01' || kind === 'image255' ? pictureData(shape, r) : undefined;
+  if (picture) {
+    for (let i = 0; i < n; i++) store(data, d.type, i, kind === 'image255' ? Math.min(255, Math.floor(picture[i] * 256)) : picture[i]);
+    return { tensor: { type: d.type, shape, data }, kind };
+  }
   const last = shape.length ? shape[shape.length - 1] : 1;
   for (let i = 0; i < n; i++) {
     let v: number;

@@ -414,7 +414,8 @@ export async function quantizeModel(req: QuantizeRequest): Promise<QuantizeRepor
     const outBytes = (await fs.stat(output)).size;
     return {
       schema: 'mobileai.quantize/1',
-      input: { file: input, bytes: originalBytes.length },
+      // The float model's size with its external data read in: what the int8 file replaces.
+      input: { file: input, bytes: floatBytes.length },
       output: { file: output, bytes: outBytes },
       mode: req.mode,
       settings: {
