@@ -546,7 +546,9 @@ export function describeProfile(p: ProfileResult): string {
     `runs: ${p.settings.runs} measured after ${p.settings.warmup} warm-up`,
     ...(p.settings.inputs?.length ? ['inputs:', ...describeInputRecords(p.settings.inputs).map((l) => `  ${l}`)] : []),
     `latency ms: p50 ${f(l.p50)}  p90 ${f(l.p90)}  p99 ${f(l.p99)}  mean ${f(l.mean)}  std ${f(l.std)}`,
-    ...(p.phases?.initMs !== undefined || p.phases?.firstInferenceMs !== undefined ? [`init ${f(p.phases.initMs ?? NaN)} ms, first inference ${f(p.phases.firstInferenceMs ?? NaN)} ms`] : []),
+    ...(p.phases?.initMs !== undefined || p.phases?.firstInferenceMs !== undefined
+      // onnxruntime_perf_test reports session creation where benchmark_model reports init.
+      ? [`${p.phases.initMs === undefined && p.phases.sessionCreationMs !== undefined ? `session creation ${f(p.phases.sessionCreationMs)}` : `init ${f(p.phases.initMs ?? NaN)}`} ms, first inference ${f(p.phases.firstInferenceMs ?? NaN)} ms`] : []),
     `kernels cover ${(p.kernelCoverage * 100).toFixed(1)}% of the run${p.peakMemoryBytes ? `; allocator peak ${formatBytes(p.peakMemoryBytes)}` : ''}${p.peakRssBytes ? `; peak RSS ${formatBytes(p.peakRssBytes)}` : ''}`,
     '',
     'by op type:',
