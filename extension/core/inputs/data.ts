@@ -76,7 +76,7 @@ export function generatedKind(d: DeclaredInput): GeneratedKind {
 /** Words for results: what range generated data was drawn from. */
 export const KIND_LABEL: Record<GeneratedKind, string> = {
   image01: 'random image 0..1', image255: 'random image 0..255', zeros: 'zeros (initial state)', ones: 'ones (mask)', positions: 'positions 0..n-1',
-  ids: 'random integers 0..9', signed: 'random -1..1', bytes: 'random 0..255', bits: 'random true/false',
+  ids: 'random integers 0..9', signed: 'random normal, mean 0, std 1', bytes: 'random 0..255', bits: 'random true/false',
 };
 
 function alloc(type: string, n: number, what: string): HostData {
@@ -184,7 +184,9 @@ export function generate(d: DeclaredInput, shape: number[], seed: number): { ten
       case 'zeros': v = 0; break;
       case 'ones': v = 1; break;
       case 'positions': v = last ? i % last : 0; break;
-      case 'signed': v = r() * 2 - 1; break;
+      // Features, embeddings and hidden states are about unit-variance (and audio lies inside ±1): a normal
+      // draw covers both, where uniform −1..1 left a third of N(0, 1) data outside the calibrated range.
+      case 'signed': v = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()); break;
       case 'bits': v = r() < 0.5 ? 0 : 1; break;
       default: v = d.type === 'int8' ? Math.floor(r() * 256) - 128 : Math.floor(r() * idCount(d));
     }
