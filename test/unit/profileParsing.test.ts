@@ -108,3 +108,45 @@ test('exports: Chrome trace events and CSV that cannot inject formulas', () => {
   assert.ok(csv[1].startsWith(`"'=HYPERLINK(""x"")"`), csv[1]);
   assert.ok(csv[2].startsWith('"a,b",Add'));
 });
+
+/** A whole profile a user posted (DirectML EP, one run; microsoft/onnxruntime#24306, 2025-04-04): node events with no
+ * args, and a SequentialExecutor::Execute span far shorter than model_run. */
+const DML_PROFILE = `[{"cat" : "Node","pid" :27840,"tid" :1980,"dur" :378,"ts" :1260840,"ph" : "X","name" :"DmlFusedNode_0_41_kernel_time"},
+{"cat" : "Node","pid" :27840,"tid" :1980,"dur" :150,"ts" :1261232,"ph" : "X","name" :"DmlFusedNode_4_63_kernel_time"},
+{"cat" : "Node","pid" :27840,"tid" :1980,"dur" :193,"ts" :1261392,"ph" : "X","name" :"DmlFusedNode_3_62_kernel_time"},
+{"cat" : "Node","pid" :27840,"tid" :1980,"dur" :661,"ts" :1261591,"ph" : "X","name" :"/0/0.0/STFT_kernel_time"},
+{"cat" : "Node","pid" :27840,"tid" :1980,"dur" :541,"ts" :1262265,"ph" : "X","name" :"DmlFusedNode_1_43_kernel_time"},
+{"cat" : "Node","pid" :27840,"tid" :1980,"dur" :108,"ts" :1262815,"ph" : "X","name" :"/1/prenet/prenet.1/lstm/LSTM_kernel_time"},
+{"cat" : "Node","pid" :27840,"tid" :1980,"dur" :8298,"ts" :1262929,"ph" : "X","name" :"DmlFusedNode_2_45_kernel_time"},
+{"cat" : "Session","pid" :27840,"tid" :1980,"dur" :10417,"ts" :1260828,"ph" : "X","name" :"SequentialExecutor::Execute"},
+{"cat" : "Session","pid" :27840,"tid" :1980,"dur" :31038,"ts" :1253564,"ph" : "X","name" :"model_run"}]`;
+
+test('a posted DirectML profile: op types from node names when the EP writes no op_name; the executor span is reported', () => {
+  const p = parseOrtProfile(DML_PROFILE, 0);
+  assert.equal(p.latencyMs.mean, 31.038);
+  assert.deepEqual(p.opTypes.map((t) => [t.opType, t.nodes, t.meanUs]), [['DmlFusedNode', 5, 9560], ['STFT', 1, 661], ['LSTM', 1, 108]]);
+  assert.deepEqual(p.nodes[0], { name: 'DmlFusedNode_2_45', opType: 'DmlFusedNode', provider: undefined, meanUs: 8298, share: 8298 / 31038, callsPerRun: 1 });
+  assert.ok(p.warnings.some((w) => /7 nodes carry no op_name/.test(w)));
+  assert.ok(p.warnings.some((w) => w === 'the graph executor ran 10.417 ms of each 31.038 ms model_run (mean): 20.621 ms of the run are outside the executor'));
+});
+
+test('onnxruntime 0.x profiles of unnamed nodes ("_kernel_time" for every node, as in microsoft/onnxruntime#1297): one entry per node, not one for all', () => {
+  // The event layout of the 0.4.0 file quoted in #1297 (name "_kernel_time", args {op_name} only), two runs of
+  // Conv → BatchNormalization → Conv written by us with our own times.
+  const ev: unknown[] = [{ cat: 'Session', pid: 7838, tid: 7838, dur: 30779, ts: 13, ph: 'X', name: 'model_loading_uri', args: {} }];
+  let t = 100000;
+  for (const times of [[12944, 9342, 5000], [12000, 9000, 4000]]) {
+    const start = t;
+    ['Conv', 'BatchNormalization', 'Conv'].forEach((op, i) => {
+      ev.push({ cat: 'Node', pid: 7838, tid: 7838, dur: 1, ts: t, ph: 'X', name: '_fence_before', args: { op_name: op } });
+      ev.push({ cat: 'Node', pid: 7838, tid: 7838, dur: times[i], ts: t + 5, ph: 'X', name: '_kernel_time', args: { op_name: op } });
+      t += times[i] + 10;
+    });
+    ev.push({ cat: 'Session', pid: 7838, tid: 7838, dur: t - start, ts: start, ph: 'X', name: 'model_run', args: {} });
+    t += 1000;
+  }
+  const p = parseOrtProfile(ev, 0);
+  assert.deepEqual(p.nodes.map((n) => [n.name, n.opType, n.meanUs]), [['Conv#1', 'Conv', 12472], ['BatchNormalization#1', 'BatchNormalization', 9171], ['Conv#2', 'Conv', 4500]]);
+  assert.deepEqual(p.opTypes.map((o) => [o.opType, o.nodes]), [['Conv', 2], ['BatchNormalization', 1]]);
+  assert.ok(p.warnings.some((w) => /names no nodes/.test(w)));
+});
