@@ -25,18 +25,30 @@ import { buildApk } from '../helpers/apkBuilder';
  *   "SIG->PID: strerror", killall's "NAME: No such process".
  * - AOSP development/cmds/monkey/monkey (the script echoes "  bash arg: X" for each argument) and Monkey.java
  *   ("Events injected: N", "** Error: Count not specified").
+ * - system/core/run-as/run-as.cpp: "run-as: unknown package: X", "run-as: package not debuggable: X", else the
+ *   command runs as the app's uid in /data/user/0/PKG (Android Studio's Device Explorer reads app files so).
+ * - frameworks/base cmds/am Instrument.java: a missing instrumentation is "INSTRUMENTATION_STATUS: Error=Unable to
+ *   find instrumentation info for: ComponentInfo{…}", status code -1, INSTRUMENTATION_FAILED, exit 1;
+ *   ActivityManagerShellCommand: "Broadcasting: Intent { … }" / "Broadcast completed: result=0", and protected
+ *   broadcasts refused to uid 2000 with a SecurityException.
  * - scrcpy issues #953/#5178: app_process without the server's classes logs "could not find class" and the
  *   shell reports "Aborted".
  */
 let p: PhoneOverAdb;
 const PKG = 'com.example.audit';
 
+const DEBUG_PKG = 'com.example.auditdebug';
+
 before(async () => {
   p = await startPhoneOverAdb();
   const apk = path.join(p.tmp, 'audit.apk');
   await writeFile(apk, buildApk({ package: PKG, versionCode: 1, versionName: '1.0', label: 'Audit', activities: [{ name: '.MainActivity', launcher: true }], signer: 'audit', targetSdk: 34, minSdk: 24 }));
-  const r = await p.adb(['install', apk]);
-  assert.equal(r.code, 0, r.stderr);
+  const debugApk = path.join(p.tmp, 'debug.apk');
+  await writeFile(debugApk, buildApk({ package: DEBUG_PKG, versionCode: 1, debuggable: true, activities: [{ name: '.Main', launcher: true }], signer: 'audit', targetSdk: 34, minSdk: 24 }));
+  for (const f of [apk, debugApk]) {
+    const r = await p.adb(['install', f]);
+    assert.equal(r.code, 0, r.stderr);
+  }
 });
 
 after(async () => {
@@ -193,4 +205,34 @@ test('dumpsys meminfo/gfxinfo of a running app, "No process found" for one that 
   await sh(`am force-stop ${PKG}`);
   assert.match((await sh(`dumpsys meminfo ${PKG}`)).stdout, new RegExp(`No process found for: ${PKG.replace(/\./g, '\\.')}`));
   assert.match((await sh('dumpsys input_method | grep mInputShown')).stdout, /mInputShown=false/);
+});
+
+test('run-as works only for a debuggable app and runs as its uid in its data folder; am instrument and am broadcast', async () => {
+  const uid = /appId=(\d+)/.exec((await sh(`dumpsys package ${DEBUG_PKG}`)).stdout)?.[1];
+  assert.ok(uid, 'dumpsys package shows the appId');
+  const r = await sh(`run-as ${DEBUG_PKG} sh -c 'pwd; id -u; echo secret > notes.txt; cat notes.txt'`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, `/data/user/0/${DEBUG_PKG}\n${uid}\nsecret\n`);
+  // The shell user cannot read the app's folder; run-as can.
+  const shellLs = await sh(`ls /data/user/0/${DEBUG_PKG}`);
+  assert.equal(shellLs.code, 1);
+  assert.match(shellLs.stderr, /Permission denied/);
+  assert.equal((await sh(`run-as ${DEBUG_PKG} ls`)).stdout, 'notes.txt\n');
+  const release = await sh(`run-as ${PKG} ls`);
+  assert.equal(release.code, 1);
+  assert.equal(release.stderr, `run-as: package not debuggable: ${PKG}\n`);
+  const unknown = await sh('run-as com.example.nothere ls');
+  assert.equal(unknown.code, 1);
+  assert.equal(unknown.stderr, 'run-as: unknown package: com.example.nothere\n');
+
+  const inst = await sh(`am instrument -w -r ${PKG}.test/androidx.test.runner.AndroidJUnitRunner`);
+  assert.equal(inst.code, 1);
+  assert.equal(inst.stdout, `INSTRUMENTATION_STATUS: Error=Unable to find instrumentation info for: ComponentInfo{${PKG}.test/androidx.test.runner.AndroidJUnitRunner}\nINSTRUMENTATION_STATUS_CODE: -1\n`);
+  assert.match(inst.stderr, /^android\.util\.AndroidException: INSTRUMENTATION_FAILED: /);
+  const b = await sh('am broadcast -a com.example.PING --es key value');
+  assert.equal(b.code, 0);
+  assert.equal(b.stdout, 'Broadcasting: Intent { act=com.example.PING flg=0x400000 (has extras) }\nBroadcast completed: result=0\n');
+  const boot = await sh('am broadcast -a android.intent.action.BOOT_COMPLETED');
+  assert.equal(boot.code, 255);
+  assert.match(boot.stderr, /java\.lang\.SecurityException: Permission Denial: not allowed to send broadcast android\.intent\.action\.BOOT_COMPLETED from pid=\d+, uid=2000/);
 });

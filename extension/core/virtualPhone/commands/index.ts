@@ -7,6 +7,7 @@ import { NET_COMMANDS } from './net';
 import { BENCHMARK_MODEL } from './benchmarkModel';
 import { THERMAL_COMMANDS } from './thermal';
 import { AWK_COMMANDS } from './awk';
+import { APP_TOOL_COMMANDS } from './appTools';
 
 /**
  * Every command on the phone's PATH (/system/bin): toybox's, Android's tools, and the runners we ship.
@@ -15,7 +16,7 @@ import { AWK_COMMANDS } from './awk';
 let table: CommandTable | undefined;
 /** Built on first use: the command modules import this one (which, env, xargs), so nothing here runs at load. */
 function commands(): CommandTable {
-  table ??= { ...TOYBOX, ...ANDROID_COMMANDS, ...PACKAGE_MANAGER, ...PROCESS_COMMANDS, ...NET_COMMANDS, ...BENCHMARK_MODEL, ...THERMAL_COMMANDS, ...AWK_COMMANDS };
+  table ??= { ...TOYBOX, ...ANDROID_COMMANDS, ...PACKAGE_MANAGER, ...PROCESS_COMMANDS, ...NET_COMMANDS, ...BENCHMARK_MODEL, ...THERMAL_COMMANDS, ...AWK_COMMANDS, ...APP_TOOL_COMMANDS };
   return table;
 }
 

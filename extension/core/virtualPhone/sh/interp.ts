@@ -66,6 +66,8 @@ export interface ShellInit {
   parentPid?: number;
   /** The shell is a subshell/copy: shares the process of its parent. */
   proc?: Proc;
+  /** The user a new shell process runs as (default: shell). */
+  uid?: number;
 }
 
 /**
@@ -121,7 +123,7 @@ export class Shell {
       this.proc = init.proc;
       this.ownsProc = false;
     } else {
-      this.proc = init.device.procs.spawn('sh', [SH], { ppid: init.parentPid ?? 620 });
+      this.proc = init.device.procs.spawn('sh', [SH], { ppid: init.parentPid ?? 620, uid: init.uid });
       this.ownsProc = true;
     }
     this.proc.abort.onAbort(() => this.signal.abort('killed'));
@@ -286,7 +288,7 @@ export class Shell {
           if (this.permanentFds && this.permanentGen !== this.seenGen) { fds = this.permanentFds; this.seenGen = this.permanentGen; }
           if (item.background) {
             const job = this.clone();
-            const bgProc = this.device.procs.spawn('sh', [SH], { ppid: this.pid });
+            const bgProc = this.device.procs.spawn('sh', [SH], { ppid: this.pid, uid: this.proc.uid });
             // mksh forks for `cmd &` and the child execs a lone simple command: `$!` is then the command's own pid.
             if (isLoneSimple(item.node)) job.execInto = bgProc;
             const p = job.runTree(item.node, { ...fds, 0: InStream.of(EMPTY) }).catch(() => 1);
@@ -547,7 +549,7 @@ export class Shell {
     // A background job's lone command runs in the job's process (exec), as mksh's forked child does.
     const reused = this.execInto;
     this.execInto = undefined;
-    const proc = reused ?? this.device.procs.spawn(name.split('/').pop() as string, argv, { ppid: this.pid });
+    const proc = reused ?? this.device.procs.spawn(name.split('/').pop() as string, argv, { ppid: this.pid, uid: this.proc.uid });
     if (reused) {
       reused.name = name.split('/').pop() as string;
       reused.argv = argv;
@@ -588,7 +590,7 @@ export class Shell {
   }
 
   private async subshellFor(line: string, io: Io, args: string[] | undefined, env: Record<string, string>): Promise<number> {
-    const sub = new Shell({ device: this.device, cwd: this.cwd, env, args: args?.slice(1) ?? [], arg0: args?.[0] ?? SH, tty: io.tty, parentPid: this.pid });
+    const sub = new Shell({ device: this.device, cwd: this.cwd, env, args: args?.slice(1) ?? [], arg0: args?.[0] ?? SH, tty: io.tty, parentPid: this.pid, uid: this.proc.uid });
     io.signal.onAbort(() => sub.signal.abort('parent'));
     const fds = fdsFromIo(io);
     try {

@@ -1,0 +1,114 @@
+import type { Command, CommandTable, Io } from './types';
+import { PROCESS_COMMANDS } from './proc';
+import { PackageDb } from '../os/packages';
+
+/**
+ * What Android test tooling runs besides installs: `run-as` (Android Studio's Device Explorer and every
+ * "read my app's files" script), `am instrument` (instrumented tests) and `am broadcast`.
+ *
+ * - run-as (system/core/run-as/run-as.cpp): refuses an unknown package ("run-as: unknown package: PKG") and a
+ *   package that is not debuggable ("run-as: package not debuggable: PKG"), status 1; otherwise runs the
+ *   command (default: a shell) as the app's uid in its data folder /data/user/0/PKG.
+ * - am instrument (frameworks/base cmds/am Instrument.java): the virtual phone runs no dex code, so no
+ *   instrumentation can be found; the answer is the one a phone gives when the test APK is missing:
+ *   "INSTRUMENTATION_STATUS: Error=Unable to find instrumentation info for: ComponentInfo{…}",
+ *   "INSTRUMENTATION_STATUS_CODE: -1", then "android.util.AndroidException: INSTRUMENTATION_FAILED: …", status 1.
+ * - am broadcast (ActivityManagerShellCommand.runSendBroadcast): "Broadcasting: Intent { act=… flg=0x400000 }"
+ *   then "Broadcast completed: result=0"; protected system broadcasts (BOOT_COMPLETED …) are refused to the
+ *   shell with ActivityManagerService's SecurityException.
+ */
+
+const PROTECTED = new Set(['android.intent.action.BOOT_COMPLETED', 'android.intent.action.LOCKED_BOOT_COMPLETED', 'android.intent.action.SCREEN_ON', 'android.intent.action.SCREEN_OFF',
+  'android.intent.action.BATTERY_CHANGED', 'android.intent.action.PACKAGE_ADDED', 'android.intent.action.PACKAGE_REMOVED', 'android.intent.action.TIME_TICK', 'android.intent.action.REBOOT',
+  'android.intent.action.ACTION_SHUTDOWN', 'android.net.conn.CONNECTIVITY_CHANGE', 'android.intent.action.USER_PRESENT']);
+
+function intentText(args: string[]): string {
+  const parts: string[] = [];
+  let extras = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '-a') parts.push(`act=${args[++i]}`);
+    else if (a === '-c') parts.push(`cat=[${args[++i]}]`);
+    else if (a === '-d') parts.push(`dat=${(args[++i] ?? '').replace(/^([a-z]+:\/\/[^/]*).*$/, '$1/...')}`);
+    else if (a === '-n') parts.push(`cmp=${args[++i]}`);
+    else if (a === '-p') parts.push(`pkg=${args[++i]}`);
+    else if (/^--e[sizlfb]?$|^--e[sz]n?$/.test(a)) { extras = true; i += a === '--esn' ? 1 : 2; }
+    else if (a === '-f') i++;
+  }
+  parts.push('flg=0x400000');
+  if (extras) parts.push('(has extras)');
+  return parts.join(' ');
+}
+
+async function broadcast(args: string[], io: Io, pid: number): Promise<number> {
+  const clean = args.filter((a, i, all) => !(a === '--user' || all[i - 1] === '--user'));
+  const ai = clean.indexOf('-a');
+  const action = ai >= 0 ? clean[ai + 1] : undefined;
+  await io.out(`Broadcasting: Intent { ${intentText(clean)} }\n`);
+  if (action && PROTECTED.has(action)) {
+    await io.err(`\nException occurred while executing 'broadcast':\njava.lang.SecurityException: Permission Denial: not allowed to send broadcast ${action} from pid=${pid}, uid=2000\n` +
+      '\tat com.android.server.am.ActivityManagerService.broadcastIntentLocked(ActivityManagerService.java)\n\tat com.android.server.am.ActivityManagerShellCommand.runSendBroadcast(ActivityManagerShellCommand.java)\n');
+    return 255;
+  }
+  await io.out('Broadcast completed: result=0\n');
+  return 0;
+}
+
+async function instrument(args: string[], io: Io): Promise<number> {
+  const component = [...args].reverse().find((a) => !a.startsWith('-') && a.includes('/'));
+  if (!component) {
+    await io.err('\nException occurred while executing \'instrument\':\njava.lang.IllegalArgumentException: Bad component name: null\n');
+    return 255;
+  }
+  const [pkg, cls] = component.split('/');
+  const full = cls.startsWith('.') ? `${pkg}${cls}` : cls;
+  await io.out(`INSTRUMENTATION_STATUS: Error=Unable to find instrumentation info for: ComponentInfo{${pkg}/${full}}\nINSTRUMENTATION_STATUS_CODE: -1\n`);
+  await io.err(`android.util.AndroidException: INSTRUMENTATION_FAILED: ${pkg}/${full}\n\tat com.android.commands.am.Instrument.run(Instrument.java:589)\n\tat com.android.commands.am.Am.runInstrument(Am.java:196)\n\tat com.android.commands.am.Am.onRun(Am.java:80)\n`);
+  return 1;
+}
+
+const am: Command = async (argv, io, ctx) => {
+  const verb = argv[1];
+  if (verb === 'broadcast') return broadcast(argv.slice(2), io, ctx.pid);
+  if (verb === 'instrument') return instrument(argv.slice(2), io);
+  return PROCESS_COMMANDS.am(argv, io, ctx);
+};
+
+const cmd: Command = async (argv, io, ctx) => {
+  if (argv[1] === 'activity' && (argv[2] === 'broadcast' || argv[2] === 'instrument')) return am(['am', ...argv.slice(2)], io, ctx);
+  return PROCESS_COMMANDS.cmd(argv, io, ctx);
+};
+
+const runAs: Command = async (argv, io, ctx) => {
+  const args = argv.slice(1);
+  if (args[0] === '--user') args.splice(0, 2);
+  const pkg = args[0];
+  if (!pkg) { await io.err('usage: run-as <package-name> [--user <uid>] <command> [<args>]\n'); return 1; }
+  const p = PackageDb.of(ctx.device).get(pkg);
+  if (!p) { await io.err(`run-as: unknown package: ${pkg}\n`); return 1; }
+  if (!p.debuggable) { await io.err(`run-as: package not debuggable: ${pkg}\n`); return 1; }
+  const dir = `/data/user/0/${pkg}`;
+  if (!(await ctx.fs.exists(dir))) {
+    await ctx.fs.mkdir(dir, { uid: 0, mode: 0o700 });
+    await ctx.fs.chown(dir, p.uid, p.uid, { uid: 0 });
+  }
+  const rest = args.slice(1);
+  if (rest[0] === '--user') rest.splice(0, 2);
+  const { Shell, fdsFromIo } = await import('../sh/interp');
+  const proc = ctx.device.procs.spawn('sh', ['/system/bin/sh'], { ppid: ctx.pid, uid: p.uid });
+  const sub = new Shell({ device: ctx.device, cwd: dir, env: { ...ctx.env, HOME: dir }, tty: io.tty, proc });
+  ctx.signal?.onAbort(() => sub.signal.abort('parent'));
+  const fds = fdsFromIo(io);
+  try {
+    const quote = (w: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
+    const line = rest.length ? rest.map(quote).join(' ') : 'exec /system/bin/sh';
+    const s = await sub.run(line, fds);
+    await sub.finish(fds);
+    return s;
+  } finally {
+    sub.dispose();
+    ctx.device.procs.exit(proc.pid);
+  }
+};
+
+export const APP_TOOL_COMMANDS: CommandTable = { am, cmd, 'run-as': runAs };
