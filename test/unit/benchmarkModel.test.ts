@@ -437,3 +437,64 @@ test('not benchmark_model output: a clear error', () => {
   assert.throws(() => parseBenchmarkModel('hello\nworld\n'), (e: unknown) => e instanceof BenchmarkModelOutputError && /not benchmark_model output/.test(e.message));
   assert.throws(() => parseTfliteBenchmark(''), TfliteOutputError);
 });
+
+/*
+ * [LR2] LiteRT 2.x `benchmark_model --use_profiler=true` (google-ai-edge/LiteRT @ f674577): the results block of
+ * litert/tools/benchmark_litert_model.h (LITERT_LOG lines "INFO: [file:line] …", ms with 2 decimals, "(N runs)"), then
+ * the summary of litert/runtime/profiler_summarizer.cc: headers centred in '=' to 150 (Run Order, Top by Computation
+ * Time) and 130 (Summary by node type) columns; rows "%60s %10.3f %10.3f %10.3f %9.3f%% %9.3f%% %10.3f %14d   %s";
+ * names "[Builtin]:N" and "[Delegate]:N", delegate-profiled ops typed "Delegate/<op>"; `times called` is the count over
+ * every run the profiler saw (ResetInputsAndOutputs feeds each run's events to the same summarizer, warm-up included),
+ * avg ms is per call. Numbers and op names here are ours.
+ */
+function lr2Header(title: string, width: number): string {
+  const label = ` ${title} `;
+  const left = Math.floor((width - label.length) / 2);
+  return `${'='.repeat(left)}${label}${'='.repeat(width - label.length - left)}`;
+}
+function lr2Row(type: string, start: number, first: number, avg: number, pct: number, cdf: number, count: number, name: string): string {
+  return `${type.padStart(60)} ${start.toFixed(3).padStart(10)} ${first.toFixed(3).padStart(10)} ${avg.toFixed(3).padStart(10)} ${pct.toFixed(3).padStart(9)}% ${cdf.toFixed(3).padStart(9)}% ${(0).toFixed(3).padStart(10)} ${String(count).padStart(14)}   ${name}`;
+}
+const LR2_COLUMNS = `${'[node type]'.padStart(60)} ${'[start]'.padStart(10)} ${'[first]'.padStart(10)} ${'[avg ms]'.padStart(10)} ${'[%]'.padStart(10)} ${'[cdf%]'.padStart(10)} ${'[mem KB]'.padStart(10)} ${'[times called]'.padStart(14)}   [Name]`;
+
+test('LiteRT 2.x profile summary [LR2]: times called over all profiled runs become calls per run; delegate ops by name', () => {
+  const text = [
+    'INFO: [benchmark_litert_model.h:89] ',
+    '========== BENCHMARK RESULTS ==========',
+    'INFO: [benchmark_litert_model.h:94] Model initialization: 12.50 ms',
+    'INFO: [benchmark_litert_model.h:96] Warmup (first):       3.20 ms',
+    'INFO: [benchmark_litert_model.h:98] Warmup (avg):         3.20 ms (1 runs)',
+    'INFO: [benchmark_litert_model.h:100] Inference (avg):      2.40 ms (4 runs)',
+    'INFO: [benchmark_litert_model.h:104] Inference (min):      2.30 ms',
+    'INFO: [benchmark_litert_model.h:106] Inference (max):      2.60 ms',
+    'INFO: [benchmark_litert_model.h:108] Inference (std):      0.11',
+    'INFO: [benchmark_litert_model.h:138] ======================================',
+    'INFO: [benchmark_litert_model.h:192] ',
+    lr2Header('Run Order', 150),
+    LR2_COLUMNS,
+    lr2Row('TfLiteXNNPackDelegate', 0, 2.9, 2.1, 0, 0, 5, '[Builtin]:0'),
+    lr2Row('Delegate/Convolution (NHWC, F32) IGEMM', 0.01, 2.0, 1.5, 60, 60, 5, '[Delegate]:0'),
+    lr2Row('Delegate/Fully Connected (NC, F32) GEMM', 1.6, 0.4, 0.25, 20, 80, 10, '[Delegate]:1'),
+    lr2Row('SOFTMAX', 2.2, 0.05, 0.04, 1.6, 81.6, 5, '[Builtin]:1'),
+    '',
+    lr2Header('Top by Computation Time', 150),
+    LR2_COLUMNS,
+    lr2Row('TfLiteXNNPackDelegate', 0, 2.9, 2.1, 0, 0, 5, '[Builtin]:0'),
+    '',
+    'Number of nodes executed: 4',
+  ].join('\n');
+  const r = parseBenchmarkModel(text);
+  assert.equal(r.layout, 'litert2');
+  assert.equal(r.callsCountedOverRuns, 5, '1 warm-up + 4 regular runs');
+  assert.deepEqual([r.warmup?.count, r.regular?.count], [1, 4]);
+  const p = benchmarkToProfile(r);
+  assert.equal(p.latencyMs.mean, 2.4);
+  const byName = Object.fromEntries(p.nodes.map((n) => [n.name, n]));
+  assert.deepEqual(Object.keys(byName).sort(), ['[Builtin]:1', '[Delegate]:0', '[Delegate]:1'], 'the delegate kernel stands for its ops, which are listed instead');
+  assert.deepEqual([byName['[Delegate]:0'].opType, byName['[Delegate]:0'].meanUs, byName['[Delegate]:0'].callsPerRun, byName['[Delegate]:0'].partition], ['Convolution (NHWC, F32) IGEMM', 1500, 1, 'XNNPACK']);
+  assert.deepEqual([byName['[Delegate]:1'].meanUs, byName['[Delegate]:1'].callsPerRun], [500, 2], '10 calls over 5 runs: twice per run, 0.25 ms each');
+  assert.deepEqual([byName['[Builtin]:1'].opType, byName['[Builtin]:1'].provider], ['SOFTMAX', 'CPU']);
+  // Without the run counts the totals cannot be divided: said so.
+  const alone = benchmarkToProfile(parseBenchmarkModel(text.split('\n').filter((l) => !/\(\d+ runs\)/.test(l)).join('\n')));
+  assert.ok(alone.warnings.some((w) => /totals over all of them/.test(w)));
+});

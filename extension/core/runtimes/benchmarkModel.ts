@@ -84,8 +84,14 @@ export interface DelegateApplied {
 
 export interface BenchmarkModelReport {
   format: 'stdout' | 'csv';
-  /** `with-start`: builds with the `[start]` column (TF ≤ 2.15 era); `current`: LiteRT without it. */
-  layout?: 'with-start' | 'current';
+  /**
+   * `with-start`: builds with the `[start]` column (TF ≤ 2.15 era); `current`: LiteRT without it; `litert2`: LiteRT
+   * 2.x's own profile summary (litert/runtime/profiler_summarizer.cc: `[Builtin]:N` / `[Delegate]:N` names, and
+   * `times called` counted over every run the profiler saw, warm-up included, not per run).
+   */
+  layout?: 'with-start' | 'current' | 'litert2';
+  /** litert2: the runs `times called` was counted over (warm-up + regular runs), when the output says how many. */
+  callsCountedOverRuns?: number;
   graph?: string;
   params: Record<string, string>;
   runStats: RunStat[];
@@ -162,6 +168,9 @@ export function isDelegateKernel(type: string, known: Iterable<string> = []): bo
 }
 
 function splitName(name: string): Pick<BenchmarkOpRow, 'nodeIndex' | 'outputs' | 'delegatedOp'> {
+  // LiteRT 2.x's summarizer names nodes by kind and index only.
+  const lr = /^\[(Builtin|Delegate)\]:(\d+)$/.exec(name);
+  if (lr) return { nodeIndex: Number(lr[2]), delegatedOp: lr[1] === 'Delegate' };
   const op = /^\[(.*)\]:(\d+)$/.exec(name);
   if (op) return { outputs: op[1] ? op[1].split(/,\s|\t/) : [], nodeIndex: Number(op[2]), delegatedOp: false };
   const d = /^Delegate\/(.*):(\d+)$/.exec(name);
@@ -190,7 +199,10 @@ function parseRow(line: string, withStart: boolean | undefined, csv: boolean): (
     const memKb = Number(v[i++]);
     const timesCalled = Number(v[i++]);
     const name = v[i++].trim();
-    return { type: m[1].trim(), startMs, firstMs, avgMs, percent, cdfPercent, memKb, timesCalled, name, ...splitName(name), withStart: ws };
+    const parts = splitName(name);
+    // LiteRT 2.x types a delegate-profiled op "Delegate/<op>" (its name is "[Delegate]:N").
+    const type = parts.delegatedOp && /^Delegate\//.test(m[1].trim()) ? m[1].trim().slice('Delegate/'.length) : m[1].trim();
+    return { type, startMs, firstMs, avgMs, percent, cdfPercent, memKb, timesCalled, name, ...parts, withStart: ws };
   }
   return undefined;
 }
@@ -327,6 +339,18 @@ export function parseBenchmarkModel(text: string, opts: { format?: 'auto' | 'std
   // One statistics line under the first of two "Running benchmark" headers: the output was cut after the warm-up.
   else if (r.runStats.length === 1 && runHeaders >= 2 && statHeader[0] === 1) r.warmup = r.runStats[0];
   else if (r.runStats.length === 1) r.regular = r.runStats[0];
+  // LiteRT 2.x's summary counts calls over every profiled run (it keeps adding each run's events, warm-up included):
+  // per-run figures are the totals over warm-up + regular runs.
+  if (r.rows.some((x) => /^\[(Builtin|Delegate)\]:\d+$/.test(x.name))) {
+    r.layout = 'litert2';
+    const runs = (r.warmup?.count ?? 0) + (r.regular?.count ?? 0);
+    if (runs > 0) {
+      r.callsCountedOverRuns = runs;
+      for (const x of r.rows) x.timesCalled /= runs;
+      // Its by-type table: avg ms per call and calls over all runs → time per run of the type, calls per run.
+      for (const t of r.typeSummary) { t.avgMs = (t.avgMs * t.timesCalled) / runs; t.timesCalled /= runs; }
+    }
+  }
   if (!r.rows.length && !r.typeSummary.length && !r.regular && !r.warmup && !r.timings) {
     throw new BenchmarkModelOutputError('this is not benchmark_model output: it has no op table ("Run Order" or "Summary by node type"), no run statistics ("count=…") and no "Inference timings in us:" line');
   }
@@ -356,6 +380,7 @@ export function benchmarkToProfile(r: BenchmarkModelReport): ProfileParts {
   // kernels down like the ops XNNPACK profiles inline: use it when the graph rows have no such breakdown.
   const base = r.rows.filter((x) => x.section === 'run' && !x.delegateInternal);
   const internal = r.rows.filter((x) => x.section === 'run' && x.delegateInternal);
+  if (r.layout === 'litert2' && r.callsCountedOverRuns === undefined) warnings.push('LiteRT 2.x counts "times called" over every run it profiled, and this output does not say how many runs there were: per-node times here are totals over all of them');
   const run = internal.length && !base.some((x) => x.delegatedOp)
     ? [...base, ...internal.map((x) => ({ ...x, delegatedOp: true, type: x.type === 'DelegateOpInvoke' ? (/^Delegate\/(.*):\d+$/.exec(x.name)?.[1] ?? x.type) : x.type }))]
     : base;
