@@ -30,7 +30,13 @@ import type { Delegation, NodeTime, OpTypeTime, ProfileResult, Stats, TimelineEv
  *   us: Warmup: W, Init: I, no stats: X` (the Android benchmark app: `…, Inference: X`), op tables with no
  *   section title.
  * - Log prefixes: `INFO: ` / `WARNING: ` / `ERROR: ` (tflite/tools/logging.h), logcat `I tflite  : ` and
- *   `MM-DD hh:mm:ss.mmm I/tflite  ( pid): `.
+ *   `MM-DD hh:mm:ss.mmm I/tflite  ( pid): ` (and threadtime's `MM-DD hh:mm:ss.mmm  pid  tid I tflite  : `).
+ * - LiteRT 2.x (litert/tools/benchmark_litert_model.h, litert/runtime/profiler_summarizer.cc): LITERT_LOG lines
+ *   `INFO: [file:line] …`, a `========== BENCHMARK RESULTS ==========` block in ms (`Inference (avg): X ms (N runs)`),
+ *   and its own summary whose `times called` counts every profiled run (warm-up included).
+ * - What benchmark_tflite_model.cc says of an applied delegate: `Explicitly applied GPU delegate, and the model graph
+ *   will be completely|partially executed by the delegate[ w/ N delegate kernels].` / `Though NNAPI delegate is
+ *   explicitly applied, the model graph will not be executed by the delegate.`
  */
 
 export class BenchmarkModelOutputError extends Error {}

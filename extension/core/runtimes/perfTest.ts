@@ -14,6 +14,8 @@
  *   file) and the percentiles `Min/Max/P50/P90/P95/P99/P999 Latency: X s`, where Pn is sorted[floor(total*n)].
  * - ort_test_session.cc: `Setting intra_op_num_threads to N` (when -x > 0), `Setting inter_op_num_threads to N`
  *   (-P with -y > 0), `Overriding dimension with name, NAME, to N` / `…with denotation, …`.
+ * - Other generations parsePerfTestOutput reads: onnxruntime 0.x ("Total time cost:", "Total iterations:", "Average time
+ *   cost: X ms", "Min Latency is X sec") and the newest builds ("Average inference time cost total: X ms", printf %f).
  * - The profile file is named by onnxruntime itself (InferenceSession::StartProfiling): `<prefix>_YYYY-MM-DD_HH-MM-SS.json`;
  *   onnxruntime 1.30 (as onnxruntime-node 1.30.0 writes it) appends milliseconds: `…_HH-MM-SS_mmm.json`.
  */
