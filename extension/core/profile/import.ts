@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { benchmarkToProfile, looksLikeBenchmarkCsv, parseBenchmarkModel } from '../runtimes/benchmarkModel';
+import { benchmarkToProfile, delegateLabels, looksLikeBenchmarkCsv, parseBenchmarkModel } from '../runtimes/benchmarkModel';
 import { ORT_PROFILE_FILE_RE, parsePerfTestOutput } from '../runtimes/perfTest';
 import { parseOrtProfile } from './ortProfile';
 import type { ProfileResult } from './types';
@@ -115,7 +115,7 @@ export function importProfileText(text: string, o: ImportOptions & { file?: stri
     schema: 'mobileai.profile/1',
     model: { file: o.model ?? graph ?? '', name: modelName(graph) },
     device,
-    runtime: { name: 'tflite', runner: 'benchmark_model', threads, executionProvider: [...new Set([...(p.delegation?.applied ?? []), ...(p.delegation?.explicit ?? []).filter((u) => u.executed !== 'none')].map((d) => d.label))].join(', ') || undefined },
+    runtime: { name: 'tflite', runner: 'benchmark_model', threads, executionProvider: delegateLabels(p.delegation) },
     settings: { runs, warmup, dims: {}, inputs: [] },
     ...parts,
     warnings,

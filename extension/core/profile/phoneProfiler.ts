@@ -6,6 +6,7 @@ import { quoteArg, shellCommand } from '../util/shellQuote';
 import { CancelledError, type CancelSignal, type ProgressSink } from '../util/progress';
 import { parseOrtProfile } from './ortProfile';
 import { parseTfliteBenchmark } from './tflite';
+import { delegateLabels } from '../runtimes/benchmarkModel';
 import { PERF_TEST_OPT, type OptLevel } from './ort';
 import { parsePerfTestOutput, perfTestArgv } from '../runtimes/perfTest';
 import type { ProfileResult } from './types';
@@ -112,7 +113,7 @@ export async function profileOnPhone(adb: AdbService, serial: string, modelFile:
         schema: 'mobileai.profile/1',
         model: { file: path.resolve(modelFile), name: path.basename(modelFile), bytes: st.size },
         device: deviceBase,
-        runtime: { name: 'tflite', runner: liteRt ? 'benchmark_model (virtual phone: LiteRT.js on the host CPU)' : 'benchmark_model', threads: liteRt ? 1 : threads ?? opts.threads, executionProvider: parsed.delegation?.applied.map((d) => d.label).join(', ') || undefined },
+        runtime: { name: 'tflite', runner: liteRt ? 'benchmark_model (virtual phone: LiteRT.js on the host CPU)' : 'benchmark_model', threads: liteRt ? 1 : threads ?? opts.threads, executionProvider: delegateLabels(parsed.delegation) },
         settings: { runs: ranRuns || runs, warmup: ranWarmup || warmup, dims: {}, inputs: [] },
         ...parsed,
         createdAt: new Date().toISOString(),

@@ -542,6 +542,13 @@ function delegationOf(r: BenchmarkModelReport, nodes: NodeTime[], kernelRows: Be
   };
 }
 
+/** The delegates that ran part of the graph, by label: from "Replacing N out of M node(s)" lines and from what
+ * benchmark_model said of each delegate it applied (not the ones that took no node). */
+export function delegateLabels(d: Delegation | undefined): string | undefined {
+  if (!d) return undefined;
+  return [...new Set([...d.applied, ...(d.explicit ?? []).filter((u) => u.executed !== 'none')].map((x) => x.label))].join(', ') || undefined;
+}
+
 /** Detects whether a text is benchmark_model's CSV op profile (as opposed to its stdout). */
 export function looksLikeBenchmarkCsv(text: string): boolean {
   return /^\s*node type, (start, )?first, avg_ms,/m.test(text);
