@@ -31,6 +31,9 @@ import { buildApk } from '../helpers/apkBuilder';
  *   find instrumentation info for: ComponentInfo{…}", status code -1, INSTRUMENTATION_FAILED, exit 1;
  *   ActivityManagerShellCommand: "Broadcasting: Intent { … }" / "Broadcast completed: result=0", and protected
  *   broadcasts refused to uid 2000 with a SecurityException.
+ * - Linux net/ipv4/tcp_ipv4.c, net/ipv6/tcp_ipv6.c, net/unix/af_unix.c: /proc/net/tcp{,6} rows
+ *   `sl: LOCALHEX:PORT REMHEX:PORT st …  uid timeout inode`, addresses as little-endian 32-bit words, LISTEN = 0A.
+ * - mksh: kill and wait take job specs (%1, %%); android.content.Intent.toShortString for "Starting: Intent { … }".
  * - scrcpy issues #953/#5178: app_process without the server's classes logs "could not find class" and the
  *   shell reports "Aborted".
  */
@@ -235,4 +238,25 @@ test('run-as works only for a debuggable app and runs as its uid in its data fol
   const boot = await sh('am broadcast -a android.intent.action.BOOT_COMPLETED');
   assert.equal(boot.code, 255);
   assert.match(boot.stderr, /java\.lang\.SecurityException: Permission Denial: not allowed to send broadcast android\.intent\.action\.BOOT_COMPLETED from pid=\d+, uid=2000/);
+});
+
+test('/proc/net/tcp6 lists a listener as netstat does; kill/wait take job specs; am start prints the intent as Android does', async () => {
+  const r = await sh('nc -l -p 8123 > /dev/null & sleep 0.3; cat /proc/net/tcp6; netstat -tlne | grep 8123; kill %1; wait %1; echo status=$?');
+  const row = r.stdout.split('\n').find((l) => /:1FBB /.test(l));
+  assert.ok(row, r.stdout);
+  // [::]:8123 listening, owned by the shell user (2000); the inode is the one netstat -e shows.
+  const m = /^\s*0: 0{32}:1FBB 0{32}:0000 0A 00000000:00000000 00:00000000 00000000\s+2000\s+0 (\d+) /.exec(row);
+  assert.ok(m, row);
+  assert.match(r.stdout, new RegExp(`^tcp6 .*\\[::\\]:8123 .* LISTEN .* ${m[1]}\\s*$`, 'm'));
+  assert.match(r.stdout, /status=143\n$/);
+  // The IPv4 table's lines are padded to 149 columns (seq_setwidth(seq, TMPSZ - 1) / seq_pad).
+  const head = (await sh('head -1 /proc/net/tcp')).stdout;
+  assert.match(head, /^ {2}sl {2}local_address rem_address {3}st tx_queue rx_queue tr tm->when retrnsmt {3}uid {2}timeout inode +\n$/);
+  assert.equal(head.length, 150);
+  const noJob = await sh('kill %3');
+  assert.equal(noJob.code, 1);
+  assert.match(noJob.stderr, /kill: %3: no such job/);
+  const start = await sh(`am start -n "${PKG}/${PKG}.MainActivity" -a android.intent.action.MAIN -c android.intent.category.LAUNCHER -D`);
+  assert.equal(start.stdout, `Starting: Intent { act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] cmp=${PKG}/.MainActivity }\n`);
+  assert.equal((await sh(`am set-debug-app -w ${PKG}; am clear-debug-app`)).code, 0);
 });

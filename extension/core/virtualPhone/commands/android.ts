@@ -432,7 +432,29 @@ function am(args: string[], io: ShellIO, ctx: ShellContext): number {
       const byAction: Record<string, string> = { 'android.settings.SETTINGS': 'com.android.settings', 'android.settings.WIFI_SETTINGS': 'com.android.settings', 'android.intent.action.MAIN': 'com.android.launcher3' };
       pkg = byAction[action];
     }
-    const desc = component ? `cmp=${component}` : action ? `act=${action}` : `pkg=${pkg ?? ''}`;
+    // Intent.toShortString: act=, cat=[…], dat=, typ=, flg= (only when -f), cmp= (ComponentName.flattenToShortString:
+    // a class inside the package is shown as .Name); `am start PKG` alone is an intent for that package.
+    const parts: string[] = [];
+    const cats: string[] = [];
+    let data: string | undefined;
+    let mime: string | undefined;
+    let flags: string | undefined;
+    for (let i = 0; i < rest.length; i++) {
+      if (rest[i] === '-c') cats.push(rest[i + 1]);
+      if (rest[i] === '-d') data = rest[i + 1];
+      if (rest[i] === '-t') mime = rest[i + 1];
+      if (rest[i] === '-f') flags = rest[i + 1];
+    }
+    if (action) parts.push(`act=${action}`);
+    if (cats.length) parts.push(`cat=[${cats.join(',')}]`);
+    if (data) parts.push(`dat=${data.replace(/^([a-zA-Z][\w+.-]*:\/\/[^/?#]*)[\s\S]*$/, (_m, head: string) => (head.length < data!.length ? `${head}/...` : head))}`);
+    if (mime) parts.push(`typ=${mime}`);
+    if (flags) parts.push(`flg=0x${Number(flags).toString(16)}`);
+    if (component) {
+      const [cp, cls] = component.split('/');
+      parts.push(`cmp=${cp}/${cls?.startsWith(`${cp}.`) ? cls.slice(cp.length) : cls ?? ''}`);
+    } else if (!action && pkg) parts.push(`pkg=${pkg}`);
+    const desc = parts.join(' ');
     io.out(`Starting: Intent { ${desc} }\n`);
     if (!pkg || !phone.launch(pkg)) {
       io.err(`Error: Activity not started, unable to resolve Intent { ${desc} flg=0x10000000 }\n`);
@@ -447,6 +469,8 @@ function am(args: string[], io: ShellIO, ctx: ShellContext): number {
   }
   // The phone has one user, the owner (user 0), as a phone without work profile or guests.
   if (verb === 'get-current-user') { io.out('0\n'); return 0; }
+  // Debugger hand-shakes Android Studio sends before a debug launch: accepted, nothing to wait for here.
+  if (verb === 'set-debug-app' || verb === 'clear-debug-app' || verb === 'clear-exit-info' || verb === 'set-stop-user-on-switch') return 0;
   io.err(`Error: Unknown command: ${verb ?? ''}\n`);
   return 1;
 }

@@ -210,6 +210,70 @@ function newestCommand(device: VirtualDevice): number {
   return best?.pid ?? 1;
 }
 
+/* /proc/net: the phone's sockets as the kernel lists them (net/ipv4/tcp_ipv4.c get_tcp4_sock, tcp_ipv6.c,
+   net/unix/af_unix.c unix_seq_show), with the inode numbers netstat shows. Tools read these to find listeners:
+   Chrome's remote debugging looks for `@…devtools_remote` in /proc/net/unix, port scanners read tcp/tcp6. */
+
+/** An IPv4 address as the kernel prints it: the 32-bit word in host (little-endian) order, in hex. */
+function hex4(host: string): string {
+  const b = /^\d+\.\d+\.\d+\.\d+$/.test(host) ? host.split('.').map(Number) : [0, 0, 0, 0];
+  return b.reverse().map((x) => x.toString(16).toUpperCase().padStart(2, '0')).join('');
+}
+
+/** An IPv6 address: four 32-bit words, each little-endian. */
+function hex6(host: string): string {
+  const h = host.replace(/^\[|\]$/g, '');
+  const [head, tail] = h.includes('::') ? h.split('::') : [h, undefined];
+  const a = head ? head.split(':') : [];
+  const b = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const groups = [...a, ...Array(Math.max(0, 8 - a.length - b.length)).fill('0'), ...b].map((g) => parseInt(g || '0', 16));
+  let out = '';
+  for (let w = 0; w < 4; w++) {
+    const bytes = [groups[2 * w] >> 8, groups[2 * w] & 0xff, groups[2 * w + 1] >> 8, groups[2 * w + 1] & 0xff];
+    out += bytes.reverse().map((x) => x.toString(16).toUpperCase().padStart(2, '0')).join('');
+  }
+  return out;
+}
+
+const TCP_STATE: Record<string, string> = { ESTABLISHED: '01', FIN_WAIT2: '05', CLOSE_WAIT: '08', LISTEN: '0A' };
+
+function procNetTcp(device: VirtualDevice, v6: boolean): string {
+  const rows: string[] = [];
+  const hex = v6 ? hex6 : hex4;
+  const port = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
+  const line = (local: string, lport: number, remote: string, rport: number, st: string, uid: number, inode: number, listen: boolean) =>
+    `${String(rows.length).padStart(4)}: ${hex(local)}:${port(lport)} ${hex(remote)}:${port(rport)} ${st} 00000000:00000000 00:00000000 00000000 ${String(uid).padStart(5)} ${String(0).padStart(8)} ${inode} 1 0000000000000000 ${listen ? '100 0 0 10 -1' : '20 4 30 10 -1'}`;
+  for (const l of device.net.listeners()) {
+    if (l.address.family !== 'inet' || l.address.host.includes(':') !== v6) continue;
+    rows.push(line(l.address.host, l.address.port, v6 ? '::' : '0.0.0.0', 0, TCP_STATE.LISTEN, l.uid, 41000 + l.address.port, true));
+  }
+  for (const s of device.net.connections()) {
+    if (s.local.family !== 'inet' || s.remote.family !== 'inet' || s.local.host.includes(':') !== v6) continue;
+    rows.push(line(s.local.host, s.local.port, s.remote.host, s.remote.port, TCP_STATE[s.state] ?? '01', 2000, 40000 + s.id, false));
+  }
+  if (v6) {
+    return ['  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode', ...rows].map((r) => `${r}\n`).join('');
+  }
+  // IPv4 lines are padded to TMPSZ-1 (149) columns (seq_setwidth/seq_pad).
+  return ['  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode', ...rows].map((r) => `${r.padEnd(149)}\n`).join('');
+}
+
+function procNetUnix(device: VirtualDevice): string {
+  let out = 'Num       RefCount Protocol Flags    Type St Inode Path\n';
+  for (const l of device.net.listeners()) {
+    if (l.address.family === 'inet') continue;
+    const path = l.address.family === 'abstract' ? `@${l.address.name}` : l.address.path;
+    const ino = 40000 + (l.address.family === 'abstract' ? 2000 + l.address.name.length : 3000 + l.address.path.length);
+    out += `0000000000000000: 00000002 00000000 00010000 0001 01 ${String(ino).padStart(5)} ${path}\n`;
+  }
+  for (const s of device.net.connections()) {
+    if (s.local.family === 'inet') continue;
+    const path = s.local.family === 'abstract' && s.local.name ? ` @${s.local.name}` : s.local.family === 'unix' ? ` ${s.local.path}` : '';
+    out += `0000000000000000: 00000003 00000000 00000000 0001 03 ${String(40000 + s.id).padStart(5)}${path}\n`;
+  }
+  return out;
+}
+
 const PID_FILES = ['cmdline', 'comm', 'oom_score_adj', 'stat', 'statm', 'status'];
 
 /** The text of a /proc file, or undefined when there is no such file. `self` is the reading process (/proc/self). */
@@ -230,6 +294,11 @@ export function procFile(device: VirtualDevice, abs: string, opts: { self?: numb
     case '/proc/sys/kernel/hostname': return 'localhost\n';
     case '/proc/sys/kernel/random/boot_id': return bootId(device);
     case '/proc/sys/kernel/random/uuid': return `${randomUUID()}\n`;
+    case '/proc/net/tcp': return procNetTcp(device, false);
+    case '/proc/net/tcp6': return procNetTcp(device, true);
+    case '/proc/net/udp': return `${'  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops'.padEnd(127)}\n`;
+    case '/proc/net/udp6': return '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n';
+    case '/proc/net/unix': return procNetUnix(device);
     default: break;
   }
   const m = /^\/proc\/(\d+)\/([\w]+)$/.exec(path);
@@ -253,8 +322,9 @@ export function procList(device: VirtualDevice, abs: string, opts: { self?: numb
   path = path.replace(/^\/proc\/(self|thread-self)(?=\/|$)/, () => `/proc/${opts.self ?? newestCommand(device)}`);
   if (path === '/proc') {
     const pids = device.procs.list().map((p) => String(p.pid));
-    return [...pids, 'cpuinfo', 'loadavg', 'meminfo', 'self', 'stat', 'sys', 'thread-self', 'uptime', 'version'];
+    return [...pids, 'cpuinfo', 'loadavg', 'meminfo', 'net', 'self', 'stat', 'sys', 'thread-self', 'uptime', 'version'];
   }
+  if (path === '/proc/net') return ['tcp', 'tcp6', 'udp', 'udp6', 'unix'];
   if (path === '/proc/sys') return ['kernel'];
   if (path === '/proc/sys/kernel') return ['hostname', 'osrelease', 'ostype', 'pid_max', 'random'];
   if (path === '/proc/sys/kernel/random') return ['boot_id', 'uuid'];

@@ -415,9 +415,20 @@ export const SHELL_BUILTINS: Record<string, Builtin> = {
     }
     return status;
   },
+  // mksh's kill is a builtin that knows job specs (%1, %%, %+, %-); the signalling itself is toybox's here.
+  kill: async (argv, c) => {
+    const args: string[] = [];
+    for (const a of argv) {
+      if (!a.startsWith('%')) { args.push(a); continue; }
+      const pid = c.shell.jobPid(a);
+      if (pid === undefined) { await c.err(`kill: ${a}: no such job`); return 1; }
+      args.push(String(pid));
+    }
+    return c.shell.external(args, [], c.fds);
+  },
   wait: async (argv, c) => {
     const sh = c.shell;
-    const pids = argv.slice(1).map(Number);
+    const pids = argv.slice(1).map((a) => (a.startsWith('%') ? sh.jobPid(a) ?? -1 : Number(a)));
     // mksh: `wait` with no operands waits for every job and returns 0; with pids, the last one's status
     // (127 for a pid that is not a job of this shell).
     let status = 0;

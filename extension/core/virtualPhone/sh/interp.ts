@@ -96,6 +96,17 @@ export class Shell {
   /** Aborted on hangup (the host closed a pty session) or kill of the shell: the running command stops. */
   readonly signal = new Abort();
   jobs = new Map<number, Promise<number>>();
+  /** Background jobs in the order started: job N (`%N`) is jobOrder[N-1], numbers stay as jobs end. */
+  jobOrder: number[] = [];
+
+  /** The pid of a job spec (%N, %%, %+, %-), undefined when there is no such job. */
+  jobPid(spec: string): number | undefined {
+    const m = /^%(%|\+|-|\d+)$/.exec(spec);
+    if (!m) return undefined;
+    const live = this.jobOrder.filter((pid) => this.jobs.has(pid));
+    const pid = m[1] === '%' || m[1] === '+' ? live[live.length - 1] : m[1] === '-' ? live[live.length - 2] : this.jobOrder[Number(m[1]) - 1];
+    return pid !== undefined && this.jobs.has(pid) ? pid : undefined;
+  }
   /** The foreground job's abort (^C interrupts it without ending the shell); shared with copies of this shell. */
   private fg: { current: Abort } = { current: new Abort() };
   private depth = 0;
@@ -294,6 +305,7 @@ export class Shell {
             const p = job.runTree(item.node, { ...fds, 0: InStream.of(EMPTY) }).catch(() => 1);
             this.lastBg = bgProc.pid;
             this.jobs.set(bgProc.pid, p.finally(() => this.device.procs.exit(bgProc.pid)));
+            this.jobOrder.push(bgProc.pid);
             status = 0;
           } else {
             status = await this.exec(item.node, fds);
