@@ -21,7 +21,8 @@ import { ALREADY, CORPUS, CorpusFetchError, ROOT, agreement, agrees, resolveMode
 
 const CLI = path.join(ROOT, 'bin', 'mobileai.js');
 const ONLY = process.env.MOBILEAI_CORPUS?.split(',').filter(Boolean);
-const models = ONLY ? CORPUS.filter((m) => ONLY.includes(m.id)) : CORPUS;
+// Models marked benchOnly are too slow for CI: `npm run bench -- corpus` runs them (MOBILEAI_CORPUS=id runs one here).
+const models = ONLY ? CORPUS.filter((m) => ONLY.includes(m.id)) : CORPUS.filter((m) => !m.benchOnly);
 
 interface Run { code: number; stdout: string; stderr: string; ms: number }
 
@@ -72,6 +73,8 @@ before(async () => {
 after(async () => {
   const fetchFailures = outcomes.filter((o) => o.what.startsWith('not fetched'));
   const lines = outcomes.map((o) => `${o.ok ? 'ok  ' : 'FAIL'} ${o.model.padEnd(20)} ${o.step.padEnd(8)} ${o.what}`);
+  const benchOnly = CORPUS.filter((m) => m.benchOnly && !models.includes(m));
+  if (benchOnly.length) console.log(`\nnot run here (bench only, \`npm run bench -- corpus\`): ${benchOnly.map((m) => `${m.id} (${m.benchOnly})`).join('; ')}`);
   console.log(`\nmodel corpus (${models.length} models, shape flags ${shapeFlags ? 'used' : 'not in the CLI yet: shapes come from the .npy inputs'}):\n${lines.join('\n')}`);
   if (fetchFailures.length) console.log(`\nOFFLINE OR UNREACHABLE: these models could not be fetched and their tests FAILED (not skipped): ${[...new Set(fetchFailures.map((o) => o.model))].join(', ')}`);
   if (tmp) await fs.rm(tmp, { recursive: true, force: true });
