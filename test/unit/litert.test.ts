@@ -142,6 +142,10 @@ test('benchmark_model refuses bad command lines and files as the real tool does 
       ['benchmark_model --graph=/data/local/tmp/face.tflite --input_layer=input --input_layer_shape=1,256,256,3', /LiteRT\.js cannot resize inputs: input is \[1,128,128,3\] in the model and --input_layer_shape asks for \[1,256,256,3\]/],
       ['benchmark_model --graph=/data/local/tmp/int8.tflite', /LiteRT\.js cannot feed x \(int8\)/],
       // benchmark_tflite_model.cc ValidateParams: the mode is checked only with op profiling on, and the message has no space after "mode".
+      // command_line_flags.cc: flags are "--name=value"; --help=true prints Flags::Usage ("usage: <argv[0]> <flags>") and
+      // fails; a bare --help is an unconsumed argument, so the run goes on to the missing --graph.
+      ['benchmark_model --help=true', /^ERROR: usage: benchmark_model <flags>\nFlags:\n/],
+      ['benchmark_model --help', /^ERROR: Please specify the name of your TF Lite input file with --graph\n/],
       ['benchmark_model --graph=/data/local/tmp/face.tflite --enable_op_profiling=true --op_profiling_output_mode=xml', /^ERROR: Output modexml is not supported\. Supported values are: 'stdout', 'csv' and 'proto'\.\n/],
     ];
     for (const [line, err] of cases) {

@@ -84,11 +84,12 @@ function shown(p: Param, v: number | boolean | string): string {
   return String(v);
 }
 
-function usage(): string {
+/** Flags::Usage (tflite/tools/command_line_flags.cc): "usage: <argv[0]> <flags>", then one tab-separated line a flag. */
+function usage(cmdline: string): string {
   const cols = PARAMS.map((p) => `--${p.name}=${p.kind === 'bool' ? String(p.def) : p.def}`);
   const w = Math.max(...cols.map((c) => c.length));
   const type = { int: 'int32', float: 'float', bool: 'bool', string: 'string' };
-  return ['usage: benchmark_model <flags>', 'Flags:', ...PARAMS.map((p, i) => `\t${cols[i].padEnd(w)}\t${type[p.kind]}\toptional\t${p.help}`)].join('\n');
+  return [`usage: ${cmdline} <flags>`, 'Flags:', ...PARAMS.map((p, i) => `\t${cols[i].padEnd(w)}\t${type[p.kind]}\toptional\t${p.help}`)].join('\n');
 }
 
 async function benchmarkModel(argv: string[], io: Io, ctx: CommandContext): Promise<number> {
@@ -102,7 +103,16 @@ async function benchmarkModel(argv: string[], io: Io, ctx: CommandContext): Prom
   const given = new Set<string>();
   const left: string[] = [];
   let parsed = true;
+  let help = false;
   for (const arg of argv.slice(1)) {
+    // --help is a bool flag (default_execution_provider.cc): only "--help=true|1" asks for the usage; a bare
+    // "--help" does not match "--help=" and is left over like any unknown argument.
+    if (/^--help=/.test(arg)) {
+      const v = arg.slice('--help='.length);
+      if (!['true', '1', 'false', '0'].includes(v)) { await error(`Failed to parse flag 'help' against argv '${arg}'`); parsed = false; continue; }
+      help = v === 'true' || v === '1';
+      continue;
+    }
     const p = PARAMS.find((x) => arg.startsWith(`--${x.name}=`));
     if (!p) { left.push(arg); continue; }
     const v = parseValue(p, arg.slice(p.name.length + 3));
@@ -110,7 +120,7 @@ async function benchmarkModel(argv: string[], io: Io, ctx: CommandContext): Prom
     values[p.name] = v;
     given.add(p.name);
   }
-  if (!parsed || left[0] === '--help') { await error(usage()); return fail(); }
+  if (!parsed || help) { await error(usage(argv[0] ?? 'benchmark_model')); return fail(); }
   if (left.length) await warn(`Unconsumed cmdline flags: ${left.join(' ')}`);
   const get = <T extends number | boolean | string>(name: string): T => (values[name] ?? PARAMS.find((p) => p.name === name)?.def) as T;
 
