@@ -77,3 +77,19 @@ test('mksh: [[ ]] errors are status 2, (( )) is not a nested subshell, let sets 
     assert.equal((await sh('cat <<< "$((6*7)) here"')).stdout, '42 here\n');
   });
 });
+
+test('mksh arrays: set -A / set +A, name=(…), name[i]=, ${a[i]}, ${a[@]} as fields, ${#a[*]}, ${!a[@]}, unset a[i]', async () => {
+  await withPhone(async (_d, sh) => {
+    const r = await sh([
+      'set -A arr x y z; echo ${arr[1]} ${#arr[@]} $arr',
+      'b=(1 "two words" 3); for v in "${b[@]}"; do echo "<$v>"; done',
+      'b[5]=five; echo ${#b[*]} ${!b[@]}',
+      'unset b[1]; echo ${b[@]}; echo ${b[7]:-dflt} ${#b[2]}',
+      'i=2; echo ${b[i]} ${b[$i-2]}',
+      'set +A arr Q; echo ${arr[@]}',
+      'unset arr; echo "[${arr[@]}]"',
+    ].join('\n'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'y 3 x\n<1>\n<two words>\n<3>\n4 0 1 2 5\n1 3 five\ndflt 1\n3 1\nQ y z\n[]\n');
+  });
+});

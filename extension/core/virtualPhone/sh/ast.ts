@@ -16,6 +16,10 @@ export interface Assignment {
   name: string;
   /** Source text of the value. */
   value: string;
+  /** mksh `name[INDEX]=value`: the index expression's source text. */
+  index?: string;
+  /** mksh `name=(a b c)`: the elements' source words. */
+  array?: string[];
 }
 
 export type Node =

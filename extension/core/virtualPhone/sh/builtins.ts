@@ -211,6 +211,12 @@ export const SHELL_BUILTINS: Record<string, Builtin> = {
       for (const k of [...sh.vars.keys()].sort()) await c.fds[1].write(`${k}=${quoteValue(sh.vars.get(k) as string)}\n`);
       return 0;
     }
+    // mksh: set -A NAME values… (a new array), set +A NAME values… (overwrite the first elements).
+    if ((argv[1] === '-A' || argv[1] === '+A') && argv[2] !== undefined) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(argv[2])) { await c.err(`set: ${argv[2]}: is not an identifier`); return 1; }
+      sh.setArray(argv[2], argv.slice(argv[3] === '--' ? 4 : 3), argv[1] === '-A');
+      return 0;
+    }
     let i = 1;
     for (; i < argv.length; i++) {
       const a = argv[i];

@@ -149,6 +149,7 @@ export class Shell {
     s.exported = new Set(this.exported);
     s.readonlyVars = new Set(this.readonlyVars);
     s.attrs = new Map(this.attrs);
+    s.arrays = new Map([...this.arrays].map(([k, v]) => [k, new Map(v)]));
     s.functions = new Map(this.functions);
     s.lastExit = this.lastExit;
     s.lastBg = this.lastBg;
@@ -192,6 +193,37 @@ export class Shell {
     return this.vars.get(name);
   }
 
+  /** mksh arrays: index → value; element 0 is also the scalar variable of the same name. */
+  arrays = new Map<string, Map<number, string>>();
+
+  setElement(name: string, index: number, value: string): void {
+    if (index === 0) this.setVar(name, value);
+    else if (this.readonlyVars.has(name)) throw new ShellError(`${name}: is read only`);
+    let a = this.arrays.get(name);
+    if (!a) {
+      a = new Map();
+      const v0 = this.vars.get(name);
+      if (v0 !== undefined) a.set(0, v0);
+      this.arrays.set(name, a);
+    }
+    a.set(index, index === 0 ? (this.vars.get(name) ?? value) : value);
+  }
+
+  /** An array's elements in index order (a scalar is an array of one). */
+  elements(name: string): Array<[number, string]> {
+    const a = this.arrays.get(name);
+    const v0 = this.vars.get(name);
+    const out = new Map(a ?? []);
+    if (v0 !== undefined) out.set(0, v0);
+    else out.delete(0);
+    return [...out.entries()].sort((x, y) => x[0] - y[0]);
+  }
+
+  setArray(name: string, values: string[], clear = true): void {
+    if (clear) { this.arrays.delete(name); this.vars.delete(name); }
+    values.forEach((v, i) => this.setElement(name, i, v));
+  }
+
   /** typeset attributes: i (integer: assignments are evaluated), u/l (upper/lower case). */
   attrs = new Map<string, Set<string>>();
 
@@ -207,6 +239,14 @@ export class Shell {
 
   unsetVar(name: string): void {
     if (this.readonlyVars.has(name)) throw new ShellError(`${name}: is read only`);
+    const el = /^([A-Za-z_][A-Za-z0-9_]*)\[([^\]]+)\]$/.exec(name);
+    if (el) {
+      const i = this.arith(el[2]);
+      if (i === 0) this.vars.delete(el[1]);
+      this.arrays.get(el[1])?.delete(i);
+      return;
+    }
+    this.arrays.delete(name);
     this.vars.delete(name);
     this.exported.delete(name);
   }
@@ -482,9 +522,28 @@ export class Shell {
     this.lastSubstStatus = undefined;
     const argv = await this.expandWords(node.words, fds);
     const assigns: Array<[string, string]> = [];
+    const arrayAssigns: Array<() => void> = [];
     for (const a of node.assigns) {
+      if (a.array) {
+        const values = await this.expandWords(a.array, fds);
+        arrayAssigns.push(() => this.setArray(a.name, values));
+        continue;
+      }
       const pieces = await this.expandPieces(a.value, fds, false, true);
-      assigns.push([a.name, pieces.map((p) => p.text).join('')]);
+      const value = pieces.map((p) => p.text).join('');
+      if (a.index !== undefined) {
+        const idx = this.arith((await this.expandPieces(a.index, fds, true)).map((p) => p.text).join(''));
+        if (idx < 0) throw new ExpansionError(`${a.name}[${idx}]: bad index`);
+        arrayAssigns.push(() => this.setElement(a.name, idx, value));
+        continue;
+      }
+      assigns.push([a.name, value]);
+    }
+    try {
+      for (const f of arrayAssigns) f();
+    } catch (e) {
+      await fds[2].write(`${this.arg0}: ${(e as Error).message}\n`);
+      return 1;
     }
     if (this.opts.xtrace) await fds[2].write(`+ ${[...assigns.map(([k, v]) => `${k}=${v}`), ...argv].join(' ')}\n`);
     if (!argv.length) {
@@ -988,6 +1047,36 @@ export class Shell {
 
   private async braced(body: string, fds: Fds, dq: boolean, assignment: boolean, allowAt: boolean): Promise<Piece[]> {
     const wrap = (text: string): Piece[] => [{ text, quoted: dq, split: !dq && !assignment }];
+    const arr = /^([#!]?)([A-Za-z_][A-Za-z0-9_]*)\[([^\]]+)\]([\s\S]*)$/.exec(body);
+    if (arr) {
+      const [, prefix, name, index, rest] = arr;
+      const els = this.elements(name);
+      if (index === '@' || index === '*') {
+        if (rest) throw new ExpansionError(`\${${body}}: bad substitution`);
+        if (prefix === '#') return wrap(String(els.length));
+        const values = prefix === '!' ? els.map(([k]) => String(k)) : els.map(([, v]) => v);
+        if (index === '@' && dq && allowAt) return values.flatMap((v, k) => [...(k ? [{ text: '', quoted: true, split: false, brk: true }] : []), { text: v, quoted: true, split: false }]);
+        if (!dq) return values.flatMap((v, k) => [...(k ? [{ text: '', quoted: false, split: false, brk: true }] : []), { text: v, quoted: false, split: true }]);
+        return wrap(values.join(index === '*' ? (this.vars.get('IFS') ?? ' ')[0] ?? '' : ' '));
+      }
+      const idx = this.arith((await this.expandPieces(index, fds, true)).map((p) => p.text).join(''));
+      const v = els.find(([k]) => k === idx)?.[1];
+      if (prefix === '#') return wrap(String([...(v ?? '')].length));
+      if (prefix === '!') throw new ExpansionError(`\${${body}}: bad substitution`);
+      if (!rest) {
+        if (v === undefined && this.opts.nounset) throw new ExpansionError(`${name}[${idx}]: parameter not set`);
+        return wrap(v ?? '');
+      }
+      // ${a[i]:-word} and friends: the element through the scalar code path.
+      const tmp = '_MKSH_ARRAY_ELEMENT_';
+      const saved = this.vars.get(tmp);
+      if (v === undefined) this.vars.delete(tmp); else this.vars.set(tmp, v);
+      try {
+        return await this.braced(tmp + rest, fds, dq, assignment, allowAt);
+      } finally {
+        if (saved === undefined) this.vars.delete(tmp); else this.vars.set(tmp, saved);
+      }
+    }
     if (body.startsWith('#') && body.length > 1 && /^#([A-Za-z_]\w*|\d+|[@*#?$!])$/.test(body)) {
       const name = body.slice(1);
       if (name === '@' || name === '*') return wrap(String(this.positional.length));

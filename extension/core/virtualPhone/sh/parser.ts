@@ -393,7 +393,27 @@ export class Parser {
       this.lx.next();
       const eq = t.v.indexOf('=');
       if (!words.length && eq > 0 && NAME.test(t.v.slice(0, eq))) {
+        const next = this.lx.peek();
+        if (eq === t.v.length - 1 && next.k === 'op' && next.v === '(') {
+          // mksh's array assignment name=(a b c)
+          this.lx.next();
+          const array: string[] = [];
+          for (;;) {
+            const w = this.lx.next();
+            if (w.k === 'nl') continue;
+            if (w.k === 'op' && w.v === ')') break;
+            if (w.k !== 'word') throw this.unexpected(w);
+            array.push(w.v);
+          }
+          assigns.push({ name: t.v.slice(0, eq), value: '', array });
+          continue;
+        }
         assigns.push({ name: t.v.slice(0, eq), value: t.v.slice(eq + 1) });
+        continue;
+      }
+      const indexed = words.length ? null : /^([A-Za-z_][A-Za-z0-9_]*)\[([^\]]+)\]=/.exec(t.v);
+      if (indexed) {
+        assigns.push({ name: indexed[1], index: indexed[2], value: t.v.slice(indexed[0].length) });
         continue;
       }
       words.push(t.v);
