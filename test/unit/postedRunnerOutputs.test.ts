@@ -89,6 +89,40 @@ const ORT_DURATION = lines(
   'Total inference run time:600.102 s',
 );
 
+/** A 1.2x-era build from source on an Azure Cobalt 100 VM (-e cpu -r 100 -m times -s -Z -I, SqueezeNet int8):
+ * ArmDeveloperEcosystem/arm-learning-paths, content/learning-paths/servers-and-cloud-computing/onnx-on-azure/
+ * benchmarking.md @ 1d4e4f3. */
+const ORT_COBALT = lines(
+  'Disabling intra-op thread spinning between runs',
+  'Session creation time cost: 0.0102016 s',
+  'First inference time cost: 2 ms',
+  'Total inference time cost: 0.185739 s',
+  'Total inference requests: 100',
+  'Average inference time cost: 1.85739 ms',
+  'Total inference run time: 0.18581 s',
+  'Number of inferences per second: 538.184',
+  'Avg CPU usage: 96 %',
+  'Peak working set size: 36696064 bytes',
+  'Avg CPU usage:96',
+  'Peak working set size:36696064',
+  'Runs:100',
+  'Min Latency: 0.00183404 s',
+  'Max Latency: 0.00190312 s',
+  'P50 Latency: 0.00185674 s',
+  'P90 Latency: 0.00187215 s',
+  'P95 Latency: 0.00187393 s',
+  'P99 Latency: 0.00190312 s',
+  'P999 Latency: 0.00190312 s',
+);
+
+test('perf_test 1.2x on an Arm server: every number of the block, percentiles to the µs as printed', () => {
+  const r = parsePerfTestOutput(ORT_COBALT);
+  assert.equal(r.layout, 'ort1');
+  assert.deepEqual([r.requests, r.averageMs, r.sessionCreationMs, r.firstInferenceMs, r.totalRunTimeMs, r.inferencesPerSecond, r.cpuUsagePercent, r.peakWorkingSetBytes], [100, 1.85739, 10.2016, 2, 185.81, 538.184, 96, 36696064]);
+  assert.deepEqual(r.latencyMs, { min: 1.83404, max: 1.90312, p50: 1.85674, p90: 1.87215, p95: 1.87393, p99: 1.90312, p999: 1.90312 });
+  assert.equal(r.intraOpThreads, undefined, 'no -x: no "Setting intra_op_num_threads" line');
+});
+
 test('perf_test, newest builds ("Average inference time cost total:"): latency, percentiles, memory, threads', () => {
   const r = parsePerfTestOutput(ORT_SME2);
   assert.equal(r.layout, 'total');
