@@ -254,3 +254,48 @@ test('a transformer layer (opset 17 LayerNormalization, bool mask) calibrated on
     await b.release();
   }
 });
+
+/**
+ * A detector ending in NonMaxSuppression, as YOLO exports with NMS are built: a Conv head whose channels are
+ * (cx, cy, w, h, score) per cell, boxes [1, N, 4] and sigmoid scores [1, 1, N] also as outputs, and the ONNX
+ * NonMaxSuppression op (center_point_box 1) giving selected_indices [num_selected, 3] int64.
+ */
+function detectorWithNms(): Parameters<typeof saveModel>[0] {
+  let s = 5;
+  const r = () => ((s = (s * 16807) % 2147483647) / 2147483647 - 0.5);
+  const w = (name: string, dims: number[]) => ({ name, dataType: 1, dims, floatData: Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => r() * 0.5) });
+  const i64 = (name: string, v: number[]) => ({ name, dataType: 7, dims: [v.length], int64Data: v });
+  const f = (name: string, v: number[]) => ({ name, dataType: 1, dims: [v.length], floatData: v });
+  const conv = (name: string, x: string, wt: string, b: string, y: string) => ({ opType: 'Conv', name, input: [x, wt, b], output: [y], attribute: [{ name: 'pads', ints: [1, 1, 1, 1], type: 7 }, { name: 'strides', ints: [2, 2], type: 7 }] });
+  return {
+    irVersion: 8, opsetImport: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'det',
+      input: [{ name: 'images', type: { tensorType: { elemType: 1, shape: { dim: [1, 3, 64, 64].map((d) => ({ dimValue: d })) } } } }],
+      initializer: [w('w1', [16, 3, 3, 3]), w('b1', [16]), w('w2', [5, 16, 3, 3]), w('b2', [5]), i64('shape', [1, 5, 256]), i64('st0', [0]), i64('en4', [4]), i64('st4', [4]), i64('en5', [5]), i64('ax1', [1]), i64('maxout', [20]), f('iou', [0.5]), f('thr', [0.6]), f('boxscale', [16])],
+      node: [
+        conv('c1', 'images', 'w1', 'b1', 'c1o'), { opType: 'Relu', name: 'r1', input: ['c1o'], output: ['r1o'] }, conv('c2', 'r1o', 'w2', 'b2', 'head'),
+        { opType: 'Reshape', name: 'rs', input: ['head', 'shape'], output: ['flat'] },
+        { opType: 'Slice', name: 'sb', input: ['flat', 'st0', 'en4', 'ax1'], output: ['b0'] }, { opType: 'Mul', name: 'bm', input: ['b0', 'boxscale'], output: ['b1s'] },
+        { opType: 'Transpose', name: 'bt', input: ['b1s'], output: ['boxes'], attribute: [{ name: 'perm', ints: [0, 2, 1], type: 7 }] },
+        { opType: 'Slice', name: 'ss', input: ['flat', 'st4', 'en5', 'ax1'], output: ['s0'] }, { opType: 'Sigmoid', name: 'sg', input: ['s0'], output: ['scores'] },
+        { opType: 'NonMaxSuppression', name: 'nms', input: ['boxes', 'scores', 'maxout', 'iou', 'thr'], output: ['selected_indices'], attribute: [{ name: 'center_point_box', i: 1, type: 2 }] },
+      ],
+      output: [{ name: 'boxes', type: { tensorType: { elemType: 1 } } }, { name: 'scores', type: { tensorType: { elemType: 1 } } }, { name: 'selected_indices', type: { tensorType: { elemType: 7 } } }],
+    },
+  };
+}
+
+test('a detector ending in NonMaxSuppression: the int64 indices are judged by equality, and a model whose boxes differ is never a success', async () => {
+  const file = path.join(tmp, 'det_nms.onnx');
+  await saveModel(detectorWithNms(), file);
+  for (const mode of ['static', 'dynamic'] as const) {
+    const out = path.join(tmp, `det_nms_${mode}.onnx`);
+    const r = await quantizeModel({ input: file, output: out, mode, calibration: { kind: 'random', count: 8 }, sensitivity: false, latencyRuns: 2 });
+    const nms = r.fidelity.outputs.find((o) => o.name === 'selected_indices');
+    assert.ok(nms, `${mode}: the NMS output is in the report`);
+    assert.ok(nms.exactMatch !== undefined || nms.shapeMismatch, `${mode}: judged by equality or by its shape, not by a cosine over indices`);
+    const same = !nms.shapeMismatch && (nms.exactMatch ?? 0) >= 0.98;
+    if (!same) assert.ok(!r.accuracy.met && r.accuracy.failures.some((f) => f.startsWith('selected_indices: ')), `${mode}: other boxes kept, so the target is missed and says so: ${r.accuracy.failures.join('; ')}`);
+  }
+});
