@@ -34,6 +34,10 @@ import { buildApk } from '../helpers/apkBuilder';
  * - Linux net/ipv4/tcp_ipv4.c, net/ipv6/tcp_ipv6.c, net/unix/af_unix.c: /proc/net/tcp{,6} rows
  *   `sl: LOCALHEX:PORT REMHEX:PORT st …  uid timeout inode`, addresses as little-endian 32-bit words, LISTEN = 0A.
  * - mksh: kill and wait take job specs (%1, %%); android.content.Intent.toShortString for "Starting: Intent { … }".
+ * - toybox log.c (-p d/e/f/i/s/v/w, -t TAG, stdin when no message), free.c's layout, strings/comm/paste/nl/cksum
+ *   (POSIX; the host's GNU tools print the same for these inputs, so they are the oracle), gzip (zlib format:
+ *   the host's gunzip reads what the phone wrote); dmesg refused to uid 2000 (dmesg_restrict); iproute2 `ip` on a
+ *   phone whose only configured link is lo (wlan0 down, no route: "Network is unreachable").
  * - scrcpy issues #953/#5178: app_process without the server's classes logs "could not find class" and the
  *   shell reports "Aborted".
  */
@@ -259,4 +263,43 @@ test('/proc/net/tcp6 lists a listener as netstat does; kill/wait take job specs;
   const start = await sh(`am start -n "${PKG}/${PKG}.MainActivity" -a android.intent.action.MAIN -c android.intent.category.LAUNCHER -D`);
   assert.equal(start.stdout, `Starting: Intent { act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] cmp=${PKG}/.MainActivity }\n`);
   assert.equal((await sh(`am set-debug-app -w ${PKG}; am clear-debug-app`)).code, 0);
+});
+
+test('log writes to logcat; strings, comm, paste, nl, cksum print what the host GNU tools print; gzip round-trips with the host', async () => {
+  const l = await sh('log -t AuditScript -p w started step 1; echo from-stdin | log -t AuditScript; log -p x bad; echo rc=$?');
+  assert.equal(l.stdout, 'rc=1\n');
+  assert.equal(l.stderr, "log: bad -p 'x'\n");
+  assert.match((await p.adb(['logcat', '-d', '-s', 'AuditScript'])).stdout, /W AuditScript: started step 1\n.* I AuditScript: from-stdin\n/);
+
+  const files: Record<string, string | Buffer> = {
+    c1: 'apple\nbanana\ndate\n', c2: 'banana\ncherry\ndate\n', n1: 'x\n\ny\n',
+    bin: Buffer.concat([Buffer.from('abc\0defgh\x01ijklmnop\tq\n'), Buffer.from([0xff, 0x41, 0x42, 0x43, 0x44, 0x45])]),
+  };
+  for (const [k, v] of Object.entries(files)) await writeFile(path.join(p.tmp, k), v);
+  assert.equal((await p.adb(['push', ...Object.keys(files).map((k) => path.join(p.tmp, k)), '/data/local/tmp/'])).code, 0);
+  const host = async (cmd: string, args: string[]) => (await execFileP(cmd, args, { cwd: p.tmp })).stdout;
+  const cases: Array<[string, string, string[]]> = [
+    ['strings bin', 'strings', ['-a', 'bin']], ['strings -n 5 bin', 'strings', ['-a', '-n', '5', 'bin']],
+    ['comm c1 c2', 'comm', ['c1', 'c2']], ['comm -12 c1 c2', 'comm', ['-12', 'c1', 'c2']], ['comm -3 c1 c2', 'comm', ['-3', 'c1', 'c2']],
+    ['paste c1 c2', 'paste', ['c1', 'c2']], ['paste -s -d, c1', 'paste', ['-s', '-d,', 'c1']],
+    ['nl n1', 'nl', ['n1']], ['nl -ba -w3 -s: n1', 'nl', ['-ba', '-w3', '-s:', 'n1']], ['cksum c1', 'cksum', ['c1']],
+  ];
+  for (const [line, cmd, args] of cases) {
+    assert.equal((await sh(`cd /data/local/tmp && ${line}`)).stdout, await host(cmd, args), line);
+  }
+  const gz = await p.adb(['exec-out', 'cd /data/local/tmp && cat c1 | gzip -9']);
+  await writeFile(path.join(p.tmp, 'c1.gz'), gz.bytes);
+  assert.equal(await host('gunzip', ['-c', 'c1.gz']), files.c1);
+  assert.equal((await sh('cd /data/local/tmp && cp c1 g && gzip g && ls g* && zcat g.gz | wc -l && gunzip g.gz && cat g | head -1')).stdout, 'g.gz\n3\napple\n');
+  const free = await sh('free -m');
+  assert.match(free.stdout, /^\t\ttotal {8}used {8}free {6}shared {5}buffers\nMem: +\d+ +\d+ +\d+ +\d+ +\d+\n-\/\+ buffers\/cache: +\d+ +\d+\nSwap: +\d+ +\d+ +\d+\n$/);
+  const memTotalKb = Number(/MemTotal:\s+(\d+)/.exec((await sh('cat /proc/meminfo')).stdout)?.[1]);
+  assert.equal(Number(/^Mem: +(\d+)/m.exec(free.stdout)?.[1]), Math.floor(memTotalKb / 1024));
+  const dmesg = await sh('dmesg');
+  assert.equal(dmesg.code, 1);
+  assert.equal(dmesg.stderr, 'dmesg: klogctl: Permission denied\n');
+  const ipr = await sh('ip addr show lo; ip route; echo route=$?; ip route get 8.8.8.8; echo get=$?');
+  assert.match(ipr.stdout, /^1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 .*\n {4}link\/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n {4}inet 127\.0\.0\.1\/8 scope host lo\n/);
+  assert.match(ipr.stdout, /route=0\nget=2\n$/);
+  assert.equal(ipr.stderr, 'RTNETLINK answers: Network is unreachable\n');
 });

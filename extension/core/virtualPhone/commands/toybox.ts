@@ -9,6 +9,7 @@ import { SED_COMMANDS } from './toybox/sed';
 import { SYSTEM_COMMANDS } from './toybox/system';
 import { EXTRA_COMMANDS } from './toybox/extras';
 import { DIFF_COMMANDS } from './toybox/diff';
+import { MORE_COMMANDS } from './toybox/more';
 
 /**
  * toybox's commands as Android 14 ships them (the ones tools and scripts call), each behaving and printing
@@ -26,4 +27,5 @@ export const TOYBOX: CommandTable = {
   ...SYSTEM_COMMANDS,
   ...EXTRA_COMMANDS,
   ...DIFF_COMMANDS,
+  ...MORE_COMMANDS,
 };

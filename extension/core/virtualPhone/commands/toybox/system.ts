@@ -167,7 +167,7 @@ function idCommand(name: 'id' | 'groups' | 'whoami' | 'logname') {
 /* ------------------------------------------------------------------ */
 /* nproc, getenforce, uname, arch, hostname                            */
 
-async function cpuCount(t: Toy): Promise<number> {
+export async function cpuCount(t: Toy): Promise<number> {
   try {
     const text = fromB(await readAllInput(await t.open('/proc/cpuinfo')));
     const n = (text.match(/^processor\s*:/gm) ?? []).length;
