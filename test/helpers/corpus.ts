@@ -380,6 +380,8 @@ export interface OutputAgreement {
   floatScale: number;
   /** Every float value is in [0, 1] and a sample has at most 8 of them: a probability, judged by its error. */
   probability: boolean;
+  /** Integer outputs (ids, indices): the share of elements equal on both sides, which is what is judged. */
+  exactMatch?: number;
 }
 
 /** Runs both models on the same samples and compares each output (all samples concatenated). */
@@ -389,7 +391,7 @@ export async function agreement(floatFile: string, quantFile: string, samplesDat
   const a = await ort.InferenceSession.create(floatFile, opts);
   const b = await ort.InferenceSession.create(quantFile, opts);
   try {
-    const acc = new Map<string, { fa: number[]; fb: number[]; lastDim: number }>();
+    const acc = new Map<string, { fa: number[]; fb: number[]; lastDim: number; integer: boolean }>();
     for (const sample of samplesData) {
       const feeds = Object.fromEntries(inputs.map((inp, i) => [inp.name, new ort.Tensor(sample[i].dtype, sample[i].data, sample[i].shape)]));
       const ra = await a.run(feeds);
@@ -399,13 +401,16 @@ export async function agreement(floatFile: string, quantFile: string, samplesDat
         const tb = rb[name];
         if (!tb) throw new Error(`the quantized model has no output ${name}`);
         if (ta.dims.join('x') !== tb.dims.join('x')) throw new Error(`output ${name}: float shape ${ta.dims.join('×')}, quantized ${tb.dims.join('×')}`);
-        const e = acc.get(name) ?? { fa: [], fb: [], lastDim: Number(ta.dims[ta.dims.length - 1] ?? 1) };
+        const e = acc.get(name) ?? { fa: [], fb: [], lastDim: Number(ta.dims[ta.dims.length - 1] ?? 1), integer: !ta.type.startsWith('float') };
         for (const v of ta.data as Float32Array) e.fa.push(Number(v));
         for (const v of tb.data as Float32Array) e.fb.push(Number(v));
         acc.set(name, e);
       }
     }
-    return [...acc].map(([name, { fa, fb, lastDim }]) => compare(name, fa, fb, lastDim));
+    return [...acc].map(([name, { fa, fb, lastDim, integer }]) => {
+      const c = compare(name, fa, fb, lastDim);
+      return integer ? { ...c, noSignal: false, exactMatch: fa.filter((v, i) => v === fb[i]).length / Math.max(1, fa.length) } : c;
+    });
   } finally {
     await a.release();
     await b.release();
@@ -450,6 +455,7 @@ export function compare(name: string, fa: number[], fb: number[], lastDim: numbe
  * no signal, so only its error counts (within 1 % of its size).
  */
 export function agrees(o: OutputAgreement, minCosine = 0.98): boolean {
+  if (o.exactMatch !== undefined) return o.exactMatch >= 0.98;
   if (!Number.isFinite(o.cosine) || !Number.isFinite(o.maxAbsErr)) return false;
   if (o.noSignal) return o.maxAbsErr <= 1e-2 * Math.max(1, o.floatScale);
   if (o.probability && o.maxAbsErr > 0.1) return false;

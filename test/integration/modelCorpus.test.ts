@@ -90,7 +90,7 @@ function shapeArgs(m: CorpusModel): string[] {
   return out;
 }
 
-const fmtAgree = (a: OutputAgreement[]): string => a.map((o) => `${o.name}: cos ${o.noSignal ? 'n/a (no signal)' : o.cosine.toFixed(4)}, max err ${o.maxAbsErr.toPrecision(3)}${o.top1 !== undefined ? `, top-1 ${(o.top1 * 100).toFixed(0)}%` : ''}`).join('; ');
+const fmtAgree = (a: OutputAgreement[]): string => a.map((o) => o.exactMatch !== undefined ? `${o.name}: ${(o.exactMatch * 100).toFixed(1)}% of ids equal` : `${o.name}: cos ${o.noSignal ? 'n/a (no signal)' : o.cosine.toFixed(4)}, max err ${o.maxAbsErr.toPrecision(3)}${o.top1 !== undefined ? `, top-1 ${(o.top1 * 100).toFixed(0)}%` : ''}`).join('; ');
 
 for (const m of models) {
   describe(`${m.id} — ${m.what} (${sourceLabel(m)}, ${m.licence.split(' ')[0]})`, () => {
