@@ -93,3 +93,18 @@ test('mksh arrays: set -A / set +A, name=(…), name[i]=, ${a[i]}, ${a[@]} as fi
     assert.equal(r.stdout, 'y 3 x\n<1>\n<two words>\n<3>\n4 0 1 2 5\n1 3 five\ndflt 1\n3 1\nQ y z\n[]\n');
   });
 });
+
+test('mksh: a glob ending in / lists folders with the slash; pwd -P resolves /sdcard; $KSH_VERSION and $SECONDS; toybox multiplexer', async () => {
+  await withPhone(async (_d, sh) => {
+    await sh('mkdir -p /data/local/tmp/gd/sub1 /data/local/tmp/gd/sub2; touch /data/local/tmp/gd/file1');
+    assert.equal((await sh('echo /data/local/tmp/gd/*/; cd /data/local/tmp/gd && echo */ && echo s*/')).stdout, '/data/local/tmp/gd/sub1/ /data/local/tmp/gd/sub2/\nsub1/ sub2/\nsub1/ sub2/\n');
+    assert.equal((await sh('echo /data/local/tmp/gd/nothing*/')).stdout, '/data/local/tmp/gd/nothing*/\n');
+    assert.equal((await sh('cd /sdcard; pwd; pwd -P')).stdout, '/sdcard\n/storage/emulated/0\n');
+    // Android's mksh (an env dump of an Android 14 shell shows KSH_VERSION=@(#)MIRBSD KSH R59 2020/10/31, KSHUID=2000).
+    assert.equal((await sh('echo "$KSH_VERSION|$SECONDS|$KSHUID"')).stdout, '@(#)MIRBSD KSH R59 2020/10/31|0|2000\n');
+    assert.equal((await sh('toybox --version; toybox echo via-toybox; toybox | head -1 | cut -d" " -f1-3')).stdout, 'toybox 0.8.9-android\nvia-toybox\nacpi base64 basename\n');
+    const bad = await sh('toybox awk');
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stderr, 'toybox: Unknown command awk (see "toybox --help")\n');
+  });
+});

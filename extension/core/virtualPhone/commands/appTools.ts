@@ -1,5 +1,5 @@
 import type { Command, CommandTable, Io } from './types';
-import { PROCESS_COMMANDS } from './proc';
+import { PROCESS_COMMANDS, TOYBOX_APPLETS } from './proc';
 import { PackageDb } from '../os/packages';
 
 /**
@@ -111,4 +111,52 @@ const runAs: Command = async (argv, io, ctx) => {
   }
 };
 
-export const APP_TOOL_COMMANDS: CommandTable = { am, cmd, 'run-as': runAs };
+/**
+ * The toybox multiplexer (toybox main.c): no arguments lists its commands, wrapped as toybox_main does;
+ * `toybox --version` is "toybox 0.8.9-android"; `toybox CMD ARGS…` runs the applet.
+ */
+const toybox: Command = async (argv, io, ctx) => {
+  const names = [...TOYBOX_APPLETS].sort();
+  if (argv.length < 2) {
+    let out = '';
+    let len = 0;
+    for (const n of names) {
+      out += n;
+      len += n.length + 1;
+      if (len > 65) { out += '\n'; len = 0; } else out += ' ';
+    }
+    await io.out(`${out.replace(/ $/, '')}\n`);
+    return 0;
+  }
+  if (argv[1] === '--version') { await io.out('toybox 0.8.9-android\n'); return 0; }
+  if (argv[1] === '--help' || argv[1] === 'help') { await io.out('usage: toybox [--long | --help | --version | [COMMAND] [ARGUMENTS...]]\n'); return 0; }
+  const { findCommand } = await import('./index');
+  const c = TOYBOX_APPLETS.has(argv[1]) ? findCommand(argv[1]) : undefined;
+  if (!c) { await io.err(`toybox: Unknown command ${argv[1]} (see "toybox --help")\n`); return 1; }
+  return c(argv.slice(1), io, ctx);
+};
+
+/** servicemanager's `service list` / `service check NAME` for the services the phone's dumpsys answers for. */
+const SERVICES: Array<[string, string]> = [['activity', 'android.app.IActivityManager'], ['battery', ''], ['cpuinfo', ''], ['display', 'android.hardware.display.IDisplayManager'],
+  ['gfxinfo', ''], ['input_method', 'com.android.internal.view.IInputMethodManager'], ['meminfo', ''], ['package', 'android.content.pm.IPackageManager'], ['power', 'android.os.IPowerManager'],
+  ['settings', ''], ['window', 'android.view.IWindowManager']];
+const service: Command = async (argv, io) => {
+  if (argv[1] === 'list') {
+    await io.out(`Found ${SERVICES.length} services:\n${SERVICES.map(([n, i], k) => `${k}\t${n}: [${i}]\n`).join('')}`);
+    return 0;
+  }
+  if (argv[1] === 'check' && argv[2]) {
+    await io.out(`Service ${argv[2]}: ${SERVICES.some(([n]) => n === argv[2]) ? 'found' : 'not found'}\n`);
+    return 0;
+  }
+  await io.err('Usage: service [-h|-?]\n       service list\n       service check SERVICE\n       service call SERVICE CODE [i32 N | i64 N | f N | d N | s16 STR | null | fd f | nfd n | afd f ] ...\n');
+  return argv[1] === '-h' || argv[1] === '-?' ? 0 : 1;
+};
+
+/** init's start/stop (system/core/toolbox/start.cpp): "Must be root" unless uid 0. */
+const startStop: Command = async (_argv, io, ctx) => {
+  if (ctx.uid !== 0) { await io.err('Must be root\n'); return 1; }
+  return 0;
+};
+
+export const APP_TOOL_COMMANDS: CommandTable = { am, cmd, 'run-as': runAs, toybox, service, start: startStop, stop: startStop };

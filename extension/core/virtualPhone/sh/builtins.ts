@@ -96,7 +96,16 @@ export const SHELL_BUILTINS: Record<string, Builtin> = {
     await c.fds[1].write(text + (newline && !stop ? '\n' : ''));
     return 0;
   },
-  pwd: async (_a, c) => {
+  pwd: async (argv, c) => {
+    // -P: the physical folder, every symlink resolved (/sdcard → /storage/emulated/0).
+    if (argv.includes('-P')) {
+      let abs = c.shell.cwd;
+      try {
+        abs = await c.shell.device.fs.realpath(c.shell.cwd);
+      } catch { /* keep the logical path */ }
+      await c.fds[1].write(`${abs}\n`);
+      return 0;
+    }
     await c.fds[1].write(`${c.shell.cwd}\n`);
     return 0;
   },

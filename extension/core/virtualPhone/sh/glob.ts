@@ -145,5 +145,11 @@ export async function expandPathname(escaped: string, cwd: string, list: (absDir
     bases = next;
     if (!bases.length) return [];
   }
+  if (escaped.endsWith('/') && segs.some((x) => x !== '')) {
+    // A pattern ending in / matches folders only, and each match keeps the slash.
+    const dirs: string[] = [];
+    for (const b of bases) if ((await list(b.abs)) !== undefined) dirs.push(`${b.shown}/`);
+    return dirs.sort();
+  }
   return bases.map((b) => b.shown).sort();
 }

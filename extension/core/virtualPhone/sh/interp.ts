@@ -188,10 +188,22 @@ export class Shell {
   }
 
   getVar(name: string): string | undefined {
-    // mksh: every read of RANDOM is a new number 0…32767.
-    if (name === 'RANDOM' && !this.vars.has('RANDOM')) return String(Math.floor(Math.random() * 32768));
+    // mksh: every read of RANDOM is a new number 0…32767; SECONDS since the shell started; EPOCHREALTIME;
+    // KSH_VERSION as Android's mksh R59 reports it; KSHUID/KSHGID the shell's ids.
+    if (!this.vars.has(name)) {
+      switch (name) {
+        case 'RANDOM': return String(Math.floor(Math.random() * 32768));
+        case 'SECONDS': return String(Math.floor((Date.now() - this.started) / 1000));
+        case 'EPOCHREALTIME': return (Date.now() / 1000).toFixed(6);
+        case 'KSH_VERSION': return '@(#)MIRBSD KSH R59 2020/10/31';
+        case 'KSHUID': case 'KSHEGID': case 'KSHGID': return String(this.proc.uid);
+        default:
+      }
+    }
     return this.vars.get(name);
   }
+
+  readonly started = Date.now();
 
   /** mksh arrays: index → value; element 0 is also the scalar variable of the same name. */
   arrays = new Map<string, Map<number, string>>();
