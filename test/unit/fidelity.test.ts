@@ -242,3 +242,18 @@ test('an output whose shape differs between the float and the int8 model (NMS ke
   assert.deepEqual(judge(f, DEFAULT_TARGET), ['selected_indices: on evaluation input 2 the float output is 2×3 and the quantized one 3×3']);
   assert.ok(shortfall(f, DEFAULT_TARGET) > 0);
 });
+
+test('a target met only on the inputs the search chose by is confirmed on fresh ones, and a miss there is a miss', async () => {
+  const { confirm } = await import('../../extension/core/quantize/accuracy');
+  // The search kept layers in float until these 4 inputs met cosine 0.99; on 4 others the output is reordered.
+  const float = many(4, (i) => ({ y: { data: [i + 1, 2 * i + 1, 3, 1], dims: [1, 4] } }));
+  const good = await fidelity(fake(float), fake(float), samples(4));
+  const met = { target: DEFAULT_TARGET, met: true, failures: [], initial: score(good), final: score(good), keptInFloat: [{ node: 'conv_9', opType: 'Conv', reason: 'r', before: score(good), after: score(good) }], tried: 3, searched: true };
+  const kept = confirm(met, good, 'random inputs (4)');
+  assert.equal(kept.met, true);
+  assert.deepEqual(kept.confirmed?.failures, []);
+  const fresh = await fidelity(fake(float), fake(many(4, (i) => ({ y: { data: [3, i + 1, 1, 2 * i + 1], dims: [1, 4] } }))), samples(4));
+  const missed = confirm(met, fresh, 'random inputs (4)');
+  assert.equal(missed.met, false, 'met on the search\'s own inputs only: not a success');
+  assert.match(missed.failures[0], /^on 4 fresh input\(s\) the search never saw: y: cosine 0\.\d{4} < 0\.99$/);
+});

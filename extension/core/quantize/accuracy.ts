@@ -51,6 +51,20 @@ export interface AccuracyOutcome {
   tried: number;
   /** Did the loop run (false when the user turned it off: then a miss is still reported, never hidden). */
   searched: boolean;
+  /**
+   * The search chose what to keep in float by the evaluation inputs, so its verdict on them flatters the model:
+   * the final model measured again on inputs the search never saw (fresh generated draws), and judged on them too.
+   */
+  confirmed?: { samples: number; source: string; score: Score; failures: string[] };
+}
+
+/**
+ * Judges the final model on inputs the search never saw as well: a target met only on the inputs the search
+ * chose by becomes a miss, with the fresh numbers.
+ */
+export function confirm(a: AccuracyOutcome, fresh: FidelityReport, source: string): AccuracyOutcome {
+  const failures = judge(fresh, a.target).map((f) => `on ${fresh.samples} fresh input(s) the search never saw: ${f}`);
+  return { ...a, met: a.met && !failures.length, failures: [...a.failures, ...failures], confirmed: { samples: fresh.samples, source, score: score(fresh), failures } };
 }
 
 export interface Sensitivity {
@@ -337,6 +351,7 @@ export function describeAccuracy(a: AccuracyOutcome): string[] {
   const lines = [a.met
     ? `accuracy: ${t}: met (${fmtScore(a.final)})${a.keptInFloat.length ? ` after keeping ${a.keptInFloat.length} layer(s) in float` : ''}`
     : `TARGET MISSED: ${t}: ${a.failures.join('; ')}${a.searched ? (a.keptInFloat.length ? ` — even with ${a.keptInFloat.length} layer(s) kept in float (${a.tried} models tried)` : '') : ' (accuracy-aware search was off)'}`];
+  if (a.confirmed && !a.confirmed.failures.length) lines.push(`  confirmed on ${a.confirmed.samples} fresh input(s) the search never saw (${a.confirmed.source}): ${fmtScore(a.confirmed.score)}`);
   if (a.keptInFloat.length) lines.push('kept in float:', ...a.keptInFloat.map((k) => `  ${k.node} (${k.opType}): ${k.reason}`));
   return lines;
 }

@@ -13,8 +13,8 @@ import { DYNAMIC_OPS, defaultOpset, normalizeModel, planStatic, rewriteDynamic, 
 import { QuantizeError, eachGraph, subgraphsOf } from './tensors';
 import { upgradeOpset, type OpsetUpgrade } from './opset';
 import { initializerFeeds } from '../profile/inputs';
-import { FloatReference, augmentedDrift, describeDrift, interleavedLatency, type FidelityReport } from './report';
-import { DEFAULT_TARGET, accuracyAware, calibrationOnly, evaluationSamples, graphConsumers, type AccuracyOutcome, type AccuracyTarget } from './accuracy';
+import { FloatReference, augmentedDrift, describeDrift, fidelity, interleavedLatency, type FidelityReport } from './report';
+import { DEFAULT_TARGET, accuracyAware, calibrationOnly, confirm, evaluationSamples, graphConsumers, type AccuracyOutcome, type AccuracyTarget } from './accuracy';
 import { equalize, type EqualizeReport } from './equalize';
 import { applyBiasCorrections, biasCorrections, type BiasCorrection, type BiasReport } from './biasCorrection';
 
@@ -401,6 +401,17 @@ export async function quantizeModel(req: QuantizeRequest): Promise<QuantizeRepor
   }, built);
   built = loop.built;
   const quantSession = await session(built.bytes, 'all', `the quantized ${path.basename(output)} (a bug in the quantizer)`);
+  // The search kept layers in float until the evaluation inputs met the target: on generated inputs, check the
+  // chosen model on fresh draws too (the ones after calibration's and evaluation's), so the verdict is not one
+  // tuned to the inputs it was chosen by. (With the user's files there are no more held-out inputs to draw.)
+  if (loop.accuracy.keptInFloat.length && loop.accuracy.met && evalSpec.kind === 'random') {
+    step(req, 4, total, 'confirming on fresh inputs');
+    const skip = (req.evaluation ? 0 : calibSpec.kind === 'random' ? calibSpec.count : 0) + evalSamples.length;
+    const fresh: Sample[] = [];
+    let i = 0;
+    for await (const s of samples({ kind: 'random', count: skip + evalSamples.length }, specs, inputOverrides(req), req.signal)) if (i++ >= skip) fresh.push(withFixed(s));
+    if (fresh.length) loop.accuracy = confirm(loop.accuracy, await fidelity(floatSession, quantSession, fresh), `random inputs (${fresh.length}), draws after the evaluation's`);
+  }
   await writeFileAtomicNoClobber(output, built.bytes);
 
   try {
