@@ -38,6 +38,9 @@ import { buildApk } from '../helpers/apkBuilder';
  *   (POSIX; the host's GNU tools print the same for these inputs, so they are the oracle), gzip (zlib format:
  *   the host's gunzip reads what the phone wrote); dmesg refused to uid 2000 (dmesg_restrict); iproute2 `ip` on a
  *   phone whose only configured link is lo (wlan0 down, no route: "Network is unreachable").
+ * - `adb shell reboot` (system/core/reboot: sets sys.powerctl, allowed to the shell; ya-webadb powers phones off
+ *   with `adb shell reboot -p`): the phone goes offline and comes back with its apps; init's start/stop need
+ *   root ("Must be root"); servicemanager's `service check NAME` says "found"/"not found".
  * - scrcpy issues #953/#5178: app_process without the server's classes logs "could not find class" and the
  *   shell reports "Aborted".
  */
@@ -302,4 +305,18 @@ test('log writes to logcat; strings, comm, paste, nl, cksum print what the host 
   assert.match(ipr.stdout, /^1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 .*\n {4}link\/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n {4}inet 127\.0\.0\.1\/8 scope host lo\n/);
   assert.match(ipr.stdout, /route=0\nget=2\n$/);
   assert.equal(ipr.stderr, 'RTNETLINK answers: Network is unreachable\n');
+});
+
+test('service check, start/stop refused; `adb shell reboot` takes the phone offline and it comes back with its apps (last: it reboots)', async () => {
+  assert.equal((await sh('service check package; service check nosuchservice')).stdout, 'Service package: found\nService nosuchservice: not found\n');
+  const st = await sh('start adbd');
+  assert.equal(st.code, 1);
+  assert.equal(st.stderr, 'Must be root\n');
+  const bootId = (await sh('cat /proc/sys/kernel/random/boot_id')).stdout;
+  await sh('reboot');
+  const back = await p.adb(['wait-for-device', 'shell', 'cat /proc/sys/kernel/random/boot_id; pm list packages com.example.audit'], { timeoutMs: 30000 });
+  assert.equal(back.code, 0, back.stderr);
+  const [newBoot, ...pkgs] = back.stdout.split('\n');
+  assert.notEqual(`${newBoot}\n`, bootId, 'a new boot');
+  assert.ok(pkgs.includes(`package:${PKG}`), back.stdout);
 });

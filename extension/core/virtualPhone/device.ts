@@ -33,6 +33,8 @@ export class VirtualDevice {
   readonly logcat = new LogBuffer();
   /** The phone's own TCP ports and abstract sockets (nc, adb forward/reverse). */
   readonly net = new PhoneNet();
+  /** Set by the server the phone runs in: restarts it (`reboot` in the shell, as adbd's reboot service does). */
+  rebootHandler: ((target: string) => void) | undefined;
   private pngCache: { version: string; png: Buffer } | undefined;
   private rawCache: { version: string; frame: { data: Buffer; width: number; height: number } } | undefined;
 

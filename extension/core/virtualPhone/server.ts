@@ -514,6 +514,7 @@ export class VirtualPhone extends EventEmitter {
     const port = (server.address() as net.AddressInfo).port;
     const device = new VirtualDevice(profile, sandbox, `${host}:${port}`);
     const phone = new VirtualPhone(server, device, port, host, ownedDir, opts);
+    device.rebootHandler = (target) => void phone.reboot(target);
     server.on('connection', (socket) => {
       if (phone.booting) {
         // Still booting: adbd is not up. Closing at once (instead of refusing the TCP connection) makes the

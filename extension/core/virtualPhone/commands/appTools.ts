@@ -159,4 +159,25 @@ const startStop: Command = async (_argv, io, ctx) => {
   return 0;
 };
 
-export const APP_TOOL_COMMANDS: CommandTable = { am, cmd, 'run-as': runAs, toybox, service, start: startStop, stop: startStop };
+/**
+ * /system/bin/reboot (system/core/reboot/reboot.c) sets sys.powerctl, which the shell user may do on a user
+ * build (`adb shell reboot -p` is how non-root tools power a phone off): it prints nothing and waits to be
+ * killed by the shutdown. The virtual phone restarts for -p too (it has no power button to bring it back).
+ */
+const reboot: Command = async (argv, io, ctx) => {
+  const args = argv.slice(1).filter((a) => !/^-[fn]+$/.test(a));
+  const off = args.includes('-p');
+  const reason = args.filter((a) => a !== '-p').join(',');
+  if (args.some((a) => a.startsWith('-') && a !== '-p')) { await io.err('usage: reboot [-n] [-p] [-f] [reason]\n'); return 1; }
+  const handler = ctx.device.rebootHandler;
+  if (!handler) { await io.err('reboot: Permission denied\n'); return 1; }
+  setTimeout(() => handler(off ? 'shutdown' : reason), 50);
+  // Wait for the shutdown to end the session (the host sees the stream close).
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, 10_000);
+    ctx.signal?.onAbort(() => { clearTimeout(t); resolve(); });
+  });
+  return 0;
+};
+
+export const APP_TOOL_COMMANDS: CommandTable = { reboot, am, cmd, 'run-as': runAs, toybox, service, start: startStop, stop: startStop };
