@@ -41,6 +41,8 @@ import { buildApk } from '../helpers/apkBuilder';
  * - `adb shell reboot` (system/core/reboot: sets sys.powerctl, allowed to the shell; ya-webadb powers phones off
  *   with `adb shell reboot -p`): the phone goes offline and comes back with its apps; init's start/stop need
  *   root ("Must be root"); servicemanager's `service check NAME` says "found"/"not found".
+ * - adb's bugreport.cpp: `bugreportz -v` (version on stderr), then `bugreportz -p` with BEGIN:/PROGRESS:/OK: lines
+ *   and a pull of the zip; the zip's main_entry.txt names the dumpstate text (the host's unzip reads it).
  * - scrcpy issues #953/#5178: app_process without the server's classes logs "could not find class" and the
  *   shell reports "Aborted".
  */
@@ -305,6 +307,24 @@ test('log writes to logcat; strings, comm, paste, nl, cksum print what the host 
   assert.match(ipr.stdout, /^1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 .*\n {4}link\/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n {4}inet 127\.0\.0\.1\/8 scope host lo\n/);
   assert.match(ipr.stdout, /route=0\nget=2\n$/);
   assert.equal(ipr.stderr, 'RTNETLINK answers: Network is unreachable\n');
+});
+
+test('adb bugreport DIR pulls a zip the host unzip reads, with dumpstate sections and the logcat of this boot', async () => {
+  await sh('log -t AuditBugreport marker-line');
+  const dir = path.join(p.tmp, 'reports');
+  await execFileP('mkdir', ['-p', dir]);
+  const r = await p.adb(['bugreport', dir], { timeoutMs: 60000 });
+  assert.equal(r.code, 0, r.stderr);
+  const { stdout: listing } = await execFileP('ls', [dir]);
+  const zip = listing.trim();
+  assert.match(zip, /^bugreport-\w+-[\w.]+-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d\.zip$/);
+  const main = (await execFileP('unzip', ['-p', path.join(dir, zip), 'main_entry.txt'])).stdout;
+  assert.equal(main, zip.replace(/\.zip$/, '.txt'));
+  const text = (await execFileP('unzip', ['-p', path.join(dir, zip), main], { maxBuffer: 64 << 20 })).stdout;
+  assert.match(text, /^== dumpstate: /m);
+  assert.match(text, /^------ SYSTEM LOG \(logcat -v threadtime/m);
+  assert.match(text, /I AuditBugreport: marker-line/);
+  assert.match(text, /^\[ro\.build\.fingerprint\]: \[/m);
 });
 
 test('service check, start/stop refused; `adb shell reboot` takes the phone offline and it comes back with its apps (last: it reboots)', async () => {

@@ -1,3 +1,4 @@
+import { crc32, deflateRawSync } from 'node:zlib';
 import type { Command, CommandTable, Io } from './types';
 import { PROCESS_COMMANDS, TOYBOX_APPLETS } from './proc';
 import { PackageDb } from '../os/packages';
@@ -180,4 +181,89 @@ const reboot: Command = async (argv, io, ctx) => {
   return 0;
 };
 
-export const APP_TOOL_COMMANDS: CommandTable = { reboot, am, cmd, 'run-as': runAs, toybox, service, start: startStop, stop: startStop };
+/** A zip archive (deflated entries) as bugreportz writes one. */
+function zipOf(entries: Array<{ name: string; data: Buffer }>, when: Date): Buffer {
+  const parts: Buffer[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  const dosTime = (when.getUTCHours() << 11) | (when.getUTCMinutes() << 5) | Math.floor(when.getUTCSeconds() / 2);
+  const dosDate = ((when.getUTCFullYear() - 1980) << 9) | ((when.getUTCMonth() + 1) << 5) | when.getUTCDate();
+  for (const e of entries) {
+    const name = Buffer.from(e.name);
+    const body = deflateRawSync(e.data);
+    const crc = crc32(e.data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt16LE(0x0800, 6); local.writeUInt16LE(8, 8);
+    local.writeUInt16LE(dosTime, 10); local.writeUInt16LE(dosDate, 12); local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(body.length, 18); local.writeUInt32LE(e.data.length, 22); local.writeUInt16LE(name.length, 26);
+    const cd = Buffer.alloc(46);
+    cd.writeUInt32LE(0x02014b50, 0); cd.writeUInt16LE(0x0314, 4); cd.writeUInt16LE(20, 6); cd.writeUInt16LE(0x0800, 8); cd.writeUInt16LE(8, 10);
+    cd.writeUInt16LE(dosTime, 12); cd.writeUInt16LE(dosDate, 14); cd.writeUInt32LE(crc, 16); cd.writeUInt32LE(body.length, 20);
+    cd.writeUInt32LE(e.data.length, 24); cd.writeUInt16LE(name.length, 28); cd.writeUInt32LE((0o100644 << 16) >>> 0, 38); cd.writeUInt32LE(offset, 42);
+    parts.push(local, name, body);
+    central.push(cd, name);
+    offset += 30 + name.length + body.length;
+  }
+  const cdBuf = Buffer.concat(central);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(entries.length, 8); end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(cdBuf.length, 12); end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...parts, cdBuf, end]);
+}
+
+/**
+ * bugreportz (frameworks/native/cmds/bugreportz): `-v` prints its version (1.2) on stderr; `-p` reports
+ * "BEGIN:PATH", "PROGRESS:N/TOTAL" lines and "OK:PATH" of the zip in the Shell app's folder, which `adb bugreport`
+ * then pulls. The zip holds main_entry.txt, version.txt and bugreport-….txt with dumpstate's sections (build,
+ * uptime, SYSTEM LOG/EVENT LOG from logcat, SYSTEM PROPERTIES, PROCESSES, dumpsys battery and package).
+ */
+const bugreportz: Command = async (argv, io, ctx) => {
+  if (argv[1] === '-v') { await io.err('1.2\n'); return 0; }
+  if (argv[1] === '-h') { await io.err('usage: bugreportz [-h | -v | -p | -s]\n'); return 0; }
+  if (argv[1] !== undefined && argv[1] !== '-p' && argv[1] !== '-s') { await io.err(`usage: bugreportz [-h | -v | -p | -s]\n`); return 1; }
+  const props = ctx.device.properties();
+  const now = new Date();
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${now.getUTCFullYear()}-${p2(now.getUTCMonth() + 1)}-${p2(now.getUTCDate())}-${p2(now.getUTCHours())}-${p2(now.getUTCMinutes())}-${p2(now.getUTCSeconds())}`;
+  const base = `bugreport-${props.get('ro.product.name') ?? 'phone'}-${props.get('ro.build.id') ?? 'UP1A'}-${stamp}`;
+  const dir = '/data/user_de/0/com.android.shell/files/bugreports';
+  const path = `${dir}/${base}.zip`;
+  const progress = argv[1] === '-p';
+  if (progress) await io.out(`BEGIN:${path}\n`);
+  const run = async (line: string): Promise<string> => {
+    const chunks: Buffer[] = [];
+    const sub: Io = { stdin: { read: async () => null }, out: async (d) => { chunks.push(Buffer.from(d)); }, err: async () => undefined, signal: io.signal, tty: false };
+    await ctx.sh(line, sub);
+    return Buffer.concat(chunks).toString('utf8');
+  };
+  const sections: Array<[string, string]> = [['UPTIME', 'uptime'], ['SYSTEM LOG', 'logcat -v threadtime -v printable -v uid -d *:v'], ['EVENT LOG', 'logcat -b events -v threadtime -v printable -v uid -d *:v'],
+    ['SYSTEM PROPERTIES', 'getprop'], ['PROCESSES AND THREADS', 'ps -A -T -Z -O pri,nice,rtprio,sched,pcy,time'], ['DUMPSYS battery', 'dumpsys battery'], ['DUMPSYS package', 'dumpsys package']];
+  let text = `========================================================\n== dumpstate: ${now.toISOString().replace('T', ' ').slice(0, 19)}\n========================================================\n\n` +
+    `Build: ${props.get('ro.build.display.id') ?? ''}\nBuild fingerprint: '${props.get('ro.build.fingerprint') ?? ''}'\nBootloader: ${props.get('ro.bootloader') ?? 'unknown'}\n` +
+    `Kernel: ${(await run('cat /proc/version')).trim()}\nCommand line: \nBugreport format version: 2.0\n\n`;
+  for (let i = 0; i < sections.length; i++) {
+    const [title, line] = sections[i];
+    text += `------ ${title} (${line}) ------\n${await run(line)}\n`;
+    if (progress) await io.out(`PROGRESS:${i + 1}/${sections.length}\n`);
+  }
+  const zip = zipOf([
+    { name: 'version.txt', data: Buffer.from('2.0') },
+    { name: 'main_entry.txt', data: Buffer.from(`${base}.txt`) },
+    { name: `${base}.txt`, data: Buffer.from(text) },
+  ], now);
+  try {
+    if (!(await ctx.fs.exists(dir))) {
+      await ctx.fs.mkdir(dir, { uid: 0, parents: true, mode: 0o771 });
+      await ctx.fs.chown(dir, 2000, 2000, { uid: 0 });
+    }
+    await ctx.fs.writeFile(path, zip, 0o644, { uid: 0 });
+    await ctx.fs.chown(path, 2000, 2000, { uid: 0 });
+  } catch (e) {
+    await io.out(`FAIL:${(e as Error).message}\n`);
+    return 1;
+  }
+  await io.out(`OK:${path}\n`);
+  return 0;
+};
+
+export const APP_TOOL_COMMANDS: CommandTable = { bugreportz, reboot, am, cmd, 'run-as': runAs, toybox, service, start: startStop, stop: startStop };
