@@ -43,6 +43,9 @@ import { buildApk } from '../helpers/apkBuilder';
  *   root ("Must be root"); servicemanager's `service check NAME` says "found"/"not found".
  * - adb's bugreport.cpp: `bugreportz -v` (version on stderr), then `bugreportz -p` with BEGIN:/PROGRESS:/OK: lines
  *   and a pull of the zip; the zip's main_entry.txt names the dumpstate text (the host's unzip reads it).
+ * - `svc power stayon true`, `wm dismiss-keyguard`, `cmd statusbar expand-notifications|collapse` (silent on a
+ *   phone: what Espresso/Appium setup scripts run); WifiShellCommand `cmd wifi status|set-wifi-enabled`;
+ *   `cmd battery set|reset` is BatteryService's shell command, the same as `dumpsys battery`.
  * - scrcpy issues #953/#5178: app_process without the server's classes logs "could not find class" and the
  *   shell reports "Aborted".
  */
@@ -325,6 +328,16 @@ test('adb bugreport DIR pulls a zip the host unzip reads, with dumpstate section
   assert.match(text, /^------ SYSTEM LOG \(logcat -v threadtime/m);
   assert.match(text, /I AuditBugreport: marker-line/);
   assert.match(text, /^\[ro\.build\.fingerprint\]: \[/m);
+});
+
+test('setup commands test runners send: svc power stayon, wm dismiss-keyguard, cmd statusbar/wifi/battery', async () => {
+  const r = await sh('svc power stayon true && wm dismiss-keyguard && cmd statusbar expand-notifications && cmd statusbar collapse && echo ok');
+  assert.equal(r.stdout, 'ok\n', r.stderr);
+  assert.match((await sh('cmd wifi status')).stdout, /^Wifi is enabled\n/);
+  assert.equal((await sh('cmd wifi set-wifi-enabled disabled; cmd wifi status | head -1; settings get global wifi_on; ip link show wlan0 | head -1 | cut -d" " -f3')).stdout,
+    'Wifi is disabled\n0\n<BROADCAST,MULTICAST>\n');
+  assert.equal((await sh('cmd wifi set-wifi-enabled enabled; settings get global wifi_on')).stdout, '1\n');
+  assert.equal((await sh('cmd battery set level 42; dumpsys battery | grep "  level:"; cmd battery reset')).stdout, '  level: 42\n');
 });
 
 test('service check, start/stop refused; `adb shell reboot` takes the phone offline and it comes back with its apps (last: it reboots)', async () => {

@@ -96,8 +96,11 @@ export const ANDROID_COMMANDS: Record<string, Builtin> = {
   },
   svc: (argv, io, ctx) => {
     const [, what, verb] = argv;
+    // svc power stayon [true|false|usb|ac|wireless], svc data/nfc/usb: accepted as on a phone (no state here).
+    if (what === 'power' && verb === 'stayon' && /^(true|false|usb|ac|wireless)$/.test(argv[3] ?? '')) return 0;
+    if ((what === 'data' || what === 'nfc') && (verb === 'enable' || verb === 'disable')) return 0;
     const key = what === 'wifi' ? 'wifi' : what === 'bluetooth' ? 'bluetooth' : undefined;
-    if (!key || (verb !== 'enable' && verb !== 'disable')) { io.err('usage: svc wifi|bluetooth enable|disable\n'); return 1; }
+    if (!key || (verb !== 'enable' && verb !== 'disable')) { io.err('usage: svc wifi|bluetooth|data|power enable|disable|stayon\n'); return 1; }
     ctx.phone.toggles[key] = verb === 'enable';
     ctx.phone.version++;
     return 0;
@@ -106,6 +109,8 @@ export const ANDROID_COMMANDS: Record<string, Builtin> = {
     const p = ctx.device.profile;
     if (argv[1] === 'size' && argv.length === 2) { io.out(`Physical size: ${p.width}x${p.height}\n`); return 0; }
     if (argv[1] === 'density' && argv.length === 2) { io.out(`Physical density: ${p.density}\n`); return 0; }
+    // WindowManagerShellCommand dismiss-keyguard: the virtual phone has no lock screen to dismiss.
+    if (argv[1] === 'dismiss-keyguard') return 0;
     if (argv[1] === 'size' || argv[1] === 'density') { io.err('Security exception: changing the display is not supported by the virtual phone\n'); return 1; }
     io.err('usage: wm size|density\n');
     return 1;

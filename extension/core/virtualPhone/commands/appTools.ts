@@ -75,8 +75,36 @@ const am: Command = async (argv, io, ctx) => {
   return PROCESS_COMMANDS.am(argv, io, ctx);
 };
 
+/**
+ * `cmd SERVICE …` for services test scripts drive besides activity/package: statusbar (expand-notifications,
+ * expand-settings, collapse), wifi (status, set-wifi-enabled: WifiShellCommand), battery (BatteryService's
+ * shell command, the same verbs as `dumpsys battery`).
+ */
 const cmd: Command = async (argv, io, ctx) => {
   if (argv[1] === 'activity' && (argv[2] === 'broadcast' || argv[2] === 'instrument')) return am(['am', ...argv.slice(2)], io, ctx);
+  if (argv[1] === 'statusbar') {
+    if (['expand-notifications', 'expand-settings', 'collapse', 'send-disable-flag', 'tracing'].includes(argv[2] ?? '')) return 0;
+    await io.err(`Unknown command: ${argv[2] ?? ''}\n`);
+    return argv[2] ? 255 : 0;
+  }
+  if (argv[1] === 'wifi') {
+    const on = ctx.phone.toggles.wifi;
+    if (argv[2] === 'status') {
+      await io.out(on ? 'Wifi is enabled\nWifi scanning is always available\n==== Primary ClientModeManager instance ====\nWifi is not connected\n' : 'Wifi is disabled\nWifi scanning is always available\n');
+      return 0;
+    }
+    if (argv[2] === 'set-wifi-enabled' && (argv[3] === 'enabled' || argv[3] === 'disabled')) {
+      ctx.phone.toggles.wifi = argv[3] === 'enabled';
+      ctx.phone.version++;
+      return 0;
+    }
+    await io.err(`Unknown command: ${argv[2] ?? ''}\n`);
+    return 255;
+  }
+  if (argv[1] === 'battery') {
+    const { findCommand } = await import('./index');
+    return (findCommand('dumpsys') as Command)(['dumpsys', 'battery', ...argv.slice(2)], io, ctx);
+  }
   return PROCESS_COMMANDS.cmd(argv, io, ctx);
 };
 

@@ -279,7 +279,8 @@ const ip = toy('ip', { nohelp: true }, async (t) => {
     { idx: 1, name: 'lo', head: '<LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000', link: 'link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00',
       v4: ['inet 127.0.0.1/8 scope host lo'], v6: ['inet6 ::1/128 scope host'] },
     { idx: 2, name: 'dummy0', head: '<BROADCAST,NOARP> mtu 1500 qdisc noop state DOWN mode DEFAULT group default qlen 1000', link: 'link/ether 3e:1f:a2:7c:5d:10 brd ff:ff:ff:ff:ff:ff', v4: [], v6: [] },
-    { idx: 3, name: 'wlan0', head: '<BROADCAST,MULTICAST> mtu 1500 qdisc mq state DOWN mode DORMANT group default qlen 3000', link: `link/ether ${mac} brd ff:ff:ff:ff:ff:ff`, v4: [], v6: [] },
+    // Wi-Fi on but not connected: the link is up with no carrier; Wi-Fi off: down.
+    { idx: 3, name: 'wlan0', head: `${t.ctx.phone.toggles.wifi ? '<NO-CARRIER,BROADCAST,MULTICAST,UP>' : '<BROADCAST,MULTICAST>'} mtu 1500 qdisc mq state DOWN mode DORMANT group default qlen 3000`, link: `link/ether ${mac} brd ff:ff:ff:ff:ff:ff`, v4: [], v6: [] },
   ];
   const verb = rest[0] ?? 'show';
   const dev = rest[0] === 'dev' ? rest[1] : rest[1] === 'dev' ? rest[2] : ['show', 'list', 'ls'].includes(rest[0] ?? '') ? rest[1] : undefined;
