@@ -46,6 +46,7 @@ import { buildApk } from '../helpers/apkBuilder';
  * - `svc power stayon true`, `wm dismiss-keyguard`, `cmd statusbar expand-notifications|collapse` (silent on a
  *   phone: what Espresso/Appium setup scripts run); WifiShellCommand `cmd wifi status|set-wifi-enabled`;
  *   `cmd battery set|reset` is BatteryService's shell command, the same as `dumpsys battery`.
+ * - Android's /system/etc/mkshrc PS1 puts the last status before the prompt when it is not 0 ("130|emu64xa:/ $").
  * - scrcpy issues #953/#5178: app_process without the server's classes logs "could not find class" and the
  *   shell reports "Aborted".
  */
@@ -338,6 +339,13 @@ test('setup commands test runners send: svc power stayon, wm dismiss-keyguard, c
     'Wifi is disabled\n0\n<BROADCAST,MULTICAST>\n');
   assert.equal((await sh('cmd wifi set-wifi-enabled enabled; settings get global wifi_on')).stdout, '1\n');
   assert.equal((await sh('cmd battery set level 42; dumpsys battery | grep "  level:"; cmd battery reset')).stdout, '  level: 42\n');
+});
+
+test('an interactive shell (forced pty) shows the failed status before the prompt, as the PS1 of mkshrc does', async () => {
+  const r = await p.adb(['shell', '-t', '-t'], { input: 'false\ntrue\nexit\n' });
+  const device = (await sh('getprop ro.product.device')).stdout.trim();
+  assert.ok(r.stdout.includes(`1|${device}:/ $ `), JSON.stringify(r.stdout));
+  assert.ok(r.stdout.startsWith(`${device}:/ $ `), JSON.stringify(r.stdout));
 });
 
 test('service check, start/stop refused; `adb shell reboot` takes the phone offline and it comes back with its apps (last: it reboots)', async () => {

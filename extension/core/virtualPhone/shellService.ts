@@ -194,7 +194,9 @@ class LineDiscipline {
   ) {}
 
   prompt(): void {
-    this.echo(this.pending ? '> ' : `${this.shell.device.profile.device}:${this.shell.cwd} $ `);
+    // Android's /system/etc/mkshrc PS1: "STATUS|" before the prompt when the last command failed (130|vphone:/ $ ).
+    const e = this.shell.lastExit;
+    this.echo(this.pending ? '> ' : `${e ? `${e}|` : ''}${this.shell.device.profile.device}:${this.shell.cwd} $ `);
   }
 
   eof(): void {
