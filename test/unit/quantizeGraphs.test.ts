@@ -202,3 +202,49 @@ test('ConvInteger and DynamicQuantizeLSTM, as ONNX Runtime\'s dynamic mode write
   const got = (await run(q, feeds)).yh;
   assert.ok(cosine(want, got) > 0.999, `cosine ${cosine(want, got)}`);
 });
+
+test("a peak test (Equal of a score map with its MaxPool, M-LSD's decoder) compares dequantized values on one int8 grid: peaks survive static int8", async () => {
+  const { planStatic, rewriteStatic, exactlyCompared } = await import('../../extension/core/quantize/rewrite');
+  // As jp.keijiro.mlsd's mlsd_320x320_tiny.onnx ends (opset 11, tf2onnx): Sigmoid_4 → MaxPool 3×3 (pads 1);
+  // Transpose__305 (a Reshape of the score map) and MaxPool__208 (a Reshape of the pooled map) feed Equal, whose
+  // Cast multiplies the scores: only local maxima keep their score.
+  const N = 2 * 16 * 16;
+  const g: onnx.IGraphProto = {
+    name: 'mlsd_peaks',
+    input: [vi('logits', [1, 2, 16, 16])],
+    output: [vi('peaks', [1, 16, 16, 2])],
+    initializer: [i64('nhwc', [1, 16, 16, 2])],
+    node: [
+      { opType: 'Sigmoid', name: 'Sigmoid_4', input: ['logits'], output: ['heat'] },
+      { opType: 'MaxPool', name: 'MaxPool', input: ['heat'], output: ['hmax'], attribute: [{ name: 'kernel_shape', ints: [3, 3], type: 7 }, { name: 'pads', ints: [1, 1, 1, 1], type: 7 }] },
+      { opType: 'Reshape', name: 'Transpose__305', input: ['heat', 'nhwc'], output: ['heat_nhwc'] },
+      { opType: 'Reshape', name: 'MaxPool__208', input: ['hmax', 'nhwc'], output: ['hmax_nhwc'] },
+      { opType: 'Equal', name: 'Equal', input: ['heat_nhwc', 'hmax_nhwc'], output: ['keep'] },
+      { opType: 'Cast', name: 'Cast', input: ['keep'], output: ['keepf'], attribute: [{ name: 'to', i: 1, type: 2 }] },
+      { opType: 'Mul', name: 'mul', input: ['heat_nhwc', 'keepf'], output: ['peaks'] },
+    ],
+  };
+  const float = model(13, g);
+  assert.deepEqual([...exactlyCompared(float.graph as onnx.GraphProto)].sort(), ['heat', 'heat_nhwc', 'hmax', 'hmax_nhwc']);
+  const q = copy(float);
+  const plan = planStatic(q, OPTS, new Set(['logits', 'heat', 'hmax', 'heat_nhwc', 'hmax_nhwc', 'keepf', 'peaks']));
+  const ranges = new Map<string, [number, number]>(plan.activations.map((t) => [t, t === 'logits' ? [-4, 4] : [0, 1]]));
+  rewriteStatic(q, OPTS, plan, ranges);
+  assert.equal(describeProblems(checkModel(q)), describeProblems([]));
+  // Every DequantizeLinear of the score map and the pooled map uses the very same scale value.
+  const init = new Map((q.graph!.initializer ?? []).map((t) => [t.name, t]));
+  const scaleOf = (t?: onnx.ITensorProto | null) => (t?.rawData?.length ? new DataView(t.rawData.buffer, t.rawData.byteOffset).getFloat32(0, true) : t?.floatData?.[0]);
+  const dqScales = new Set((q.graph!.node ?? []).filter((n) => n.opType === 'DequantizeLinear' && /^(heat|hmax)/.test(n.input![0])).map((n) => scaleOf(init.get(n.input![1]))));
+  assert.equal(dqScales.size, 1, `one grid for the compared tensors: ${[...dqScales].join(', ')}`);
+  const ort = loadOrt();
+  const logits = Float32Array.from({ length: N }, (_, i) => 3 * Math.sin(i * 0.37) * Math.cos(i * 0.11));
+  const feeds = { logits: new ort.Tensor('float32', logits, [1, 2, 16, 16]) };
+  const a = (await run(float, feeds)).peaks;
+  const b = (await run(q, feeds)).peaks;
+  const peaksA = a.filter((v) => v > 0).length;
+  const peaksB = b.filter((v) => v > 0).length;
+  assert.ok(peaksA > 5, `float finds ${peaksA} peaks`);
+  // int8 can tie neighbours (a plateau counts each), never lose the peaks: every float peak is kept.
+  assert.ok(peaksB >= peaksA, `int8 keeps the peaks: ${peaksB} of the float model's ${peaksA}`);
+  for (let i = 0; i < N; i++) if (a[i] > 0) assert.ok(b[i] > 0, `float peak ${i} is a peak in int8 too`);
+});

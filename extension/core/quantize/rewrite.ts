@@ -807,6 +807,30 @@ export function planStatic(model: onnx.ModelProto, o: RewriteOptions, floatTenso
   return { activations: [...acts], chosen, skipped, fixed, floatLogits };
 }
 
+/** Ops that move or pick values without computing new ones: an int8 grid passes through them unchanged. */
+const VALUE_PRESERVING = new Set(['Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity', 'MaxPool', 'GlobalMaxPool', 'Slice', 'Gather', 'Concat', 'Split', 'Expand', 'Tile', 'DepthToSpace', 'SpaceToDepth', 'ReduceMax', 'ReduceMin']);
+
+/**
+ * Tensors whose values reach an Equal through ops that only move or pick values: the peak test of keypoint and
+ * line detectors (Equal(x, MaxPool(x)) in CenterNet-style heads, M-LSD's score map) compares one tensor with
+ * itself after pooling. Every dequantized copy of such a tensor must sit on the same int8 grid (the very same
+ * scale), or no element compares equal and the output collapses.
+ */
+export function exactlyCompared(g: Graph): Set<string> {
+  const producer = new Map<string, onnx.INodeProto>();
+  for (const n of g.node ?? []) for (const o of n.output ?? []) if (o) producer.set(o, n);
+  const out = new Set<string>();
+  const visit = (t: string): void => {
+    if (!t || out.has(t)) return;
+    out.add(t);
+    const p = producer.get(t);
+    if (p && VALUE_PRESERVING.has(p.opType ?? '') && (!p.domain || p.domain === 'ai.onnx')) visit(p.input?.[0] ?? '');
+    if (p?.opType === 'Concat') for (const i of p.input ?? []) visit(i);
+  };
+  for (const n of g.node ?? []) if (n.opType === 'Equal' && (!n.domain || n.domain === 'ai.onnx')) for (const i of n.input ?? []) visit(i);
+  return out;
+}
+
 /** Inserts QDQ pairs and quantized weights and biases, given calibrated ranges for the activations. */
 export function rewriteStatic(model: onnx.ModelProto, o: RewriteOptions, plan: StaticPlan, ranges: Map<string, [number, number]>): RewriteStats & { activationParams: Record<string, { scale: number; zeroPoint: number }> } {
   const g = model.graph as Graph;
@@ -828,6 +852,7 @@ export function rewriteStatic(model: onnx.ModelProto, o: RewriteOptions, plan: S
   const chosenUsers = new Map<string, onnx.INodeProto[]>();
   for (const n of plan.chosen) for (const i of new Set(n.input ?? [])) if (i) chosenUsers.set(i, [...(chosenUsers.get(i) ?? []), n]);
   const renameFor = new Map<onnx.INodeProto, Map<string, string>>();
+  const exact = exactlyCompared(g);
   for (const t of plan.activations) {
     const r = ranges.get(t);
     const fixedP = plan.fixed?.get(t);
@@ -852,7 +877,8 @@ export function rewriteStatic(model: onnx.ModelProto, o: RewriteOptions, plan: S
       // Each extra pair gets a scale one float32 ulp apart, so onnxruntime's common-subexpression and
       // constant-sharing passes cannot merge the pairs back into one shared Q (see above).
       let sn = sName;
-      if (copies++ > 0 && o.activationType === 'int8') {
+      // Not for a tensor compared exactly downstream: its copies must share the grid (exactlyCompared).
+      if (copies++ > 0 && o.activationType === 'int8' && !exact.has(t)) {
         sn = names.make(`${t}_scale${suffix}`);
         g.initializer.push(scalarFloat(sn, nextFloat32(p.scale, copies - 1)));
       }
@@ -874,6 +900,16 @@ export function rewriteStatic(model: onnx.ModelProto, o: RewriteOptions, plan: S
       m.set(t, dqOut);
       renameFor.set(u, m);
     });
+    // A float consumer on the way to an Equal (the Equal itself, or a Reshape left in float) must read the same
+    // dequantized values as its quantized siblings: comparing float x with MaxPool(DQ(Q(x))) never matches.
+    if (exact.has(t) && !(isOut && producer)) {
+      const floatReaders = (g.node ?? []).filter((u) => !plan.chosen.has(u) && (u.input ?? []).includes(t) && (u.opType === 'Equal' || (u.output ?? []).some((x) => exact.has(x))));
+      if (floatReaders.length) {
+        const dqOut = names.make(`${t}_dequantized_exact`);
+        pair(dqOut, '_exact');
+        for (const u of floatReaders) u.input = (u.input ?? []).map((x) => (x === t ? dqOut : x));
+      }
+    }
   }
 
   // Weights and biases of the chosen nodes.
