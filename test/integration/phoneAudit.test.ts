@@ -47,6 +47,10 @@ import { buildApk } from '../helpers/apkBuilder';
  *   phone: what Espresso/Appium setup scripts run); WifiShellCommand `cmd wifi status|set-wifi-enabled`;
  *   `cmd battery set|reset` is BatteryService's shell command, the same as `dumpsys battery`.
  * - Android's /system/etc/mkshrc PS1 puts the last status before the prompt when it is not 0 ("130|emu64xa:/ $").
+ * - adb 29 install-multi-package: `install-create --multi-package`, a child session per APK, `install-add-session
+ *   PARENT CHILD…` (PackageManagerShellCommand prints "Success"), `install-commit PARENT`: all or nothing.
+ * - runSetEnabledSetting: "Package NAME new state: disabled-user|enabled"; the shell may not `disable` a whole
+ *   package ("Shell cannot change component state for NAME/null to 2"); a disabled app cannot be started.
  * - scrcpy issues #953/#5178: app_process without the server's classes logs "could not find class" and the
  *   shell reports "Aborted".
  */
@@ -346,6 +350,37 @@ test('an interactive shell (forced pty) shows the failed status before the promp
   const device = (await sh('getprop ro.product.device')).stdout.trim();
   assert.ok(r.stdout.includes(`1|${device}:/ $ `), JSON.stringify(r.stdout));
   assert.ok(r.stdout.startsWith(`${device}:/ $ `), JSON.stringify(r.stdout));
+});
+
+test('install-multi-package installs every APK or none; disable-user hides an app until pm enable', async () => {
+  const mk = async (name: string, pkg: string) => {
+    const f = path.join(p.tmp, name);
+    await writeFile(f, buildApk({ package: pkg, versionCode: 1, activities: [{ name: '.Main', launcher: true }], signer: 'audit', targetSdk: 34, minSdk: 24 }));
+    return f;
+  };
+  const a = await mk('multiA.apk', 'com.example.multia');
+  const b = await mk('multiB.apk', 'com.example.multib');
+  const ok = await p.adb(['install-multi-package', a, b]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /^Created parent session ID \d+\.\nCreated child session ID \d+\.\nCreated child session ID \d+\.\nSuccess\n$/);
+  assert.equal((await sh('pm list packages com.example.multi')).stdout, 'package:com.example.multia\npackage:com.example.multib\n');
+  const bad = path.join(p.tmp, 'notanapk.apk');
+  await writeFile(bad, 'not a zip');
+  const c = await mk('multiC.apk', 'com.example.multic');
+  const fail = await p.adb(['install-multi-package', c, bad]);
+  assert.notEqual(fail.code, 0);
+  assert.match(fail.stderr, /Failure \[INSTALL_PARSE_FAILED_NOT_APK: /);
+  assert.equal((await sh('pm list packages com.example.multic')).stdout, '', 'nothing of a failed multi-package install is installed');
+
+  assert.equal((await sh('pm disable-user com.example.multia')).stdout, 'Package com.example.multia new state: disabled-user\n');
+  assert.equal((await sh('pm list packages -d')).stdout, 'package:com.example.multia\n');
+  const start = await sh('am start -n com.example.multia/.Main');
+  assert.equal(start.code, 1);
+  assert.match(start.stderr, /unable to resolve Intent/);
+  assert.equal((await sh('pm enable com.example.multia; am start -n com.example.multia/.Main >/dev/null; echo $?')).stdout, 'Package com.example.multia new state: enabled\n0\n');
+  const refused = await sh('pm disable com.example.multib');
+  assert.equal(refused.code, 255);
+  assert.match(refused.stderr, /java\.lang\.SecurityException: Shell cannot change component state for com\.example\.multib\/null to 2/);
 });
 
 test('service check, start/stop refused; `adb shell reboot` takes the phone offline and it comes back with its apps (last: it reboots)', async () => {

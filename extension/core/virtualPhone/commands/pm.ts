@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { Command, CommandContext, CommandTable, Io } from './types';
 import { type ApkError, parseApk, type ApkInfo } from '../apk';
-import { InstallFailure, PackageDb, apkPaths, shortClass, type InstallParams, type InstallSession, type PackageSetting } from '../os/packages';
+import { InstallFailure, PackageDb, apkPaths, isDisabled, shortClass, type InstallParams, type InstallSession, type PackageSetting } from '../os/packages';
 import { ANDROID_COMMANDS } from './android';
 
 /**
@@ -157,7 +157,8 @@ function makeInstallParams(pm: Pm, unsupported: string[]): InstallParams {
       case '-g': p.grantRuntime = true; break;
       case '--restrict-permissions': case '--instant': case '--instantapp': case '--ephemeral': case '--full': case '--preload':
       case '--force-sdk': case '--force-queryable': case '--staged': case '--force-non-staged': case '--skip-verification':
-      case '--enable-rollback': case '--skip-enable': case '--apex': case '--multi-package':
+      case '--multi-package': p.multiPackage = true; break;
+      case '--enable-rollback': case '--skip-enable': case '--apex':
         break;
       case '--dont-kill': p.dontKill = true; break;
       case '--bypass-low-target-sdk-block': p.bypassLowTargetSdk = true; break;
@@ -330,6 +331,7 @@ async function runInstall(pm: Pm): Promise<number> {
 async function runInstallCreate(pm: Pm): Promise<number> {
   const params = makeInstallParams(pm, []);
   const s = await pm.db.createSession(params);
+  if (params.multiPackage) { s.multiPackage = true; s.children = []; }
   await out(pm, `Success: created install session [${s.id}]`); // adb parses the number between the brackets
   return 0;
 }
@@ -349,12 +351,54 @@ async function runInstallWrite(pm: Pm): Promise<number> {
   return writeSplit(pm, s, file, size, name, true);
 }
 
+/** install-add-session PARENT CHILD…: children of a multi-package session are committed with it. */
+async function runInstallAddSession(pm: Pm): Promise<number> {
+  const parentId = pm.args.nextArg();
+  const ids = pm.args.remaining();
+  if (!ids.length) { await out(pm, 'Error: At least two sessions are required.'); return 1; }
+  const parent = await sessionFor(pm, parentId);
+  if (!parent.multiPackage) throw new JavaException('java.lang.IllegalStateException', `Session ${parent.id} is not a multi-package session`, 'addChildSessionId');
+  for (const id of ids) {
+    const child = await sessionFor(pm, id);
+    if (child === parent || child.multiPackage) throw new JavaException('java.lang.IllegalStateException', `Unable to add child session ${child.id} as parent session ${parent.id} is not multi-package`, 'addChildSessionId');
+    parent.children?.push(child);
+  }
+  await out(pm, 'Success');
+  return 0;
+}
+
 async function runInstallCommit(pm: Pm): Promise<number> {
   for (let opt = pm.args.nextOption(); opt !== undefined; opt = pm.args.nextOption()) {
     if (opt !== '--staged-ready-timeout') throw illegalArgument(`Unknown option: ${opt}`, 'runInstallCommit');
     pm.args.nextArgRequired();
   }
   const s = await sessionFor(pm, pm.args.nextArg());
+  if (s.multiPackage) {
+    // The children install together: every staged APK is parsed before any child commits (so a bad APK
+    // installs nothing); then the first failure is the answer and the rest are abandoned.
+    const children = s.children ?? [];
+    try {
+      for (const c of children) {
+        for (const n of c.names.filter((x) => x.endsWith('.apk'))) await parseStaged(`${c.stageDir}/${n}`, await pm.ctx.fs.hostPath(`${c.stageDir}/${n}`));
+      }
+    } catch (e) {
+      if (!(e instanceof InstallFailure)) throw e;
+      await out(pm, `Failure [${e.message}]`);
+      for (const c of children) await pm.db.abandon(c);
+      await pm.db.abandon(s);
+      return 1;
+    }
+    for (let i = 0; i < children.length; i++) {
+      if (await commitSession(pm, children[i])) {
+        for (const rest of children.slice(i + 1)) await pm.db.abandon(rest);
+        await pm.db.abandon(s);
+        return 1;
+      }
+    }
+    await pm.db.abandon(s);
+    await out(pm, 'Success');
+    return 0;
+  }
   if (await commitSession(pm, s)) return 1;
   await out(pm, 'Success');
   return 0;
@@ -385,6 +429,24 @@ async function runInstallExisting(pm: Pm): Promise<number> {
     return 1;
   }
   await out(pm, `Package ${name} installed for user: 0`);
+  return 0;
+}
+
+/**
+ * PackageManagerShellCommand.runSetEnabledSetting: "Package NAME new state: STATE". The shell may disable a
+ * package only for its user (disable-user); plain `disable` of a whole package is refused to uid 2000.
+ */
+async function runSetEnabled(pm: Pm, state: number): Promise<number> {
+  for (let opt = pm.args.nextOption(); opt !== undefined; opt = pm.args.nextOption()) {
+    if (opt === '--user') pm.args.nextArgRequired();
+    else { await out(pm, `Error: Unknown option: ${opt}`); return 1; }
+  }
+  const name = pm.args.nextArg();
+  if (name === undefined) { await err(pm, 'Error: no package or component specified'); return 1; }
+  if (!pm.db.get(name)) throw illegalArgument(`Unknown package: ${name}`, 'setEnabledSetting');
+  if (state === 2 && pm.ctx.uid !== 0) throw new JavaException('java.lang.SecurityException', `Shell cannot change component state for ${name}/null to 2`, 'setEnabledSetting');
+  await pm.db.setEnabled(name, state);
+  await out(pm, `Package ${name} new state: ${['default', 'enabled', 'disabled', 'disabled-user'][state]}`);
   return 0;
 }
 
@@ -481,8 +543,7 @@ async function runListPackages(pm: Pm, showSourceDirDefault: boolean): Promise<n
     if (pm.io.signal.aborted) break;
     if (filter !== undefined && !p.name.includes(filter)) continue;
     if (uid !== -1 && p.uid !== uid) continue;
-    if (listDisabled || (listSystem && !p.system) || (listThirdParty && p.system) || apexOnly) continue;
-    void listEnabled; // every package is enabled
+    if ((listDisabled && !isDisabled(p)) || (listEnabled && isDisabled(p)) || (listSystem && !p.system) || (listThirdParty && p.system) || apexOnly) continue;
     let line = 'package:';
     if (showSourceDir) line += `${p.baseApk}=`;
     line += p.name;
@@ -682,7 +743,7 @@ export function dumpPackageBlock(p: PackageSetting): string {
   }
   if (install.length) lines.push('    install permissions:', ...install.map((x) => `      ${x}: granted=true`));
   lines.push(
-    `    User 0: ceDataInode=${parseInt(hashHex(`${p.name}:ino`, 6), 16)} deDataInode=0 installed=${p.installed} hidden=false suspended=false distractionFlags=0 stopped=false notLaunched=false enabled=0 instant=false virtual=false quarantined=false`,
+    `    User 0: ceDataInode=${parseInt(hashHex(`${p.name}:ino`, 6), 16)} deDataInode=0 installed=${p.installed} hidden=false suspended=false distractionFlags=0 stopped=false notLaunched=false enabled=${p.enabledState ?? 0} instant=false virtual=false quarantined=false`,
     '      installReason=0',
     `      dataDir=/data/user/0/${p.name}`,
     `      firstInstallTime=${timeText(p.firstInstallTime)}`,
@@ -768,6 +829,11 @@ export async function packageCommand(argv: string[], io: Io, ctx: CommandContext
       case 'install-commit': return await runInstallCommit(pm);
       case 'install-abandon': case 'install-destroy': return await runInstallAbandon(pm);
       case 'install-existing': return await runInstallExisting(pm);
+      case 'install-add-session': return await runInstallAddSession(pm);
+      case 'enable': return await runSetEnabled(pm, 1);
+      case 'disable': return await runSetEnabled(pm, 2);
+      case 'disable-user': return await runSetEnabled(pm, 3);
+      case 'default-state': return await runSetEnabled(pm, 0);
       case 'uninstall': return await runUninstall(pm);
       case 'clear': return await runClear(pm);
       case 'grant': return await runGrantRevoke(pm, true);

@@ -54,7 +54,14 @@ export interface PackageSetting {
   nativeAbis: string[];
   /** False after `pm uninstall -k` or `pm uninstall --user 0` of a system app: still known (`pm list packages -u`), not usable. */
   installed: boolean;
+  /**
+   * PackageManager.COMPONENT_ENABLED_STATE_*: 0 default, 1 enabled, 2 disabled, 3 disabled-user. A disabled
+   * package stays installed but has no launcher entry and cannot be started.
+   */
+  enabledState?: number;
 }
+
+export const isDisabled = (p: PackageSetting): boolean => p.enabledState === 2 || p.enabledState === 3;
 
 export function splitApkPath(p: PackageSetting, split: string): string {
   return `${p.codePath}/split_${split}.apk`;
@@ -110,6 +117,9 @@ function preinstalled(): PackageSetting[] {
 
 /** A pending install session (PackageInstallerSession): files staged in /data/app/vmdlID.tmp. */
 export interface InstallSession {
+  /** A parent session (install-create --multi-package): it holds child sessions and no APKs. */
+  multiPackage?: boolean;
+  children?: InstallSession[];
   id: number;
   stageDir: string;
   /** Names written so far, in order. */
@@ -132,6 +142,8 @@ export interface InstallParams {
   appPackageName: string | null;
   dontKill: boolean;
   bypassLowTargetSdk: boolean;
+  /** --multi-package: a parent session of child sessions. */
+  multiPackage?: boolean;
 }
 
 export class InstallFailure extends Error {
@@ -190,7 +202,7 @@ export class PackageDb {
 
   /** PhoneState.apps mirrors the installed packages; the process table learns their uids. */
   private sync(): void {
-    const apps: InstalledApp[] = this.packages.filter((p) => p.installed).map((p) => ({
+    const apps: InstalledApp[] = this.packages.filter((p) => p.installed && !isDisabled(p)).map((p) => ({
       pkg: p.name, label: p.label, activity: shortClass(p.name, p.launcherActivity ?? p.activities[0] ?? `${p.name}.MainActivity`),
       apkPath: p.baseApk, system: p.system, launchable: !!p.launcherActivity && p.name !== LAUNCHER_PKG,
     }));
@@ -431,6 +443,20 @@ export class PackageDb {
       this.sync();
       await this.save();
     }
+    return true;
+  }
+
+  /** `pm enable|disable|disable-user|default-state`: the new state, and a disabled app is stopped. */
+  async setEnabled(name: string, state: number): Promise<boolean> {
+    const p = this.get(name);
+    if (!p) return false;
+    p.enabledState = state;
+    if (isDisabled(p)) {
+      this.log('ActivityManager', `Force stopping ${name} appid=${p.uid} user=0: pkg disabled`);
+      this.device.phone.forceStop(name);
+    }
+    this.sync();
+    await this.save();
     return true;
   }
 
