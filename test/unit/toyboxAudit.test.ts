@@ -108,3 +108,10 @@ test('mksh: a glob ending in / lists folders with the slash; pwd -P resolves /sd
     assert.equal(bad.stderr, 'toybox: Unknown command awk (see "toybox --help")\n');
   });
 });
+
+test('mksh: PIPESTATUS has every stage status; set -o pipefail makes the rightmost failure the pipeline status', async () => {
+  await withPhone(async (_d, sh) => {
+    assert.equal((await sh('false | true; echo $? ${PIPESTATUS[0]} ${PIPESTATUS[1]}')).stdout, '0 1 0\n');
+    assert.equal((await sh('set -o pipefail; false | true; echo $?; true | (exit 3) | true; echo $? ${PIPESTATUS[*]}; set +o pipefail; false | true; echo $?')).stdout, '1\n3 0 3 0\n0\n');
+  });
+});

@@ -237,8 +237,9 @@ export const SHELL_BUILTINS: Record<string, Builtin> = {
         else if (name === 'xtrace') sh.opts.xtrace = on;
         else if (name === 'nounset') sh.opts.nounset = on;
         else if (name === 'noglob') sh.opts.noglob = on;
-        else if (name === 'pipefail' || name === 'posix') { /* accepted */ } else if (name === undefined) {
-          await c.fds[1].write(`errexit\t${sh.opts.errexit ? 'on' : 'off'}\nnoglob\t${sh.opts.noglob ? 'on' : 'off'}\nnounset\t${sh.opts.nounset ? 'on' : 'off'}\nxtrace\t${sh.opts.xtrace ? 'on' : 'off'}\n`);
+        else if (name === 'pipefail') sh.opts.pipefail = on;
+        else if (name === 'posix') { /* accepted */ } else if (name === undefined) {
+          await c.fds[1].write(`errexit\t${sh.opts.errexit ? 'on' : 'off'}\nnoglob\t${sh.opts.noglob ? 'on' : 'off'}\nnounset\t${sh.opts.nounset ? 'on' : 'off'}\npipefail\t${sh.opts.pipefail ? 'on' : 'off'}\nxtrace\t${sh.opts.xtrace ? 'on' : 'off'}\n`);
         } else { await c.err(`set: -o: ${name}: unknown option`); return 1; }
         continue;
       }

@@ -89,7 +89,7 @@ export class Shell {
   /** Set on a background job's shell whose lone simple command takes over the job's process (its pid is `$!`). */
   execInto: Proc | undefined;
   traps = new Map<string, string>();
-  opts = { errexit: false, xtrace: false, nounset: false, noglob: false };
+  opts = { errexit: false, xtrace: false, nounset: false, noglob: false, pipefail: false };
   readonly tty: boolean;
   readonly proc: Proc;
   readonly ownsProc: boolean;
@@ -525,6 +525,10 @@ export class Shell {
       }
     });
     const statuses = await Promise.all(runs);
+    // mksh: PIPESTATUS holds every stage's status; with `set -o pipefail` the pipeline's status is the
+    // rightmost non-zero one.
+    this.setArray('PIPESTATUS', statuses.map(String));
+    if (this.opts.pipefail) return [...statuses].reverse().find((x) => x !== 0) ?? 0;
     return statuses[statuses.length - 1];
   }
 
