@@ -241,3 +241,28 @@ test('float shape arithmetic divides exactly; integer shape arithmetic truncates
   assert.deepEqual(si.get('fdiv')?.value, [0.5, 1.5, 2.5, 2.5]);
   assert.deepEqual(si.get('idiv')?.value, [0, 1, 2, 2]);
 });
+
+test('an If whose branches read an outer value is sorted after the node producing it (outer-scope reads are dependencies)', () => {
+  // Silero VAD's exported LSTM cell: If_4 takes only a constant-derived condition, while its else branch returns
+  // Identity(Squeeze(LSTM …)) from the enclosing graph: sorted by explicit inputs alone it ran before the LSTM.
+  const g = onnx.GraphProto.create({
+    input: [vi('x', [1, 128])],
+    initializer: [onnx.TensorProto.create({ name: 'cond', dataType: 9, dims: [], int32Data: [0] })],
+    node: [
+      onnx.NodeProto.create({ opType: 'Relu', name: 'r1', input: ['x'], output: ['a'] }),
+      onnx.NodeProto.create({ opType: 'Relu', name: 'r2', input: ['a'], output: ['b'] }),
+      onnx.NodeProto.create({ opType: 'Unsqueeze', name: 'u', input: ['b'], output: ['c'], attribute: [ints('axes', [0])] }),
+      onnx.NodeProto.create({
+        opType: 'If', name: 'if', input: ['cond'], output: ['y'], attribute: [
+          { name: 'then_branch', type: 5, g: { name: 't', output: [{ name: 't_out' }], node: [{ opType: 'Identity', input: ['c'], output: ['t_out'] }] } },
+          { name: 'else_branch', type: 5, g: { name: 'e', output: [{ name: 'e_out' }], node: [{ opType: 'Identity', input: ['c'], output: ['e_out'] }] } },
+        ],
+      }),
+    ],
+  });
+  const order = topologicalOrder(g.node!).map((n) => n.name);
+  assert.ok(order.indexOf('if') > order.indexOf('u'), `If after the node producing what its branches read: ${order.join(', ')}`);
+  const si = new ShapeInference(11);
+  si.run(g);
+  assert.deepEqual(si.get('y')?.shape, [1, 1, 128]);
+});

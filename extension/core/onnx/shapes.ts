@@ -567,7 +567,9 @@ export function topologicalOrder(nodes: NodeProto[]): NodeProto[] {
   const indegree = nodes.map(() => 0);
   const users: number[][] = nodes.map(() => []);
   nodes.forEach((n, i) => {
-    for (const inp of new Set(n.input ?? [])) {
+    // An If/Loop/Scan also depends on what its bodies read from this graph (outer-scope names, as PyTorch's
+    // exports of Silero VAD's LSTM cell do): they must be produced before it.
+    for (const inp of new Set([...(n.input ?? []), ...outerScopeNames(n)])) {
       const p = inp ? producer.get(inp) : undefined;
       if (p !== undefined && p !== i) {
         indegree[i]++;
@@ -586,6 +588,21 @@ export function topologicalOrder(nodes: NodeProto[]): NodeProto[] {
     for (const u of users[i]) if (--indegree[u] === 0) ready.push(u);
   }
   if (out.length < nodes.length) nodes.forEach((n, i) => !done.has(i) && out.push(n));
+  return out;
+}
+
+/** Names a node's subgraphs read without producing them (their outer-scope references), nested bodies included. */
+function outerScopeNames(n: NodeProto): string[] {
+  const out: string[] = [];
+  const walk = (g: onnx.IGraphProto): void => {
+    const own = new Set<string>([...(g.input ?? []).map((v) => v.name ?? ''), ...(g.initializer ?? []).map((t) => t.name ?? '')]);
+    for (const x of g.node ?? []) for (const o of x.output ?? []) own.add(o);
+    for (const x of g.node ?? []) {
+      for (const i of x.input ?? []) if (i && !own.has(i)) out.push(i);
+      for (const a of x.attribute ?? []) for (const sg of [a.g, ...(a.graphs ?? [])]) if (sg) walk(sg);
+    }
+  };
+  for (const a of n.attribute ?? []) for (const sg of [a.g, ...(a.graphs ?? [])]) if (sg) walk(sg);
   return out;
 }
 
