@@ -11,11 +11,12 @@ const RESERVED = new Set(['if', 'then', 'elif', 'else', 'fi', 'for', 'in', 'do',
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Skips a quoted or nested construct starting at `i` (a quote, `$(`, `${`, `` ` ``); returns the index after it. */
+// An open quote is mksh's "no closing quote" (lex.c), what Android prints as "/system/bin/sh: no closing quote".
 export function skipConstruct(src: string, i: number): number {
   const c = src[i];
   if (c === "'") {
     const end = src.indexOf("'", i + 1);
-    if (end < 0) throw new ShellSyntaxError("unterminated '", true);
+    if (end < 0) throw new ShellSyntaxError('no closing quote', true);
     return end + 1;
   }
   if (c === '"') {
@@ -25,7 +26,7 @@ export function skipConstruct(src: string, i: number): number {
       else if (src[j] === '$' || src[j] === '`') j = skipDollarOrTick(src, j);
       else j++;
     }
-    if (j >= src.length) throw new ShellSyntaxError('unterminated "', true);
+    if (j >= src.length) throw new ShellSyntaxError('no closing quote', true);
     return j + 1;
   }
   return skipDollarOrTick(src, i);
@@ -35,7 +36,7 @@ function skipDollarOrTick(src: string, i: number): number {
   if (src[i] === '`') {
     let j = i + 1;
     while (j < src.length && src[j] !== '`') j += src[j] === '\\' ? 2 : 1;
-    if (j >= src.length) throw new ShellSyntaxError('unterminated `', true);
+    if (j >= src.length) throw new ShellSyntaxError('no closing quote', true);
     return j + 1;
   }
   // src[i] === '$'
