@@ -115,3 +115,11 @@ test('mksh: PIPESTATUS has every stage status; set -o pipefail makes the rightmo
     assert.equal((await sh('set -o pipefail; false | true; echo $?; true | (exit 3) | true; echo $? ${PIPESTATUS[*]}; set +o pipefail; false | true; echo $?')).stdout, '1\n3 0 3 0\n0\n');
   });
 });
+
+test('mksh: sh -c names itself as it was called ($0 and messages); /system/bin/sh -c keeps the path', async () => {
+  await withPhone(async (_d, sh) => {
+    const r = await sh("sh -c 'echo $0; nosuch'; /system/bin/sh -c 'echo $0'; sh -c 'echo $0 $1' a b");
+    assert.equal(r.stdout, 'sh\n/system/bin/sh\na b\n');
+    assert.equal(r.stderr, 'sh: nosuch: inaccessible or not found\n');
+  });
+});

@@ -199,7 +199,8 @@ export const ANDROID_COMMANDS: Record<string, Builtin> = {
     const i = argv.indexOf('-c');
     if (i >= 0) {
       if (argv[i + 1] === undefined) { await io.err('sh: -c: option requires an argument\n'); return 1; }
-      return ctx.sh(argv[i + 1], io, argv.slice(i + 2).length ? argv.slice(i + 2) : undefined);
+      // `sh -c CMD` without more operands: $0 (and the name in its messages) is how sh was called.
+      return ctx.sh(argv[i + 1], io, argv.slice(i + 2).length ? argv.slice(i + 2) : [argv[0]]);
     }
     const file = argv.slice(1).find((a) => !a.startsWith('-'));
     if (file) {
