@@ -266,3 +266,33 @@ test('an If whose branches read an outer value is sorted after the node producin
   si.run(g);
   assert.deepEqual(si.get('y')?.shape, [1, 1, 128]);
 });
+
+test('MACs count the If branch that runs at the given values (Silero VAD: the 16 kHz model when sr = 16000, not both)', async () => {
+  const { summarize } = await import('../../extension/core/onnx/summary');
+  // As Silero VAD v5 is built: If(Equal(sr, 16000)) runs the 16 kHz model in one branch and the 8 kHz one in the
+  // other; here a Conv of 64 filters against one of 32 (both read the input from the enclosing graph).
+  const branch = (name: string, filters: number) => ({
+    name, output: [{ name: `${name}_y` }], initializer: [{ name: `${name}_w`, dataType: 1, dims: [filters, 1, 16] }],
+    node: [{ opType: 'Conv', name: `${name}_conv`, input: ['x3', `${name}_w`], output: [`${name}_y`], attribute: [ints('strides', [8])] }],
+  });
+  const model = onnx.ModelProto.create({
+    irVersion: 8, opsetImport: [{ domain: '', version: 15 }],
+    graph: {
+      name: 'vad', input: [vi('input', [1, 512]), vi('sr', [], 7)], output: [{ name: 'y' }],
+      initializer: [onnx.TensorProto.create({ name: 'k16', dataType: 7, dims: [], int64Data: [16000] }), onnx.TensorProto.create({ name: 'one', dataType: 7, dims: [1], int64Data: [1] })],
+      node: [
+        onnx.NodeProto.create({ opType: 'Unsqueeze', input: ['input', 'one'], output: ['x3'] }),
+        onnx.NodeProto.create({ opType: 'Equal', input: ['sr', 'k16'], output: ['is16k'] }),
+        onnx.NodeProto.create({ opType: 'If', name: 'if_sr', input: ['is16k'], output: ['y'], attribute: [{ name: 'then_branch', type: 5, g: branch('k16_model', 64) }, { name: 'else_branch', type: 5, g: branch('k8_model', 32) }] }),
+      ],
+    },
+  });
+  const frames = (512 - 16) / 8 + 1;
+  const at = (sr?: number) => summarize({ model, fileBytes: 0 }, { inputs: { shapes: { input: [1, 512] }, ...(sr ? { values: { sr: [sr] } } : {}) } });
+  assert.equal(at(16000).macs.total, 64 * 16 * frames, 'the 16 kHz branch alone');
+  assert.equal(at(16000).macs.branchesNotTaken, 1);
+  assert.equal(at(8000).macs.total, 32 * 16 * frames, 'the 8 kHz branch alone');
+  // Without --value, sr takes the sample-rate convention (16000), and the summary says so.
+  assert.equal(at().macs.total, 64 * 16 * frames);
+  assert.ok(at().at?.notes.some((n) => /16000/.test(n)), JSON.stringify(at().at?.notes));
+});

@@ -49,6 +49,11 @@ export interface ModelSummary {
     /** Conv/ConvTranspose/Gemm/MatMul nodes whose shapes could not be inferred. */
     nodesUnknown: number;
     unknownExamples: string[];
+    /**
+     * If branches not counted because their condition is known at the given shapes and values (Silero VAD's
+     * 8 kHz model when sr = 16000): only the branch that runs counts.
+     */
+    branchesNotTaken?: number;
   };
   metadata: Record<string, string>;
   warnings: string[];
@@ -94,10 +99,12 @@ export function summarize(loaded: LoadedModel, opts: SummaryOptions = {}): Model
   let at: ModelSummary['at'];
   let dims = opts.dims;
   let seedGraph: onnx.IGraphProto = graph;
+  const planValues = new Map<string, number[]>();
   try {
     const plans = resolvePlans(declaredInputs(model), overrides, { metadata: modelMetadata(model), allowMissing: true });
     at = { inputs: plans.inputs.map((p) => ({ name: p.name, shape: p.shape })), notes: plans.notes };
     dims = plans.dims;
+    for (const p of plans.inputs) if (p.values) planValues.set(p.name, p.values);
     const byName = new Map(plans.inputs.map((p) => [p.name, p]));
     seedGraph = { ...graph, input: (graph.input ?? []).map((v) => {
       const p = byName.get(v.name ?? '');
@@ -108,6 +115,13 @@ export function summarize(loaded: LoadedModel, opts: SummaryOptions = {}): Model
     warnings.push((err as Error).message);
   }
   const si = new ShapeInference(defaultOpset, dims);
+  // Small input values given (--value sr=16000) are known to shape inference: conditions computed from them pick
+  // their If branch.
+  for (const p of at?.inputs ?? []) {
+    const plan = planValues.get(p.name);
+    const v = (graph.input ?? []).find((x) => x.name === p.name);
+    if (plan && v && plan.length <= 64 && p.shape.every((d) => typeof d === 'number')) si.info.set(p.name, { elemType: v.type?.tensorType?.elemType ?? 0, shape: p.shape as number[], value: plan });
+  }
   si.run(seedGraph);
   const value = (v: onnx.IValueInfoProto): ValueSummary => {
     const declared = valueInfoToTensor(v);
@@ -162,6 +176,13 @@ export function summarize(loaded: LoadedModel, opts: SummaryOptions = {}): Model
   // Subgraph bodies (If branches, Loop/Scan bodies) read outer-scope values: their shapes are known from the
   // enclosing graphs (parents come first), so a Conv inside an If branch is counted at the given shapes.
   const outer = new Map(si.info);
+  // Branches whose If condition is known and false for them (and everything nested in them): not counted in MACs.
+  const notTaken = new Set<onnx.IGraphProto>();
+  const markAll = (g: onnx.IGraphProto): void => {
+    notTaken.add(g);
+    for (const n of g.node ?? []) for (const a of n.attribute ?? []) for (const sg of [a.g, ...(a.graphs ?? [])]) if (sg) markAll(sg);
+  };
+  let branchesNotTaken = 0;
   for (const g of allGraphs(graph)) {
     const gsi = first ? si : (() => {
       const s = new ShapeInference(defaultOpset, dims);
@@ -172,6 +193,13 @@ export function summarize(loaded: LoadedModel, opts: SummaryOptions = {}): Model
     })();
     first = false;
     for (const t of g.initializer ?? []) { addTensor(t); initializers++; }
+    for (const node of g.node ?? []) {
+      if (node.opType === 'If' && !notTaken.has(g)) {
+        const cond = gsi.get(node.input?.[0])?.value;
+        const skip = cond?.length === 1 ? (node.attribute ?? []).find((a) => a.name === (cond[0] ? 'else_branch' : 'then_branch'))?.g : undefined;
+        if (skip) { markAll(skip); branchesNotTaken++; }
+      }
+    }
     for (const node of g.node ?? []) {
       nodeCountWithSubgraphs++;
       const domain = node.domain || 'ai.onnx';
@@ -184,7 +212,7 @@ export function summarize(loaded: LoadedModel, opts: SummaryOptions = {}): Model
         if (v?.t) { addTensor(v.t); constantNodes++; }
         else if (v?.sparseTensor?.values) { addTensor(v.sparseTensor.values); constantNodes++; }
       }
-      if (MAC_OPS.has(node.opType ?? '')) {
+      if (MAC_OPS.has(node.opType ?? '') && !notTaken.has(g)) {
         const m = nodeMacs(node, gsi);
         if (m !== undefined && Number.isFinite(m)) {
           macsTotal += m;
@@ -215,7 +243,7 @@ export function summarize(loaded: LoadedModel, opts: SummaryOptions = {}): Model
     opHistogram: [...histogram.values()].sort((a, b) => b.count - a.count || a.opType.localeCompare(b.opType)),
     parameters: { count, bytes, initializers, constantNodes, byDtype, external: { files: [...external.keys()], bytes: [...external.values()].reduce((a, b) => a + b, 0) } },
     at,
-    macs: { total: macsTotal, byOpType: macsByOp, nodesCounted, nodesUnknown, unknownExamples },
+    macs: { total: macsTotal, byOpType: macsByOp, nodesCounted, nodesUnknown, unknownExamples, ...(branchesNotTaken ? { branchesNotTaken } : {}) },
     metadata,
     warnings,
   };
