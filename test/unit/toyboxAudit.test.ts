@@ -78,7 +78,7 @@ test('mksh: [[ ]] errors are status 2, (( )) is not a nested subshell, let sets 
   });
 });
 
-test('mksh arrays: set -A / set +A, name=(…), name[i]=, ${a[i]}, ${a[@]} as fields, ${#a[*]}, ${!a[@]}, unset a[i]', async () => {
+test('mksh arrays: read -A, set -A / set +A, name=(…), name[i]=, ${a[i]}, ${a[@]} as fields, ${#a[*]}, ${!a[@]}, unset a[i]', async () => {
   await withPhone(async (_d, sh) => {
     const r = await sh([
       'set -A arr x y z; echo ${arr[1]} ${#arr[@]} $arr',
@@ -88,9 +88,11 @@ test('mksh arrays: set -A / set +A, name=(…), name[i]=, ${a[i]}, ${a[@]} as fi
       'i=2; echo ${b[i]} ${b[$i-2]}',
       'set +A arr Q; echo ${arr[@]}',
       'unset arr; echo "[${arr[@]}]"',
+      'echo "a b  c" | read -A words; echo ${#words[@]} ${words[2]}',
+      'IFS=: read -A parts <<< "x:y::z"; echo ${#parts[@]} "[${parts[2]}]" ${parts[3]}',
     ].join('\n'));
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'y 3 x\n<1>\n<two words>\n<3>\n4 0 1 2 5\n1 3 five\ndflt 1\n3 1\nQ y z\n[]\n');
+    assert.equal(r.stdout, 'y 3 x\n<1>\n<two words>\n<3>\n4 0 1 2 5\n1 3 five\ndflt 1\n3 1\nQ y z\n[]\n3 c\n4 [] z\n');
   });
 });
 

@@ -285,9 +285,11 @@ export const SHELL_BUILTINS: Record<string, Builtin> = {
     let delim = '\n';
     let nchars: number | undefined;
     const names: string[] = [];
+    let arrayName: string | undefined;
     for (let i = 1; i < argv.length; i++) {
       const a = argv[i];
       if (a === '-r') raw = true;
+      else if (a === '-A' || a === '-rA' || a === '-Ar') { raw = raw || a.includes('r'); arrayName = argv[++i]; }
       else if (a === '-p') prompt = argv[++i];
       else if (a === '-d') delim = argv[++i] ?? '\n';
       else if (a === '-n' || a === '-N') nchars = Number(argv[++i]);
@@ -332,6 +334,12 @@ export const SHELL_BUILTINS: Record<string, Builtin> = {
     const white = [...ifs].filter((ch) => ' \t\n'.includes(ch)).join('');
     let rest = line;
     if (white) rest = rest.replace(new RegExp(`^[${escapeClass(white)}]+|[${escapeClass(white)}]+$`, 'g'), '');
+    if (arrayName !== undefined) {
+      // mksh `read -A NAME`: every field an element of a new array.
+      const fields = rest === '' ? [] : ifs ? rest.split(new RegExp(`[${escapeClass(white || ' ')}]*[${escapeClass(ifs)}][${escapeClass(white || ' ')}]*`)) : [rest];
+      c.shell.setArray(arrayName, fields);
+      return 0;
+    }
     for (let k = 0; k < names.length; k++) {
       if (k === names.length - 1 || !ifs) {
         c.shell.setVar(names[k], rest);
