@@ -51,6 +51,8 @@ import { buildApk } from '../helpers/apkBuilder';
  *   PARENT CHILD…` (PackageManagerShellCommand prints "Success"), `install-commit PARENT`: all or nothing.
  * - runSetEnabledSetting: "Package NAME new state: disabled-user|enabled"; the shell may not `disable` a whole
  *   package ("Shell cannot change component state for NAME/null to 2"); a disabled app cannot be started.
+ * - Boot-wait loops (emulator/CI scripts) poll sys.boot_completed=1, dev.bootcomplete=1, init.svc.bootanim=stopped;
+ *   a release build's ro.build.version.codename is REL.
  * - scrcpy issues #953/#5178: app_process without the server's classes logs "could not find class" and the
  *   shell reports "Aborted".
  */
@@ -381,6 +383,15 @@ test('install-multi-package installs every APK or none; disable-user hides an ap
   const refused = await sh('pm disable com.example.multib');
   assert.equal(refused.code, 255);
   assert.match(refused.stderr, /java\.lang\.SecurityException: Shell cannot change component state for com\.example\.multib\/null to 2/);
+});
+
+test('the properties boot-wait loops and SDK checks poll are a booted release phone\'s', async () => {
+  const r = await sh('for p in sys.boot_completed dev.bootcomplete init.svc.bootanim ro.build.version.codename ro.build.version.sdk; do echo "$p=$(getprop $p)"; done');
+  assert.equal(r.stdout, 'sys.boot_completed=1\ndev.bootcomplete=1\ninit.svc.bootanim=stopped\nro.build.version.codename=REL\nro.build.version.sdk=34\n');
+  // `getprop` alone lists them sorted as [name]: [value].
+  const all = (await sh('getprop')).stdout.trim().split('\n');
+  assert.ok(all.includes('[init.svc.bootanim]: [stopped]'));
+  assert.deepEqual(all.map((l) => /^\[([^\]]+)\]/.exec(l)?.[1] ?? ''), [...all.map((l) => /^\[([^\]]+)\]/.exec(l)?.[1] ?? '')].sort());
 });
 
 test('service check, start/stop refused; `adb shell reboot` takes the phone offline and it comes back with its apps (last: it reboots)', async () => {
