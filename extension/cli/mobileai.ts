@@ -522,7 +522,7 @@ export function describeSummary(s: ModelSummary): string {
     `ops: ${s.opHistogram.map((h) => `${h.domain === 'ai.onnx' ? '' : `${h.domain}.`}${h.opType} ${h.count}`).join(', ')}`,
     `parameters: ${s.parameters.count.toLocaleString('en-US')} (${formatBytes(s.parameters.bytes)}; ${Object.entries(s.parameters.byDtype).map(([k, v]) => `${k} ${v.count.toLocaleString('en-US')}`).join(', ')})`,
     `  ${s.parameters.initializers} initializers, ${s.parameters.constantNodes} Constant nodes${s.parameters.external.files.length ? `, external data ${formatBytes(s.parameters.external.bytes)} in ${s.parameters.external.files.join(', ')}` : ''}`,
-    `MACs: ${s.macs.nodesCounted ? s.macs.total.toLocaleString('en-US') : 'unknown'}${s.at ? ` at ${s.at.inputs.map((i) => `${i.name} ${fmtShape(i.shape)}`).join(', ')}` : ''}${s.macs.nodesUnknown ? ` (${s.macs.nodesUnknown} node(s) with unknown shapes, e.g. ${s.macs.unknownExamples[0]}; give --shape NAME=D1xD2x…)` : ''}${s.macs.branchesNotTaken ? `; ${s.macs.branchesNotTaken} If branch(es) that do not run at these values not counted` : ''}`,
+    `MACs: ${s.macs.nodesCounted ? s.macs.total.toLocaleString('en-US') : 'unknown'}${s.at ? ` at ${s.at.inputs.map((i) => `${i.name} ${fmtShape(i.shape)}${i.value ? ` = ${i.value.join(',')}` : ''}`).join(', ')}` : ''}${s.macs.nodesUnknown ? ` (${s.macs.nodesUnknown} node(s) with unknown shapes, e.g. ${s.macs.unknownExamples[0]}; give --shape NAME=D1xD2x…)` : ''}${s.macs.branchesNotTaken ? `; ${s.macs.branchesNotTaken} If branch(es) that do not run at these values not counted` : ''}`,
     ...(s.at?.notes ?? []).map((n) => `note: ${n}`),
     ...s.warnings.map((w) => `warning: ${w}`),
   ];

@@ -40,7 +40,7 @@ export interface ModelSummary {
    * The input shapes MACs were counted at: given (--shape, --dim), from metadata or conventions (batch = 1);
    * null where a dim has no value. `notes` says which conventions were applied.
    */
-  at?: { inputs: Array<{ name: string; shape: Array<number | null> }>; notes: string[] };
+  at?: { inputs: Array<{ name: string; shape: Array<number | null>; value?: number[] }>; notes: string[] };
   macs: {
     /** Sum over the nodes whose shapes are known. */
     total: number;
@@ -102,7 +102,7 @@ export function summarize(loaded: LoadedModel, opts: SummaryOptions = {}): Model
   const planValues = new Map<string, number[]>();
   try {
     const plans = resolvePlans(declaredInputs(model), overrides, { metadata: modelMetadata(model), allowMissing: true });
-    at = { inputs: plans.inputs.map((p) => ({ name: p.name, shape: p.shape })), notes: plans.notes };
+    at = { inputs: plans.inputs.map((p) => ({ name: p.name, shape: p.shape, ...(p.values && p.values.length <= 4 ? { value: p.values } : {}) })), notes: plans.notes };
     dims = plans.dims;
     for (const p of plans.inputs) if (p.values) planValues.set(p.name, p.values);
     const byName = new Map(plans.inputs.map((p) => [p.name, p]));
