@@ -3,6 +3,7 @@ import { connect, el, fmtBytes, sortableTable } from '../shared/vscode';
 import { button, icon, progressBar, toolbar } from '../shared/components';
 import type { FromQuantizeWebview, ToQuantizeWebview } from './protocol';
 import { warningView, withoutFlags } from './advice';
+import { agreementText, agreementValue, cosineText, rangeLine, signalText } from './fidelityView';
 import type { QuantizeReport } from '../../extension/core/quantize/quantize';
 
 const vscode = connect<FromQuantizeWebview>();
@@ -115,7 +116,7 @@ function show(r: QuantizeReport, source?: string): void {
   app.replaceChildren(
     el('h1', {}, `${name(r.input.file)} → ${name(r.output.file)}`),
     ...(source ? [sourceRow(source)] : []),
-    el('div', { class: 'muted' }, `${r.mode}${r.calibration ? ` · ${r.calibration.method} calibration on ${r.calibration.samples} sample(s) from ${r.calibration.source}` : ''} · ${r.quantized.nodes} nodes quantized in ${r.seconds.toFixed(1)} s`),
+    el('div', { class: 'muted' }, `${r.mode}${r.calibration ? ` · ${r.calibration.method} calibration on ${r.calibration.samples} sample(s) from ${r.calibration.source}${r.calibration.ranges ? ` (${r.calibration.ranges.join(', ')})` : ''}` : ''} · ${r.quantized.nodes} nodes quantized in ${r.seconds.toFixed(1)} s`),
     el('div', { class: 'stats' },
       stat('size', `${fmtBytes(r.input.bytes)} → ${fmtBytes(r.output.bytes)}`, 'stat-size'),
       stat('host latency p50', `${r.latency.floatMs.p50.toFixed(3)} → ${r.latency.quantizedMs.p50.toFixed(3)} ms`),
@@ -128,13 +129,14 @@ function show(r: QuantizeReport, source?: string): void {
     ...(r.fidelity.source ? [el('div', { class: 'muted' }, `Evaluation inputs: ${r.fidelity.source}.`)] : []),
     sortableTable([
       { title: 'Output', value: (o) => o.name },
-      { title: 'Signal', value: (o) => o.signal ?? 'ok', render: (o) => (o.signal === 'none' ? 'none: the float output is constant here' : o.signal === 'collapsed' ? 'collapsed: int8 output is constant' : 'ok') },
-      { title: 'Cosine', value: (o) => num(o.cosine), render: (o) => (o.signal === 'none' || o.cosine === null || Number.isNaN(o.cosine) ? '—' : o.cosine.toFixed(5)), numeric: true },
+      { title: 'Signal', value: (o) => o.signal ?? 'ok', render: (o) => signalText(o) },
+      { title: 'Cosine', value: (o) => (o.exactMatch !== undefined ? -Infinity : num(o.cosine)), render: (o) => cosineText(o), numeric: true },
       { title: 'SQNR (dB)', value: (o) => num(o.sqnrDb), render: (o) => (o.sqnrDb === null || Number.isNaN(o.sqnrDb) ? '—' : Number.isFinite(o.sqnrDb) ? o.sqnrDb.toFixed(1) : o.sqnrDb > 0 ? '∞' : '−∞'), numeric: true },
       { title: 'Max |error|', value: (o) => o.maxAbsError, render: (o) => o.maxAbsError.toPrecision(3), numeric: true },
-      { title: 'Top-1 agree', value: (o) => (o.classScores === false ? -1 : o.top1Agreement ?? -1), render: (o) => (o.classScores === false ? '— (not class scores)' : pct(o.top1Agreement)), numeric: true },
+      { title: 'Top-1 / equal', value: (o) => agreementValue(o), render: (o) => agreementText(o), numeric: true },
       { title: 'Top-5 agree', value: (o) => (o.classScores === false ? -1 : o.top5Agreement ?? -1), render: (o) => (o.classScores === false ? '—' : pct(o.top5Agreement)), numeric: true },
     ], r.fidelity.outputs, { id: 'fidelity-table' }),
+    ...(r.fidelity.byRange?.length ? [el('div', { class: 'muted' }, 'Worst over the input ranges; each range was judged on its own:'), el('ul', { id: 'fidelity-ranges' }, ...r.fidelity.byRange.map((g) => el('li', {}, rangeLine(g))))] : []),
     el('h2', {}, 'Per-layer sensitivity'),
     el('div', { class: 'muted' }, r.sensitivity.length ? 'Each layer quantized alone, everything else float: the lowest SQNR hurts most.' : 'Not measured (off, or more than 64 layers).'),
     el('div', { class: 'table-scroll' }, sortableTable([

@@ -79,6 +79,19 @@ export const KIND_LABEL: Record<GeneratedKind, string> = {
   ids: 'random integers 0..9', signed: 'random normal, mean 0, std 1', bytes: 'random 0..255', bits: 'random true/false',
 };
 
+/**
+ * The input conventions a float image input is drawn in when nothing says which one the model expects: pictures
+ * scaled to 0..1 (PyTorch's ToTensor, TF's /255) or to -1..1 (MediaPipe, MobileNet v2 in TF, PaddleOCR's
+ * recognizer), and the noise people check a model with (numpy's rand in [0, 1) and randn). A quantized model
+ * judged on one of them can disagree on another (BlazeFace front calibrated on 0..1 pictures: cosine 0.86 on
+ * -1..1 noise), so default calibration mixes them and fidelity is judged on each.
+ */
+export type Convention = 'unit' | 'signed' | 'uniform' | 'normal';
+export const IMAGE_CONVENTIONS: readonly Convention[] = ['unit', 'signed', 'uniform', 'normal'];
+export const CONVENTION_LABEL: Record<Convention, string> = {
+  unit: 'pictures in 0..1', signed: 'pictures in -1..1', uniform: 'uniform noise in 0..1 (numpy rand)', normal: 'standard normal noise (numpy randn)',
+};
+
 function alloc(type: string, n: number, what: string): HostData {
   switch (type) {
     case 'float32': return new Float32Array(n);
@@ -164,35 +177,46 @@ export function pictureData(shape: number[], r: () => number): Float32Array | un
   return out;
 }
 
-/** Seeded data in a plausible range for the input's kind and dtype. */
-export function generate(d: DeclaredInput, shape: number[], seed: number): { tensor: HostTensor; kind: GeneratedKind } {
+const normal = (r: () => number) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+
+/**
+ * Seeded data in a plausible range for the input's kind and dtype. `convention` picks the range of a float image
+ * input (image01): pictures in 0..1 (the default), pictures in -1..1, uniform noise in 0..1 or standard normal
+ * noise; other inputs ignore it.
+ */
+export function generate(d: DeclaredInput, shape: number[], seed: number, convention?: Convention): { tensor: HostTensor; kind: GeneratedKind; convention?: Convention } {
   const n = checkSize(d.name, shape);
   const data = alloc(d.type, n, `input "${d.name}"`);
   const kind = generatedKind(d);
   const r = rng(seed);
+  if (kind === 'image01' && (convention === 'uniform' || convention === 'normal')) {
+    for (let i = 0; i < n; i++) store(data, d.type, i, convention === 'uniform' ? r() : normal(r));
+    return { tensor: { type: d.type, shape, data }, kind, convention };
+  }
+  const signed = kind === 'image01' && convention === 'signed';
   const picture = kind === 'image01' || kind === 'image255' ? pictureData(shape, r) : undefined;
   if (picture) {
-    for (let i = 0; i < n; i++) store(data, d.type, i, kind === 'image255' ? Math.min(255, Math.floor(picture[i] * 256)) : picture[i]);
-    return { tensor: { type: d.type, shape, data }, kind };
+    for (let i = 0; i < n; i++) store(data, d.type, i, kind === 'image255' ? Math.min(255, Math.floor(picture[i] * 256)) : signed ? picture[i] * 2 - 1 : picture[i]);
+    return { tensor: { type: d.type, shape, data }, kind, ...(kind === 'image01' && convention ? { convention } : {}) };
   }
   const last = shape.length ? shape[shape.length - 1] : 1;
   for (let i = 0; i < n; i++) {
     let v: number;
     switch (kind) {
-      case 'image01': v = r(); break;
+      case 'image01': v = signed ? r() * 2 - 1 : r(); break;
       case 'image255': case 'bytes': v = Math.floor(r() * 256); break;
       case 'zeros': v = 0; break;
       case 'ones': v = 1; break;
       case 'positions': v = last ? i % last : 0; break;
       // Features, embeddings and hidden states are about unit-variance (and audio lies inside ±1): a normal
       // draw covers both, where uniform −1..1 left a third of N(0, 1) data outside the calibrated range.
-      case 'signed': v = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()); break;
+      case 'signed': v = normal(r); break;
       case 'bits': v = r() < 0.5 ? 0 : 1; break;
       default: v = d.type === 'int8' ? Math.floor(r() * 256) - 128 : Math.floor(r() * idCount(d));
     }
     store(data, d.type, i, v);
   }
-  return { tensor: { type: d.type, shape, data }, kind };
+  return { tensor: { type: d.type, shape, data }, kind, ...(kind === 'image01' && convention ? { convention } : {}) };
 }
 
 /** A tensor filled with one value, or holding the given elements. */

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { onnx } from 'onnx-proto';
 import type { Tensor } from 'onnxruntime-node';
 import { loadOrt } from '../profile/ort';
-import { fromProto, fromValues, generate, generatedLabel, readTensorFile, type HostTensor } from './data';
+import { CONVENTION_LABEL, fromProto, fromValues, generate, generatedLabel, readTensorFile, type Convention, type HostTensor } from './data';
 import { declaredInputs, modelMetadata, resolvePlans, type ResolveOptions, type ShapePlan } from './resolve';
 import { InputError, formatShape, type DeclaredInput, type Dim, type InputOverrides } from './spec';
 
@@ -54,6 +54,8 @@ export interface PreparedInputs {
 export interface PrepareOptions extends Omit<ResolveOptions, 'fileShapes' | 'allowMissing'> {
   /** Seed of the first input; each next input gets the next seed. */
   seed?: number;
+  /** The range float image inputs are drawn in (data.ts Convention; default pictures in 0..1). */
+  convention?: Convention;
 }
 
 /** Resolves every input and makes its data: from a file, from --value, or generated (seeded). */
@@ -79,10 +81,10 @@ export async function prepareInputs(declared: DeclaredInput[], o: InputOverrides
       host = fromValues(d, shape, p.values);
       source = 'value';
     } else {
-      const g = generate(d, shape, seed++);
+      const g = generate(d, shape, seed++, opts.convention);
       host = g.tensor;
       source = 'generated';
-      data = generatedLabel(d, g.kind);
+      data = g.convention ? CONVENTION_LABEL[g.convention] : generatedLabel(d, g.kind);
     }
     const record: InputRecord = { name: p.name, type: p.type, shape: host.shape, source };
     if (p.values) record.value = p.values.length === 1 ? p.values[0] : p.values.length <= 16 ? p.values : undefined;

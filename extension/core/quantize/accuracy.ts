@@ -8,7 +8,8 @@ import type { InferenceSession } from 'onnxruntime-node';
 import type { CancelSignal } from '../util/progress';
 import { CancelledError } from '../util/progress';
 import type { CalibrationSpec, Sample } from './calibration';
-import { fidelity, type FidelityReport, type FloatReference } from './report';
+import { CONVENTION_LABEL } from '../inputs';
+import { rangeFidelity, type FidelityReport, type FloatReference, type RangeReference } from './report';
 import type { RewriteStats } from './rewrite';
 
 export interface AccuracyTarget {
@@ -87,8 +88,18 @@ export function score(f: FidelityReport): Score {
   return { cosine: cos.length ? Math.min(...cos) : NaN, ...(top1.length ? { top1: Math.min(...top1) } : {}), sqnrDb: sq.length ? Math.min(...sq) : NaN };
 }
 
+/** The ranges of a multi-range report that have a signal to judge (all of them when none has). */
+function withSignal(f: FidelityReport): FidelityReport['byRange'] {
+  if (!f.byRange || f.byRange.length < 2) return undefined;
+  const judged = f.byRange.filter((g) => g.outputs.some((o) => o.signal !== 'none'));
+  return judged.length ? judged : f.byRange;
+}
+
 /** What misses the target, in words with the numbers; empty when it is met. */
 export function judge(f: FidelityReport, target: AccuracyTarget): string[] {
+  // Several input ranges: the target holds on each (a range where the float model is constant has nothing to judge).
+  const ranges = withSignal(f);
+  if (ranges) return ranges.flatMap((g) => judge({ samples: g.samples, outputs: g.outputs }, target).map((x) => `on ${g.range}: ${x}`));
   const out: string[] = [];
   const judged = f.outputs.filter((o) => o.signal !== 'none');
   if (!judged.length) {
@@ -121,6 +132,8 @@ export const isHeldOut = (i: number): boolean => i % HOLD_OUT_EVERY === HOLD_OUT
 
 export interface Evaluation {
   samples: Sample[];
+  /** Generated inputs in several ranges: the samples of each (together, `samples`), judged one range at a time. */
+  groups?: Array<{ range: string; samples: Sample[] }>;
   source: string;
   /** Calibration must skip these sample indices (they are the evaluation set). */
   skipInCalibration?: (i: number) => boolean;
@@ -158,14 +171,35 @@ export async function evaluationSamples(opts: { evaluation?: CalibrationSpec; ca
     const warning = `only ${i} calibration sample(s): too few to hold any out (one in ${HOLD_OUT_EVERY} is held out from ${HOLD_OUT_EVERY} on), so fidelity was measured on the calibration data itself, which flatters it; give --eval with other samples`;
     return { samples: first, source: `the calibration samples (${first.length}, not held out)`, warning };
   }
-  // Random draws are numbered: calibration takes the first N, evaluation the next ones.
+  // Random draws are numbered: calibration takes the first N, evaluation the next ones (count per input range).
+  const conventions = opts.calibration.conventions ?? [];
+  const k = Math.max(1, conventions.length);
   const got: Sample[] = [];
+  const groups = conventions.map((c) => ({ range: CONVENTION_LABEL[c], samples: [] as Sample[] }));
   let i = 0;
-  for await (const s of opts.draw({ kind: 'random', count: opts.calibration.count + count })) {
+  for await (const s of opts.draw({ ...opts.calibration, count: opts.calibration.count + count * k })) {
     check();
-    if (i++ >= opts.calibration.count) got.push(s);
+    if (i >= opts.calibration.count) {
+      got.push(s);
+      groups[i % k]?.samples.push(s);
+    }
+    i++;
   }
+  if (k > 1) return { samples: got, groups, source: `random inputs (${got.length}: ${count} in each of ${k} input ranges), other draws than calibration's` };
   return { samples: got, source: `random inputs (${got.length}), other draws than calibration's` };
+}
+
+/** Draws after `skip` of a random spec, grouped by input range as evaluationSamples does. */
+export async function freshGroups(spec: Extract<CalibrationSpec, { kind: 'random' }>, skip: number, count: number, draw: (spec: CalibrationSpec) => AsyncIterable<Sample>, withFixed: (s: Sample) => Sample = (s) => s): Promise<Array<{ range: string; samples: Sample[] }>> {
+  const conventions = spec.conventions ?? [];
+  const k = Math.max(1, conventions.length);
+  const groups = k > 1 ? conventions.map((c) => ({ range: CONVENTION_LABEL[c], samples: [] as Sample[] })) : [{ range: 'generated inputs', samples: [] as Sample[] }];
+  let i = 0;
+  for await (const s of draw({ ...spec, count: skip + count * k })) {
+    if (i >= skip) groups[i % k].samples.push(withFixed(s));
+    i++;
+  }
+  return groups;
 }
 
 /* ------------------------------------------------------------------ */
@@ -178,6 +212,8 @@ export interface Built {
 
 export interface LoopContext<B extends Built = Built> {
   reference: FloatReference;
+  /** Held-out inputs of each input range (generated data in several ranges): the target must hold on each. */
+  ranges?: RangeReference[];
   /** Builds the quantized model keeping `keep` in float (on top of the user's exclusions), or quantizing only `only`. */
   build: (keep: string[], only?: string[]) => B;
   session: (bytes: Uint8Array) => Promise<InferenceSession>;
@@ -207,12 +243,8 @@ export interface LoopResult<B extends Built = Built> {
 async function measure<B extends Built>(ctx: LoopContext<B>, bytes: Uint8Array, samples?: number): Promise<FidelityReport> {
   const s = await ctx.session(bytes);
   try {
-    if (samples !== undefined && samples < ctx.reference.samples.length) {
-      const { FloatReference: Ref } = await import('./report');
-      const sub = new Ref(ctx.reference.session, ctx.reference.samples.slice(0, samples));
-      return await fidelity(sub, s);
-    }
-    return await fidelity(ctx.reference, s);
+    const groups = ctx.ranges && ctx.ranges.length > 1 ? ctx.ranges : [{ range: '', reference: ctx.reference }];
+    return await rangeFidelity(groups, s, samples === undefined ? undefined : Math.max(1, Math.ceil(samples / groups.length)));
   } finally {
     await s.release().catch(() => undefined);
   }
@@ -247,6 +279,8 @@ const fmtScore = (s: Score) => `cosine ${Number.isNaN(s.cosine) ? '—' : s.cosi
  * of the allowed loss (1 − target), a collapsed output counting as a full miss; Infinity with no signal.
  */
 export function shortfall(f: FidelityReport, target: AccuracyTarget): number {
+  const ranges = withSignal(f);
+  if (ranges) return ranges.reduce((a, g) => a + shortfall({ samples: g.samples, outputs: g.outputs }, target), 0);
   const judged = f.outputs.filter((o) => o.signal !== 'none');
   if (!judged.length) return Infinity;
   let s = 0;

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Tensor, InferenceSession } from 'onnxruntime-node';
 import { loadOrt } from '../profile/ort';
-import { declaredInputs, modelMetadata, parseNpy, prepareInputs, readTensorFile, resolvePlans, toOrt, type DeclaredInput, type InputOverrides, type InputRecord } from '../inputs';
+import { IMAGE_CONVENTIONS, declaredInputs, generatedKind, modelMetadata, parseNpy, prepareInputs, readTensorFile, resolvePlans, toOrt, type Convention, type DeclaredInput, type InputOverrides, type InputRecord } from '../inputs';
 import { onnx } from 'onnx-proto';
 import { toNumber } from '../onnx/model';
 import { CancelledError, type CancelSignal } from '../util/progress';
@@ -16,7 +16,21 @@ export type CalibrationSpec =
   | { kind: 'files'; path: string }
   | { kind: 'images'; path: string; recipe: ImageRecipe }
   /** Generated inputs at the user's shapes; `seed` sets the first sample's seed (held-out inputs take another). */
-  | { kind: 'random'; count: number; seed?: number };
+  | {
+    kind: 'random'; count: number; seed?: number;
+    /** Draw i takes conventions[i % length] for float image inputs (one range each: 0..1 pictures, -1..1 pictures, noise). */
+    conventions?: readonly Convention[];
+  };
+
+/**
+ * The input ranges generated data covers when the user gives no data: for a model with a float image input that
+ * is drawn (not given by --value or --input), every convention a user or a checker is likely to feed
+ * (IMAGE_CONVENTIONS); nothing otherwise (one range per input kind, as before).
+ */
+export function defaultConventions(specs: InputSpecList, overrides: InputOverrides = {}): readonly Convention[] | undefined {
+  const drawn = specs.filter((d) => overrides.values?.[d.name] === undefined && overrides.files?.[d.name] === undefined);
+  return drawn.some((d) => generatedKind(d) === 'image01') ? IMAGE_CONVENTIONS : undefined;
+}
 
 export interface ImageRecipe {
   width: number;
@@ -110,7 +124,8 @@ export async function* samples(spec: CalibrationSpec, inputs: InputSpecList, dim
     // Drawn at the user's shapes and values (a symbolic dim without a value is refused, naming the flag).
     for (let i = 0; i < spec.count; i++) {
       check();
-      const { inputs: prepared } = await prepareInputs(inputs, overrides, { seed: (spec.seed ?? 1000) + i * 7919, metadata });
+      const convention = spec.conventions?.length ? spec.conventions[i % spec.conventions.length] : undefined;
+      const { inputs: prepared } = await prepareInputs(inputs, overrides, { seed: (spec.seed ?? 1000) + i * 7919, metadata, convention });
       yield Object.fromEntries(prepared.map((p) => [p.name, toOrt(p.host)]));
     }
     return;

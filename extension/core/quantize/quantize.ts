@@ -8,13 +8,14 @@ import { ShapeInference } from '../onnx/shapes';
 import { loadOrt, OrtModelError } from '../profile/ort';
 import { CancelledError, type CancelSignal, type ProgressSink } from '../util/progress';
 import { writeFileAtomicNoClobber } from '../util/fsAtomic';
-import { RangeCollector, augment, inputSpecs, requireShapes, sampleRecords, samples, type CalibrationSpec, type Method, type Sample } from './calibration';
+import { RangeCollector, augment, defaultConventions, inputSpecs, requireShapes, sampleRecords, samples, type CalibrationSpec, type Method, type Sample } from './calibration';
 import { DYNAMIC_OPS, defaultOpset, normalizeModel, planStatic, rewriteDynamic, rewriteInt4, rewriteStatic, type RewriteOptions, type RewriteStats } from './rewrite';
 import { QuantizeError, eachGraph, subgraphsOf } from './tensors';
 import { upgradeOpset, type OpsetUpgrade } from './opset';
 import { initializerFeeds } from '../profile/inputs';
-import { FloatReference, augmentedDrift, describeDrift, fidelity, interleavedLatency, type FidelityReport } from './report';
-import { DEFAULT_TARGET, accuracyAware, calibrationOnly, confirm, evaluationSamples, graphConsumers, type AccuracyOutcome, type AccuracyTarget } from './accuracy';
+import { CONVENTION_LABEL } from '../inputs';
+import { FloatReference, augmentedDrift, describeDrift, interleavedLatency, rangeFidelity, type FidelityReport } from './report';
+import { DEFAULT_TARGET, accuracyAware, calibrationOnly, confirm, evaluationSamples, freshGroups, graphConsumers, type AccuracyOutcome, type AccuracyTarget } from './accuracy';
 import { equalize, type EqualizeReport } from './equalize';
 import { applyBiasCorrections, biasCorrections, type BiasCorrection, type BiasReport } from './biasCorrection';
 
@@ -74,7 +75,7 @@ export interface QuantizeReport {
   mode: Mode;
   settings: Record<string, unknown>;
   quantized: { nodes: number; byOpType: Record<string, number>; skipped: Array<{ node: string; reason: string }>; names?: string[] };
-  calibration?: { source: string; samples: number; method: Method; warning?: string };
+  calibration?: { source: string; samples: number; method: Method; warning?: string; ranges?: string[] };
   /** The shapes and values the fidelity and latency were measured at (one evaluation sample's). */
   inputs?: import('../inputs').InputRecord[];
   fidelity: FidelityReport;
@@ -330,11 +331,19 @@ export async function quantizeModel(req: QuantizeRequest): Promise<QuantizeRepor
 
   let ranges: Map<string, [number, number]> | undefined;
   let calibration: QuantizeReport['calibration'];
-  const calibSpec: CalibrationSpec = req.calibration ?? { kind: 'random', count: 16 };
+  let calibSpec: CalibrationSpec = req.calibration ?? { kind: 'random', count: 16 };
+  // Generated data for a float image input covers every range a user or checker is likely to feed (0..1 and
+  // -1..1 pictures, rand and randn noise): calibrated on all, judged on each. The user's own data is used alone.
+  if (calibSpec.kind === 'random' && !calibSpec.conventions && !req.evaluation) {
+    const conventions = defaultConventions(specs, inputOverrides(req));
+    if (conventions) calibSpec = { ...calibSpec, conventions, count: Math.max(calibSpec.count, conventions.length) };
+  }
+  const conventions = calibSpec.kind === 'random' ? calibSpec.conventions ?? [] : [];
   // Held-out evaluation inputs, drawn before calibration so calibration can skip them.
-  const evaluation = await evaluationSamples({ evaluation: req.evaluation, calibration: calibSpec, count: req.evalSamples ?? 8, draw: (sp) => samples(sp, specs, inputOverrides(req), req.signal), signal: req.signal });
+  const evaluation = await evaluationSamples({ evaluation: req.evaluation, calibration: calibSpec, count: req.evalSamples ?? (conventions.length > 1 ? 4 : 8), draw: (sp) => samples(sp, specs, inputOverrides(req), req.signal), signal: req.signal });
   if (evaluation.warning) warnings.push(evaluation.warning);
   const evalSamples = evaluation.samples.map(withFixed);
+  const evalRanges = evaluation.groups?.map((g) => ({ range: g.range, reference: new FloatReference(floatSession, g.samples.map(withFixed)) }));
   if (!evalSamples.length) throw new QuantizeError('no evaluation inputs: fidelity cannot be measured');
   if (req.mode === 'static') {
     // Plan on a copy: planning removes fusable Relus, but ranges are calibrated on the float graph as it is.
@@ -347,6 +356,7 @@ export async function quantizeModel(req: QuantizeRequest): Promise<QuantizeRepor
     const drift = await augmentedDrift(await session(augment(model, plan.activations), 'disabled', 'the calibration model'), ranges, evalSamples);
     if (drift.length) warnings.push(describeDrift(drift, ranges.size, specs.map((s) => s.name)));
     calibration = { source: calibSpec.kind === 'random' ? `random inputs (${calibSpec.count})` : calibSpec.path, samples: n, method: collector.method };
+    if (conventions.length > 1) calibration.ranges = conventions.map((c) => CONVENTION_LABEL[c]);
     if (calibSpec.kind === 'random') {
       calibration.warning = RANDOM_WARNING;
       warnings.push(RANDOM_WARNING);
@@ -392,7 +402,7 @@ export async function quantizeModel(req: QuantizeRequest): Promise<QuantizeRepor
   const evalSpec: CalibrationSpec = req.evaluation ?? calibSpec;
   // Fidelity on held-out inputs; a missed target keeps the most sensitive layers in float (accuracy.ts).
   const loop = await accuracyAware({
-    reference: new FloatReference(floatSession, evalSamples), build: buildWith,
+    reference: new FloatReference(floatSession, evalSamples), ranges: evalRanges, build: buildWith,
     session: (b) => session(b, 'all', 'a candidate quantized model (a bug in the quantizer)'),
     opTypes: new Map((model.graph?.node ?? []).map((n) => [n.name ?? '', n.opType ?? ''])), consumers: graphConsumers(model.graph ?? {}),
     target: { ...DEFAULT_TARGET, ...req.target }, search: req.accuracyAware !== false,
@@ -407,10 +417,10 @@ export async function quantizeModel(req: QuantizeRequest): Promise<QuantizeRepor
   if (loop.accuracy.keptInFloat.length && loop.accuracy.met && evalSpec.kind === 'random') {
     step(req, 4, total, 'confirming on fresh inputs');
     const skip = (req.evaluation ? 0 : calibSpec.kind === 'random' ? calibSpec.count : 0) + evalSamples.length;
-    const fresh: Sample[] = [];
-    let i = 0;
-    for await (const s of samples({ kind: 'random', count: skip + evalSamples.length }, specs, inputOverrides(req), req.signal)) if (i++ >= skip) fresh.push(withFixed(s));
-    if (fresh.length) loop.accuracy = confirm(loop.accuracy, await fidelity(floatSession, quantSession, fresh), `random inputs (${fresh.length}), draws after the evaluation's`);
+    const spec = evalSpec.kind === 'random' ? evalSpec : { kind: 'random' as const, count: 0 };
+    const groups = await freshGroups(spec, skip, Math.max(1, Math.round(evalSamples.length / Math.max(1, conventions.length))), (sp) => samples(sp, specs, inputOverrides(req), req.signal), withFixed);
+    const n = groups.reduce((a, g) => a + g.samples.length, 0);
+    if (n) loop.accuracy = confirm(loop.accuracy, await rangeFidelity(groups.map((g) => ({ range: g.range, reference: new FloatReference(floatSession, g.samples) })), quantSession), `random inputs (${n}), draws after the evaluation's${groups.length > 1 ? ` in ${groups.length} input ranges` : ''}`);
   }
   await writeFileAtomicNoClobber(output, built.bytes);
 

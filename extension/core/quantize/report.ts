@@ -42,6 +42,64 @@ export interface FidelityReport {
   outputs: OutputFidelity[];
   /** Where the evaluation inputs came from (held out from calibration, or why not). */
   source?: string;
+  /**
+   * Generated inputs in several ranges (0..1 and -1..1 pictures, noise): each range's own numbers. The target
+   * must hold on each; `outputs` above then holds each output's worst over them.
+   */
+  byRange?: RangeFidelity[];
+}
+
+/** Fidelity on the held-out inputs of one input range. */
+export interface RangeFidelity {
+  range: string;
+  samples: number;
+  outputs: OutputFidelity[];
+}
+
+/** Held-out inputs of one input range with their float outputs. */
+export interface RangeReference {
+  range: string;
+  reference: FloatReference;
+}
+
+const worse = (a: number, b: number) => (Number.isNaN(a) ? a : Number.isNaN(b) ? b : Math.min(a, b));
+
+/** Each output's worst numbers over the ranges (an output without signal in a range does not count there). */
+function worstOf(groups: RangeFidelity[]): OutputFidelity[] {
+  const names = [...new Set(groups.flatMap((g) => g.outputs.map((o) => o.name)))];
+  return names.map((name) => {
+    const all = groups.map((g) => g.outputs.find((o) => o.name === name)).filter((o): o is OutputFidelity => !!o);
+    const judged = all.filter((o) => o.signal !== 'none');
+    if (!judged.length) return all[0];
+    const pick = <K extends keyof OutputFidelity>(k: K) => judged.map((o) => o[k]).filter((v) => v !== undefined) as number[];
+    const min = (k: 'cosine' | 'sqnrDb' | 'top1Agreement' | 'top5Agreement' | 'exactMatch') => { const v = pick(k); return v.length ? v.reduce(worse) : undefined; };
+    const out: OutputFidelity = {
+      ...judged[0],
+      cosine: min('cosine') as number, sqnrDb: min('sqnrDb') as number,
+      maxAbsError: judged.map((o) => o.maxAbsError).reduce((a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b))),
+      signal: judged.some((o) => o.signal === 'collapsed') ? 'collapsed' : 'ok',
+      floatRange: [Math.min(...all.map((o) => o.floatRange[0])), Math.max(...all.map((o) => o.floatRange[1]))],
+    };
+    for (const k of ['top1Agreement', 'top5Agreement', 'exactMatch'] as const) { const v = min(k); if (v !== undefined) out[k] = v; }
+    const mismatch = judged.find((o) => o.shapeMismatch);
+    if (mismatch) out.shapeMismatch = mismatch.shapeMismatch;
+    if (judged.some((o) => o.classScores)) out.classScores = true;
+    return out;
+  });
+}
+
+/**
+ * Fidelity on each range's held-out inputs (at most `limit` samples each); one range gives the plain report.
+ */
+export async function rangeFidelity(groups: RangeReference[], quant: InferenceSession, limit?: number): Promise<FidelityReport> {
+  const sub = (r: FloatReference) => (limit !== undefined ? r.head(limit) : r);
+  if (groups.length === 1) return fidelity(sub(groups[0].reference), quant);
+  const byRange: RangeFidelity[] = [];
+  for (const g of groups) {
+    const f = await fidelity(sub(g.reference), quant);
+    byRange.push({ range: g.range, samples: f.samples, outputs: f.outputs });
+  }
+  return { samples: byRange.reduce((a, g) => a + g.samples, 0), outputs: worstOf(byRange), byRange };
 }
 
 function asNumbers(t: Tensor): Float64Array | undefined {
@@ -65,8 +123,12 @@ function topK(row: Float64Array, k: number): number[] {
  * candidate models against them.
  */
 export class FloatReference {
-  private readonly cache: Array<Record<string, { data: Float64Array; dims: readonly number[]; type: string }>> = [];
-  constructor(readonly session: InferenceSession, readonly samples: Sample[]) {}
+  constructor(readonly session: InferenceSession, readonly samples: Sample[], private readonly cache: Array<Record<string, { data: Float64Array; dims: readonly number[]; type: string }>> = []) {}
+
+  /** The first n samples, sharing the outputs computed so far. */
+  head(n: number): FloatReference {
+    return n < this.samples.length ? new FloatReference(this.session, this.samples.slice(0, n), this.cache) : this;
+  }
 
   get names(): readonly string[] {
     return this.session.outputNames;
