@@ -5,6 +5,7 @@ import type { BatchEstimator } from './batch';
 import { OFA, ofaLatencyModel, type OfaArch, type OfaLatencyModel } from './ofa';
 import { ofaPlan, ofaPlans } from './ofaPlan';
 import { LinearSurrogate } from './surrogate';
+import { LocalSurrogate } from './localSurrogate';
 import { lookup, tableFor, type LatencyTable } from './table';
 import { CancelledError, type CancelSignal } from '../util/progress';
 
@@ -30,9 +31,9 @@ export interface SearchOptions {
   parentRatio?: number;
   mutationRatio?: number;
   mutateProb?: number;
-  /** evolution and front: make this many times the children a generation takes, score those a linear surrogate ranks best. */
+  /** evolution and front: make this many times the children a generation takes (default 4 and 8), score those a surrogate ranks best. */
   screen?: number;
-  /** …and this share of a generation at random from the rest. */
+  /** …and this share of a generation at random from the rest (default 0.2 and 0.1). */
   explore?: number;
   /** evolution: at most this many parents share a skeleton (OFA: resolution and depths); 0: no niches. */
   nicheCap?: number;
@@ -43,6 +44,9 @@ export interface SearchOptions {
   fill?: number;
   /** front (OFA): at most this many new plans (one per band's upper edge) join a planning generation. */
   planMax?: number;
+  /** front: the latency window (ms) of each band's local score model and of a candidate's neighbours; how many neighbours correct it (0: none). */
+  localMs?: number;
+  neighbours?: number;
   /** front: elites kept per band. */
   eliteSize?: number;
   /** front: how many latency bands, and the latency range they cover (default: the fastest network to the budget). */
@@ -505,9 +509,10 @@ async function evolve<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng, o: S
 /**
  * The front as elites per latency band: bands of equal width from the fastest network the space allows
  * to the budget. Children come from a band's elites (mutated, or crossed with a neighbour band's), are
- * repaired into that band or the next and filled up to it; a linear surrogate of every point scored so
- * far ranks four times as many children by how far they should beat their band's elite, and the
- * generation takes the best-ranked of each band in turn (so every band gets its share). Once-for-All:
+ * repaired into that band or the next and filled up to it; a score model of the points scored so far,
+ * local in latency (`LocalSurrogate`: a linear model per band, corrected by the residuals of a child's
+ * nearest scored neighbours), ranks eight times as many children by how far they should beat their band's
+ * elite, and the generation takes the best-ranked of each band in turn (so every band gets its share). Once-for-All:
  * every other generation also takes up to `planMax` new plans — the architecture a linear model of the
  * points near the front (within 0.02 top-1 of it) scores highest under each band's upper edge, exact
  * for that model since latency is a sum over blocks.
@@ -538,16 +543,16 @@ async function frontSearch<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng,
   const p = o.mutateProb ?? 0.04;
   const into = (a: A, band: number) => (space.step ? fitBudget(space, ev, rng, a, lo + (band + 1) * width, o.fill ?? 1) : a);
   const feats = space.features;
-  const sur = feats ? new LinearSurrogate(feats.count) : undefined;
+  const sur = feats ? new LocalSurrogate(feats.count, { lo, width, count: bands }, { windowMs: o.localMs ?? 5, neighbours: o.neighbours ?? 10, minSamples: 150, maxScan: 800 }) : undefined;
   const learn = (ps: Array<Point<A>>) => {
     if (!sur || !feats) return;
-    for (const q of ps) sur.add(feats.of(q.arch), q.score);
+    for (const q of ps) sur.add(feats.of(q.arch), q.latencyMs, q.score);
     sur.fit();
   };
   const first = await generation(N, (i) => into(space.sample(rng), i % bands));
   place(first);
   learn(first);
-  const screen = feats ? (o.screen ?? 4) : 1;
+  const screen = feats ? (o.screen ?? 8) : 1;
   // The front's score at latency l: the best score of a point at most that slow (a binary search).
   let fr: Array<Point<A>> = [];
   let frLat = new Float64Array(0);
@@ -614,9 +619,10 @@ async function frontSearch<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng,
         if (ev.seen.has(id) || ids.has(id)) continue;
         ids.add(id);
         const l = ev.latency(a);
-        const e = elite[bandOf(l)];
+        const b = bandOf(l);
+        const e = elite[b];
         // A candidate's promise: how far the surrogate puts it above its band's elite.
-        pool.push({ a, gain: sur.predict(feats.of(a)) - (e.length ? e[0].score : -Infinity) });
+        pool.push({ a, gain: sur.predict(feats.of(a), l, b) - (e.length ? e[0].score : -Infinity) });
       }
       const ranked = pool.map((_, i) => i).sort((x, y) => pool[y].gain - pool[x].gain || x - y);
       // Round-robin over the bands: each band's best-ranked candidate in turn.
@@ -624,7 +630,7 @@ async function frontSearch<A>(space: SearchSpace<A>, ev: Evaluator<A>, rng: Rng,
       for (const i of ranked) perBand[bandOf(ev.latency(pool[i].a))].push(i);
       const order: number[] = [];
       for (let k = 0; order.length < ranked.length; k++) for (const q of perBand) if (k < q.length) order.push(q[k]);
-      const top = Math.round(N * (1 - (o.explore ?? 0.2)));
+      const top = Math.round(N * (1 - (o.explore ?? 0.1)));
       const rest = order.slice(top);
       chosen = [...order.slice(0, top), ...Array.from({ length: Math.min(N - top, rest.length) }, () => rest.splice(rng.int(rest.length), 1)[0])].map((i) => pool[i].a);
     }
