@@ -243,7 +243,8 @@ test('MLP ending in Softmax (the wake-word head): an int8 Softmax that flips cla
 test('depthwise CNN, per-tensor int8: the miss is reported; CLE and bias correction each raise fidelity, CLE alone meets the target', async (t) => {
   const model = path.join(tmp, 'dwnet.onnx');
   await saveModel(depthwiseNet(), model);
-  const base = { input: model, mode: 'static' as const, calibration: { kind: 'random' as const, count: 16 }, perChannel: false, accuracyAware: false, sensitivity: false, latencyRuns: 2 };
+  // Generated pictures in 0..1 only (one input range): CLE and bias correction are compared on the data they calibrate on.
+  const base = { input: model, mode: 'static' as const, calibration: { kind: 'random' as const, count: 16, conventions: ['unit' as const] }, perChannel: false, accuracyAware: false, sensitivity: false, latencyRuns: 2 };
   const plain = await quantizeModel({ ...base, output: out('dw_plain') });
   const cle = await quantizeModel({ ...base, output: out('dw_cle'), cle: true });
   const bc = await quantizeModel({ ...base, output: out('dw_bc'), biasCorrection: true });
@@ -273,7 +274,8 @@ test('BatchNorm in the graph: bias correction is analytical from its statistics,
   const uniform = new Rng(5);
   const model = path.join(tmp, 'dwnet_bn.onnx');
   await saveModel(await withBatchNorms(depthwiseNet(2, 1), () => uniform.next() * 2 - 1), model);
-  const base = { input: model, mode: 'static' as const, calibration: { kind: 'random' as const, count: 16 }, perChannel: false, accuracyAware: false, sensitivity: false, latencyRuns: 2 };
+  // Generated pictures in 0..1 only (one input range): CLE and bias correction are compared on the data they calibrate on.
+  const base = { input: model, mode: 'static' as const, calibration: { kind: 'random' as const, count: 16, conventions: ['unit' as const] }, perChannel: false, accuracyAware: false, sensitivity: false, latencyRuns: 2 };
   const plain = await quantizeModel({ ...base, output: out('bn_plain') });
   const bc = await quantizeModel({ ...base, output: out('bn_bc'), biasCorrection: true });
   const cle = await quantizeModel({ ...base, output: out('bn_cle'), cle: true, biasCorrection: true });
@@ -356,7 +358,8 @@ test('CLI: a missed target exits 1 with the numbers, the model written to inspec
   assert.equal(rep.accuracy.met, false);
   assert.equal(rep.accuracy.searched, true);
   assert.ok(rep.accuracy.tried > 1, 'the loop tried layers in float');
-  const ok = await run(['--random', '4', '--out', path.join(tmp, 'mnist_ok.onnx'), '--cle', '--bias-correction']);
+  // Generated data covers four input ranges (0..1 and -1..1 pictures, rand and randn): 8 samples calibrate them all.
+  const ok = await run(['--random', '8', '--out', path.join(tmp, 'mnist_ok.onnx'), '--cle', '--bias-correction']);
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /accuracy: target cosine ≥ 0\.99, top-1 ≥ 98%: met/);
   assert.match(ok.stdout, /bias correction: 2 layers/);
