@@ -100,12 +100,16 @@ export function addSearchCommands(program: Command): void {
         const report = await runSearch({ ...common, table: targets[0].table, budgetMs: budgets[0], signal: cancel.signal, onProgress: (p) => progress('', p) });
         if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
         let exported;
-        if (o.export && report.best) exported = await exportArchitecture(BUILT_IN.includes(o.space) ? report.space : space, report.best.arch, path.resolve(o.export), { weightsFile: o.weights && path.resolve(o.weights) });
+        if (o.export && report.best) exported = await exportArchitecture(BUILT_IN.includes(o.space) ? report.space : space, report.best.arch, path.resolve(o.export), { weightsFile: o.weights && path.resolve(o.weights), table: report.table, predictedMs: report.best.latencyMs });
         if (o.json) process.stdout.write(`${JSON.stringify(exported ? { ...report, export: exported } : report, null, 2)}\n`);
         else {
           process.stdout.write([
             ...describeSearch(report),
-            ...(exported ? [`exported ${exported.file} (${formatBytes(exported.bytes)}): host latency predicted ${exported.predictedHostMs.toFixed(3)} ms, measured ${exported.measuredHostMs.toFixed(3)} ms, error ${exported.errorPercent.toFixed(1)}%`] : []),
+            ...(exported ? [
+              `exported ${exported.file} (${formatBytes(exported.bytes)}): host latency predicted ${exported.predictedHostMs.toFixed(3)} ms, measured ${exported.measuredHostMs.toFixed(3)} ms, error ${exported.errorPercent >= 0 ? '+' : ''}${exported.errorPercent.toFixed(1)}%`,
+              `  (${exported.basis})`,
+              ...(exported.phone ? [`  on ${exported.phone.device} the table predicts ${exported.phone.predictedMs.toFixed(3)} ms: \`mobileai table check --table … --device SERIAL\` measures it there`] : []),
+            ] : []),
           ].join('\n') + '\n');
         }
       } finally {

@@ -32,7 +32,7 @@ window.addEventListener('message', (e: MessageEvent<ToSearchWebview>) => {
   else if (m.type === 'arch') showArch(m.id, m.view);
   else if (m.type === 'exported') {
     const box = document.getElementById('export-result');
-    if (box) box.textContent = `Exported ${m.export.file}: host latency predicted ${m.export.predictedHostMs.toFixed(3)} ms, measured ${m.export.measuredHostMs.toFixed(3)} ms (error ${m.export.errorPercent.toFixed(1)}%).`;
+    if (box) box.textContent = `Exported ${m.export.file}: host latency predicted ${m.export.predictedHostMs.toFixed(3)} ms, measured ${m.export.measuredHostMs.toFixed(3)} ms (error ${m.export.errorPercent >= 0 ? '+' : ''}${m.export.errorPercent.toFixed(1)}%), ${m.export.basis}.${m.export.phone ? ` On ${m.export.phone.device} the table predicts ${m.export.phone.predictedMs.toFixed(3)} ms ("mobileai table check --device SERIAL" measures it there).` : ''}`;
   } else if (m.type === 'error') app.append(el('p', { class: 'error', id: 'search-error' }, m.message));
 });
 onThemeChange((t) => {

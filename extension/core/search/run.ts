@@ -35,7 +35,16 @@ export interface SearchRequest {
 export interface SearchReport {
   schema: 'mobileai.search/1';
   space: string;
-  table: { device: string; source: string; resolutions: Array<number | null> };
+  table: {
+    device: string;
+    source: string;
+    resolutions: Array<number | null>;
+    /** How the table predicts (block sums, or kernels as onnxruntime fuses them); measured on this machine (no serial) or a phone. */
+    predictor?: 'blocks' | 'kernels';
+    host?: boolean;
+    /** onnxruntime intra-op threads it was measured with (absent: onnxruntime's default). */
+    threads?: number;
+  };
   score: { kind: 'accuracy' | 'proxy'; label: string };
   algorithm: Algorithm;
   seed: number;
@@ -223,7 +232,10 @@ async function reportOf(kit: SpaceKit<unknown>, tablePath: string, tables: Laten
   return {
     schema: 'mobileai.search/1',
     space: space.id,
-    table: { device: tables[0].device.label, source: [...new Set(tables.map((t) => t.provenance.source))].join(', '), resolutions: tables.map((t) => t.resolution ?? null) },
+    table: {
+      device: tables[0].device.label, source: [...new Set(tables.map((t) => t.provenance.source))].join(', '), resolutions: tables.map((t) => t.resolution ?? null),
+      predictor: tables[0].predictor ?? 'blocks', host: !tables[0].device.serial, ...(tables[0].threads ? { threads: tables[0].threads } : {}),
+    },
     score: { kind: r.scoreKind, label: r.scoreLabel },
     algorithm: r.algorithm,
     seed: r.seed,
@@ -287,19 +299,30 @@ export async function runMultiSearch(req: Omit<SearchRequest, 'table' | 'onProgr
 export interface ExportReport {
   file: string;
   bytes: number;
-  /** Sum of this machine's block latencies for the architecture (measured now, block by block). */
+  /**
+   * The latency the check predicts: with the search's table measured on this machine, the search's own
+   * prediction (that table, its predictor and threads); otherwise the sum of this machine's block latencies,
+   * measured now block by block.
+   */
   predictedHostMs: number;
-  /** The exported network, timed whole on this machine. */
+  /** The exported network, timed whole on this machine as the predicting table was measured. */
   measuredHostMs: number;
   /** (predicted − measured) / measured × 100. */
   errorPercent: number;
+  /** What was compared, in words: the table, its predictor, and how the network was timed. */
+  basis: string;
+  /** With a phone's table: its prediction for the phone (this host check does not test it; `mobileai table check --device` does). */
+  phone?: { device: string; predictedMs: number };
 }
 
 /**
- * Writes the architecture's real network as ONNX (random or supplied weights) and checks the host latency
- * predicted from its blocks against the whole network measured on this machine.
+ * Writes the architecture's real network as ONNX (random or supplied weights) and times it whole on this
+ * machine. With the search's table measured on this machine (`table`), the check is the search's own
+ * prediction against that measurement, timed as the table was (its thread count; one thread: the median
+ * over interleaved runs of the run's CPU time, as `mobileai table check` does). Without one, or with a
+ * phone's table, the host check is the block sum measured now.
  */
-export async function exportArchitecture(spaceId: string, archJson: unknown, out: string, opts: { seed?: number; weightsFile?: string; runs?: number } = {}): Promise<ExportReport> {
+export async function exportArchitecture(spaceId: string, archJson: unknown, out: string, opts: { seed?: number; weightsFile?: string; runs?: number; table?: SearchReport['table']; predictedMs?: number } = {}): Promise<ExportReport> {
   const kit = await resolveKit(spaceId);
   const space = kit.space;
   const arch = space.fromJson(archJson);
@@ -311,11 +334,27 @@ export async function exportArchitecture(spaceId: string, archJson: unknown, out
   const model = kit.network(arch, { seed: opts.seed, weights });
   const bytes = onnx.ModelProto.encode(onnx.ModelProto.fromObject(model as Record<string, unknown>)).finish();
   await writeFileAtomicNoClobber(out, bytes);
+  const t = opts.table;
+  const runs = opts.runs ?? 30;
+  if (t?.host && opts.predictedMs !== undefined) {
+    const { measureInterleaved } = await import('../latency/check');
+    const [m] = await measureInterleaved([bytes], { runs, threads: t.threads });
+    const threads = t.threads ? `${t.threads} intra-op thread${t.threads > 1 ? 's' : ''}` : "onnxruntime's default threads";
+    const clock = m.clock === 'cpu' ? 'CPU time of each run' : 'wall time';
+    return {
+      file: out, bytes: bytes.length, predictedHostMs: opts.predictedMs, measuredHostMs: m.ms, errorPercent: ((opts.predictedMs - m.ms) / m.ms) * 100,
+      basis: `the search's ${t.predictor ?? 'blocks'} table (${t.device}, ${threads}) against the network timed here the same way: median of ${runs} runs, ${clock}${m.clock === 'cpu' ? `; wall median ${m.wallMedianMs.toFixed(3)} ms` : ''}`,
+    };
+  }
   const blocks = kit.blockModels(arch);
-  const table = await buildTable(blocks, { kind: 'host' }, { resolution: space.keys(arch).resolution, space: space.id }, { runs: opts.runs ?? 30 });
+  const table = await buildTable(blocks, { kind: 'host' }, { resolution: space.keys(arch).resolution, space: space.id }, { runs });
   const predicted = blocks.reduce((s, b) => s + table.entries[b.key].mean, 0);
-  const measured = (await timeOnHost(bytes, { runs: opts.runs ?? 30 })).mean;
-  return { file: out, bytes: bytes.length, predictedHostMs: predicted, measuredHostMs: measured, errorPercent: ((predicted - measured) / measured) * 100 };
+  const measured = (await timeOnHost(bytes, { runs })).mean;
+  return {
+    file: out, bytes: bytes.length, predictedHostMs: predicted, measuredHostMs: measured, errorPercent: ((predicted - measured) / measured) * 100,
+    basis: `this machine's blocks timed one at a time now, summed, against the network timed whole (median of ${runs} runs, wall time, onnxruntime's default threads)`,
+    ...(t && !t.host && opts.predictedMs !== undefined ? { phone: { device: t.device, predictedMs: opts.predictedMs } } : {}),
+  };
 }
 
 /** Builds a latency table for a space by measuring its blocks (all of them, or one resolution's). */

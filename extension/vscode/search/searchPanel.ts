@@ -25,6 +25,9 @@ export class SearchPanel {
   private markReady!: () => void;
   private worker: Worker | undefined;
   private readonly archs = new Map<string, unknown>();
+  /** Each point's predicted latency and the target (table) it was searched for; the tables, once done. */
+  private readonly latency = new Map<string, { ms: number; target: number }>();
+  private tables: Array<SearchReport['table']> = [];
   private pending: PlotPoint[] = [];
   private pendingTarget = 0;
   private flush: NodeJS.Timeout | undefined;
@@ -65,7 +68,10 @@ export class SearchPanel {
     let best: PlotPoint | undefined;
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'progress') {
-        for (const p of m.points) this.archs.set(p.id, p.arch);
+        for (const p of m.points) {
+          this.archs.set(p.id, p.arch);
+          if (!this.latency.has(p.id)) this.latency.set(p.id, { ms: p.latencyMs, target: m.target ?? 0 });
+        }
         if ((m.target ?? 0) !== this.pendingTarget) {
           // A new target's points: send what is left of the last one first.
           if (this.flush) { clearTimeout(this.flush); this.flush = undefined; }
@@ -85,6 +91,7 @@ export class SearchPanel {
         this.post({ type: 'points', evaluations: m.report.evaluations, points: this.pending.splice(0), best, target: this.pendingTarget });
         for (const f of m.report.front) this.archs.set(f.id, f.arch);
         if (m.report.best) this.archs.set(m.report.best.id, m.report.best.arch);
+        this.tables = [m.report.table];
         this.post({ type: 'done', report: m.report });
         this.log.info(`search done: ${m.report.evaluations} evaluations in ${m.report.wallSeconds.toFixed(1)} s; best ${m.report.best ? `${m.report.best.score.toFixed(4)} at ${m.report.best.latencyMs.toFixed(2)} ms` : 'none'}; latency ${m.report.trust?.text ?? 'unchecked'}`);
         void worker.terminate();
@@ -92,6 +99,7 @@ export class SearchPanel {
         if (this.flush) { clearTimeout(this.flush); this.flush = undefined; }
         this.post({ type: 'points', evaluations, points: this.pending.splice(0), best, target: this.pendingTarget });
         for (const t of m.report.targets) if (t.report.best) this.archs.set(t.report.best.id, t.report.best.arch);
+        this.tables = m.report.targets.map((t) => t.report.table);
         this.post({ type: 'doneMulti', report: m.report });
         this.log.info(`search done for ${m.report.targets.length} targets in ${m.report.wallSeconds.toFixed(1)} s: ${m.report.targets.map((t) => `${t.name} ${t.report.best ? `${t.report.best.score.toFixed(4)} at ${t.report.best.latencyMs.toFixed(2)} ms` : 'none'}`).join('; ')}`);
         void worker.terminate();
@@ -123,7 +131,10 @@ export class SearchPanel {
       const dir = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? path.dirname(this.req.targets?.[0]?.table ?? this.req.table);
       const file = await uniquePath(path.join(dir, 'search', `${this.req.space}-${id.replace(/[^A-Za-z0-9]+/g, '_').slice(0, 60)}.onnx`));
       const { exportArchitecture } = await import('../../core/search/run');
-      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Exporting and timing the network on this machine…' }, () => exportArchitecture(this.req.space, arch, file));
+      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Exporting and timing the network on this machine…' }, () => {
+        const l = this.latency.get(id);
+        return exportArchitecture(this.req.space, arch, file, { table: l ? this.tables[l.target] : undefined, predictedMs: l?.ms });
+      });
       this.post({ type: 'exported', id, export: result });
       if (open) await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(file), 'mobileai.onnxModel');
     } catch (err) {
