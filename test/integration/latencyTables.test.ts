@@ -14,7 +14,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildKernelTables } from '../../extension/core/latency/build';
 import { checkTable, readCheckReport, type CheckReport } from '../../extension/core/latency/check';
-import { buildSpaceTable } from '../../extension/core/search/run';
+import { buildSpaceTable, exportArchitecture, resolveKit } from '../../extension/core/search/run';
+import { latencyOf } from '../../extension/core/search/search';
+import { Rng } from '../../extension/core/search/rng';
 import { loadTables, saveTable } from '../../extension/core/search/table';
 import { AdbService } from '../../extension/core/adb/adbService';
 import { VirtualPhone } from '../../extension/core/virtualPhone/server';
@@ -130,4 +132,21 @@ test('a check on the virtual phone measures through onnxruntime_perf_test and sa
     await phone.stop();
     await server.stop();
   }
+});
+
+test("an exported network is checked against the search's own kernel-table prediction, timed as tables are checked", async () => {
+  const tables = await loadTables(kernelFile);
+  const kit = await resolveKit(spaceFile);
+  const arch = kit.space.sample(new Rng(5));
+  const predictedMs = latencyOf(kit.space, tables, arch);
+  const table = { device: tables[0].device.label, source: 'test', resolutions: [null], predictor: 'kernels' as const, host: true, threads: tables[0].threads };
+  const e = await exportArchitecture(spaceFile, kit.space.toJson(arch), path.join(tmp, 'exported.onnx'), { runs: 9, table, predictedMs });
+  assert.equal(e.predictedHostMs, predictedMs, 'the prediction is the table\'s, not a block sum measured now');
+  assert.match(e.basis, /kernels table .*1 intra-op thread.*interleaved with 2 other networks, CPU time/);
+  assert.ok(e.measuredHostMs > 0 && Math.abs(e.errorPercent) < 35, `${e.errorPercent.toFixed(1)} % (${e.basis})`);
+  // A phone's table: its prediction is named for the phone; the host figure is the block check, said so.
+  const phoneTable = { ...table, device: 'Pixel 8', host: false };
+  const p = await exportArchitecture(spaceFile, kit.space.toJson(arch), path.join(tmp, 'exported-phone.onnx'), { runs: 5, table: phoneTable, predictedMs: 12.5 });
+  assert.deepEqual(p.phone, { device: 'Pixel 8', predictedMs: 12.5 });
+  assert.match(p.basis, /blocks timed one at a time now/);
 });
