@@ -172,7 +172,7 @@ test('the loop runs in the phone shell: samples with the clock, gauge, zones, cp
     p.end();
     await sh(`kill $(cat ${dir}/runner.pid)`);
     assert.equal(p.ended, true, 'the loop printed its end marker after the stop file');
-    assert.equal(p.header.clock, 'uptime', 'the virtual shell has no $EPOCHREALTIME: /proc/uptime');
+    assert.equal(p.header.clock, 'epoch', "mksh's $EPOCHREALTIME, which the virtual shell has as mksh does");
     assert.ok(p.samples.length >= 3, `${p.samples.length} samples`);
     const s = p.samples[p.samples.length - 1];
     assert.ok(s.currentUa !== undefined && s.voltageUv! > 3_000_000);
@@ -182,6 +182,17 @@ test('the loop runs in the phone shell: samples with the clock, gauge, zones, cp
     assert.ok(p.samples.some((x) => x.thermalStatus !== undefined));
     assert.ok(p.samples.every((x, i) => i === 0 || x.t > p.samples[i - 1].t));
     assert.equal(p.oddCount, 0, p.odd.join('\n'));
+    // A shell without it (mksh before R51): the same loop, with the variable empty, reads /proc/uptime.
+    await sh(`rm -f ${dir}/stop`);
+    const q = new SampleParser();
+    const older = script.replace(/\$EPOCHREALTIME/g, '$NO_EPOCHREALTIME_HERE');
+    const again = runLine(device, `sh -c ${"'" + older.replace(/'/g, `'\\''`) + "'"}`).then((r) => q.feed(r.stdout));
+    await new Promise((r) => setTimeout(r, 400));
+    await sh(`touch ${dir}/stop`);
+    await again;
+    q.end();
+    assert.equal(q.header.clock, 'uptime');
+    assert.ok(q.samples.length >= 2 && q.samples.every((x, i) => i === 0 || x.t > q.samples[i - 1].t), `${q.samples.length} samples on the uptime clock`);
   });
 });
 
