@@ -11,13 +11,13 @@ import { LinearSurrogate } from './surrogate';
 export class LocalSurrogate {
   private readonly bands: LinearSurrogate[];
   private readonly global: LinearSurrogate;
-  /** Scored points sorted by latency, their features as 128-bit sets for the distance. */
-  private pts: Array<{ bits: Uint32Array; f: Int32Array; l: number; y: number }> = [];
+  /** Scored points (one-hot features, latency, score), sorted by latency. */
+  private pts: Array<{ f: Int32Array; l: number; y: number }> = [];
   /** The sorted points' bit sets, `words` per point, and latencies, flat for the scan. */
   private flat = new Uint32Array(0);
   private lat = new Float64Array(0);
   private readonly words: number;
-  private pending: Array<{ bits: Uint32Array; f: Int32Array; l: number; y: number }> = [];
+  private pending: Array<{ f: Int32Array; l: number; y: number }> = [];
   private readonly fittedAt: number[];
   private readonly bd: Float64Array;
   private readonly bi: Int32Array;
@@ -46,9 +46,7 @@ export class LocalSurrogate {
     for (let b = Math.max(0, Math.floor((latencyMs - w - lo) / width) - 1); b < count && lo + b * width <= latencyMs + w; b++) {
       if (latencyMs >= lo + b * width - w && latencyMs <= lo + (b + 1) * width + w) this.bands[b].add(f, y);
     }
-    const bits = new Uint32Array(Math.ceil(this.features / 32));
-    for (let k = 0; k < f.length; k++) if (f[k] >= 0) bits[f[k] >> 5] |= 1 << (f[k] & 31);
-    this.pending.push({ bits, f, l: latencyMs, y });
+    this.pending.push({ f, l: latencyMs, y });
   }
 
   /** Merges the points added since the last call into the latency-sorted list. */
@@ -64,7 +62,7 @@ export class LocalSurrogate {
     this.flat = new Uint32Array(out.length * words);
     this.lat = new Float64Array(out.length);
     out.forEach((q, i) => {
-      this.flat.set(q.bits, i * words);
+      setBits(this.flat, i * words, q.f);
       this.lat[i] = q.l;
     });
   }
@@ -104,8 +102,7 @@ export class LocalSurrogate {
     if (!K) return base;
     this.settle();
     const words = this.words;
-    const bits = new Uint32Array(words);
-    for (let k = 0; k < f.length; k++) if (f[k] >= 0) bits[f[k] >> 5] |= 1 << (f[k] & 31);
+    const bits = setBits(new Uint32Array(words), 0, f);
     const bd = this.bd.fill(Infinity);
     const bi = this.bi.fill(-1);
     const w = this.opts.windowMs;
@@ -140,6 +137,12 @@ export class LocalSurrogate {
     }
     return den ? base + num / den : base;
   }
+}
+
+/** The one-hot features as a bit set, written into `out` at word `at`. */
+function setBits(out: Uint32Array, at: number, f: Int32Array): Uint32Array {
+  for (let k = 0; k < f.length; k++) if (f[k] >= 0) out[at + (f[k] >> 5)] |= 1 << (f[k] & 31);
+  return out;
 }
 
 function popcount(x: number): number {
