@@ -696,16 +696,16 @@ export class Sandbox {
     }
   }
 
-  /**
-   * What `stat`/`ls -l` show for a device path: type, full st_mode, owner and group ids (Android's: root 0,
-   * system 1000, shell 2000, media_rw 1023, apps 10000+), size, times, link target. `follow` false is lstat.
-   * The folders on the way must be searchable by `uid`.
-   */
   /** realpath(3): the canonical device path, every symlink on the way resolved. */
   async realpath(devicePath: string, cwd = '/', uid: number = AID.SHELL): Promise<string> {
     return (await this.walk(devicePath, cwd, true, uid)).canonical;
   }
 
+  /**
+   * What `stat`/`ls -l` show for a device path: type, full st_mode, owner and group ids (Android's: root 0,
+   * system 1000, shell 2000, media_rw 1023, apps 10000+), size, times, link target. `follow` false is lstat.
+   * The folders on the way must be searchable by `uid`.
+   */
   async info(devicePath: string, cwd = '/', follow = true, uid: number = AID.SHELL): Promise<FileInfo> {
     const w = await this.walk(devicePath, cwd, follow, uid);
     if (!w.st) fail('ENOENT', devicePath);

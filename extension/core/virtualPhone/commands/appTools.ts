@@ -2,6 +2,7 @@ import { crc32, deflateRawSync } from 'node:zlib';
 import type { Command, CommandTable, Io } from './types';
 import { PROCESS_COMMANDS, TOYBOX_APPLETS } from './proc';
 import { PackageDb } from '../os/packages';
+import { shQuote } from './toybox/system';
 
 /**
  * What Android test tooling runs besides installs: `run-as` (Android Studio's Device Explorer and every
@@ -129,8 +130,7 @@ const runAs: Command = async (argv, io, ctx) => {
   ctx.signal?.onAbort(() => sub.signal.abort('parent'));
   const fds = fdsFromIo(io);
   try {
-    const quote = (w: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
-    const line = rest.length ? rest.map(quote).join(' ') : 'exec /system/bin/sh';
+    const line = rest.length ? rest.map(shQuote).join(' ') : 'exec /system/bin/sh';
     const s = await sub.run(line, fds);
     await sub.finish(fds);
     return s;

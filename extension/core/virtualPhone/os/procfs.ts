@@ -263,7 +263,8 @@ function procNetUnix(device: VirtualDevice): string {
   for (const l of device.net.listeners()) {
     if (l.address.family === 'inet') continue;
     const path = l.address.family === 'abstract' ? `@${l.address.name}` : l.address.path;
-    const ino = 40000 + (l.address.family === 'abstract' ? 2000 + l.address.name.length : 3000 + l.address.path.length);
+    // A stable inode per socket name, apart from the connections' (40000 + id).
+    const ino = 100000 + (createHash('md5').update(path).digest().readUInt32BE(0) % 800000);
     out += `0000000000000000: 00000002 00000000 00010000 0001 01 ${String(ino).padStart(5)} ${path}\n`;
   }
   for (const s of device.net.connections()) {

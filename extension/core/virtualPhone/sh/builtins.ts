@@ -2,6 +2,7 @@ import { Sandbox } from '../sandbox';
 import { findCommand } from '../commands';
 import { readFileAt } from '../os/files';
 import { errnoText } from '../commands/types';
+import { shQuote } from '../commands/toybox/system';
 import type { Fds, Shell } from './interp';
 import { ExitSignal, LoopSignal, ReturnSignal } from './interp';
 import { evalTest } from './test';
@@ -54,9 +55,6 @@ function printEscapes(s: string): { text: string; stop: boolean } {
 }
 
 /** Single-quotes a word for the shell unless it is plainly safe. */
-function quoteWord(w: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
-}
 
 const assignWord = /^([A-Za-z_][A-Za-z0-9_]*)(=([\s\S]*))?$/;
 
@@ -101,7 +99,7 @@ export const SHELL_BUILTINS: Record<string, Builtin> = {
     if (argv.includes('-P')) {
       let abs = c.shell.cwd;
       try {
-        abs = await c.shell.device.fs.realpath(c.shell.cwd);
+        abs = await c.shell.device.fs.realpath(c.shell.cwd, '/', c.shell.proc.uid);
       } catch { /* keep the logical path */ }
       await c.fds[1].write(`${abs}\n`);
       return 0;
@@ -398,7 +396,7 @@ export const SHELL_BUILTINS: Record<string, Builtin> = {
     let status = 0;
     if (rest.length) {
       const b = SHELL_BUILTINS[rest[0]];
-      status = c.shell.functions.has(rest[0]) || !b ? await c.shell.run(rest.map(quoteWord).join(' '), c.fds) : await b(rest, c);
+      status = c.shell.functions.has(rest[0]) || !b ? await c.shell.run(rest.map(shQuote).join(' '), c.fds) : await b(rest, c);
     }
     const real = Number(process.hrtime.bigint() - start) / 1e9;
     const used = process.cpuUsage(cpu);

@@ -13,30 +13,9 @@
  */
 import { structuredPatch } from 'diff';
 import type { CommandTable } from '../types';
-import { ToyExit, fromB, toy, type Toy } from './common';
+import { ToyExit, fromB, readWhole, toy } from './common';
+import { isoNanos } from './formats';
 import { compile } from './regex';
-
-async function readAllOf(t: Toy, p: string): Promise<Buffer> {
-  const input = await t.open(p);
-  const chunks: Buffer[] = [];
-  try {
-    for (;;) {
-      const c = await input.read();
-      if (c === null) break;
-      chunks.push(c);
-    }
-  } finally {
-    await input.close();
-  }
-  return Buffer.concat(chunks);
-}
-
-function isoTime(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  const ns = p(Math.floor((ms % 1000) * 1e6), 9);
-  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${ns} +0000`;
-}
 
 const diff = toy('diff', { usage: 'diff [-abBdiNqrTstw] [-L LABEL] [-S FILE] [-U LINES] [-F REGEX ] FILE1 FILE2', argfail: 2 }, async (t) => {
   const flags = new Set<string>();
@@ -74,7 +53,7 @@ const diff = toy('diff', { usage: 'diff [-abBdiNqrTstw] [-L LABEL] [-S FILE] [-U
   const infos = [];
   const texts: string[] = [];
   for (const f of files) {
-    if (f === '-') { infos.push({ mtimeMs: Date.now() }); texts.push(fromB(await readAllOf(t, '-'))); continue; }
+    if (f === '-') { infos.push({ mtimeMs: Date.now() }); texts.push(fromB(await readWhole(t, '-'))); continue; }
     const st = await t.tryStat(f);
     if (!st) {
       if (flags.has('N')) { infos.push({ mtimeMs: 0 }); texts.push(''); continue; }
@@ -83,7 +62,7 @@ const diff = toy('diff', { usage: 'diff [-abBdiNqrTstw] [-L LABEL] [-S FILE] [-U
     if (st.type === 'dir') throw new ToyExit(flags.has('r') ? "can't compare directories on the virtual phone" : `${f}: Is a directory`, 2);
     infos.push(st);
     try {
-      texts.push(fromB(await readAllOf(t, f)));
+      texts.push(fromB(await readWhole(t, f)));
     } catch (e) {
       throw new ToyExit(`${f}: ${(e as { code?: string }).code === 'EACCES' ? 'Permission denied' : (e as Error).message}`, 2);
     }
@@ -123,7 +102,7 @@ const diff = toy('diff', { usage: 'diff [-abBdiNqrTstw] [-L LABEL] [-S FILE] [-U
     return 1;
   }
   const tab = flags.has('T') ? '\t' : '';
-  let out = `--- ${labels[0] ?? `${files[0]}\t${isoTime(infos[0].mtimeMs)}`}\n+++ ${labels[1] ?? `${files[1]}\t${isoTime(infos[1].mtimeMs)}`}\n`;
+  let out = `--- ${labels[0] ?? `${files[0]}\t${isoNanos(infos[0].mtimeMs)}`}\n+++ ${labels[1] ?? `${files[1]}\t${isoNanos(infos[1].mtimeMs)}`}\n`;
   const range = (start: number, n: number) => `${n === 0 ? start - 1 : start}${n === 1 ? '' : `,${n}`}`;
   for (const h of hunks) {
     out += `@@ -${range(h.oldStart, h.oldLines)} +${range(h.newStart, h.newLines)} @@\n`;

@@ -219,7 +219,8 @@ function gzipTool(name: 'gzip' | 'gunzip' | 'zcat') {
     const convert = (b: Buffer): Buffer => {
       if (!decompress) return gzipSync(b, { level: level ? Number(level) : 6 });
       try {
-        return gunzipSync(b);
+        // Bounded: a small crafted .gz must not fill the host's memory.
+        return gunzipSync(b, { maxOutputLength: 256 << 20 });
       } catch {
         throw new ToyExit('not gzipped', 1);
       }
