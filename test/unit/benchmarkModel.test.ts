@@ -498,3 +498,20 @@ test('LiteRT 2.x profile summary [LR2]: times called over all profiled runs beco
   const alone = benchmarkToProfile(parseBenchmarkModel(text.split('\n').filter((l) => !/\(\d+ runs\)/.test(l)).join('\n')));
   assert.ok(alone.warnings.some((w) => /totals over all of them/.test(w)));
 });
+
+test('LiteRT 2.x [LR2]: its by-type table pasted with its results block alone is still read per run (calls over all runs divided)', () => {
+  const row = (type: string, count: number, avgMs: number, pct: number, cdf: number, calls: number) =>
+    `${type.padStart(60)} ${String(count).padStart(10)} ${avgMs.toFixed(3).padStart(10)} ${pct.toFixed(3).padStart(9)}% ${cdf.toFixed(3).padStart(9)}% ${(0).toFixed(3).padStart(10)} ${String(calls).padStart(14)}`;
+  const text = [
+    'INFO: [benchmark_litert_model.h:98] Warmup (avg):         3.20 ms (1 runs)',
+    'INFO: [benchmark_litert_model.h:100] Inference (avg):      2.40 ms (4 runs)',
+    lr2Header('Summary by node type', 130),
+    `${'[Node type]'.padStart(60)} ${'[count]'.padStart(10)} ${'[avg ms]'.padStart(10)} ${'[avg %]'.padStart(10)} ${'[cdf %]'.padStart(10)} ${'[mem KB]'.padStart(10)} ${'[times called]'.padStart(14)}`,
+    row('CONV_2D', 2, 0.5, 80, 80, 20),
+    row('SOFTMAX', 1, 0.1, 20, 100, 5),
+  ].join('\n');
+  const r = parseBenchmarkModel(text);
+  assert.equal(r.layout, 'litert2', 'the results block says which tool wrote it');
+  const conv = r.typeSummary.find((t) => t.type === 'CONV_2D');
+  assert.deepEqual([conv?.timesCalled, conv?.avgMs], [4, 2], '20 calls over 5 runs of 0.5 ms: 4 calls, 2 ms per run');
+});

@@ -334,7 +334,7 @@ export function parseBenchmarkModel(text: string, opts: { format?: 'auto' | 'std
   r.format = csv ? 'csv' : 'stdout';
   // Only LiteRT 2.x's results block: its numbers become the run statistics (ms → us, as the count= lines have them).
   if (lr.avg !== undefined && !r.runStats.length) {
-    const us = (ms?: number) => (ms === undefined ? NaN : Number(`${ms}e3`));
+    const us = (ms?: number) => (ms === undefined ? NaN : msToUs(ms));
     if (lr.warmRuns !== undefined) { r.runStats.push({ count: lr.warmRuns, first: us(lr.warmFirst), curr: NaN, min: NaN, max: NaN, avg: us(lr.warmAvg), std: NaN, allSame: false }); statHeader.push(1); runHeaders = Math.max(runHeaders, 1); }
     r.runStats.push({ count: lr.runs ?? 0, curr: NaN, min: us(lr.min), max: us(lr.max), avg: us(lr.avg), std: us(lr.std), allSame: false });
     statHeader.push(2); runHeaders = Math.max(runHeaders, 2);
@@ -347,7 +347,8 @@ export function parseBenchmarkModel(text: string, opts: { format?: 'auto' | 'std
   else if (r.runStats.length === 1) r.regular = r.runStats[0];
   // LiteRT 2.x's summary counts calls over every profiled run (it keeps adding each run's events, warm-up included):
   // per-run figures are the totals over warm-up + regular runs.
-  if (r.rows.some((x) => /^\[(Builtin|Delegate)\]:\d+$/.test(x.name))) {
+  // Its layout: node names `[Builtin]:N` / `[Delegate]:N`, or its own results block (a by-type table pasted with it).
+  if (r.rows.some((x) => /^\[(Builtin|Delegate)\]:\d+$/.test(x.name)) || lr.avg !== undefined) {
     r.layout = 'litert2';
     const runs = (r.warmup?.count ?? 0) + (r.regular?.count ?? 0);
     if (runs > 0) {
