@@ -189,8 +189,9 @@ class ScreenPanel {
     }
   }
 
-  reveal(preserveFocus = false): void {
-    this.panel.reveal(undefined, preserveFocus);
+  /** Shows the panel; with `column`, moves it there (another panel asked for the screen beside it). */
+  reveal(preserveFocus = false, column?: number): void {
+    this.panel.reveal(column, preserveFocus);
   }
 
   private async onMessage(m: unknown): Promise<void> {
@@ -472,7 +473,9 @@ export function registerScreenCommands(context: vscode.ExtensionContext, store: 
     const serial = await pickDevice(store, arg as never, { readyOnly: true, title: 'Show the screen of…' });
     if (!serial) return;
     const existing = ScreenPanel.open.get(serial);
-    if (existing) existing.reveal(place?.preserveFocus);
+    // Already open: moved beside the panel that asked, not revealed where it is (it could be that panel's own
+    // group, and would hide it: the agent viewer's webview then never loads).
+    if (existing) existing.reveal(place?.preserveFocus, place?.besideColumn !== undefined ? place.besideColumn + 1 : undefined);
     else new ScreenPanel(context, store, log, serial, place);
   }));
 }
