@@ -76,8 +76,10 @@ export function parseOrtProfile(json: string | unknown[], warmup: number): Parse
   const meanRunUs = runUs.reduce((a, b) => a + b, 0) / runUs.length;
   const byNode = new Map<string, { opType: string; provider?: string; total: number; calls: number }>();
   let peak = 0;
-  const coverage: number[] = [];
-  perRun.forEach((evs, i) => {
+  // Kernel time over run time, both summed over the measured runs: the same ratio of means as the node shares, so
+  // the shares of top-level nodes add up to it (a mean of per-run ratios drifts from them when one run is slow).
+  let coveredUs = 0;
+  perRun.forEach((evs) => {
     let sum = 0;
     let topEnd = -Infinity;
     for (const e of evs) {
@@ -99,8 +101,9 @@ export function parseOrtProfile(json: string | unknown[], warmup: number): Parse
       const p = Number(args.mem_in_use_peak ?? args.mem_bytes_in_use ?? 0);
       if (Number.isFinite(p) && p > peak) peak = p;
     }
-    coverage.push(runUs[i] > 0 ? Math.min(1, sum / runUs[i]) : 0);
+    coveredUs += sum;
   });
+  const runTotalUs = runUs.reduce((a, b) => a + b, 0);
   if (!byNode.size) warnings.push('the profile has no per-node events for the measured runs');
   if (noOpName) warnings.push(`${noOpName} node${noOpName === 1 ? '' : 's'} carry no op_name in the profile (an execution provider that writes no args): the op type is read from the node name`);
   // The graph executor's own span inside each run (SequentialExecutor::Execute / ParallelExecutor::Execute).
@@ -140,7 +143,7 @@ export function parseOrtProfile(json: string | unknown[], warmup: number): Parse
   }));
   return {
     latencyMs: stats(runUs.map((u) => u / 1000)),
-    kernelCoverage: coverage.reduce((a, b) => a + b, 0) / coverage.length,
+    kernelCoverage: runTotalUs > 0 ? Math.min(1, coveredUs / runTotalUs) : 0,
     peakMemoryBytes: peak || undefined,
     nodes,
     opTypes: [...types.values()].sort((a, b) => b.meanUs - a.meanUs),
