@@ -160,7 +160,7 @@ test('llm bench --runner llama-bench: a pushed runner folder, started as on Andr
   await copyFile(path.join(FIX, 'libllama.so.txt'), path.join(dir, 'lib', 'libllama.so'));
   const model = path.join(tmp, 'qwen2.5-0.5b-instruct-q4_k_m.gguf');
   await copyFile(path.join(FIX, 'tiny.gguf.txt'), model);
-  const r = await cli(['llm', 'bench', model, '--device', phone.address, '--runner', 'llama-bench', '--runner-path', dir, '-p', '64', '-n', '16', '-r', '3', '-t', '4', '--runs-dir', runs, '--json']);
+  const r = await cli(['llm', 'bench', model, '--device', phone.address, '--runner', 'llama-bench', '--runner-path', dir, '-p', '64', '-n', '16', '-r', '3', '-t', '4', '--unplug', '--runs-dir', runs, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const rec = JSON.parse(r.stdout) as LlmRunRecord;
   assert.equal(rec.runner, 'llama-bench');
@@ -172,7 +172,7 @@ test('llm bench --runner llama-bench: a pushed runner folder, started as on Andr
   assert.equal(rec.prefill?.n, 3);
   assert.ok(rec.prefill!.mean > rec.decode!.mean);
   assert.ok(rec.processPeakBytes && rec.processPeakBytes > 0, 'VmHWM of the runner process');
-  assert.ok(rec.energy && rec.energy.joulesPerDecodeToken! > 0);
+  assert.ok(rec.energy && rec.energy.joulesPerDecodeToken! > 0, 'unplugged for the run: energy per token from the gauge');
   // A runner that fails: exit 1 with its own words.
   const bad = await cli(['llm', 'bench', path.join(tmp, 'missing.gguf'), '--device', phone.address, '--runner', 'llama-bench', '--runner-path', dir, '--runs-dir', runs]);
   assert.equal(bad.code, 1);
@@ -187,7 +187,7 @@ test('llm bench --runner litert-lm (one invocation per repetition, spread over t
   await chmod(path.join(lit, 'litert_lm_main'), 0o755);
   const model = path.join(tmp, 'gemma3-1b-it-int4.litertlm');
   await copyFile(path.join(FIX, 'tiny.gguf.txt'), model);
-  const r = await cli(['llm', 'bench', model, '--device', phone.address, '--runner', 'litert-lm', '--runner-path', lit, '-p', '128', '-n', '32', '-r', '2', '--runs-dir', runs, '--json']);
+  const r = await cli(['llm', 'bench', model, '--device', phone.address, '--runner', 'litert-lm', '--runner-path', lit, '-p', '128', '-n', '32', '-r', '2', '--unplug', '--runs-dir', runs, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const rec = JSON.parse(r.stdout) as LlmRunRecord;
   assert.equal(rec.runner, 'litert-lm');
@@ -207,7 +207,7 @@ test('llm bench --runner litert-lm (one invocation per repetition, spread over t
   const modelDir = path.join(tmp, 'phi-3-mini-int4');
   await mkdir(modelDir, { recursive: true });
   await copyFile(path.join(FIX, 'tiny.gguf.txt'), path.join(modelDir, 'genai_config.json'));
-  const g = await cli(['llm', 'bench', modelDir, '--device', phone.address, '--runner', 'genai', '--runner-path', gen, '-p', '64', '-n', '16', '-r', '3', '--runs-dir', runs, '--json']);
+  const g = await cli(['llm', 'bench', modelDir, '--device', phone.address, '--runner', 'genai', '--runner-path', gen, '-p', '64', '-n', '16', '-r', '3', '--unplug', '--runs-dir', runs, '--json']);
   assert.equal(g.code, 0, g.stderr);
   const gr = JSON.parse(g.stdout) as LlmRunRecord;
   assert.equal(gr.runner, 'onnxruntime-genai');

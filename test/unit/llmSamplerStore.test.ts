@@ -110,6 +110,17 @@ test('energy per token = the phase\'s average power ÷ its rate; thermal status,
   const e2 = energyOf(none, 200, false);
   assert.equal(e2.energy, undefined);
   assert.match(e2.notes.join(' '), /no energy figures/);
+  // On a charger (not unplugged) the gauge is the net of charger and load: average power, but no energy per token,
+  // whichever samples fell in the phases.
+  const charged = measured();
+  charged.sampling = { ...charged.sampling!, charging: true, unplugged: false };
+  const e3 = energyOf(charged, 200, false);
+  assert.ok(e3.energy && e3.energy.avgPowerW > 4, 'the average power is still given');
+  assert.equal(e3.energy?.joulesPerDecodeToken, undefined);
+  assert.equal(e3.energy?.joulesPerPrefillToken, undefined);
+  assert.match(e3.notes.join(' '), /no energy per token: the phone was charging/);
+  charged.sampling.unplugged = true;
+  assert.equal(energyOf(charged, 200, false).energy?.joulesPerDecodeToken, 4 / 20, 'unplugged for the run: energy per token');
   // Steady status and frequency: no throttling.
   const calm = measured();
   calm.sampling!.samples = calm.sampling!.samples.map((s) => ({ ...s, thermalStatus: s.thermalStatus === undefined ? undefined : 0, cpuFreqKhz: [2800000] }));

@@ -61,6 +61,13 @@ export function energyOf(rec: LlmRunRecord, periodMs: number, virtual: boolean):
   }
   const energy: LlmEnergy = { avgPowerW: round(avg, 4), method: virtual ? 'virtual-model' : 'gauge' };
   if (idle !== undefined) energy.idlePowerW = round(idle, 4);
+  // On a charger the gauge reads the net of charger and load: whether a phase shows discharge depends on the load
+  // and on which samples fall in it, so no energy per token is derived from it at all.
+  const onCharger = rec.sampling?.charging === true && rec.sampling.unplugged !== true;
+  if (onCharger) {
+    notes.push('no energy per token: the phone was charging, so the gauge shows the net of charger and load; run with --unplug (or over wireless adb with the cable out)');
+    return { energy, notes };
+  }
   if (dec !== undefined && rec.decode?.mean && dec > 0) energy.joulesPerDecodeToken = round(dec / rec.decode.mean, 6);
   if (pre !== undefined && rec.prefill?.mean && pre > 0) energy.joulesPerPrefillToken = round(pre / rec.prefill.mean, 6);
   if ((dec ?? 0) <= 0 || (pre ?? 0) <= 0) notes.push('the gauge showed no discharge during a phase (a charger feeding the phone?): that phase has no energy per token');
