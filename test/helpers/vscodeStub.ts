@@ -85,6 +85,8 @@ export interface VscodeStub {
   /** Forget recorded effects (panels stay). */
   clear(): void;
   api: Record<string, unknown>;
+  /** Settings the hosts read, by full name (`mobileAI.adb.serverPort`); unset ones give the default. */
+  settings: Map<string, unknown>;
 }
 
 let installed: VscodeStub | undefined;
@@ -134,8 +136,9 @@ export function installVscodeStub(): VscodeStub {
     return p;
   };
 
-  const configuration = (): Record<string, unknown> => ({
-    get: <T>(_k: string, d?: T) => d,
+  const settings = new Map<string, unknown>();
+  const configuration = (section?: string): Record<string, unknown> => ({
+    get: <T>(k: string, d?: T) => (settings.has(section ? `${section}.${k}` : k) ? settings.get(section ? `${section}.${k}` : k) as T : d),
     has: () => false,
     inspect: () => undefined,
     update: async (k: string, v: unknown) => { record('configUpdate', k, [v]); },
@@ -232,6 +235,7 @@ export function installVscodeStub(): VscodeStub {
   installed = {
     effects,
     panels,
+    settings,
     commands,
     api,
     clear: () => { effects.length = 0; },

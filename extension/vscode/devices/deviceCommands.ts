@@ -22,6 +22,7 @@ function serialOf(arg: DeviceArg): string | undefined {
 export async function pickDevice(store: DeviceStore, arg: DeviceArg, opts: { readyOnly?: boolean; tcpOnly?: boolean; title?: string } = {}): Promise<string | undefined> {
   const given = serialOf(arg);
   if (given) return given;
+  await store.firstListing();
   const candidates = store.devices.filter((d) => (!opts.readyOnly || d.state === 'device') && (!opts.tcpOnly || d.transport === 'tcp'));
   const selected = store.selectedSerial;
   if (!opts.tcpOnly && selected && candidates.some((d) => d.serial === selected)) return selected;

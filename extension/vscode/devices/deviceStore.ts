@@ -22,9 +22,22 @@ export class DeviceStore implements vscode.Disposable {
   private restartTimer: NodeJS.Timeout | undefined;
   private shownAdbMissing = false;
   private disposed = false;
+  private markListed!: () => void;
+  /** Settles when the first listing has been tried (a list, or a problem): before it, "no devices" means "not asked yet". */
+  private readonly listed = new Promise<void>((resolve) => (this.markListed = resolve));
 
   constructor(private readonly log: Logger, private readonly state: vscode.Memento) {
     this.adb = new AdbService(adbSettings(), { log });
+  }
+
+  /**
+   * Waits (at most `timeoutMs`) for the first listing after activation. A command run as the editor opens (the
+   * command itself activating the extension) would otherwise see no phones yet and say none is connected.
+   */
+  async firstListing(timeoutMs = 10_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.listed, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
   }
 
   get selectedSerial(): string | undefined {
@@ -56,6 +69,7 @@ export class DeviceStore implements vscode.Disposable {
         this.scheduleRestart();
       });
       this.update(w.devices);
+      this.markListed();
     } catch (err) {
       this.problem = errorMessage(err);
       this.log.error('cannot list devices', err);
@@ -66,6 +80,7 @@ export class DeviceStore implements vscode.Disposable {
       } else {
         this.scheduleRestart();
       }
+      this.markListed();
     }
   }
 

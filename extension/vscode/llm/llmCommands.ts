@@ -241,6 +241,7 @@ export function registerLlmCommands(context: vscode.ExtensionContext, store: Dev
   }
 
   async function pickTarget(title: string): Promise<BenchRequest['target'] | undefined> {
+    await store.firstListing();
     const ready = store.devices.filter((d) => d.state === 'device');
     const items: Array<vscode.QuickPickItem & { target: BenchRequest['target'] }> = ready.map((d) => {
       const label = store.known(d.serial)?.model ?? d.serial;
@@ -332,6 +333,7 @@ export function registerLlmCommands(context: vscode.ExtensionContext, store: Dev
       let target: import('../../core/llm/shapes/index').ExploreTarget;
       if (targetText === 'host') target = { kind: 'host' };
       else {
+        await store.firstListing();
         if (!store.devices.some((d) => d.serial === targetText && d.state === 'device')) throw new Error(`${targetText} is not a connected phone (give "host" or a serial from the Devices view)`);
         const runnerPath = settings().runnerPath('onnx') ?? '';
         target = { kind: 'phone', adb: store.adb, serial: targetText, runnerPath };
