@@ -198,8 +198,24 @@ test('the loop runs in the phone shell: samples with the clock, gauge, zones, cp
 
 test('the runner command line: quoted arguments, pid file, exit status kept', () => {
   const line = phoneCommandLine({ cwd: '/data/local/tmp/llm/llama.cpp', env: { LD_LIBRARY_PATH: 'lib' }, argv: ['./bin/llama-bench', '-m', "/data/my model's.gguf", '-p', '512'] }, '/data/local/tmp/llm/run/runner.pid');
-  assert.equal(line, "cd /data/local/tmp/llm/llama.cpp || exit 127; export LD_LIBRARY_PATH=lib; ./bin/llama-bench -m '/data/my model'\\''s.gguf' -p 512 & p=$!; echo $p > /data/local/tmp/llm/run/runner.pid; wait $p; r=$?; rm -f /data/local/tmp/llm/run/runner.pid; exit $r");
+  assert.equal(line, "cd /data/local/tmp/llm/llama.cpp || exit 127; export LD_LIBRARY_PATH=lib; ./bin/llama-bench -m '/data/my model'\\''s.gguf' -p 512 & p=$!; echo $p > /data/local/tmp/llm/run/runner.pid; h=; d=0.01; while s=$(grep -e '^Name:' -e '^VmHWM:' /proc/$p/status 2>/dev/null); do set -- $s; [ \"$3\" = VmHWM: ] || break; [ \"$2\" = sh ] || { h=$4; d=0.1; }; sleep $d; done; wait $p; r=$?; [ -n \"$h\" ] && echo \"mobileai-runner-vmhwm-kb $h\" >&2; rm -f /data/local/tmp/llm/run/runner.pid; exit $r");
   assert.throws(() => phoneCommandLine({ env: { 'A;B': 'x' }, argv: ['x'] }), /bad environment variable/);
+});
+
+test('the runner line reads the runner\'s own VmHWM while it runs, even a run far shorter than a sampler period, and keeps its exit status', async () => {
+  await withPhone(async (_d, sh) => {
+    // A runner of 30 ms (a sampler period is 100–200 ms), as a script: its process is named after it, as on Linux.
+    await sh("printf '#!/system/bin/sh\\nsleep 0.03\\nexit 3\\n' > /data/local/tmp/runner && chmod 755 /data/local/tmp/runner");
+    const short = await sh(phoneCommandLine({ cwd: '/data/local/tmp', argv: ['./runner'] }, '/data/local/tmp/r.pid'));
+    assert.equal(short.code, 3, 'the runner\'s exit status');
+    const m = /^mobileai-runner-vmhwm-kb (\d+)$/m.exec(short.stderr);
+    assert.ok(m && Number(m[1]) > 0, `marker on stderr: ${JSON.stringify(short.stderr)}`);
+    assert.equal((await sh('ls /data/local/tmp/r.pid')).code, 1, 'the pid file is removed');
+    // A runner that never starts (no such binary) gives no figure rather than a wrong one.
+    const missing = await sh(phoneCommandLine({ argv: ['./no-such-runner'] }));
+    assert.equal(missing.code, 127);
+    assert.doesNotMatch(missing.stderr, /mobileai-runner-vmhwm-kb/);
+  });
 });
 
 test('perf_test configurations from the decoder\'s dim names; unnamed sequence dims are refused with the reason', () => {

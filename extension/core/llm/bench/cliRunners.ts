@@ -30,7 +30,7 @@ export const RUNNER_FILES: Record<CliRunner, { binary: string; subdir: string; l
 export interface CliRunOptions extends RunnerOptions {
   runner: CliRunner;
   pidFile?: string;
-  onInvocation?: (e: { repetition: number; startHost: number; endHost: number }) => void;
+  onInvocation?: (e: { repetition: number; startHost: number; endHost: number; hwmBytes?: number }) => void;
   betweenRepetitions?: (repetition: number) => Promise<void>;
 }
 
@@ -91,7 +91,7 @@ export async function runCliRunner(adb: AdbService, serial: string, o: CliRunOpt
     const cmd = runnerCommand({ runner: o.runner, dir, model, promptTokens: o.promptTokens, genTokens: o.genTokens, repetitions: invocations > 1 ? 1 : o.repetitions, threads: o.threads });
     const startHost = Date.now();
     const r = await runOnPhone(adb, serial, cmd, { pidFile: o.pidFile, signal: o.signal });
-    o.onInvocation?.({ repetition: rep, startHost, endHost: Date.now() });
+    o.onInvocation?.({ repetition: rep, startHost, endHost: Date.now(), hwmBytes: r.hwmBytes });
     if (r.exitCode !== 0) throw new Error(`${o.runner} failed (exit ${r.exitCode}): ${lastLines(r.text) || 'no output'}`);
     texts.push(o.runner === 'genai' || o.runner === 'litert-lm' ? r.text : r.stdout.toString('utf8'));
     if (rep < invocations - 1 && o.betweenRepetitions) await o.betweenRepetitions(rep);

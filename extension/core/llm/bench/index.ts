@@ -106,6 +106,8 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmRunRecord> 
   const sampleDir = `${LLM_REMOTE_DIR}/run-${writer.id.replace(/[^A-Za-z0-9._-]/g, '_')}`;
   const pidFile = `${sampleDir}/${PID_FILE}`;
   const pending: LlmSample[] = [];
+  // The runner's VmHWM as its own command line polled it (a run shorter than a sampler period still has one).
+  let invocationHwm = 0;
   const flushTimer = setInterval(() => void writer.append(pending.splice(0)), 1000);
   const phase = (name: NonNullable<LlmRunRecord['phases']>[number]['name'], startHost: number, endHost: number, repetition?: number) => {
     if (!sampler) return;
@@ -175,6 +177,7 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmRunRecord> 
       const r = await benchOnnxDecoderOnPhone(adb, serial, opts.model, {
         ...common,
         onInvocation: (e) => {
+          invocationHwm = Math.max(invocationHwm, e.hwmBytes ?? 0);
           const sess = e.sessionMs ?? 0;
           const loadEnd = Math.min(e.endHost, e.startHost + sess);
           phase('load', e.startHost, loadEnd, e.repetition);
@@ -196,6 +199,7 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmRunRecord> 
         ...common,
         runner: opts.runner,
         onInvocation: (e) => {
+          invocationHwm = Math.max(invocationHwm, e.hwmBytes ?? 0);
           phase('repetition', e.startHost, e.endHost, e.repetition);
           // The runner's own split of the invocation is not visible from outside: both phases span it.
           phase('prefill', e.startHost, e.endHost, e.repetition);
@@ -237,10 +241,10 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmRunRecord> 
         unplugged,
         sources: samplerSources(sampler),
       };
-      const peakHwm = Math.max(0, ...sampler.parser.samples.map((s) => s.hwmBytes ?? 0));
+      const peakHwm = Math.max(invocationHwm, ...sampler.parser.samples.map((s) => s.hwmBytes ?? 0));
       if (peakHwm > 0) rec.processPeakBytes = peakHwm;
       if (peakHwm > 0 && info.virtual) rec.notes.push('VmHWM on the virtual phone: what the host process grew by while onnxruntime-node ran the model (at least the model file), on top of the command\'s own');
-      else if (peakHwm === 0) rec.notes.push('no VmHWM: the runner\'s /proc/PID/status was not readable between samples (a run shorter than one sample period?)');
+      else if (peakHwm === 0) rec.notes.push('no VmHWM: the runner\'s /proc/PID/status was never readable while it ran (a run of a few milliseconds, or a /proc the shell may not read)');
       const { energy, notes } = energyOf(rec, periodMs, info.virtual);
       if (energy) rec.energy = energy;
       rec.notes.push(...notes);

@@ -84,7 +84,7 @@ export interface OnnxPhoneBenchOptions {
   signal?: CancelSignal;
   progress?: ProgressSink;
   /** Called with host times (Date.now()) of each invocation (the bench maps them onto its phases). */
-  onInvocation?: (e: { repetition: number; kind: 'prefill' | 'decode'; startHost: number; endHost: number; sessionMs?: number; computeMs: number }) => void;
+  onInvocation?: (e: { repetition: number; kind: 'prefill' | 'decode'; startHost: number; endHost: number; sessionMs?: number; computeMs: number; hwmBytes?: number }) => void;
   /** Between repetitions (cool-down). */
   betweenRepetitions?: (repetition: number) => Promise<void>;
 }
@@ -211,7 +211,7 @@ export async function benchOnnxDecoderOnPhone(adb: AdbService, serial: string, m
       }
     }
     const computeMs = kind === 'prefill' ? report.averageMs : latencies.reduce((a, b) => a + b, 0);
-    opts.onInvocation?.({ repetition: rep, kind, startHost, endHost, sessionMs: report.sessionCreationMs, computeMs });
+    opts.onInvocation?.({ repetition: rep, kind, startHost, endHost, sessionMs: report.sessionCreationMs, computeMs, hwmBytes: r.hwmBytes });
     return { report, latencies };
   };
   try {

@@ -34,7 +34,15 @@ export interface PhoneCommand {
   argv: string[];
 }
 
-/** The shell line: `cd DIR || exit 127; export K=V; ARGV & p=$!; echo $p > PIDFILE; wait $p; r=$?; rm -f PIDFILE; exit $r`. */
+/** The marker line the command line below writes to stderr: the runner's VmHWM (kB) as last read while it ran. */
+const HWM_MARK = /^mobileai-runner-vmhwm-kb (\d+)\n?/m;
+
+/**
+ * The shell line: `cd DIR || exit 127; export K=V; ARGV & p=$!; echo $p > PIDFILE; <poll>; wait $p; r=$?; …; exit $r`.
+ * The poll reads the runner's own VmHWM from /proc/PID/status while it runs (grep fails once the shell has reaped
+ * it; a zombie has no VmHWM), so a runner shorter than one sampler period still has its peak memory; the last value
+ * read (VmHWM only grows) goes to stderr as a marker line that runOnPhone takes out.
+ */
 export function phoneCommandLine(cmd: PhoneCommand, pidFile?: string): string {
   const parts: string[] = [];
   if (cmd.cwd) parts.push(`cd ${quoteArg(cmd.cwd)} || exit 127`);
@@ -45,14 +53,17 @@ export function phoneCommandLine(cmd: PhoneCommand, pidFile?: string): string {
   const pf = pidFile ? quoteArg(pidFile) : undefined;
   parts.push(`${shellCommand(cmd.argv)} & p=$!`);
   if (pf) parts.push(`echo $p > ${pf}`);
-  parts.push('wait $p', 'r=$?');
+  // Name "sh" is the forked shell before exec (or an exec that failed): its VmHWM is the shell's, not the runner's.
+  // Polled every 10 ms until the runner is seen, then every 0.1 s.
+  parts.push('h=', 'd=0.01', "while s=$(grep -e '^Name:' -e '^VmHWM:' /proc/$p/status 2>/dev/null); do set -- $s; [ \"$3\" = VmHWM: ] || break; [ \"$2\" = sh ] || { h=$4; d=0.1; }; sleep $d; done");
+  parts.push('wait $p', 'r=$?', '[ -n "$h" ] && echo "mobileai-runner-vmhwm-kb $h" >&2');
   if (pf) parts.push(`rm -f ${pf}`);
   parts.push('exit $r');
   return parts.join('; ');
 }
 
 /** Runs the command; a cancel kills the runner by its PID (then the shell's wait returns) and throws CancelledError. */
-export async function runOnPhone(adb: AdbService, serial: string, cmd: PhoneCommand, opts: { pidFile?: string; signal?: CancelSignal; timeoutMs?: number } = {}): Promise<ExecResult & { text: string }> {
+export async function runOnPhone(adb: AdbService, serial: string, cmd: PhoneCommand, opts: { pidFile?: string; signal?: CancelSignal; timeoutMs?: number } = {}): Promise<ExecResult & { text: string; hwmBytes?: number }> {
   if (opts.signal?.cancelled) throw new CancelledError('LLM benchmark cancelled');
   const pidFile = opts.pidFile ?? `${LLM_REMOTE_DIR}/runner-${process.pid}-${Date.now()}.pid`;
   const unsubscribe = opts.signal?.onCancel(() => {
@@ -61,7 +72,10 @@ export async function runOnPhone(adb: AdbService, serial: string, cmd: PhoneComm
   try {
     const r = await adb.execLine(serial, phoneCommandLine(cmd, pidFile), { timeoutMs: opts.timeoutMs ?? 60 * 60 * 1000 });
     if (opts.signal?.cancelled) throw new CancelledError('LLM benchmark cancelled');
-    return { ...r, text: r.stdout.toString('utf8') + r.stderr.toString('utf8') };
+    const err = r.stderr.toString('utf8');
+    const m = HWM_MARK.exec(err);
+    const stderr = m ? Buffer.from(err.slice(0, m.index) + err.slice(m.index + m[0].length), 'utf8') : r.stderr;
+    return { ...r, stderr, text: r.stdout.toString('utf8') + stderr.toString('utf8'), ...(m ? { hwmBytes: Number(m[1]) * 1024 } : {}) };
   } finally {
     unsubscribe?.();
   }
