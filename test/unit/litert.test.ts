@@ -68,6 +68,13 @@ test('cancelling stops the LiteRT.js process', async () => {
   assert.ok(Date.now() - t0 < 10_000, 'it stopped long before its 120 s');
 });
 
+test('a cancel while the model is still being checked (before LiteRT.js starts) stops the run too', async () => {
+  let abort: (() => void) | undefined;
+  const run = runLiteRt(FACE, { numRuns: 1_000_000, minSecs: 120, signal: { onAbort: (cb) => { abort = cb; } } });
+  abort?.(); // at once: the run is still reading the file
+  await assert.rejects(run, (e: Error) => e instanceof LiteRtError && /cancelled/.test(e.message));
+});
+
 test('a model LiteRT.js cannot feed (an int8 input) is refused up front, naming the input', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'litert-'));
   try {

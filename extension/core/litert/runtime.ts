@@ -187,8 +187,14 @@ export async function checkLiteRtModel(file: string): Promise<void> {
 
 /** Runs a .tflite model with LiteRT.js in a child process: init, warm-up and measured runs. */
 export async function runLiteRt(file: string, o: LiteRtRunOptions = {}): Promise<LiteRtRun> {
+  // Listen for a cancel first: one during the model check below must stop the run too (it has no child yet).
+  let stopped = false;
+  let kill = () => { stopped = true; };
+  o.signal?.onAbort?.(() => kill());
+  o.signal?.onCancel?.(() => kill());
   const fileBytes = (await stat(file)).size;
   await checkLiteRtModel(file);
+  if (stopped) throw new LiteRtError('LiteRT.js stopped: cancelled');
   const lib = locateLiteRt(o.packageDir);
   const req = {
     file, entry: lib.entry, wasmDir: lib.wasmDir, seed: o.seed ?? 1,
@@ -209,9 +215,7 @@ export async function runLiteRt(file: string, o: LiteRtRunOptions = {}): Promise
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
-  const kill = () => { if (child.exitCode === null) child.kill('SIGKILL'); };
-  o.signal?.onAbort?.(kill);
-  o.signal?.onCancel?.(kill);
+  kill = () => { if (child.exitCode === null) child.kill('SIGKILL'); };
   type Reply = { ok: true } & Omit<LiteRtRun, 'version' | 'file' | 'fileBytes' | 'initUs' | 'runtimeLog' | 'accelerator' | 'threads'> | { ok: false; error: string };
   const reply = await new Promise<Reply>((resolve, reject) => {
     let got: Reply | undefined;
