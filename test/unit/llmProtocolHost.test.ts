@@ -36,13 +36,16 @@ test('each message reaches its action with its own arguments; refused ones and a
   const { LlmPanel } = await import('../../extension/vscode/llm/llmPanel');
   LlmPanel.show(stub.context() as never, log as never, () => root, actions as never);
   const panel = stub.panels[stub.panels.length - 1];
+  // The host's handler returns its work's promise: awaiting it waits for what the message does.
   const send = async (m: unknown) => {
     for (const h of panel.handlers) await h(m);
-    await new Promise((r) => setTimeout(r, 20));
   };
   await send({ type: 'ready' });
-  await new Promise((r) => setTimeout(r, 100));
+  // The first list comes from the panel's own start-up read of the runs folder: wait for it (bounded).
+  const t0 = Date.now();
+  while (!panel.posted.some((m) => (m as { type: string }).type === 'runs') && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 10));
   const list = panel.posted.find((m) => (m as { type: string }).type === 'runs') as { runs: Array<{ id: string; decodeTps: number; measuredOn: string }> };
+  assert.ok(list, 'the runs list is posted');
   assert.deepEqual(list.runs.map((r) => [r.id, r.decodeTps]), [[id, 41.77]]);
 
   await send({ type: 'select', id });

@@ -48,7 +48,8 @@ export class LlmPanel {
         this.log.warn(`llm panel: ignored an invalid message: ${shown}`);
         return;
       }
-      void this.handle(m);
+      // The promise is returned (VS Code ignores it) so that a caller that awaits a handler waits for its work.
+      return this.handle(m);
     });
   }
 
