@@ -92,16 +92,17 @@ export class SearchPanel {
         for (const f of m.report.front) this.archs.set(f.id, f.arch);
         if (m.report.best) this.archs.set(m.report.best.id, m.report.best.arch);
         this.tables = [m.report.table];
-        this.post({ type: 'done', report: m.report });
+        // Logged before the panel shows the result: whoever reads the result can find its log line.
         this.log.info(`search done: ${m.report.evaluations} evaluations in ${m.report.wallSeconds.toFixed(1)} s; best ${m.report.best ? `${m.report.best.score.toFixed(4)} at ${m.report.best.latencyMs.toFixed(2)} ms` : 'none'}; latency ${m.report.trust?.text ?? 'unchecked'}`);
+        this.post({ type: 'done', report: m.report });
         void worker.terminate();
       } else if (m.type === 'doneMulti') {
         if (this.flush) { clearTimeout(this.flush); this.flush = undefined; }
         this.post({ type: 'points', evaluations, points: this.pending.splice(0), best, target: this.pendingTarget });
         for (const t of m.report.targets) if (t.report.best) this.archs.set(t.report.best.id, t.report.best.arch);
         this.tables = m.report.targets.map((t) => t.report.table);
-        this.post({ type: 'doneMulti', report: m.report });
         this.log.info(`search done for ${m.report.targets.length} targets in ${m.report.wallSeconds.toFixed(1)} s: ${m.report.targets.map((t) => `${t.name} ${t.report.best ? `${t.report.best.score.toFixed(4)} at ${t.report.best.latencyMs.toFixed(2)} ms` : 'none'}`).join('; ')}`);
+        this.post({ type: 'doneMulti', report: m.report });
         void worker.terminate();
       } else if (m.type === 'error') {
         this.post({ type: 'error', message: m.cancelled ? 'Search cancelled.' : m.message });
