@@ -131,10 +131,15 @@ function watchNodeWrites(): () => void {
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 /** Waits until the hosts' work in flight (dynamic imports, dialogs awaited) stops producing effects. */
 async function quiet(): Promise<void> {
-  let last = -1;
-  for (let i = 0; i < 100 && last !== stub.effects.length + fileWrites.length; i++) {
-    last = stub.effects.length + fileWrites.length;
-    await new Promise((r) => setTimeout(r, 40));
+  // Quiet = no new effect for 150 ms (a dynamic import or a file read on a loaded machine can pause for more
+  // than one short gap), at most 10 s.
+  const t0 = Date.now();
+  let last = stub.effects.length + fileWrites.length;
+  let since = Date.now();
+  while (Date.now() - since < 150 && Date.now() - t0 < 10_000) {
+    await new Promise((r) => setTimeout(r, 30));
+    const now = stub.effects.length + fileWrites.length;
+    if (now !== last) { last = now; since = Date.now(); }
   }
 }
 
