@@ -90,11 +90,16 @@ test('llm bench (onnx runner) on the virtual phone: every metric present and pla
   // Sampling: a rate near the target, the virtual gauge, thermal series, cpufreq.
   const s = rec.sampling!;
   assert.equal(s.targetHz, 10);
-  assert.ok(s.achievedHz > 3 && s.achievedHz <= 10.5, `achieved ${s.achievedHz} Hz`);
+  // The rate the loop kept depends on the machine's load (the phone's shell and onnxruntime-node share 2 cores):
+  // it must be what the samples' own times say, never above the target, and not a stalled loop.
+  const timed = s.samples.filter((x) => x.currentUa !== undefined || x.cpuFreqKhz !== undefined);
+  const ownHz = (timed.length - 1) / ((timed[timed.length - 1].t - timed[0].t) / 1000);
+  assert.ok(Math.abs(s.achievedHz - ownHz) < 0.02 * ownHz + 0.01, `achieved ${s.achievedHz} Hz, the samples say ${ownHz}`);
+  assert.ok(s.achievedHz > 1 && s.achievedHz <= 10.5, `achieved ${s.achievedHz} Hz`);
   assert.equal(s.currentSign, 'discharge-negative', 'the virtual gauge is Pixel-like: negative while discharging');
   assert.equal(s.unplugged, true);
   assert.equal(s.charging, true, 'it was on USB before the unplug');
-  assert.ok(s.samples.length >= 8, `${s.samples.length} samples`);
+  assert.ok(s.samples.length >= 4, `${s.samples.length} samples`);
   assert.ok(s.samples.filter((x) => x.powerW !== undefined).every((x) => x.powerW! > 0), 'discharging all along once unplugged');
   assert.ok(s.samples.some((x) => x.tempC && Object.keys(x.tempC).some((k) => k === 'virtual-cpu-big')), 'sysfs zone temperatures by type');
   assert.ok(s.samples.some((x) => x.tempC && Object.keys(x.tempC).some((k) => k === 'SKIN/virtual-skin')), 'HAL temperatures by type');

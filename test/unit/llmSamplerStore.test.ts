@@ -110,6 +110,13 @@ test('energy per token = the phase\'s average power ÷ its rate; thermal status,
   const e2 = energyOf(none, 200, false);
   assert.equal(e2.energy, undefined);
   assert.match(e2.notes.join(' '), /no energy figures/);
+  // A phase no sample fell in, far from both neighbours (a slow sampler): the power at its middle, interpolated.
+  const sparse = measured();
+  sparse.sampling!.samples = [{ t: 0, powerW: 1 }, { t: 1000, powerW: 5 }];
+  sparse.phases = [{ name: 'idle', startMs: 0, endMs: 0 }, { name: 'prefill', startMs: 490, endMs: 510 }, { name: 'decode', startMs: 740, endMs: 760 }];
+  const e4 = energyOf(sparse, 200, false).energy;
+  assert.equal(e4?.joulesPerPrefillToken, 3 / 200, 'half way from 1 W to 5 W');
+  assert.equal(e4?.joulesPerDecodeToken, 4 / 20, 'three quarters of the way');
   // On a charger (not unplugged) the gauge is the net of charger and load: average power, but no energy per token,
   // whichever samples fell in the phases.
   const charged = measured();

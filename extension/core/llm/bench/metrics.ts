@@ -6,14 +6,26 @@ import type { LlmEnergy, LlmRunRecord, LlmSample, LlmThermal } from '../runRecor
 
 type Phase = NonNullable<LlmRunRecord['phases']>[number];
 
-/** Mean discharge power (W) of the samples inside [start, end]; when none fall inside (a short phase), the
- * samples just around it (at most one sample period away each side). */
+/**
+ * Mean discharge power (W) of the samples inside [start, end]. When none fall inside (a phase shorter than the
+ * sampling period), the power at its middle, interpolated between the nearest samples before and after it however
+ * far they are (so whether a figure exists does not hang on where the samples happened to fall); with a sample on
+ * one side only, that sample if it is at most 1.5 periods away.
+ */
 export function avgPower(samples: LlmSample[], startMs: number, endMs: number, periodMs = 200): number | undefined {
   const withP = samples.filter((s) => s.powerW !== undefined);
-  let inside = withP.filter((s) => s.t >= startMs && s.t <= endMs);
-  if (!inside.length) inside = withP.filter((s) => s.t >= startMs - periodMs * 1.5 && s.t <= endMs + periodMs * 1.5);
-  if (!inside.length) return undefined;
-  return inside.reduce((a, s) => a + (s.powerW as number), 0) / inside.length;
+  const inside = withP.filter((s) => s.t >= startMs && s.t <= endMs);
+  if (inside.length) return inside.reduce((a, s) => a + (s.powerW as number), 0) / inside.length;
+  const before = withP.filter((s) => s.t < startMs).pop();
+  const after = withP.find((s) => s.t > endMs);
+  if (before && after) {
+    const mid = (startMs + endMs) / 2;
+    const w = (mid - before.t) / (after.t - before.t);
+    return (before.powerW as number) * (1 - w) + (after.powerW as number) * w;
+  }
+  const one = before ?? after;
+  if (one && Math.min(Math.abs(one.t - startMs), Math.abs(one.t - endMs)) <= periodMs * 1.5) return one.powerW;
+  return undefined;
 }
 
 /** Average power over all phases of a kind (weighted by their length). */
@@ -34,8 +46,11 @@ export function phasePower(samples: LlmSample[], phases: Phase[], name: Phase['n
  * Energy from the gauge: average power during prefill ÷ prefill rate = J per prompt token, likewise decode.
  * Returns undefined (with a reason) when the gauge gave no usable power.
  */
-export function energyOf(rec: LlmRunRecord, periodMs: number, virtual: boolean): { energy?: LlmEnergy; notes: string[] } {
+export function energyOf(rec: LlmRunRecord, targetPeriodMs: number, virtual: boolean): { energy?: LlmEnergy; notes: string[] } {
   const samples = rec.sampling?.samples ?? [];
+  // The period the sampler really kept (slower than asked on a busy phone) sets what counts as "short".
+  const achieved = rec.sampling?.achievedHz ?? 0;
+  const periodMs = achieved > 0 ? Math.max(targetPeriodMs, 1000 / achieved) : targetPeriodMs;
   const phases = rec.phases ?? [];
   const notes: string[] = [];
   if (!samples.some((s) => s.powerW !== undefined)) {
@@ -75,7 +90,7 @@ export function energyOf(rec: LlmRunRecord, periodMs: number, virtual: boolean):
     const ps = phases.filter((p) => p.name === n);
     return ps.length > 0 && ps.every((p) => p.endMs - p.startMs < 2 * periodMs);
   });
-  if (short.length) notes.push(`the ${short.join(' and ')} phase${short.length > 1 ? 's are' : ' is'} shorter than two sampling periods (${Math.round(periodMs)} ms): the power comes from the samples around ${short.length > 1 ? 'them' : 'it'} (mostly idle), so that energy per token is rough; use more tokens (P, D) for a real figure`);
+  if (short.length) notes.push(`the ${short.join(' and ')} phase${short.length > 1 ? 's are' : ' is'} shorter than two sampling periods (${Math.round(periodMs)} ms): the power is interpolated from the samples around ${short.length > 1 ? 'them' : 'it'} (partly idle), so that energy per token is rough; use more tokens (P, D) for a real figure`);
   notes.push(`energy per token = the phase's average battery discharge power (current_now × voltage_now, sampled at ${rec.sampling?.achievedHz ?? '?'} Hz) ÷ its token rate; it includes the whole phone's draw (idle ${energy.idlePowerW ?? '?'} W)`);
   return { energy, notes };
 }
