@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { startPhoneOverAdb, type PhoneOverAdb } from '../helpers/phoneAdb';
+import { waitFor } from '../helpers/adbServer';
 
 /**
  * The virtual phone's shell and stdin, driven by the real adb CLI (Debian's adb 29.0.6) through a real adb
@@ -113,15 +114,15 @@ test('a script on stdin runs silently without a pty; a forced pty gets the promp
 
 test('exit statuses and signals: adb shell returns the status; a trap on HUP runs when the host goes away', async () => {
   assert.equal((await sh('exit 42')).code, 42);
+  const sleeping = () => p.phone.device.procs.byName('sleep').filter((x) => x.argv[1] === '30');
+  assert.equal(sleeping().length, 0);
   const child = p.spawnAdb(['shell', '-T', 'trap "echo hup > /data/local/tmp/hup.txt" HUP; sleep 30']);
-  await new Promise((r) => setTimeout(r, 700));
+  // The trap is set once the shell has reached the sleep after it; the host goes away only then.
+  await waitFor('the shell to reach its sleep', () => sleeping().length > 0, 20000);
   child.kill('SIGKILL');
-  let seen = '';
-  for (let i = 0; i < 40 && !seen; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    seen = (await sh('cat /data/local/tmp/hup.txt 2>/dev/null')).stdout;
-  }
+  const seen = await waitFor('hup.txt', async () => (await sh('cat /data/local/tmp/hup.txt 2>/dev/null')).stdout || undefined, 15000, 100);
   assert.equal(seen, 'hup\n');
+  await waitFor('the sleep to end with its shell', () => sleeping().length === 0, 15000);
 });
 
 test('the sandbox holds: no .., symlink, glob or redirection reaches outside the phone', async () => {
@@ -139,15 +140,15 @@ test('100 simultaneous shell streams each get their own answer; a host vanishing
   const runs = await Promise.all(Array.from({ length: 100 }, (_, i) => sh(`echo n${i}; echo $((${i} * 2))`)));
   runs.forEach((r, i) => assert.equal(r.stdout, `n${i}\n${i * 2}\n`));
   const before = p.phone.device.procs.list().length;
+  const catting = () => p.phone.device.procs.byName('cat').filter((x) => x.argv[1] === '/dev/zero');
   const child = p.spawnAdb(['shell', 'cat /dev/zero']);
-  await new Promise((r) => setTimeout(r, 400));
+  // The host vanishes mid-stream: only once the cat runs (and is writing into the stream).
+  await waitFor('the cat to start', () => catting().length > 0, 20000);
   child.kill('SIGKILL');
   let after = -1;
-  for (let i = 0; i < 50; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    after = p.phone.device.procs.list().length;
-    if (after <= before) break;
-  }
-  assert.ok(after <= before, `the cat whose reader vanished ended (processes ${before} → ${after})`);
+  try {
+    await waitFor('the cat to end', () => { after = p.phone.device.procs.list().length; return after <= before && catting().length === 0; }, 15000, 100);
+  } catch { /* reported below */ }
+  assert.ok(after <= before && catting().length === 0, `the cat whose reader vanished ended (processes ${before} → ${after})`);
   assert.equal((await sh('echo still here')).stdout, 'still here\n');
 });

@@ -7,7 +7,12 @@ import { phoneCommandLine } from '../../extension/core/llm/bench/phoneExec';
 import { runnerCommand } from '../../extension/core/llm/bench/cliRunners';
 import { perfTestDims, modelRunDurations } from '../../extension/core/llm/bench/onnxPhone';
 import { discoverDecoder } from '../../extension/core/llm/decoderRunner';
-import { runLine, withPhone } from '../helpers/phoneShell';
+import { withPhone } from '../helpers/phoneShell';
+import { waitFor } from '../helpers/adbServer';
+import type { VirtualDevice } from '../../extension/core/virtualPhone/device';
+import { Shell } from '../../extension/core/virtualPhone/sh/interp';
+import { CaptureWriter, InStream, type Writer } from '../../extension/core/virtualPhone/sh/streams';
+import { EMPTY } from '../../extension/core/virtualPhone/os/io';
 
 /*
  * Test data in the real formats; where each fact comes from:
@@ -157,16 +162,31 @@ test('the rate is kept within 4–10 Hz and the dumpsys read near 1 Hz', () => {
   assert.throws(() => samplerScript({ dir: "/data/local/tmp/x'; rm -rf /" }), /plain absolute phone path/);
 });
 
+/** Runs a line in the virtual phone's shell and hands its stdout to `onData` as it is written (as an adb shell stream does). */
+async function streamLine(device: VirtualDevice, line: string, onData: (d: Buffer) => void): Promise<number> {
+  const sh = new Shell({ device });
+  const out: Writer = { gone: false, onGone: () => undefined, write: async (d) => onData(Buffer.from(d)) };
+  const fds = { 0: InStream.of(EMPTY), 1: out, 2: new CaptureWriter() };
+  try {
+    const code = await sh.run(line, fds);
+    await sh.finish(fds);
+    return code;
+  } finally {
+    sh.dispose();
+  }
+}
+
 test('the loop runs in the phone shell: samples with the clock, gauge, zones, cpufreq, thermal status; stops on the stop file', async () => {
   await withPhone(async (device, sh) => {
     const dir = '/data/local/tmp/samp';
     await sh(`mkdir -p ${dir}`);
-    // A runner: its pid in the file the loop reads.
-    await sh(`sleep 1.5 & echo $! > ${dir}/runner.pid`);
+    // A runner: its pid in the file the loop reads. It outlives the loop (killed below), however slow the loop is.
+    await sh(`sleep 30 & echo $! > ${dir}/runner.pid`);
     const p = new SampleParser();
     const script = samplerScript({ dir, hz: 10, thermalHz: 5 });
-    const run = runLine(device, `sh -c ${"'" + script.replace(/'/g, `'\\''`) + "'"}`).then((r) => p.feed(r.stdout));
-    await new Promise((r) => setTimeout(r, 700));
+    // The loop's output is parsed as it arrives; the stop file is touched once 3 samples (one with the thermal status) are in.
+    const run = streamLine(device, `sh -c ${"'" + script.replace(/'/g, `'\\''`) + "'"}`, (d) => p.feed(d));
+    await waitFor('3 samples from the loop', () => p.samples.length >= 3 && p.samples.some((x) => x.thermalStatus !== undefined), 30000);
     await sh(`touch ${dir}/stop`);
     await run;
     p.end();
@@ -186,8 +206,8 @@ test('the loop runs in the phone shell: samples with the clock, gauge, zones, cp
     await sh(`rm -f ${dir}/stop`);
     const q = new SampleParser();
     const older = script.replace(/\$EPOCHREALTIME/g, '$NO_EPOCHREALTIME_HERE');
-    const again = runLine(device, `sh -c ${"'" + older.replace(/'/g, `'\\''`) + "'"}`).then((r) => q.feed(r.stdout));
-    await new Promise((r) => setTimeout(r, 400));
+    const again = streamLine(device, `sh -c ${"'" + older.replace(/'/g, `'\\''`) + "'"}`, (d) => q.feed(d));
+    await waitFor('2 samples on the uptime clock', () => q.samples.length >= 2, 30000);
     await sh(`touch ${dir}/stop`);
     await again;
     q.end();
