@@ -253,7 +253,7 @@ test('the live stream: logcat -v threadtime; the last entry waits for quiet; a r
   const model = new LogcatModel();
   const got: string[] = [];
   const ends: string[] = [];
-  const s = new LogcatStream(phone, 'serial', model, { onEntries: (es) => got.push(...es.map((e) => e.msg)), onEnd: (r) => ends.push(r) }, { flushMs: 20, catchUpIdleMs: 60 });
+  const s = new LogcatStream(phone, 'serial', model, { onEntries: (es) => got.push(...es.map((e) => e.msg)), onEnd: (r) => ends.push(r) }, { flushMs: 20 });
   await s.start();
   assert.deepEqual(phone.argv[0], ['logcat', '-v', 'threadtime']);
   const line = (t: string, msg: string, tid = 5) => threadtime({ time: `01-01 00:00:${t}`, pid: 5, tid, pri: 'I', tag: 'T', msg });

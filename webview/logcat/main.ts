@@ -28,9 +28,28 @@ const LEVELS: Array<[LogLevel, string]> = [['V', 'Verbose'], ['D', 'Debug'], ['I
 
 const title = el('span', { id: 'title' }, 'Logcat');
 let filterTimer: ReturnType<typeof setTimeout> | undefined;
+/** The filter last sent to the host, until the host's reset for it arrives: the list is busy meanwhile. */
+let wanted: string | undefined;
 function sendFilter(): void {
   clearTimeout(filterTimer);
-  filterTimer = setTimeout(() => vscode.post({ type: 'filter', filter: currentFilter() }), 150);
+  filterTimer = setTimeout(() => {
+    filterTimer = undefined;
+    const f = currentFilter();
+    wanted = filterKey(f);
+    vscode.post({ type: 'filter', filter: f });
+  }, 150);
+  showBusy();
+}
+
+/** aria-busy on the list while a filter change is typed or on its way to the host. */
+function showBusy(): void {
+  list.toggleAttribute('aria-busy', filterTimer !== undefined || wanted !== undefined);
+  if (list.hasAttribute('aria-busy')) list.setAttribute('aria-busy', 'true');
+}
+
+/** The same filter gives the same text, whatever the order of its fields. */
+function filterKey(f: LogFilter): string {
+  return JSON.stringify({ level: f.level, tag: f.tag, package: f.package, text: f.text, regex: f.regex, matchCase: f.matchCase });
 }
 const level = select('Minimum level', LEVELS.map(([v, label]) => ({ value: v, label })), 'V', sendFilter, { id: 'level' });
 const tag = textField({ label: 'Tags: a part of the tag; several separated by spaces; -tag hides it; =tag matches exactly', placeholder: 'tag (-tag hides, =tag exact)', type: 'search', id: 'tag', onInput: sendFilter });
@@ -232,7 +251,12 @@ window.addEventListener('message', (ev: MessageEvent<ToLogcatWebview>) => {
       regex.checked = m.filter.regex;
       matchCase.checked = m.filter.matchCase;
       break;
-    case 'reset':
+    case 'reset': {
+      // The rows on screen are those of this filter (data-filter), and no newer change is on its way (aria-busy).
+      const key = filterKey(m.filter);
+      list.dataset.filter = key;
+      if (wanted === key) wanted = undefined;
+      showBusy();
       rows = m.rows.slice(-capacity);
       crashes = m.crashes;
       total = m.total;
@@ -244,6 +268,7 @@ window.addEventListener('message', (ev: MessageEvent<ToLogcatWebview>) => {
       if (follow) list.scrollTop = list.scrollHeight;
       render();
       break;
+    }
     case 'append': {
       for (const r of m.rows) {
         rows.push(r);

@@ -32,8 +32,8 @@ export type LogcatState = 'starting' | 'streaming' | 'paused' | 'disconnected' |
 
 export type ToLogcatWebview =
   | { type: 'init'; title: string; serial: string; capacity: number; filter: LogFilter }
-  /** Everything the filter shows now (after a filter change, a clear, a resume after the ring wrapped). */
-  | { type: 'reset'; rows: Row[]; crashes: CrashInfo[]; total: number; filterError?: string }
+  /** Everything the filter shows now (after a filter change, a clear, a resume after the ring wrapped); `filter` is the one the rows (and the appends after them) belong to. */
+  | { type: 'reset'; rows: Row[]; crashes: CrashInfo[]; total: number; filter: LogFilter; filterError?: string }
   | { type: 'append'; rows: Row[]; crashes: CrashInfo[]; total: number }
   | { type: 'state'; state: LogcatState; message: string; buffered?: number }
   | { type: 'packages'; names: string[] };

@@ -84,6 +84,8 @@ export class LogcatPanel {
     this.setState('starting', `Starting logcat on ${this.serial}…`);
     try {
       await this.stream.start();
+      // Stopped meanwhile (the phone went away, the panel closed): that stop said what the state is.
+      if (!this.stream.streaming || this.disposed) return;
       this.log.info(`[${this.serial}] logcat: streaming (logcat -v threadtime over exec:)`);
       this.setState(this.paused ? 'paused' : 'streaming', this.streamingMessage());
       void this.refreshProcesses();
@@ -123,6 +125,9 @@ export class LogcatPanel {
       this.retryMs = 2000;
       void this.startStream();
     } else if (!ready && this.state !== 'disconnected') {
+      // A retry set when the stream ended first would start logcat on a phone that is gone ("Starting…" again).
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
       this.stream.stop();
       this.flush();
       this.setState('disconnected', 'The phone is not connected. The lines so far are kept; logcat resumes when the phone is back.');
@@ -166,7 +171,7 @@ export class LogcatPanel {
     const all = this.model.all();
     const rows = (this.compiled.all ? all : all.filter((e) => this.compiled.test(e))).map(row);
     this.lastSent = this.model.lastSeq;
-    this.post({ type: 'reset', rows, crashes: this.model.crashes().map(crashInfo), total: this.model.size, filterError: this.compiled.error });
+    this.post({ type: 'reset', rows, crashes: this.model.crashes().map(crashInfo), total: this.model.size, filter: { ...this.filter }, filterError: this.compiled.error });
   }
 
   private async refreshProcesses(): Promise<void> {
