@@ -53,6 +53,17 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** Polls until fn gives a value (a generous deadline: a loaded machine is slow, a broken one never gets there). */
+async function waitFor<T>(what: string, fn: () => T | undefined | false, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 function phone(): VirtualDevice {
   return new VirtualDevice(mergeProfile({}), sandbox, 'x:1');
 }
@@ -296,20 +307,16 @@ test('logcat follows: new lines arrive live, and it stops when the reader goes a
   const d = phone();
   const got: string[] = [];
   const signal = new Abort();
-  let seen: () => void = () => undefined;
   const running = run(d, logcat, ['logcat', '-v', 'brief', 'LiveTest:V', '*:S'], {
     signal,
     out: async (b) => {
       got.push(b.toString());
-      seen();
     },
   });
-  await new Promise((r) => setTimeout(r, 20));
-  const proc = d.procs.list().find((p) => p.name === 'logcat');
+  const proc = await waitFor('logcat to run as a process', () => d.procs.list().find((p) => p.name === 'logcat'));
   assert.ok(proc, 'logcat runs as a process');
-  const arrived = new Promise<void>((r) => (seen = r));
   d.logcat.write({ level: 'W', tag: 'LiveTest', msg: 'hello live', pid: 4242 });
-  await arrived;
+  await waitFor('the line, live', () => got.join('').includes('hello live'));
   assert.equal(got.join(''), '--------- beginning of main\nW/LiveTest( 4242): hello live\n');
   signal.abort('SIGPIPE');
   const r = await running;
@@ -330,13 +337,14 @@ test('logcat waits for a slow reader (back-pressure) instead of piling output up
       return new Promise<void>((r) => (release = r));
     },
   });
-  await new Promise((r) => setTimeout(r, 20));
+  await waitFor('the backlog\'s write', () => calls >= 1);
   assert.equal(calls, 1, 'the backlog went out in one write that has not been taken yet');
   for (let i = 0; i < 50; i++) d.logcat.write({ level: 'I', tag: 'T', msg: `line ${i}` });
-  await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 50));
   assert.equal(calls, 1, 'no more writes while the first one is pending');
   release();
-  await new Promise((r) => setTimeout(r, 20));
+  await waitFor('the second write', () => calls >= 2);
+  await new Promise((r) => setTimeout(r, 50));
   assert.equal(calls, 2, 'the waiting lines go out together once the reader takes the first write');
   signal.abort();
   release();
