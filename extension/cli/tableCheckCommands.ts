@@ -37,25 +37,33 @@ export function addTableCheckCommands(program: Command, adb: () => AdbService): 
     .option('--runs <n>', 'interleaved runs per network', posInt('--runs'), 15)
     .option('--seed <n>', 'seed of the random networks', (v) => Number(v), 7)
     .option('--ort-runner <path>', 'onnxruntime_perf_test built for Android (real phones)')
-    .option('--json', 'print the report as JSON')
+    .option('--against <file-or-dir>', 'another table of the same space (repeatable), checked against the same measurements: the comparison has no noise between sessions', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--json', 'print the report as JSON (with --against: an array of reports)')
     .option('--out <file>', 'write the report here (default: beside the table, <table>.check.json; never overwrites)')
-    .action(async (o: { table: string; networks: number; device: string; space?: string; runs: number; seed: number; ortRunner?: string; json?: boolean; out?: string }) => {
+    .action(async (o: { table: string; against: string[]; networks: number; device: string; space?: string; runs: number; seed: number; ortRunner?: string; json?: boolean; out?: string }) => {
       if (o.space && !['ofa', 'ofa-mbv3', 'fbnet'].includes(o.space)) o.space = path.resolve(o.space);
       if (!Number.isInteger(o.seed)) throw new InvalidArgumentError(`--seed must be an integer (got ${o.seed})`);
-      const { checkTable, writeCheckReport } = await import('../core/latency/check');
+      const { checkTables, writeCheckReport } = await import('../core/latency/check');
       const cancel = new CancelSource();
       const onSigint = () => cancel.cancel();
       process.once('SIGINT', onSigint);
       try {
         const target = o.device === 'host' ? { kind: 'host' as const } : { kind: 'phone' as const, adb: adb(), serial: o.device, runner: o.ortRunner && path.resolve(o.ortRunner) };
-        const report = await checkTable(path.resolve(o.table), target, {
+        const reports = await checkTables([o.table, ...o.against].map((f) => path.resolve(f)), target, {
           networks: o.networks, space: o.space, runs: o.runs, seed: o.seed, signal: cancel.signal,
           progress: { report: (p: Progress) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${p.message ?? ''}`); } },
         });
         if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-        const file = await writeCheckReport(report, o.out && path.resolve(o.out));
-        process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${describeCheck(report)}\n  report: ${file}\n`);
-        if (o.json) process.stderr.write(`report: ${file}\n`);
+        const files: string[] = [];
+        for (const [k, r] of reports.entries()) files.push(await writeCheckReport(r, k === 0 && o.out ? path.resolve(o.out) : undefined));
+        if (o.json) {
+          process.stdout.write(`${JSON.stringify(reports.length > 1 ? reports : reports[0], null, 2)}\n`);
+          for (const f of files) process.stderr.write(`report: ${f}\n`);
+        } else {
+          process.stdout.write(reports.map((r, k) => `${describeCheck(r)}\n  report: ${files[k]}`).join('\n'));
+          if (reports.length > 1) process.stdout.write(`\n  the same ${reports[0].summary.count} networks, measured once for all ${reports.length} tables: median |error| ${reports.map((r) => `${r.table.predictor} ${r.summary.medianAbsErrorPercent.toFixed(1)} %`).join(' vs ')}`);
+          process.stdout.write('\n');
+        }
       } finally {
         process.off('SIGINT', onSigint);
       }

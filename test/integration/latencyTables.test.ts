@@ -112,6 +112,19 @@ test('mobileai table check prints the error distribution and writes its report b
   assert.equal(again.code, 0, again.stderr);
   assert.equal((JSON.parse(again.stdout) as CheckReport).networks.length, 3);
   assert.ok(existsSync(path.join(tmp, 'kernels.check-1.json')), 'a second check gets a new file');
+  // --against: another table checked on the same measurements (a copy here: the same predictions, one measurement).
+  const copy = path.join(tmp, 'kernels-copy.json');
+  await fs.copyFile(kernelFile, copy);
+  const both = await cli([...args, '--against', copy]);
+  assert.equal(both.code, 0, both.stderr);
+  assert.match(both.stdout, /the same 3 networks, measured once for all 2 tables: median \|error\| kernels [\d.]+ % vs kernels [\d.]+ %/);
+  const pair = [await readCheckReport(path.join(tmp, 'kernels.check-2.json')), await readCheckReport(path.join(tmp, 'kernels-copy.check.json'))];
+  assert.deepEqual(pair[0].networks.map((n) => n.measuredMs), pair[1].networks.map((n) => n.measuredMs));
+  assert.deepEqual(pair[1].measurement.sharedWith, [kernelFile]);
+  // Tables for different thread counts cannot share one measurement: refused, naming both.
+  const mixed = await cli([...args, '--against', path.join(tmp, 'blocks.json')]);
+  assert.equal(mixed.code, 1);
+  assert.match(mixed.stderr, /blocks\.json was built for .* thread\(s\), .*kernels\.json for 1: one measurement cannot serve both/);
   const missing = await cli(['table', 'check', '--table', path.join(tmp, 'nope.json')]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /nope\.json does not exist/);

@@ -27,7 +27,8 @@ export interface CheckReport {
   space: string;
   device: { kind: 'host' | 'phone'; label: string; serial?: string };
   /** How each network was timed: `runs` runs per network in `runs` interleaved rounds (one run of each network per round), median. */
-  measurement: { runs: number; warmup: number; interleaved: true; statistic: 'median'; clock: 'cpu' | 'wall'; threads?: number; runner: string };
+  /** `sharedWith`: the other tables checked against these very measurements (`checkTables`, `table check --against`). */
+  measurement: { runs: number; warmup: number; interleaved: true; statistic: 'median'; clock: 'cpu' | 'wall'; threads?: number; runner: string; sharedWith?: string[] };
   seed: number;
   /**
    * `measuredMs`: with one intra-op thread, the median over the interleaved runs of the process's CPU time
@@ -188,8 +189,8 @@ export async function measureOnPhone(models: Uint8Array[], target: Extract<Check
   }
 }
 
-/** Random architectures of the space, at resolutions the tables have. */
-export function heldOutArchs(kit: SpaceKit<unknown>, tables: LatencyTable[], n: number, seed: number): unknown[] {
+/** Random architectures of the space, at resolutions the tables have, that every table set given can predict. */
+export function heldOutArchs(kit: SpaceKit<unknown>, tables: LatencyTable[], n: number, seed: number, others: LatencyTable[][] = []): unknown[] {
   const rng = new Rng(seed);
   const res = tables.map((t) => t.resolution).filter((r): r is number => r !== undefined);
   const out: unknown[] = [];
@@ -197,10 +198,10 @@ export function heldOutArchs(kit: SpaceKit<unknown>, tables: LatencyTable[], n: 
     let a = kit.space.sample(rng);
     if (res.length && (a as { r?: number }).r !== undefined && !res.includes((a as { r: number }).r)) a = { ...(a as object), r: res[i % res.length] };
     try {
-      latencyOf(kit.space, tables, a);
+      for (const set of [tables, ...others]) latencyOf(kit.space, set, a);
       out.push(a);
     } catch {
-      /* a block the table lacks: try another */
+      /* a block a table lacks: try another */
     }
   }
   if (out.length < n) throw new Error(`the table covers only ${out.length} of ${n} random networks of ${kit.space.id}`);
@@ -209,12 +210,27 @@ export function heldOutArchs(kit: SpaceKit<unknown>, tables: LatencyTable[], n: 
 
 /** Predicted (as a search predicts) against measured latency of `networks` random networks of the space. */
 export async function checkTable(tableFile: string, target: CheckTarget, o: CheckOptions = {}): Promise<CheckReport> {
-  const tables = await loadTables(tableFile);
+  return (await checkTables([tableFile], target, o))[0];
+}
+
+/**
+ * Several tables of one space (e.g. a kernel table and a block table of the same phone) checked against ONE
+ * measurement of the same held-out networks: the reports differ only by the tables' predictions, not by the
+ * machine's load between two measuring sessions. The tables must be for the same thread count.
+ */
+export async function checkTables(tableFiles: string[], target: CheckTarget, o: CheckOptions = {}): Promise<CheckReport[]> {
+  if (!tableFiles.length) throw new Error('no table to check');
+  const sets = await Promise.all(tableFiles.map((f) => loadTables(f)));
+  const tables = sets[0];
   const spaceId = o.space === 'ofa' ? 'ofa-mbv3' : o.space ?? spaceOfTable(tables[0]);
   const kit = await resolveKit(spaceId);
+  for (let k = 1; k < sets.length; k++) {
+    const id = o.space ? spaceId : spaceOfTable(sets[k][0]);
+    if (id !== spaceId) throw new Error(`${tableFiles[k]} is a table of ${id}, ${tableFiles[0]} of ${spaceId}: tables checked together must share a space`);
+    if ((sets[k][0].threads ?? 0) !== (tables[0].threads ?? 0)) throw new Error(`${tableFiles[k]} was built for ${sets[k][0].threads ?? 'default'} thread(s), ${tableFiles[0]} for ${tables[0].threads ?? 'default'}: one measurement cannot serve both`);
+  }
   const seed = o.seed ?? 7;
-  const archs = heldOutArchs(kit, tables, o.networks ?? 50, seed);
-  const predicted = archs.map((a) => latencyOf(kit.space, tables, a));
+  const archs = heldOutArchs(kit, tables, o.networks ?? 50, seed, sets.slice(1));
   const models = archs.map((a) => modelBytes(kit.network(a)));
   const threads = tables[0].threads;
   const runs = o.runs ?? 15;
@@ -228,22 +244,26 @@ export async function checkTable(tableFile: string, target: CheckTarget, o: Chec
     if (!info.virtual && !target.runner) throw new Error(`checking on ${device.label} needs onnxruntime_perf_test built for Android (CLI: --ort-runner PATH)`);
     measured = (await measureOnPhone(models, target, { runs, threads, signal: o.signal, progress: o.progress })).map((ms) => ({ ms, wallMedianMs: ms, wallMinMs: NaN, clock: 'wall' as const }));
   }
-  const networks = archs.map((a, i) => ({
-    id: kit.space.id_(a), arch: kit.space.toJson(a), predictedMs: predicted[i], measuredMs: measured[i].ms,
-    ...(target.kind === 'host' ? { wallMedianMs: measured[i].wallMedianMs, wallMinMs: measured[i].wallMinMs } : {}),
-    errorPercent: ((predicted[i] - measured[i].ms) / measured[i].ms) * 100,
-  }));
-  return {
-    schema: 'mobileai.latency-check/1',
-    createdAt: new Date().toISOString(),
-    table: { file: path.resolve(tableFile), device: tables[0].device.label, predictor: tables[0].predictor ?? 'blocks', ...(threads ? { threads } : {}), resolutions: tables.map((t) => t.resolution ?? null) },
-    space: kit.space.id,
-    device,
-    measurement: { runs, warmup: o.warmup ?? 3, interleaved: true, statistic: 'median', clock: measured[0]?.clock ?? 'wall', ...(threads ? { threads } : {}), runner: target.kind === 'host' ? 'onnxruntime-node' : 'onnxruntime_perf_test' },
-    seed,
-    networks,
-    summary: summarizeErrors(networks.map((n) => n.errorPercent)),
-  };
+  const createdAt = new Date().toISOString();
+  return sets.map((set, k) => {
+    const predicted = archs.map((a) => latencyOf(kit.space, set, a));
+    const networks = archs.map((a, i) => ({
+      id: kit.space.id_(a), arch: kit.space.toJson(a), predictedMs: predicted[i], measuredMs: measured[i].ms,
+      ...(target.kind === 'host' ? { wallMedianMs: measured[i].wallMedianMs, wallMinMs: measured[i].wallMinMs } : {}),
+      errorPercent: ((predicted[i] - measured[i].ms) / measured[i].ms) * 100,
+    }));
+    return {
+      schema: 'mobileai.latency-check/1' as const,
+      createdAt,
+      table: { file: path.resolve(tableFiles[k]), device: set[0].device.label, predictor: set[0].predictor ?? 'blocks', ...(threads ? { threads } : {}), resolutions: set.map((t) => t.resolution ?? null) },
+      space: kit.space.id,
+      device,
+      measurement: { runs, warmup: o.warmup ?? 3, interleaved: true, statistic: 'median' as const, clock: measured[0]?.clock ?? 'wall', ...(threads ? { threads } : {}), runner: target.kind === 'host' ? 'onnxruntime-node' as const : 'onnxruntime_perf_test' as const, ...(sets.length > 1 ? { sharedWith: tableFiles.filter((_, j) => j !== k).map((f) => path.resolve(f)) } : {}) },
+      seed,
+      networks,
+      summary: summarizeErrors(networks.map((n) => n.errorPercent)),
+    };
+  });
 }
 
 /** Writes a report beside the table (atomic; never over an existing file); returns its path. */
