@@ -21,13 +21,14 @@ after(async () => {
   await wb?.close();
 });
 
-interface Line { seq: number; level: string; tag: string; ids: string; msg: string; cls: string }
+interface Line { seq: number; level: string; time: string; tag: string; ids: string; msg: string; cls: string }
 
 /** The lines the view draws now (it draws the ones in view). */
 async function lines(): Promise<Line[]> {
   // A string, so that the page gets plain JavaScript (no helpers of the test's own compiler).
   return frame.evaluate(`Array.from(document.querySelectorAll('#viewport .line')).map((e) => ({
     seq: Number(e.dataset.seq), level: e.dataset.level || '', cls: e.className,
+    time: e.querySelector('.time') ? e.querySelector('.time').textContent : '',
     tag: e.querySelector('.tag') ? e.querySelector('.tag').textContent : '',
     ids: e.querySelector('.ids') ? e.querySelector('.ids').textContent : '',
     msg: e.querySelector('.msg') ? e.querySelector('.msg').textContent : '',
@@ -35,6 +36,11 @@ async function lines(): Promise<Line[]> {
 }
 const shown = async () => Number(await frame.locator('#log').getAttribute('data-rows'));
 const state = async () => (await frame.locator('#log').getAttribute('data-state')) ?? '';
+
+/** Waits until the extension's output channel has a line (the host's log is written by a background thread). */
+async function logged(re: RegExp): Promise<void> {
+  await waitUntil(`the output channel to say ${re}`, async () => re.test(await wb.outputChannel()), 15000);
+}
 
 /** Picks the minimum level as a user does: open the drop-down, click the level's option. */
 async function chooseLevel(level: string): Promise<void> {
@@ -52,8 +58,16 @@ async function setFilter(f: { level?: string; tag?: string; package?: string; te
   await frame.locator('#text input').fill(f.text ?? '');
   // The regex toggle is a switch (role="switch", aria-checked) inside the toolbar button.
   if ((await frame.locator('#regex button').isChecked()) !== (f.regex ?? false)) await frame.locator('#regex button').click();
-  await wb.page.waitForTimeout(600);
+  // The rows on screen are this filter's once the list names it (the host's reset for it came) and no newer change is on its way.
+  const want = JSON.stringify({ level: f.level ?? 'V', tag: f.tag ?? '', package: (f.package ?? '').trim(), text: f.text ?? '', regex: f.regex ?? false, matchCase: false });
+  await waitUntil(`the rows of the filter ${want}`, async () => {
+    const [shownFilter, busy] = await frame.locator('#log').evaluate((e) => [e.getAttribute('data-filter'), e.getAttribute('aria-busy')]);
+    return shownFilter === want && busy !== 'true';
+  }, 20000);
 }
+
+/** How many "Displayed com.mobileai.notes" lines the phone's own log holds (adb logcat -d). */
+const displayedOnPhone = () => [...adb('logcat', '-d').matchAll(/ I ActivityTaskManager: Displayed com\.mobileai\.notes\//g)].length;
 
 test('Show Logcat streams the phone\'s log live, coloured by level from the theme', async (t) => {
   await wb.step(t.name, async () => {
@@ -65,7 +79,7 @@ test('Show Logcat streams the phone\'s log live, coloured by level from the them
     adb('shell', 'am', 'start', '-n', 'com.mobileai.notes/.MainActivity');
     await waitUntil('the launch, live', async () => (await lines()).some((l) => l.tag === 'ActivityManager' && /^Start proc \d+:com\.mobileai\.notes\//.test(l.msg)), 20000);
     assert.ok((await shown()) > before);
-    assert.match(await wb.outputChannel(), /exec-stream: logcat -v threadtime/);
+    await logged(/exec-stream: logcat -v threadtime/);
     // Colours come from the theme's variables, one per level.
     const colours = await frame.evaluate(`(() => {
       const css = getComputedStyle(document.documentElement);
@@ -169,7 +183,7 @@ test('clear empties the view and the phone\'s log (logcat -c)', async (t) => {
     assert.equal(await frame.locator('#crashes').getAttribute('data-count'), '0');
     const dump = adb('logcat', '-d');
     assert.doesNotMatch(dump, /FATAL EXCEPTION|Start proc/, 'the phone\'s buffers are empty too');
-    assert.match(await wb.outputChannel(), /exec: logcat -c/);
+    await logged(/exec: logcat -c/);
   });
 });
 
@@ -182,16 +196,24 @@ test('the phone going away is said; when it is back the log goes on without repe
     };
     launch();
     await setFilter({ text: 'Displayed com.mobileai.notes' });
-    const k = await waitUntil('the launch', async () => (await lines()).length || undefined, 15000);
+    // Every launch the phone has logged (the log was cleared in the test before), each shown once.
+    const k = displayedOnPhone();
+    assert.ok(k >= 1, 'the phone logged the launch');
+    await waitUntil('the launch', async () => (await shown()) === k, 15000);
     adbRaw('disconnect', wb.phoneSerial);
     await waitUntil('disconnected', async () => (await state()) === 'disconnected', 20000);
     assert.match(await frame.locator('#state').innerText(), /not connected.*kept.*resumes when the phone is back/);
-    assert.equal((await lines()).length, k, 'the lines so far are kept');
+    assert.equal(await shown(), k, 'the lines so far are kept');
     adbRaw('connect', wb.phoneSerial);
     await waitUntil('streaming again', async () => (await state()) === 'streaming', 30000);
-    await wb.page.waitForTimeout(1500);
-    assert.equal((await lines()).length, k, 'the phone\'s buffer, read again, adds no copies');
+    // A launch newer than everything shown: logcat prints it after the buffer it reads again, so once it is on
+    // screen the whole buffer has been through, however slowly it came.
     launch();
-    await waitUntil('a new launch after the reconnect', async () => (await lines()).length === k + 1, 15000);
+    assert.equal(displayedOnPhone(), k + 1, 'the phone logged the new launch');
+    await waitUntil('a new launch after the reconnect', async () => (await shown()) >= k + 1, 20000);
+    assert.equal(await shown(), k + 1, 'the phone\'s buffer, read again, adds no copies');
+    const all = await lines();
+    assert.equal(all.length, k + 1);
+    assert.equal(new Set(all.map((l) => `${l.time} ${l.ids} ${l.msg}`)).size, k + 1, `no line twice: ${JSON.stringify(all)}`);
   });
 });
