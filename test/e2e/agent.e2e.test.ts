@@ -36,15 +36,11 @@ test('an agent run from the palette turns on Bluetooth, and its steps appear liv
     const adb = (...args: string[]) => execFileSync('adb', ['-P', String(wb.adbPort), '-s', wb.phoneSerial, ...args], { encoding: 'utf8' });
     adb('shell', 'settings', 'put', 'global', 'bluetooth_on', '0');
     // The key goes to VS Code's secret storage, not to settings.
+    // Each answer goes into the command's own box (by its title), not whatever quick input is showing.
     await wb.runCommand('Mobile AI: Set Agent API Key…');
-    const input = wb.page.locator('.quick-input-widget input');
-    await input.waitFor();
-    await input.fill(KEY);
-    await input.press('Enter');
+    await wb.answerInputBox(/^Agent API key/, KEY);
     await wb.runCommand('Mobile AI: Run Agent on Phone…');
-    await input.waitFor();
-    await input.fill('Turn on Bluetooth in Settings.');
-    await input.press('Enter');
+    await wb.answerInputBox(/^Agent task on /, 'Turn on Bluetooth in Settings.');
     const viewer = await wb.webviewFrame(hasElement('#timeline'), 60000);
     await waitUntil('the run to succeed in the viewer', async () => (await viewer.locator('#outcome').innerText().catch(() => '')) === 'success', 60000);
     const rows = await viewer.locator('#timeline li').allInnerTexts();
@@ -55,14 +51,20 @@ test('an agent run from the palette turns on Bluetooth, and its steps appear liv
     assert.match(await viewer.locator('#summary').innerText(), /^3 steps · [\d,]+ tokens · /);
     // The phone's live screen opened beside the viewer when the run started.
     await wb.webviewFrame(hasElement('#screen'), 30000);
-    // Beside it, not over it: two editor groups, the viewer still showing its steps.
-    assert.equal(await wb.page.locator('.part.editor .editor-group-container').count(), 2, 'the screen opened in a group beside the viewer');
-    assert.ok(await viewer.locator('#timeline').isVisible(), 'the trace viewer stays visible');
+    // Beside it, not over it: two editor groups, the viewer still showing its steps. The split and the reveal
+    // finish a little after the screen's frame exists: wait for that layout, then check it holds.
+    const layout = async () => ({ groups: await wb.page.locator('.part.editor .editor-group-container').count(), timeline: await viewer.locator('#timeline').isVisible() });
+    await waitUntil('the screen in a group beside the viewer', async () => { const l = await layout(); return l.groups === 2 && l.timeline; }, 15000)
+      .catch(async (err: Error) => { throw new Error(`${err.message}: ${JSON.stringify(await layout())}`); });
+    await wb.page.waitForTimeout(1000);
+    const held = await layout();
+    assert.equal(held.groups, 2, 'the screen opened in a group beside the viewer (and stays there)');
+    assert.ok(held.timeline, 'the trace viewer stays visible');
     // At half width the viewer still fits: no sideways scrolling, the timeline and the step's details both on screen.
     const fit = await viewer.evaluate(() => ({ width: window.innerWidth, scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
     assert.ok(fit.width < 900, `the viewer is half an editor wide here (${fit.width} px)`);
     assert.ok(fit.scroll <= fit.client + 1, `no horizontal overflow at ${fit.width} px: scrollWidth ${fit.scroll} > ${fit.client}`);
-    assert.match(await wb.outputChannel(), /screen .*: H\.264 stream|screencap frames/);
+    await wb.waitForLog(/screen .*: H\.264 stream|screencap frames/);
     // A step's detail: the screenshot with the tapped element highlighted, its row in the element list, the raw answer.
     await viewer.locator('#timeline li[data-step="2"]').click();
     for (const id of ['#timeline', '#detail']) {
@@ -86,7 +88,7 @@ test('an agent run from the palette turns on Bluetooth, and its steps appear liv
     const [run] = await readdir(traces);
     assert.ok(run, 'a run folder in the workspace');
     assert.ok(!(await filesText(wb.workspace)).includes(KEY), 'the key is in no workspace file (settings, traces)');
-    assert.match(await wb.outputChannel(), /agent: run .* ended: success/);
+    await wb.waitForLog(/agent: run .* ended: success/);
   });
 });
 

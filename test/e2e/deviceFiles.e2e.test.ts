@@ -116,19 +116,27 @@ test('drag a file from the Explorer onto a phone folder pushes it there', async 
     const from = (await source.boundingBox())!;
     await wb.page.mouse.move(from.x + 20, from.y + from.height / 2);
     await wb.page.mouse.down();
-    // Hovering a view container's icon while dragging opens it (as a user drags across containers).
+    // Hovering a view container's icon while dragging opens it (as a user drags across containers): keep the
+    // pointer moving over the icon until the side bar shows Mobile AI (VS Code opens it after a hover delay).
     const icon = wb.page.locator('.activitybar .action-item a[aria-label^="Mobile AI"]');
     const ib = (await icon.boundingBox())!;
-    for (let i = 0; i < 12; i++) {
-      await wb.page.mouse.move(ib.x + ib.width / 2 + (i % 2), ib.y + ib.height / 2, { steps: 2 });
-      await wb.page.waitForTimeout(150);
-    }
+    const sidebar = wb.page.locator('.part.sidebar .composite.title h2', { hasText: /^Mobile AI/i });
+    let nudge = 0;
+    await waitUntil('the Mobile AI side bar to open under the drag', async () => {
+      await wb.page.mouse.move(ib.x + ib.width / 2 + (nudge++ % 2), ib.y + ib.height / 2, { steps: 2 });
+      return sidebar.isVisible();
+    }, 15000);
     const dest = row('/data/local/tmp');
     await dest.waitFor({ timeout: 10000 });
     const db = (await dest.boundingBox())!;
     await wb.page.mouse.move(db.x + 40, db.y + db.height / 2, { steps: 8 });
-    await wb.page.waitForTimeout(300);
-    await wb.page.mouse.move(db.x + 42, db.y + db.height / 2, { steps: 2 });
+    // Drop only once the tree has armed the folder's row as the drop target.
+    await waitUntil('/data/local/tmp armed as the drop target', async () => {
+      const b = await dest.boundingBox();
+      if (!b) return false;
+      await wb.page.mouse.move(b.x + 40 + (nudge++ % 2) * 2, b.y + b.height / 2, { steps: 2 });
+      return ((await dest.getAttribute('class')) ?? '').split(/\s+/).includes('drop-target');
+    }, 15000);
     await wb.page.mouse.up();
     await waitUntil('the dropped file on the phone', async () => adb('shell', 'cat', '/data/local/tmp/dragged.txt').includes('dropped from the Explorer'), 20000);
     await waitUntil('the dropped file in the tree', async () => (await row('dragged.txt').count()) > 0, 15000);
@@ -140,10 +148,7 @@ test('new folder, then delete with a modal confirmation', async (t) => {
     await wb.openActivity('Mobile AI');
     await row('/data/local/tmp').click();
     await wb.runCommand('Mobile AI: New Folder on Phone…');
-    const input = wb.page.locator('.quick-input-widget input');
-    await input.waitFor();
-    await input.fill('e2e folder');
-    await input.press('Enter');
+    await wb.answerInputBox(/^New folder in \/data\/local\/tmp$/, 'e2e folder');
     await waitUntil('the new folder on the phone', async () => adb('shell', 'ls', '/data/local/tmp').includes('e2e folder'), 15000);
     await expand('/data/local/tmp');
     await row('e2e folder').waitFor({ timeout: 15000 });

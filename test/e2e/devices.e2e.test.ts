@@ -37,8 +37,8 @@ test('"Mobile AI: Take Screenshot" from the palette writes a PNG of the phone\'s
     const meta = await sharp(await readFile(path.join(dir, file))).metadata();
     assert.equal(meta.format, 'png');
     assert.deepEqual([meta.width, meta.height], [720, 1600]);
-    const log = await wb.outputChannel();
-    assert.match(log, /exec-out: screencap -p/, 'the output channel logs the adb command');
+    // The output channel logs the adb command.
+    await wb.waitForLog(/exec-out: screencap -p/);
   });
 });
 

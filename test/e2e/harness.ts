@@ -6,7 +6,7 @@ import { mkdtemp, mkdir, readdir, readFile, rm, writeFile, copyFile } from 'node
 import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore: plain ESM helpers shared with `npm start`
 import { launchWorkbench, prepareWorkspace, freePort } from '../../scripts/workbench.mjs';
@@ -77,28 +77,83 @@ export class Workbench {
   }
 
   /**
-   * Runs a command from the command palette by its title, as a user types it. Extension commands show up
-   * once the extension host has registered them: until then, close the palette and try again.
+   * Runs a command from the command palette by its title, as a user types it. The palette re-renders its rows
+   * as it filters (and as the extension host registers commands), so a click on a row can land on a row being
+   * replaced: instead the palette's own focus is moved to the wanted row, Enter runs it, and the palette must
+   * then have closed or moved on (another quick input). Only this palette interaction is tried again.
    */
   async runCommand(title: string, timeoutMs = 30000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    const widget = this.page.locator('.quick-input-widget');
+    const input = widget.locator('input.input, input').first();
+    // The palette's fuzzy filter gives up on long queries: type the start, then pick the full title.
+    const typed = `>${title.slice(0, 40)}`;
+    let lastProblem = '';
     for (;;) {
+      if (await widget.isVisible().catch(() => false)) {
+        await this.page.keyboard.press('Escape');
+        await widget.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+      }
       await this.page.keyboard.press('F1');
-      const input = this.page.locator('.quick-input-widget input');
-      await input.waitFor({ timeout: 10000 });
-      // The palette's fuzzy filter gives up on long queries: type the start, then pick the full title.
-      await input.fill(`>${title.slice(0, 40)}`);
-      const row = this.page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
       try {
-        await row.waitFor({ timeout: 3000 });
-        await row.click();
+        await input.waitFor({ timeout: 10000 });
+        await input.fill(typed);
+        if ((await input.inputValue()) !== typed) throw new Error(`the palette reads ${JSON.stringify(await input.inputValue())}`);
+        // The list's own focus on the row whose label is the title (a longer title that contains it is another command).
+        await waitUntil(`"${title}" focused in the palette`, async () => {
+          const rows = await widget.locator('.monaco-list-row').evaluateAll((els, t) => els.map((el) => {
+            const label = (el.querySelector('.label-name')?.textContent ?? '').trim();
+            const aria = el.getAttribute('aria-label') ?? '';
+            return { wanted: label === t || aria === t || aria.startsWith(`${t},`), focused: el.classList.contains('focused'), index: Number(el.getAttribute('data-index') ?? -1) };
+          }), title);
+          const wanted = rows.find((r) => r.wanted);
+          const focused = rows.find((r) => r.focused);
+          if (!wanted) return undefined;
+          if (focused?.wanted) return true;
+          if (focused && wanted.index >= 0 && focused.index >= 0) await this.page.keyboard.press(wanted.index > focused.index ? 'ArrowDown' : 'ArrowUp');
+          else await this.page.keyboard.press('ArrowDown');
+          return undefined;
+        }, 3000);
+        if ((await input.inputValue()) !== typed) throw new Error(`the palette's text changed to ${JSON.stringify(await input.inputValue())}`);
+        await input.press('Enter');
+        // Ran: the palette closed, or the same widget now asks the command's own question.
+        await waitUntil(`the palette to close or move on after "${title}"`, async () => !(await widget.isVisible()) || (await input.inputValue()) !== typed, 5000);
         return;
       } catch (err) {
+        lastProblem = (err as Error).message;
+        if (Date.now() > deadline) {
+          const rows = await widget.locator('.monaco-list-row').allInnerTexts().catch(() => []);
+          throw new Error(`could not run "${title}" from the palette: ${lastProblem}; rows: ${rows.map((r) => r.replace(/\s+/g, ' ')).join(' | ') || '(none)'}`);
+        }
         await this.page.keyboard.press('Escape');
-        if (Date.now() > deadline) throw err;
         await this.page.waitForTimeout(500);
       }
     }
+  }
+
+  /**
+   * The input of the quick input box a command opened, found by its title or prompt (not just any quick input:
+   * the palette's own, or the one before it while it closes, would take the typing).
+   */
+  async inputBox(title: RegExp, timeoutMs = 15000): Promise<Locator> {
+    const widget = this.page.locator('.quick-input-widget', { has: this.page.locator('.quick-input-title, .quick-input-message', { hasText: title }) });
+    await widget.waitFor({ timeout: timeoutMs });
+    const input = widget.locator('.quick-input-box input').first();
+    await input.waitFor({ timeout: timeoutMs });
+    return input;
+  }
+
+  /** Types an answer into the input box with this title or prompt, checks it reads so, and presses Enter. */
+  async answerInputBox(title: RegExp, value: string, timeoutMs = 15000): Promise<void> {
+    const input = await this.inputBox(title, timeoutMs);
+    await waitUntil(`${JSON.stringify(value)} in the "${title.source}" box`, async () => {
+      await input.fill(value);
+      return (await input.inputValue()) === value;
+    }, timeoutMs);
+    await input.press('Enter');
+    // Taken: that box is gone (closed, or the widget asks something else).
+    await this.page.locator('.quick-input-widget', { has: this.page.locator('.quick-input-title, .quick-input-message', { hasText: title }) })
+      .waitFor({ state: 'hidden', timeout: timeoutMs });
   }
 
   /**
@@ -143,6 +198,54 @@ export class Workbench {
   async outputChannel(name = 'Mobile AI'): Promise<string> {
     const found = await findFile(this.launched.logsDir, `${name}.log`);
     return found ? readFile(found, 'utf8') : '';
+  }
+
+  /** How much the output channel holds now: pass it as `since` to the log waits to look only at what comes after. */
+  async logMark(name = 'Mobile AI'): Promise<number> {
+    return (await this.outputChannel(name)).length;
+  }
+
+  /**
+   * Waits until the output channel (from `since`) has a line matching `re`, and returns that part of the log.
+   * The extension host writes the channel's file from a background logger, so a line logged before the UI
+   * showed its result can reach the file a moment after the UI: reading it once right away can miss it.
+   */
+  async waitForLog(re: RegExp, timeoutMs = 10000, opts: { since?: number; name?: string } = {}): Promise<string> {
+    let text = '';
+    try {
+      return await waitUntil(`${re} in the output channel`, async () => {
+        text = (await this.outputChannel(opts.name)).slice(opts.since ?? 0);
+        return re.test(text) ? text : undefined;
+      }, timeoutMs);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\nthe output channel${opts.since ? ' (since the mark)' : ''} ends with:\n${text.trim().split('\n').slice(-10).join('\n')}`);
+    }
+  }
+
+  /**
+   * Waits until `re` occurs exactly `count` times in the output channel (from `since`), then, `holdMs` later,
+   * checks it is still `count` (a line written twice would arrive late too). Fails as soon as there are more.
+   */
+  async waitForLogCount(re: RegExp, count: number, opts: { since?: number; timeoutMs?: number; holdMs?: number; name?: string } = {}): Promise<string> {
+    const all = new RegExp(re.source, re.flags.includes('g') ? re.flags : `${re.flags}g`);
+    const read = async () => {
+      const text = (await this.outputChannel(opts.name)).slice(opts.since ?? 0);
+      return { text, n: text.match(all)?.length ?? 0 };
+    };
+    let last = { text: '', n: 0 };
+    const deadline = Date.now() + (opts.timeoutMs ?? 10000);
+    for (;;) {
+      last = await read();
+      if (last.n >= count) break;
+      if (Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    if (last.n === count) {
+      await new Promise((r) => setTimeout(r, opts.holdMs ?? 1000));
+      last = await read();
+      if (last.n === count) return last.text;
+    }
+    throw new Error(`${re} occurs ${last.n} times in the output channel${opts.since ? ' since the mark' : ''}, expected ${count}; it ends with:\n${last.text.trim().split('\n').slice(-10).join('\n')}`);
   }
 
   /** The extension host's own log (activation events and errors). */

@@ -36,7 +36,7 @@ test('mobileai.yaml: a mistake shows in the Problems panel, completion offers th
     await row.dblclick();
     await wb.page.locator('.monaco-editor .view-lines', { hasText: 'targets' }).first().waitFor({ timeout: 20000 });
     // The Problems panel, opened from the status bar's problem counts.
-    await waitUntil('the language server to report', async () => /manifest: language server started/.test(await wb.outputChannel()), 30000);
+    await wb.waitForLog(/manifest: language server started/, 30000);
     await wb.page.locator('[id="status.problems"]').first().click();
     const problems = await waitUntil('the unknown target in Problems', async () => {
       const rows = await wb.page.locator('.markers-panel .monaco-list-row').allInnerTexts();
@@ -72,7 +72,7 @@ test('mobileai.yaml: a mistake shows in the Problems panel, completion offers th
     const lens = wb.page.locator('.codelens-decoration a', { hasText: 'Deploy' }).first();
     await lens.waitFor({ timeout: 20000 });
     await lens.click();
-    await waitUntil('the deploy to be logged', async () => /deployed 1 file\(s\)/.test(await wb.outputChannel()), 30000);
+    await wb.waitForLog(/deployed 1 file\(s\)/, 30000);
     const onPhone = execFileSync('adb', ['-P', String(wb.adbPort), '-s', wb.phoneSerial, 'shell', 'ls', '/data/local/tmp/from-manifest'], { encoding: 'utf8' });
     assert.match(onPhone, /mnist\.onnx/);
   });

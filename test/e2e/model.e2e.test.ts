@@ -66,8 +66,7 @@ test('Profile from the model editor: the op table appears in the Profile webview
     assert.match(await profile.locator('#stat-p50').innerText(), /^\d+\.\d{3} ms$/);
     assert.match(await profile.locator('#stat-coverage').innerText(), /^\d+\.\d%$/);
     assert.ok(await profile.locator('#optype-chart').isVisible(), 'the op-type chart is drawn');
-    const log = await wb.outputChannel();
-    assert.match(log, /profile done: p50/);
+    await wb.waitForLog(/profile done: p50/);
     if (process.env.MOBILEAI_E2E_SHOTS) await wb.page.screenshot({ path: '/tmp/prof.png' });
   });
 });
@@ -82,7 +81,7 @@ test('Quantize from the model editor offers the mobileai.yaml recipe and follows
     await recipe.waitFor({ timeout: 20000 });
     assert.match(await recipe.innerText(), /static, minmax, per-channel/);
     await recipe.click();
-    await waitUntil('the recipe to be used', async () => /quantize: using the recipe of model "mnist" in mobileai\.yaml/.test(await wb.outputChannel()), 30000);
+    await wb.waitForLog(/quantize: using the recipe of model "mnist" in mobileai\.yaml/, 30000);
     const report = await wb.webviewFrame(hasElement('#fidelity-table'), 120000);
     assert.match(await report.locator('#stat-size').innerText(), /KiB → .*KiB/);
     const rows = await report.locator('#fidelity-table tbody tr').allInnerTexts();

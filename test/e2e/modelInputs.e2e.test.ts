@@ -75,7 +75,7 @@ test('a shape typed in the form is remembered, MACs are counted at it, and Profi
     await pick.click();
     const profile = await wb.webviewFrame(hasElement('#node-table'), 60000);
     assert.equal(await profile.locator('#profile-inputs').innerText(), 'measured at input 1×512, state 2×1×128, sr scalar = 16000');
-    assert.match(await wb.outputChannel(), /inputs set to \{"shapes":\{"input":\[1,512\]\}\}/);
+    await wb.waitForLog(/inputs set to \{"shapes":\{"input":\[1,512\]\}\}/);
   });
 });
 

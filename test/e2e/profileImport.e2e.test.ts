@@ -46,8 +46,7 @@ test('Open Profile… on a saved benchmark_model output shows it in the Profile 
     assert.match(await profile.locator('#profile-source').innerText(), /pixel7-benchmark\.log \(benchmark-model\)/);
     assert.match(await profile.locator('#delegation').innerText(), /XNNPACK took 40 of 41 nodes in 2 partitions/);
     assert.match(await profile.locator('#delegation').innerText(), /CPU \(fallback\): CUSTOM ×1/);
-    const log = await wb.outputChannel();
-    assert.match(log, /opened profile .*pixel7-benchmark\.log \(benchmark-model\)/);
+    await wb.waitForLog(/opened profile .*pixel7-benchmark\.log \(benchmark-model\)/);
     if (process.env.MOBILEAI_E2E_SHOTS) await wb.page.screenshot({ path: '/tmp/profile-import.png' });
   });
 });

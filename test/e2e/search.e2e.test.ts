@@ -87,15 +87,14 @@ test('a search started from the palette fills the scatter plot live and ends wit
     await input.press('Enter');
     await waitUntil('the tooltip to take the new theme', async () => ((await wrap.getAttribute('data-tooltip')) ?? '') !== before, 15000);
     assert.equal(((await wrap.getAttribute('data-tooltip')) ?? '').split(' ')[0].toLowerCase(), (await hover()).toLowerCase());
-    const log = await wb.outputChannel();
-    assert.match(log, /search done: 3000 evaluations/);
+    await wb.waitForLog(/search done: 3000 evaluations/);
   });
 });
 
 test('the search defined in mobileai.yaml runs from the palette with its settings, no questions asked', async (t) => {
   await wb.step(t.name, async () => {
     await wb.runCommand('View: Close All Editors');
-    const before = ((await wb.outputChannel()).match(/search done: 3000 evaluations/g) ?? []).length;
+    const mark = await wb.logMark();
     await wb.runCommand('Mobile AI: Search Architecture for a Latency Budget');
     const row = wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'note10-25ms' }).first();
     await row.waitFor({ timeout: 15000 });
@@ -104,9 +103,9 @@ test('the search defined in mobileai.yaml runs from the palette with its setting
     const frame = await wb.webviewFrame(hasElement('#scatter'), 60000);
     await waitUntil('the search to finish', async () => / in [\d.]+ s$/.test(await frame.locator('#points-count').innerText()), 120000);
     assert.match(await frame.locator('#best').innerText(), /^0\.8\d{3} at (1\d|2[0-5])\.\d{2} ms$/);
-    const after = ((await wb.outputChannel()).match(/search done: 3000 evaluations/g) ?? []).length;
-    assert.equal(after, before + 1);
-    assert.match(await wb.outputChannel(), /manifest: search searches\.note10-25ms/);
+    // One search, logged once.
+    const log = await wb.waitForLogCount(/search done: 3000 evaluations/, 1, { since: mark });
+    assert.match(log, /manifest: search searches\.note10-25ms/);
   });
 });
 
@@ -125,6 +124,6 @@ test('a manifest search for two phones compares their best architectures in the 
     assert.match(await frame.locator('#best').innerText(), /^vphone: 0\.8\d{3} at \d+\.\d\d ms · host: 0\.8\d{3} at \d+\.\d\d ms$/);
     assert.equal((await frame.locator('#scatter-wrap').getAttribute('data-best'))?.split(' ').length, 2, 'a best marker per phone');
     assert.match(await frame.locator('#arch-summary').innerText(), /input · depths/);
-    assert.match(await wb.outputChannel(), /search done for 2 targets/);
+    await wb.waitForLog(/search done for 2 targets/);
   });
 });

@@ -59,7 +59,6 @@ test('a .tflite opens in the model editor: summary, ops with the custom op, tens
     await frame.locator('#graph-search').press('Enter');
     assert.match(await frame.locator('#node-details').innerText(), /Convolution2DTransposeBias[\s\S]*segment:244 · custom[\s\S]*custom_options = 12 bytes \(FLEXBUFFERS\)/);
     if (process.env.MOBILEAI_E2E_SHOTS) await wb.page.screenshot({ path: '/tmp/tflite-graph.png' });
-    const log = await wb.outputChannel();
-    assert.match(log, /model selfie_segmentation\.tflite: 246 TFLite operators/);
+    await wb.waitForLog(/model selfie_segmentation\.tflite: 246 TFLite operators/);
   });
 });
