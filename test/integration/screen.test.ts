@@ -60,7 +60,9 @@ test('a still screen is sent four times a second; the running stopwatch makes ev
   };
   await adb.exec(phone.address, ['input', 'keyevent', 'HOME']);
   const still = await count(2000);
-  assert.ok(still >= 2 && still <= 6, `a still screen: ${still.toFixed(1)} pictures/s (repeated every 250 ms)`);
+  // 4/s by the phone's repeat timer; a loaded machine delays timers (3.5/s measured with two busy cores), never
+  // speeds them up: the upper bound is the claim, the lower one that repeats happen at all.
+  assert.ok(still >= 1.5 && still <= 6, `a still screen: ${still.toFixed(1)} pictures/s (repeated every 250 ms)`);
   await adb.exec(phone.address, ['am', 'start', '-n', 'com.mobileai.stopwatch/.MainActivity']);
   await tapNode(/text="Start"/);
   const moving = await count(2000);
