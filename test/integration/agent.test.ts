@@ -188,15 +188,20 @@ test('an instruction written on the screen is passed as flagged data, and follow
   }
 });
 
-test('stop mid-run: the model call is abandoned and the trace says stopped', async () => {
-  const llm = await startScriptedLlm(() => ({ delayMs: 5000, text: act({ type: 'back' }) }));
+test('stop mid-run: the model call is abandoned and the trace says stopped', { timeout: 60000 }, async () => {
+  // The model never answers: a run that waited for it would not end at all.
+  const llm = await startScriptedLlm(() => new Promise<string>(() => undefined));
   const cancel = new CancelSource();
   try {
-    const started = Date.now();
-    setTimeout(() => cancel.cancel(), 300);
-    const r = await run(llm, 'Wait forever.', { signal: cancel.signal });
+    const running = run(llm, 'Wait forever.', { signal: cancel.signal });
+    // Stop once the run is inside the model call.
+    await waitFor('the model call', () => (llm.requests.length >= 1 ? true : undefined), 30000);
+    const stoppedAt = Date.now();
+    cancel.cancel();
+    const r = await running;
     assert.equal(r.meta.outcome, 'stopped');
-    assert.ok(Date.now() - started < 4000, 'it did not wait for the model');
+    assert.ok(Date.now() - stoppedAt < 10000, `it did not wait for the model (ended ${Date.now() - stoppedAt} ms after stop)`);
+    assert.equal(llm.requests.length, 1, 'no model call after the stop');
     assert.equal((await readTrace(r.dir)).meta.outcome, 'stopped');
   } finally {
     await llm.close();
@@ -204,8 +209,8 @@ test('stop mid-run: the model call is abandoned and the trace says stopped', asy
 });
 
 test('CLI: kill -9 in the middle of a run leaves a readable trace with every finished step', async () => {
-  // Steps 1 and 2 answer at once; the third answer never comes before the kill.
-  const llm = await startScriptedLlm((req, i) => (i < 2 ? act({ type: i === 0 ? 'home' : 'back' }) : { delayMs: 60000, text: act({ type: 'back' }) }));
+  // Steps 1 and 2 answer at once; the third answer never comes (no timer either, so nothing keeps this process up after).
+  const llm = await startScriptedLlm((req, i) => (i < 2 ? act({ type: i === 0 ? 'home' : 'back' }) : new Promise<string>(() => undefined)));
   const traces = path.join(tmp, 'killed');
   const child = spawn(process.execPath, [CLI, '-P', String(server.port), 'agent', 'run', '--device', phone.address, '--task', 'Go home and back.', '--base-url', llm.baseUrl, '--model', 'scripted', '--trace', traces, '--no-vision'], { env: { ...process.env, ...server.env, MOBILEAI_API_KEY: KEY }, stdio: ['ignore', 'pipe', 'pipe'] });
   try {

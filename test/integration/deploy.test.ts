@@ -87,12 +87,16 @@ test('cancel mid-deploy and a phone killed mid-deploy leave nothing under the fi
     await writeFile(big, randomBytes(64 * 1024 * 1024));
     const cancel = new CancelSource();
     await assert.rejects(deploy(adb, serial, { files: [big], to: '/data/local/tmp/m' }, { signal: cancel.signal, progress: { report: (p) => { if ((p.done ?? 0) > 4 * 1024 * 1024) cancel.cancel(); } } }), CancelledError);
-    await waitFor('temp cleaned', async () => ((await readdir(path.join(dataDir, 'fs', 'data', 'local', 'tmp', 'm'))).length === 0 ? true : undefined), 5000);
+    await waitFor('temp cleaned', async () => ((await readdir(path.join(dataDir, 'fs', 'data', 'local', 'tmp', 'm'))).length === 0 ? true : undefined), 15000);
     let killedAt = 0;
-    const err = await deploy(adb, serial, { files: [big], to: '/data/local/tmp/m' }, { progress: { report: (p) => { if (!killedAt && (p.done ?? 0) > 8 * 1024 * 1024) { killedAt = Date.now(); child.kill('SIGKILL'); } } } }).then(() => undefined, (e: unknown) => e);
+    // The stall watchdog is set far out (60 s): the failure must come from the broken link itself, not from waiting.
+    const err = await deploy(adb, serial, { files: [big], to: '/data/local/tmp/m' }, { stallMs: 60000, progress: { report: (p) => { if (!killedAt && (p.done ?? 0) > 8 * 1024 * 1024) { killedAt = Date.now(); child.kill('SIGKILL'); } } } }).then(() => undefined, (e: unknown) => e);
+    const elapsed = Date.now() - killedAt;
+    assert.ok(killedAt > 0, 'the phone was killed mid-deploy');
     assert.ok(err instanceof DeployError, String(err));
     assert.match((err as Error).message, /\/data\/local\/tmp\/m\/big\.onnx was not touched/);
-    assert.ok(Date.now() - killedAt < 5000);
+    assert.doesNotMatch((err as Error).message, /did not answer for/, 'the lost link is reported, not a stall timeout');
+    assert.ok(elapsed < 15000, `reported ${elapsed} ms after the phone died, not hung until the 60 s stall timeout`);
     await assert.rejects(access(path.join(dataDir, 'fs', 'data', 'local', 'tmp', 'm', 'big.onnx')), 'no file under the final name');
   } finally {
     child.kill('SIGKILL');
