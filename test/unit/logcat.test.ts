@@ -11,6 +11,7 @@ import {
   LogBuffer, LogFilter, applyFormatWord, entryBytes, formatEntry, newFormat, parseLogTime, printable, sizeText,
   LOGGER_ENTRY_MAX_PAYLOAD, MIN_BUFFER_BYTES, type LogEntry, type FormatVerb,
 } from '../../extension/core/virtualPhone/os/logcat';
+import { waitFor as poll } from '../helpers/adbServer';
 import { crashApp } from '../../extension/core/virtualPhone/os/androidSystem';
 import { logcat } from '../../extension/core/virtualPhone/commands/proc';
 import type { Command, CommandContext } from '../../extension/core/virtualPhone/commands/types';
@@ -53,16 +54,8 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Polls until fn gives a value (a generous deadline: a loaded machine is slow, a broken one never gets there). */
-async function waitFor<T>(what: string, fn: () => T | undefined | false, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** Polls every 5 ms (a generous deadline: a loaded machine is slow, a broken one never gets there). */
+const waitFor = <T>(what: string, fn: () => T | undefined) => poll(what, fn, 5000, 5);
 
 function phone(): VirtualDevice {
   return new VirtualDevice(mergeProfile({}), sandbox, 'x:1');

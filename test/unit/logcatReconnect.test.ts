@@ -15,6 +15,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { waitFor } from '../helpers/adbServer';
 import { installVscodeStub, type FakePanel } from '../helpers/vscodeStub';
 import { LogcatModel } from '../../extension/core/logcat/model';
 import { LogcatStream, timeDiffMs, type LogcatDevice } from '../../extension/core/logcat/session';
@@ -54,15 +55,7 @@ class FakePhone implements LogcatDevice {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, fn: () => T | undefined | false, ms = 10000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+const until = <T>(what: string, fn: () => T | undefined) => waitFor(what, fn, 10000, 5);
 
 function session() {
   const phone = new FakePhone();
