@@ -10,7 +10,10 @@
  * - threadtime times are "%m-%d %H:%M:%S.%03ld", no year (liblog logprint.cpp android_log_formatLogLine);
  * - after a restart `logcat` prints the buffer again from its oldest entry (logcat.cpp, no -T/-t given);
  * - logd keeps its buffers in RAM (logd/SerializedLogBuffer.cpp), so a reboot empties them; the kernel's boot id
- *   (/proc/sys/kernel/random/boot_id, drivers/char/random.c proc_do_uuid: generated once per boot) tells boots apart.
+ *   (/proc/sys/kernel/random/boot_id, drivers/char/random.c proc_do_uuid: generated once per boot; Android apps
+ *   read it too, e.g. memfault's bort LinuxBootIdFileReader) tells boots apart;
+ * - logd (system/core logd/SerializedFlushToState.cpp PopNextUnreadLog) hands out entries by sequence number, the
+ *   order they arrived, so entries a client stamped a few ms earlier can follow later ones.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

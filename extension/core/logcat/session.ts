@@ -10,8 +10,11 @@
  * - its boot id (/proc/sys/kernel/random/boot_id, new at every boot) changed: logd keeps its buffers in RAM, so
  *   after a reboot every entry is new, whatever its time (a phone without a network clock yet starts in the past);
  * - within the replayed stream, an entry more than a minute older than the entry before it: logd hands entries
- *   out in the order they came (client time stamps differ from that order by milliseconds), so a step back that
- *   large is the clock being set back, and what follows was logged after everything shown.
+ *   out in the order they came (SerializedFlushToState::PopNextUnreadLog takes the lowest sequence number across
+ *   the buffers, Android 12+; the clients' own time stamps differ from that order by milliseconds), so a step back
+ *   that large is the clock being set back, and what follows was logged after everything shown. (Older logd kept
+ *   its list sorted by time: there a clock set back without a reboot shows no step, and its lines wait until the
+ *   clock passes the last one shown.)
  */
 import { StringDecoder } from 'node:string_decoder';
 import { LogcatParser, type LogEntry } from './parse';
