@@ -99,13 +99,17 @@ export class Workbench {
         await input.waitFor({ timeout: 10000 });
         await input.fill(typed);
         if ((await input.inputValue()) !== typed) throw new Error(`the palette reads ${JSON.stringify(await input.inputValue())}`);
-        // The list's own focus on the row whose label is the title (a longer title that contains it is another command).
+        // The list's own focus on the row whose label is the title, with or without a closing "…" (a longer
+        // title that contains it is another command).
         await waitUntil(`"${title}" focused in the palette`, async () => {
-          const rows = await widget.locator('.monaco-list-row').evaluateAll((els, t) => els.map((el) => {
-            const label = (el.querySelector('.label-name')?.textContent ?? '').trim();
-            const aria = el.getAttribute('aria-label') ?? '';
-            return { wanted: label === t || aria === t || aria.startsWith(`${t},`), focused: el.classList.contains('focused'), index: Number(el.getAttribute('data-index') ?? -1) };
-          }), title);
+          const rows = await widget.locator('.monaco-list-row').evaluateAll((els, t) => {
+            const bare = (x: string) => x.trim().replace(/(…|\.\.\.)$/, '');
+            return els.map((el) => {
+              const label = bare(el.querySelector('.label-name')?.textContent ?? '');
+              const aria = el.getAttribute('aria-label') ?? '';
+              return { wanted: label === bare(t) || bare(aria) === bare(t) || aria.startsWith(`${t},`) || aria.startsWith(`${bare(t)}…,`), focused: el.classList.contains('focused'), index: Number(el.getAttribute('data-index') ?? -1) };
+            });
+          }, title);
           const wanted = rows.find((r) => r.wanted);
           const focused = rows.find((r) => r.focused);
           if (!wanted) return undefined;
