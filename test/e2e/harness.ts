@@ -50,6 +50,10 @@ export class Workbench {
       browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS, `--user-data-dir=${path.join(tmp, 'chromium')}`].filter((a) => !a.startsWith('--user-data-dir')) });
       const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
       const page = await context.newPage();
+      // The browser's console and uncaught errors of every frame (webviews included), for the failure artifacts.
+      page.on('console', (m) => keepConsole(page, `${m.type()} ${m.location().url ? `${m.location().url.replace(/^.*\//, '')}:${m.location().lineNumber}` : ''} ${m.text()}`));
+      page.on('pageerror', (e) => keepConsole(page, `pageerror ${e.stack ?? e.message}`));
+      page.on('crash', () => keepConsole(page, 'the page crashed'));
       await page.goto(launched.url);
       await page.waitForSelector('.monaco-workbench .activitybar', { timeout: 90000 });
       return new Workbench(page, browser, launched, workspace, adbPort, `127.0.0.1:${phonePort}`, tmp);
@@ -312,6 +316,7 @@ export class Workbench {
     await writeFile(path.join(dir, 'mobile-ai-output.log'), await this.outputChannel().catch(() => ''));
     await writeFile(path.join(dir, 'exthost.log'), await this.extensionHostLog().catch(() => ''));
     await writeFile(path.join(dir, 'code-server.log'), this.launched.codeServerLog());
+    await writeFile(path.join(dir, 'browser-console.log'), (consoleLines.get(this.page) ?? []).join('\n'));
     return dir;
   }
 
@@ -338,6 +343,15 @@ export class Workbench {
     await mkdir(dir, { recursive: true });
     await copyFile(file, path.join(dir, path.basename(file)));
   }
+}
+
+/** The last 1,000 console lines of each page, with the time they came. */
+const consoleLines = new WeakMap<Page, string[]>();
+function keepConsole(page: Page, line: string): void {
+  const lines = consoleLines.get(page) ?? [];
+  lines.push(`${new Date().toISOString()} ${line}`);
+  if (lines.length > 1000) lines.splice(0, lines.length - 1000);
+  consoleLines.set(page, lines);
 }
 
 async function findFile(dir: string, name: string): Promise<string | undefined> {

@@ -169,7 +169,12 @@ export function registerAgentCommands(context: vscode.ExtensionContext, store: D
                 viewer.load(e.meta, [], true);
                 // Watch the phone next to the trace (the live screen panel opens beside the viewer).
                 // The viewer keeps the focus and stays visible; the screen takes the column to its right.
-                if (s.showScreen) void vscode.commands.executeCommand('mobileai.screen.open', serial, { besideColumn: viewer.column, preserveFocus: true });
+                // It is opened once the viewer's page has loaded (at most 5 s): two webviews created in the same
+                // instant could leave one of them blank (its page never loaded) in the browser-hosted workbench.
+                if (s.showScreen) {
+                  const v = viewer;
+                  void v.loaded(5000).then(() => vscode.commands.executeCommand('mobileai.screen.open', serial, { besideColumn: v.column, preserveFocus: true }));
+                }
               } else if (e.type === 'phase') {
                 viewer?.phase(e.step, e.phase);
                 progress.report({ message: `step ${e.step}: ${e.phase}` });

@@ -18,6 +18,8 @@ export class AgentViewer {
   static readonly open = new Map<string, AgentViewer>();
   private readonly panel: vscode.WebviewPanel;
   private ready = false;
+  private markReady!: () => void;
+  private readonly readySeen = new Promise<void>((resolve) => (this.markReady = resolve));
   private queue: ToAgentWebview[] = [];
   private meta: RunMeta | undefined;
   private live = false;
@@ -41,6 +43,7 @@ export class AgentViewer {
       }
       if (m.type === 'ready') {
         this.ready = true;
+        this.markReady();
         for (const q of this.queue.splice(0)) void this.panel.webview.postMessage(q);
       } else if (m.type === 'stop') this.actions.stop?.();
       else if (m.type === 'showScreen' && this.meta) this.actions.showScreen(this.meta.device.serial);
@@ -57,6 +60,13 @@ export class AgentViewer {
       return existing;
     }
     return new AgentViewer(ctx, dir, log, actions);
+  }
+
+  /** Resolves once the viewer's page has loaded (its first message), or after `timeoutMs` whatever happened. */
+  async loaded(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.readySeen, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
   }
 
   setStop(stop: (() => void) | undefined): void {
