@@ -396,3 +396,20 @@ test('sync: STA2/LST2 carry owners, modes and errno; LIS2 entries are 76-byte DN
     assert.equal(st.ended, true);
   });
 });
+
+test('sync: a host that goes away while the pushed file is still being created leaves nothing behind (as adbd)', async () => {
+  await withFs(async (sb) => {
+    // The SEND is read, then the connection closes before the file exists (a cancel under load: the host has
+    // written megabytes the phone has not read yet). At every point of the creation, nothing may remain.
+    for (const delay of [0, 1, 2, 5]) {
+      const st = new FakeStream();
+      new SyncService(sb, st as never);
+      st.onData?.(request('SEND', `/data/local/tmp/new/part-${delay},${0o644}`));
+      for (let i = 0; i < delay; i++) await new Promise((r) => setImmediate(r));
+      st.closed = true;
+      st.onClose?.();
+      await new Promise((r) => setTimeout(r, 50));
+      await assert.rejects(sb.info(`/data/local/tmp/new/part-${delay}`, '/', false), `nothing left (closed after ${delay} turns)`);
+    }
+  });
+});

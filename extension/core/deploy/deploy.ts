@@ -144,9 +144,12 @@ export async function deploy(adb: AdbService, serial: string, profile: DeployPro
       const mv = await adb.exec(serial, ['mv', '-f', tmp, remote]);
       if (mv.exitCode !== 0) throw phoneError(`cannot move ${name} into place`, mv.stderr.toString() + mv.stdout.toString());
     } catch (err) {
-      // Leave nothing half-done: the temporary copy goes if the phone still answers.
-      await adb.exec(serial, ['rm', '-f', tmp], { timeoutMs: 3000 }).catch(() => undefined);
-      if (err instanceof TransferError) throw new DeployError(`${err.message} ${remote} was not touched.`);
+      // Leave nothing half-done: the temporary copy goes if the phone still answers (a busy phone gets 10 s).
+      const rm = await adb.exec(serial, ['rm', '-f', tmp], { timeoutMs: 10_000 }).then((r) => (r.exitCode === 0 ? undefined : r.stderr.toString().trim() || `exit ${r.exitCode}`), (e: Error) => e.message);
+      const left = rm ? ` The temporary copy ${tmp} may remain on the phone (rm: ${rm}).` : '';
+      if (err instanceof TransferError) throw new DeployError(`${err.message} ${remote} was not touched.${left}`);
+      if (left && err instanceof CancelledError) throw new CancelledError(`deploy cancelled.${left}`);
+      if (left && err instanceof Error) err.message += left;
       throw err;
     }
     files.push({ local: file, remote, bytes: size, sha256: sha, seconds: (performance.now() - ft) / 1000 });

@@ -322,6 +322,15 @@ export class SyncService {
       }
       state.handle = await fs.open(state.host, state.created ? 'wx' : 'r+', 0o644);
       if (state.created) await this.sandbox.created(state.host, SHELL, perm);
+      if (this.done || this.send !== state) {
+        // The host went away while the file was being created (abortSend found nothing open yet): adbd, which
+        // does this in one go, would unlink it at the next failed read; nothing is left behind here either.
+        await state.handle.close().catch(() => undefined);
+        state.handle = undefined;
+        if (state.created) await fs.rm(state.host, { force: true }).catch(() => undefined);
+        state.created = false;
+        return;
+      }
     } catch (err) {
       state.failed = true;
       if (state.handle) await state.handle.close().catch(() => undefined);
