@@ -120,9 +120,16 @@ test('a crash is listed, and Next crash scrolls to its FATAL EXCEPTION lines and
     assert.equal(hl[0].tag, 'AndroidRuntime');
     assert.ok(hl.some((l) => /^Process: com\.mobileai\.notes, PID: \d+$/.test(l.msg)));
     assert.ok(hl.some((l) => /^\tat android\.app\.ActivityThread/.test(l.msg)), 'the stack trace is part of it');
-    const box = await frame.locator('#viewport .line.hl').first().boundingBox();
-    const view = await frame.locator('#log').boundingBox();
-    assert.ok(box && view && box.y >= view.y && box.y < view.y + view.height, 'the first line of the crash is in view');
+    // The list redraws as the launches' lines keep arriving (a drawn row can be replaced between two reads):
+    // the first crash line must be in view once the drawing settles, and stay there.
+    const inView = async () => {
+      const box = await frame.locator('#viewport .line.hl').first().boundingBox().catch(() => null);
+      const view = await frame.locator('#log').boundingBox().catch(() => null);
+      return box && view && box.y >= view.y && box.y < view.y + view.height ? true : undefined;
+    };
+    await waitUntil('the first line of the crash in view', inView, 10000);
+    await wb.page.waitForTimeout(500);
+    assert.ok(await waitUntil('the first line of the crash still in view', inView, 3000), 'the first line of the crash is in view');
   });
 });
 
