@@ -29,6 +29,13 @@ export interface FakePanel {
   posted: unknown[];
   dispose(): void;
   webview: FakeWebview;
+  /** The column and focus it was opened with (createWebviewPanel's third argument). */
+  show: unknown;
+  visible: boolean;
+  active: boolean;
+  viewColumn: number;
+  /** Shows or hides it as the workbench would: `visible` changes and onDidChangeViewState fires. */
+  setVisible(visible: boolean): void;
 }
 
 interface FakeWebview {
@@ -105,7 +112,7 @@ export function installVscodeStub(): VscodeStub {
   const record = (kind: Effect['kind'], what: string, args?: unknown[]): void => { effects.push({ kind, what, args }); };
   const show = (what: string) => async (...args: unknown[]): Promise<undefined> => { record('show', what, args); return undefined; };
 
-  const createWebviewPanel = (viewType: string, title: string): FakePanel => {
+  const createWebviewPanel = (viewType: string, title: string, showOptions?: unknown): FakePanel => {
     const disposeEmitter = new EventEmitter<void>();
     const viewState = new EventEmitter<unknown>();
     let panelTitle = title;
@@ -125,9 +132,10 @@ export function installVscodeStub(): VscodeStub {
         asWebviewUri: (u: FakeUri) => u,
         onDidReceiveMessage: (h: (m: unknown) => unknown) => { p.handlers.push(h); return new Disposable(); },
       },
-    } as FakePanel;
+    } as unknown as FakePanel;
     Object.assign(p, {
-      visible: true, active: true, viewColumn: 1,
+      visible: true, active: true, viewColumn: 1, show: showOptions,
+      setVisible: (visible: boolean) => { p.visible = visible; viewState.fire({ webviewPanel: p }); },
       onDidDispose: disposeEmitter.event,
       onDidChangeViewState: viewState.event,
       reveal: () => { if (p.disposed) throw new Error('Webview is disposed'); },

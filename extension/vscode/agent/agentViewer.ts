@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { webviewHtml } from '../webviews/html';
+import { PanelHost } from '../webviews/panelHost';
 import { preview } from '../../../webview/shared/messages';
 import { isFromAgentWebview, type ToAgentWebview, type ViewerStep } from '../../../webview/agent/protocol';
 import type { AgentStep, RunMeta } from '../../core/agent/trace';
@@ -16,7 +17,10 @@ export interface ViewerActions {
 /** The trace viewer: one panel per run folder, live while the run is in progress. */
 export class AgentViewer {
   static readonly open = new Map<string, AgentViewer>();
-  private readonly panel: vscode.WebviewPanel;
+  private readonly host: PanelHost;
+  private get panel(): vscode.WebviewPanel {
+    return this.host.panel;
+  }
   private ready = false;
   private markReady!: () => void;
   private readonly readySeen = new Promise<void>((resolve) => (this.markReady = resolve));
@@ -26,16 +30,16 @@ export class AgentViewer {
   private disposed = false;
 
   private constructor(ctx: vscode.ExtensionContext, readonly dir: string, private readonly log: Logger, private readonly actions: ViewerActions) {
-    this.panel = vscode.window.createWebviewPanel('mobileai.agentTrace', `Agent: ${path.basename(dir).slice(20) || path.basename(dir)}`, vscode.ViewColumn.Active, {
-      enableScripts: true, retainContextWhenHidden: true,
-      localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview'), vscode.Uri.file(dir)],
-    });
-    this.panel.webview.html = webviewHtml(this.panel.webview, ctx.extensionUri, 'agent', 'Agent trace');
-    this.panel.onDidDispose(() => {
+    this.host = new PanelHost({
+      viewType: 'mobileai.agentTrace', title: `Agent: ${path.basename(dir).slice(20) || path.basename(dir)}`, show: vscode.ViewColumn.Active,
+      options: { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview'), vscode.Uri.file(dir)] },
+      html: (webview) => webviewHtml(webview, ctx.extensionUri, 'agent', 'Agent trace'),
+    }, this.log);
+    this.host.onDidDispose(() => {
       this.disposed = true;
       AgentViewer.open.delete(dir);
     });
-    this.panel.webview.onDidReceiveMessage((m: unknown) => {
+    this.host.onDidReceiveMessage((m: unknown) => {
       if (this.disposed) return;
       if (!isFromAgentWebview(m)) {
         this.log.warn(`agent viewer: ignored an invalid message: ${preview(m)}`);

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { webviewHtml } from '../webviews/html';
+import { PanelHost } from '../webviews/panelHost';
 import { isFromLlmWebview, type FromLlmWebview, type RunSummary, type ShapePoint, type ToLlmWebview } from '../../../webview/llm/protocol';
 import type { LlmRunRecord, LlmSample } from '../../core/llm/runRecord';
 import { errorMessage, type Logger } from '../../core/util/log';
@@ -21,22 +22,26 @@ export interface LlmPanelActions {
  */
 export class LlmPanel {
   static current: LlmPanel | undefined;
-  private readonly panel: vscode.WebviewPanel;
+  private readonly host: PanelHost;
+  private get panel(): vscode.WebviewPanel {
+    return this.host.panel;
+  }
   private ready = false;
   private disposed = false;
   private queue: ToLlmWebview[] = [];
   readonly records = new Map<string, { record: LlmRunRecord; dir?: string }>();
 
   private constructor(ctx: vscode.ExtensionContext, private readonly log: Logger, private readonly root: () => string | undefined, private readonly actions: LlmPanelActions) {
-    this.panel = vscode.window.createWebviewPanel('mobileai.llm', 'LLM Runs', vscode.ViewColumn.Active, {
-      enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')],
-    });
-    this.panel.webview.html = webviewHtml(this.panel.webview, ctx.extensionUri, 'llm', 'LLM Runs');
-    this.panel.onDidDispose(() => {
+    this.host = new PanelHost({
+      viewType: 'mobileai.llm', title: 'LLM Runs', show: vscode.ViewColumn.Active,
+      options: { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')] },
+      html: (webview) => webviewHtml(webview, ctx.extensionUri, 'llm', 'LLM Runs'),
+    }, this.log);
+    this.host.onDidDispose(() => {
       this.disposed = true;
       if (LlmPanel.current === this) LlmPanel.current = undefined;
     });
-    this.panel.webview.onDidReceiveMessage((m: unknown) => {
+    this.host.onDidReceiveMessage((m: unknown) => {
       if (this.disposed) return; // closed: nothing a late message asks for happens
       if (!isFromLlmWebview(m)) {
         let shown: string;

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { webviewHtml } from '../webviews/html';
+import { PanelHost } from '../webviews/panelHost';
 import { preview } from '../../../webview/shared/messages';
 import { isFromLogcatWebview, type CrashInfo, type LogcatState, type Row, type ToLogcatWebview } from '../../../webview/logcat/protocol';
 import { LogcatModel, type Crash, type StoredEntry } from '../../core/logcat/model';
@@ -25,7 +26,10 @@ function crashInfo(c: Crash): CrashInfo {
 /** One Logcat panel per phone: the live log, filters, pause, clear, crashes. */
 export class LogcatPanel {
   static readonly open = new Map<string, LogcatPanel>();
-  private readonly panel: vscode.WebviewPanel;
+  private readonly host: PanelHost;
+  private get panel(): vscode.WebviewPanel {
+    return this.host.panel;
+  }
   private readonly model = new LogcatModel(CAPACITY);
   private readonly stream: LogcatStream;
   private filter: LogFilter = { ...EMPTY_FILTER };
@@ -46,18 +50,19 @@ export class LogcatPanel {
 
   constructor(ctx: vscode.ExtensionContext, private readonly store: DeviceStore, private readonly log: Logger, readonly serial: string) {
     const name = store.known(serial)?.model ?? serial;
-    this.panel = vscode.window.createWebviewPanel('mobileai.logcat', `Logcat: ${name}`, vscode.ViewColumn.Active, {
-      enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')],
-    });
-    this.panel.webview.html = webviewHtml(this.panel.webview, ctx.extensionUri, 'logcat', `Logcat: ${name}`);
+    this.host = new PanelHost({
+      viewType: 'mobileai.logcat', title: `Logcat: ${name}`, show: vscode.ViewColumn.Active,
+      options: { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')] },
+      html: (webview) => webviewHtml(webview, ctx.extensionUri, 'logcat', `Logcat: ${name}`),
+    }, this.log);
     this.compiled = compileFilter(this.filter, this.model.processOf);
     this.stream = new LogcatStream(store.adb, serial, this.model, {
       onEntries: (entries) => this.onEntries(entries),
       onEnd: (reason) => this.onEnd(reason),
       log,
     });
-    this.panel.onDidDispose(() => this.dispose());
-    this.panel.webview.onDidReceiveMessage((m: unknown) => this.handleMessage(m).catch((err: unknown) => this.log.error('logcat panel: a message failed', err)));
+    this.host.onDidDispose(() => this.dispose());
+    this.host.onDidReceiveMessage((m: unknown) => this.handleMessage(m).catch((err: unknown) => this.log.error('logcat panel: a message failed', err)));
     this.disposables.push(store.onDidChange(() => this.onDevices()));
     LogcatPanel.open.set(serial, this);
   }

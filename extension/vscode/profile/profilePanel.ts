@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { webviewHtml } from '../webviews/html';
+import { PanelHost } from '../webviews/panelHost';
 import { isFromProfileWebview, type FromProfileWebview, type ToProfileWebview } from '../../../webview/profile/protocol';
 import { preview } from '../../../webview/shared/messages';
 import type { ProfileResult } from '../../core/profile/types';
@@ -19,7 +20,10 @@ export const profileEvents = new vscode.EventEmitter<ProfileResult>();
 /** One Profile panel: runs a profile with progress and cancel, shows it, exports, compares. */
 export class ProfilePanel {
   private static readonly panels = new Set<ProfilePanel>();
-  private readonly panel: vscode.WebviewPanel;
+  private readonly host: PanelHost;
+  private get panel(): vscode.WebviewPanel {
+    return this.host.panel;
+  }
   private ready: Promise<void>;
   private markReady!: () => void;
   private cancel: CancelSource | undefined;
@@ -30,15 +34,14 @@ export class ProfilePanel {
 
   private constructor(private readonly ctx: vscode.ExtensionContext, private readonly store: DeviceStore, private readonly log: Logger, request: ProfileRequest) {
     this.request = request;
-    this.panel = vscode.window.createWebviewPanel('mobileai.profile', `Profile: ${path.basename(request.model)}`, vscode.ViewColumn.Beside, {
-      enableScripts: true,
-      retainContextWhenHidden: true,
-      localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')],
-    });
+    this.host = new PanelHost({
+      viewType: 'mobileai.profile', title: `Profile: ${path.basename(request.model)}`, show: vscode.ViewColumn.Beside,
+      options: { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')] },
+      html: (webview) => webviewHtml(webview, ctx.extensionUri, 'profile', 'Profile'),
+    }, this.log);
     this.ready = new Promise((r) => (this.markReady = r));
-    this.panel.webview.html = webviewHtml(this.panel.webview, ctx.extensionUri, 'profile', 'Profile');
-    this.panel.webview.onDidReceiveMessage((m: unknown) => this.handleMessage(m));
-    this.panel.onDidDispose(() => {
+    this.host.onDidReceiveMessage((m: unknown) => this.handleMessage(m));
+    this.host.onDidDispose(() => {
       this.disposed = true;
       this.cancel?.cancel();
       ProfilePanel.panels.delete(this);

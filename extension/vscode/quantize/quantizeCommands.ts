@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { webviewHtml } from '../webviews/html';
+import { PanelHost } from '../webviews/panelHost';
 import { preview } from '../../../webview/shared/messages';
 import { isFromQuantizeWebview, type ToQuantizeWebview } from '../../../webview/quantize/protocol';
 import type { QuantizeReport, QuantizeRequest } from '../../core/quantize/quantize';
@@ -94,7 +95,10 @@ async function buildRequest(model: string, preset?: Partial<QuantizeRequest>): P
 
 /** The Quantize report panel: progress and cancel while it runs, then the report. */
 export class QuantizePanel {
-  private readonly panel: vscode.WebviewPanel;
+  private readonly host: PanelHost;
+  private get panel(): vscode.WebviewPanel {
+    return this.host.panel;
+  }
   private ready: Promise<void>;
   private markReady!: () => void;
   private readonly cancel = new CancelSource();
@@ -102,16 +106,17 @@ export class QuantizePanel {
   private disposed = false;
 
   constructor(private readonly ctx: vscode.ExtensionContext, private readonly store: DeviceStore, private readonly log: Logger, private readonly req: Omit<QuantizeRequest, 'signal' | 'progress'>, private readonly origin: QuantizeOrigin = {}) {
-    this.panel = vscode.window.createWebviewPanel('mobileai.quantize', `Quantize: ${path.basename(req.input)}`, vscode.ViewColumn.Beside, {
-      enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')],
-    });
+    this.host = new PanelHost({
+      viewType: 'mobileai.quantize', title: `Quantize: ${path.basename(req.input)}`, show: vscode.ViewColumn.Beside,
+      options: { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')] },
+      html: (webview) => webviewHtml(webview, ctx.extensionUri, 'quantize', 'Quantize'),
+    }, this.log);
     this.ready = new Promise((r) => (this.markReady = r));
-    this.panel.webview.html = webviewHtml(this.panel.webview, ctx.extensionUri, 'quantize', 'Quantize');
-    this.panel.onDidDispose(() => {
+    this.host.onDidDispose(() => {
       this.disposed = true;
       this.cancel.cancel();
     });
-    this.panel.webview.onDidReceiveMessage((m: unknown) => {
+    this.host.onDidReceiveMessage((m: unknown) => {
       if (this.disposed) return;
       if (!isFromQuantizeWebview(m)) {
         this.log.warn(`quantize panel: ignored an invalid message: ${preview(m)}`);

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { webviewHtml } from '../webviews/html';
+import { PanelHost } from '../webviews/panelHost';
 import { isFromScreenWebview, type FromScreenWebview, type InputEvent, type ToScreenWebview } from '../../../webview/screen/protocol';
 import { ScreencapStream, inputArgv } from '../../core/screen/screencap';
 import { H264Stream } from '../../core/screen/h264';
@@ -19,7 +20,10 @@ import { pickDevice } from '../devices/deviceCommands';
 /** One live screen panel per device. */
 class ScreenPanel {
   static readonly open = new Map<string, ScreenPanel>();
-  private readonly panel: vscode.WebviewPanel;
+  private readonly host: PanelHost;
+  private get panel(): vscode.WebviewPanel {
+    return this.host.panel;
+  }
   private readonly stream: ScreencapStream;
   private h264: H264Stream | undefined;
   private inputAt = 0;
@@ -40,15 +44,16 @@ class ScreenPanel {
   constructor(private readonly ctx: vscode.ExtensionContext, private readonly store: DeviceStore, private readonly log: Logger, private readonly serial: string, place?: ScreenPlacement) {
     const name = store.known(serial)?.model ?? serial;
     const column = place?.besideColumn !== undefined ? place.besideColumn + 1 : vscode.ViewColumn.Beside;
-    this.panel = vscode.window.createWebviewPanel('mobileai.screen', `Screen: ${name}`, { viewColumn: column, preserveFocus: place?.preserveFocus ?? false }, {
-      enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')],
-    });
-    this.panel.webview.html = webviewHtml(this.panel.webview, ctx.extensionUri, 'screen', `Screen: ${name}`, { wasm: true });
+    this.host = new PanelHost({
+      viewType: 'mobileai.screen', title: `Screen: ${name}`, show: { viewColumn: column, preserveFocus: place?.preserveFocus ?? false },
+      options: { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')] },
+      html: (webview) => webviewHtml(webview, ctx.extensionUri, 'screen', `Screen: ${name}`, { wasm: true }),
+    }, log);
     this.stream = new ScreencapStream(store.adb, serial, (f) => {
       this.recorder?.jpeg(f.jpeg);
       void this.panel.webview.postMessage({ type: 'frame', seq: f.seq, data: new Uint8Array(f.jpeg.buffer, f.jpeg.byteOffset, f.jpeg.byteLength), width: f.width, height: f.height, deviceWidth: f.deviceWidth, deviceHeight: f.deviceHeight, capturedAt: f.capturedAt, captureMs: f.captureMs } satisfies ToScreenWebview);
     }, { maxSize: this.settings().maxSize, onError: (e) => this.post({ type: 'status', message: `${e.message} (retrying)` }) });
-    this.panel.onDidChangeViewState((e) => {
+    this.host.onDidChangeViewState((e) => {
       // A hidden panel costs nothing: capturing stops until it is shown again.
       this.stream.setPaused(!e.webviewPanel.visible);
       this.h264?.setPaused(!e.webviewPanel.visible);
@@ -64,7 +69,7 @@ class ScreenPanel {
       this.h264.stop();
       this.startH264(this.h264Args.title, this.display?.width ?? 720, this.display?.height ?? 1600, this.h264Args.decoder);
     }));
-    this.panel.onDidDispose(() => {
+    this.host.onDidDispose(() => {
       this.disposed = true;
       clearInterval(this.rotationTimer);
       for (const d of this.disposables) d.dispose();
@@ -74,7 +79,7 @@ class ScreenPanel {
       this.h264?.stop();
       ScreenPanel.open.delete(serial);
     });
-    this.panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m));
+    this.host.onDidReceiveMessage((m: unknown) => this.onMessage(m));
     ScreenPanel.open.set(serial, this);
   }
 

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { webviewHtml } from '../webviews/html';
+import { PanelHost } from '../webviews/panelHost';
 import { preview } from '../../../webview/shared/messages';
 import { isFromSearchWebview, type PlotPoint, type ToSearchWebview } from '../../../webview/search/protocol';
 import type { MultiSearchReport, SearchReport, SearchRequest, SearchTarget } from '../../core/search/run';
@@ -20,7 +21,10 @@ export type PanelRequest = Omit<SearchRequest, 'signal' | 'onProgress'> & { targ
 
 /** The Search panel: the search runs in a worker thread; points stream into a live scatter plot. */
 export class SearchPanel {
-  private readonly panel: vscode.WebviewPanel;
+  private readonly host: PanelHost;
+  private get panel(): vscode.WebviewPanel {
+    return this.host.panel;
+  }
   private ready: Promise<void>;
   private markReady!: () => void;
   private worker: Worker | undefined;
@@ -36,13 +40,14 @@ export class SearchPanel {
   constructor(private readonly ctx: vscode.ExtensionContext, private readonly log: Logger, private readonly req: PanelRequest, from?: string) {
     const multi = req.targets && req.targets.length > 1;
     const what = multi ? `${req.space} for ${req.targets?.map((t) => t.name).join(', ')}` : `${req.space} ≤ ${req.budgetMs} ms`;
-    this.panel = vscode.window.createWebviewPanel('mobileai.search', from ? `Search "${from}" (mobileai.yaml): ${what}` : `Search: ${what}`, vscode.ViewColumn.Active, {
-      enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')],
-    });
+    this.host = new PanelHost({
+      viewType: 'mobileai.search', title: from ? `Search "${from}" (mobileai.yaml): ${what}` : `Search: ${what}`, show: vscode.ViewColumn.Active,
+      options: { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')] },
+      html: (webview) => webviewHtml(webview, ctx.extensionUri, 'search', 'Search'),
+    }, this.log);
     this.ready = new Promise((r) => (this.markReady = r));
-    this.panel.webview.html = webviewHtml(this.panel.webview, ctx.extensionUri, 'search', 'Search');
-    this.panel.onDidDispose(() => void this.worker?.terminate());
-    this.panel.webview.onDidReceiveMessage((m: unknown) => {
+    this.host.onDidDispose(() => void this.worker?.terminate());
+    this.host.onDidReceiveMessage((m: unknown) => {
       if (!isFromSearchWebview(m)) {
         this.log.warn(`search panel: ignored an invalid message: ${preview(m)}`);
         return;
