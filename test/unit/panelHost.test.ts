@@ -15,17 +15,18 @@ import { installVscodeStub, type FakePanel } from '../helpers/vscodeStub';
 
 const stub = installVscodeStub();
 let PanelHost: typeof import('../../extension/vscode/webviews/panelHost').PanelHost;
+let pageLoad: typeof import('../../extension/vscode/webviews/panelHost').pageLoad;
 let AgentViewer: typeof import('../../extension/vscode/agent/agentViewer').AgentViewer;
 
 const TIMEOUT = 40;
 before(async () => {
-  ({ PanelHost } = await import('../../extension/vscode/webviews/panelHost'));
+  ({ PanelHost, pageLoad } = await import('../../extension/vscode/webviews/panelHost'));
   ({ AgentViewer } = await import('../../extension/vscode/agent/agentViewer'));
-  PanelHost.loadTimeoutMs = TIMEOUT;
+  pageLoad.timeoutMs = TIMEOUT;
 });
 afterEach(() => {
   stub.clear();
-  PanelHost.maxReopens = 2;
+  pageLoad.maxReopens = 2;
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -50,7 +51,7 @@ test('a page that says nothing while shown is replaced by a fresh panel in its c
   const { log, lines } = logger();
   const before = stub.panels.length;
   // One reopen at most: a slow test machine cannot open a third before the second's page answers.
-  PanelHost.maxReopens = 1;
+  pageLoad.maxReopens = 1;
   const host = new PanelHost(spec('Screen: Virtual Phone'), log);
   const got: unknown[] = [];
   let closed = 0;
@@ -94,7 +95,7 @@ test('time hidden does not count; a page that answers in time is kept; the user 
   first.setVisible(true);
   await until('the error', () => stub.effects.some((e) => e.what === 'showErrorMessage'));
   // Never answers: the first and two reopened panels, then an error with a way out.
-  assert.equal(newPanels(before).length, 1 + PanelHost.maxReopens);
+  assert.equal(newPanels(before).length, 1 + pageLoad.maxReopens);
   assert.ok(newPanels(before).slice(0, -1).every((p) => p.disposed));
   assert.equal(host.panel.title, 'Logcat');
   const error = stub.effects.find((e) => e.kind === 'show' && e.what === 'showErrorMessage');
@@ -118,7 +119,7 @@ test('the agent trace viewer reopened blank still shows the run: what it had for
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mobileai-viewer-'));
   const { log } = logger();
   const before = stub.panels.length;
-  PanelHost.maxReopens = 1;
+  pageLoad.maxReopens = 1;
   const viewer = AgentViewer.show(stub.context() as never, dir, log as never, { showScreen: () => undefined, exportEpisode: () => undefined, replay: () => undefined });
   const meta = { task: 'Turn on Bluetooth', device: { serial: 'emulator-5554', model: 'Pixel' }, outcome: 'running', steps: 0 } as never;
   viewer.load(meta, [], true);

@@ -8,6 +8,7 @@ import { loadTables, type LatencyTable } from '../search/table';
 import { resolveKit } from '../search/run';
 import { latencyOf } from '../search/search';
 import { Rng } from '../search/rng';
+import { waitAtMost } from '../util/progress';
 
 export interface LatencyRange {
   minMs: number;
@@ -97,11 +98,7 @@ export class FactCache<T> {
     const v = this.get(file, ...rest);
     if (v !== undefined) return v;
     const pending = this.values.get([file, ...rest].join('\0'))?.pending;
-    if (pending) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([pending, new Promise<void>((r) => { timer = setTimeout(r, ms); })]);
-      clearTimeout(timer);
-    }
+    if (pending) await waitAtMost(pending, ms);
     return this.values.get([file, ...rest].join('\0'))?.value;
   }
 

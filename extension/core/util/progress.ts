@@ -50,3 +50,13 @@ export class CancelSource {
     this.cbs.clear();
   }
 }
+
+/**
+ * Waits for `p` at most `ms` (then goes on, whatever `p` does later); the timer is cleared either way, so it
+ * keeps nothing alive. A rejection of `p` is not waited for as an error: the wait just ends.
+ */
+export async function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.then(() => undefined, () => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}

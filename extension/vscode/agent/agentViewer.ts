@@ -6,6 +6,7 @@ import { preview } from '../../../webview/shared/messages';
 import { isFromAgentWebview, type ToAgentWebview, type ViewerStep } from '../../../webview/agent/protocol';
 import type { AgentStep, RunMeta } from '../../core/agent/trace';
 import type { Logger } from '../../core/util/log';
+import { waitAtMost } from '../../core/util/progress';
 
 export interface ViewerActions {
   stop?(): void;
@@ -68,9 +69,7 @@ export class AgentViewer {
 
   /** Resolves once the viewer's page has loaded (its first message), or after `timeoutMs` whatever happened. */
   async loaded(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.readySeen, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-    clearTimeout(timer);
+    await waitAtMost(this.readySeen, timeoutMs);
   }
 
   setStop(stop: (() => void) | undefined): void {

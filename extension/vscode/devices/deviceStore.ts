@@ -4,6 +4,7 @@ import { AdbNotFoundError, ADB_INSTALL_HINT } from '../../core/adb/locate';
 import type { DeviceInfo, DeviceSummary } from '../../core/adb/deviceInfo';
 import { errorMessage, type Logger } from '../../core/util/log';
 import { adbSettings } from '../config';
+import { waitAtMost } from '../../core/util/progress';
 
 /**
  * The editor's view of the phones: the live list from adb's tracker, details fetched once per device,
@@ -35,9 +36,7 @@ export class DeviceStore implements vscode.Disposable {
    * command itself activating the extension) would otherwise see no phones yet and say none is connected.
    */
   async firstListing(timeoutMs = 10_000): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.listed, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-    clearTimeout(timer);
+    await waitAtMost(this.listed, timeoutMs);
   }
 
   get selectedSerial(): string | undefined {

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { webviewHtml } from '../webviews/html';
+import { blankForGood, pageLoad, silentFor, watchPageLoad } from '../webviews/panelHost';
 import { isFromModelWebview, type ToModelWebview } from '../../../webview/model/protocol';
 import { preview } from '../../../webview/shared/messages';
 import { errorMessage, type Logger } from '../../core/util/log';
@@ -15,6 +16,8 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider 
   private readonly open = new Map<string, Set<vscode.Webview>>();
   /** The latest profile's overlay per model file, sent again when the model's editor (re)opens. */
   private readonly overlays = new Map<string, ToModelWebview>();
+  /** Files whose editor page stayed blank, and how often it was reopened (forgotten once a page loads). */
+  private readonly reopened = new Map<string, number>();
 
   constructor(private readonly ctx: vscode.ExtensionContext, private readonly log: Logger) {
     initModelInputs(ctx);
@@ -45,7 +48,34 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider 
       set.delete(webview);
     });
     const handle = (raw: unknown): Promise<void> => this.handleMessage(raw, document.uri, webview, () => disposed);
-    webview.onDidReceiveMessage((raw: unknown) => handle(raw).catch((err: unknown) => this.log.error('model editor: a message failed', err)));
+    // A page left blank by the browser-hosted workbench (webviews/panelHost.ts): the editor is closed and
+    // the file opened again in the same column.
+    const watch = watchPageLoad(panel, () => void this.reopen(document.uri, panel));
+    webview.onDidReceiveMessage((raw: unknown) => {
+      watch.seen();
+      this.reopened.delete(file);
+      return handle(raw).catch((err: unknown) => this.log.error('model editor: a message failed', err));
+    });
+  }
+
+  private async reopen(uri: vscode.Uri, panel: vscode.WebviewPanel): Promise<void> {
+    const file = uri.fsPath;
+    const tries = this.reopened.get(file) ?? 0;
+    if (tries >= pageLoad.maxReopens) {
+      this.reopened.delete(file);
+      blankForGood(this.log, 'model editor', path.basename(file), tries + 1);
+      return;
+    }
+    const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs)
+      .find((t) => t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === uri.toString() && [ModelEditorProvider.viewType, ModelEditorProvider.tfliteViewType].includes(t.input.viewType));
+    if (!tab || !(tab.input instanceof vscode.TabInputCustom)) return;
+    this.reopened.set(file, tries + 1);
+    this.log.warn(`model editor "${path.basename(file)}": ${silentFor()}; reopening it (${tries + 1} of ${pageLoad.maxReopens})`);
+    const column = panel.viewColumn ?? tab.group.viewColumn;
+    const preserveFocus = !panel.active;
+    const viewType = tab.input.viewType;
+    await vscode.window.tabGroups.close(tab, true);
+    await vscode.commands.executeCommand('vscode.openWith', uri, viewType, { viewColumn: column, preserveFocus });
   }
 
   /** What the webview sends: checked by the protocol's guard; nothing is done once the editor is closed. */

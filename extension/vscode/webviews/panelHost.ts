@@ -11,8 +11,8 @@ export interface PanelSpec {
   html(webview: vscode.Webview): string;
 }
 
-/**
- * A webview panel whose page is watched until it loads.
+/*
+ * Webview pages watched until they load.
  *
  * In the browser-hosted workbench (code-server, the main job of `npm start`) every webview's outer frame
  * registers the workbench's service worker at one shared scope, each with its own script URL. When two
@@ -20,21 +20,56 @@ export interface PanelSpec {
  * its page is never written and the panel stays blank, with no error anywhere. Seen in CI with the agent
  * viewer and the screen opened together (either one blank, the other fine).
  *
- * So: a page that has sent nothing after `loadTimeoutMs` of being visible is replaced by a fresh panel in
- * the same column, with the same title and focus (at most `maxReopens` times; then the user is told).
+ * So a page that has sent nothing after some seconds of being shown is opened again: a panel of ours is
+ * replaced in place (PanelHost); the model editor reopens its file (models/modelEditor.ts).
+ */
+
+/** How long a shown page may stay silent before it counts as blank, and how often it is reopened (tests shorten them). */
+export const pageLoad = { timeoutMs: 15_000, maxReopens: 2 };
+
+/**
+ * Calls `onSilent` once if the panel has been visible for `pageLoad.timeoutMs` before `seen()` (the owner
+ * calls it on the page's first message, from its own listener). Only visible time counts: VS Code creates
+ * a hidden webview's page when it is first shown.
+ */
+export function watchPageLoad(panel: vscode.WebviewPanel, onSilent: () => void): { seen(): void } & vscode.Disposable {
+  let timer: NodeJS.Timeout | undefined;
+  let done = false;
+  const subscriptions: vscode.Disposable[] = [];
+  const stop = () => {
+    done = true;
+    clearTimeout(timer);
+    for (const s of subscriptions.splice(0)) s.dispose();
+  };
+  const arm = () => {
+    clearTimeout(timer);
+    if (done || !panel.visible) return;
+    timer = setTimeout(() => {
+      stop();
+      onSilent();
+    }, pageLoad.timeoutMs);
+    timer.unref?.();
+  };
+  subscriptions.push(
+    panel.onDidChangeViewState(() => arm()),
+    panel.onDidDispose(() => stop()),
+  );
+  // The caller finishes setting the panel up first.
+  setImmediate(arm);
+  return { seen: stop, dispose: stop };
+}
+
+/**
+ * A webview panel whose page is watched until it loads; a blank one is replaced by a fresh panel in the same
+ * column, with the same title and focus (at most `pageLoad.maxReopens` times; then the user is told).
  * Our pages speak first (`ready`), and the panels post nothing before it, so nothing is lost by the swap.
  * Owners use `panel` (always the current one) and the events here, which follow the swap; `onDidDispose`
  * fires only when the user closes the panel (or it is disposed), never for a swap.
  */
 export class PanelHost implements vscode.Disposable {
-  /** How long a visible panel may stay silent before it is reopened (tests shorten it). */
-  static loadTimeoutMs = 15_000;
-  static maxReopens = 2;
-
   private current: vscode.WebviewPanel;
   private loaded = false;
   private reopens = 0;
-  private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly subscriptions: vscode.Disposable[] = [];
   private readonly handlers: Array<(m: unknown) => unknown> = [];
@@ -63,11 +98,6 @@ export class PanelHost implements vscode.Disposable {
     return this.current;
   }
 
-  /** True once the page has said anything. */
-  get pageLoaded(): boolean {
-    return this.loaded;
-  }
-
   dispose(): void {
     this.current.dispose();
   }
@@ -76,26 +106,25 @@ export class PanelHost implements vscode.Disposable {
     const p = vscode.window.createWebviewPanel(this.spec.viewType, this.spec.title, show, this.spec.options);
     p.webview.html = this.spec.html(p.webview);
     const mine = () => p === this.current && !this.closed;
+    const watch = watchPageLoad(p, () => mine() && this.reopen());
     this.subscriptions.push(
+      watch,
       p.webview.onDidReceiveMessage((m: unknown) => {
         if (!mine()) return;
+        watch.seen();
         if (!this.loaded) {
           this.loaded = true;
-          clearTimeout(this.timer);
           if (this.reopens) this.log.info(`${this.spec.viewType}: the reopened panel's page loaded`);
         }
         const results = this.handlers.map((h) => h(m));
         return results.length === 1 ? results[0] : Promise.all(results);
       }),
       p.onDidChangeViewState((e) => {
-        if (!mine()) return;
-        this.watch();
-        this.viewState.fire(e);
+        if (mine()) this.viewState.fire(e);
       }),
       p.onDidDispose(() => {
         if (!mine()) return;
         this.closed = true;
-        clearTimeout(this.timer);
         this.disposed.fire();
         for (const s of this.subscriptions.splice(0)) s.dispose();
         this.handlers.length = 0;
@@ -103,31 +132,17 @@ export class PanelHost implements vscode.Disposable {
         this.disposed.dispose();
       }),
     );
-    // `current` is set by the caller; the first watch starts once it is.
-    setImmediate(() => mine() && this.watch());
     return p;
   }
 
-  /** Counts only while the panel is visible (a hidden webview has no page yet in VS Code). */
-  private watch(): void {
-    clearTimeout(this.timer);
-    if (this.loaded || this.closed || !this.current.visible) return;
-    this.timer = setTimeout(() => this.reopen(), PanelHost.loadTimeoutMs);
-    this.timer.unref?.();
-  }
-
   private reopen(): void {
-    if (this.loaded || this.closed) return;
     const old = this.current;
-    const seconds = Math.round(PanelHost.loadTimeoutMs / 1000);
-    if (this.reopens >= PanelHost.maxReopens) {
-      this.log.error(`${this.spec.viewType} "${old.title}": the page did not load after ${this.reopens + 1} tries of ${seconds} s each`);
-      void vscode.window.showErrorMessage(`"${old.title}" stayed blank: its page did not load. Reload the window (Developer: Reload Window) and open it again.`, 'Reload Window')
-        .then((b) => b && vscode.commands.executeCommand('workbench.action.reloadWindow'));
+    if (this.reopens >= pageLoad.maxReopens) {
+      blankForGood(this.log, this.spec.viewType, old.title, this.reopens + 1);
       return;
     }
     this.reopens++;
-    this.log.warn(`${this.spec.viewType} "${old.title}": the page sent nothing in ${seconds} s while shown (a blank webview); reopening it (${this.reopens} of ${PanelHost.maxReopens})`);
+    this.log.warn(`${this.spec.viewType} "${old.title}": ${silentFor()}; reopening it (${this.reopens} of ${pageLoad.maxReopens})`);
     const title = old.title;
     const iconPath = old.iconPath;
     this.current = this.create({ viewColumn: old.viewColumn ?? vscode.ViewColumn.Active, preserveFocus: !old.active });
@@ -135,4 +150,16 @@ export class PanelHost implements vscode.Disposable {
     if (iconPath) this.current.iconPath = iconPath;
     old.dispose();
   }
+}
+
+/** What the log says of a silent page. */
+export function silentFor(): string {
+  return `the page sent nothing in ${Math.round(pageLoad.timeoutMs / 1000)} s while shown (a blank webview)`;
+}
+
+/** Reopening did not help: said in the log and to the user, with the way out. */
+export function blankForGood(log: Logger, viewType: string, title: string, tries: number): void {
+  log.error(`${viewType} "${title}": the page did not load after ${tries} tries of ${Math.round(pageLoad.timeoutMs / 1000)} s each`);
+  void vscode.window.showErrorMessage(`"${title}" stayed blank: its page did not load. Reload the window (Developer: Reload Window) and open it again.`, 'Reload Window')
+    .then((b) => b && vscode.commands.executeCommand('workbench.action.reloadWindow'));
 }

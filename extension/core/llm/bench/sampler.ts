@@ -19,6 +19,7 @@
  */
 import type { AdbService } from '../../adb/adbService';
 import type { LlmSample } from '../runRecord';
+import { waitAtMost } from '../../util/progress';
 
 /** android.os.Temperature TYPE_* names (frameworks/base core/java/android/os/Temperature.java). */
 export const HAL_TEMP_TYPES: Record<number, string> = {
@@ -406,7 +407,7 @@ export class PhoneSampler {
     this.closed = true;
     try {
       await this.adb.exec(this.serial, ['touch', `${safeDir(this.opts.dir)}/${STOP_FILE}`], { timeoutMs: 5000 });
-      await Promise.race([this.endWait, new Promise((r) => setTimeout(r, 3000))]);
+      await waitAtMost(this.endWait, 3000);
     } catch {
       // adb gone: closing the stream ends the loop (its next write fails).
     } finally {
