@@ -95,19 +95,13 @@ test('an agent run from the palette turns on Bluetooth, and its steps appear liv
 test('Open Agent Trace shows a finished run from the workspace, even when its first page stays blank', async (t) => {
   await wb.step(t.name, async () => {
     await wb.runCommand('View: Close All Editors');
-    // The next webview's outer frame is served empty: it never loads its page, as a panel left blank by the
-    // browser-hosted workbench's service worker (seen in CI). The panel must be reopened in its place.
-    let served = 0;
-    const blank = /\/webview\/browser\/pre\/index\.html\?/;
-    await wb.page.route(blank, (route) => (served++ === 0 ? route.fulfill({ contentType: 'text/html', body: '<!DOCTYPE html><title>blank</title>' }) : route.continue()));
-    const mark = await wb.logMark();
+    // The next webview's page never loads (as code-server's service worker can leave one): the panel must be reopened in its place.
+    const blank = await wb.blankNextWebview();
     await wb.runCommand('Mobile AI: Open Agent Trace…');
     const row = wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'turn on bluetooth' }).first();
     await row.waitFor({ timeout: 15000 });
     await row.click();
-    await wb.waitForLog(/mobileai\.agentTrace "Agent: [^"]+": the page sent nothing in 15 s while shown \(a blank webview\); reopening it \(1 of 2\)/, 40000, { since: mark });
-    await waitUntil('the reopened panel\'s frame (served as it is)', () => served >= 2, 15000);
-    await wb.page.unroute(blank);
+    await blank.reopened(/mobileai\.agentTrace "Agent: [^"]+": the page sent nothing in 15 s while shown \(a blank webview\); reopening it \(1 of 2\)/);
     const viewer = await wb.webviewFrame(hasElement('#timeline'), 30000);
     await waitUntil('three steps', async () => (await viewer.locator('#timeline li').count()) === 3, 15000);
     assert.equal(await viewer.locator('#outcome').innerText(), 'success');
@@ -115,6 +109,6 @@ test('Open Agent Trace shows a finished run from the workspace, even when its fi
     // One tab for the run: the blank one was closed, not left beside it.
     const tabs = await wb.page.locator('.tabs-container .tab').allInnerTexts();
     assert.equal(tabs.filter((x) => /Agent: /.test(x)).length, 1, tabs.join(' | '));
-    await wb.waitForLog(/the reopened panel's page loaded/, 10000, { since: mark });
+    await wb.waitForLog(/mobileai\.agentTrace: the reopened panel's page loaded/, 10000);
   });
 });

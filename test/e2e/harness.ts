@@ -278,6 +278,25 @@ export class Workbench {
     }
   }
 
+  /**
+   * Serves the next webview's outer frame (`…/webview/browser/pre/index.html?id=…`) empty, so its page never
+   * loads: a panel as code-server's service worker can leave one (see DEVELOPERS.md). `reopened()` waits
+   * until `what` is in the log and the next frame (the reopened panel's, served as it is) was asked for.
+   */
+  async blankNextWebview(): Promise<{ reopened(what: RegExp): Promise<void> }> {
+    let served = 0;
+    const frame = /\/webview\/browser\/pre\/index\.html\?/;
+    await this.page.route(frame, (route) => (served++ === 0 ? route.fulfill({ contentType: 'text/html', body: '<!DOCTYPE html><title>blank</title>' }) : route.continue()));
+    const mark = await this.logMark();
+    return {
+      reopened: async (what: RegExp) => {
+        await this.waitForLog(what, 40000, { since: mark });
+        await waitUntil('the reopened webview\'s frame', () => served >= 2, 15000);
+        await this.page.unroute(frame);
+      },
+    };
+  }
+
   /** What each frame of the page holds, for a failure message (CI shows the message, not the artifacts). */
   async describeFrames(): Promise<string> {
     const lines: string[] = [];

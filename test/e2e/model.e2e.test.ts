@@ -91,19 +91,12 @@ test('Quantize from the model editor offers the mobileai.yaml recipe and follows
 test('a model editor whose page stays blank reopens itself in its column', async (t) => {
   await wb.step(t.name, async () => {
     await wb.runCommand('View: Close All Editors');
-    // The next webview's outer frame is served empty: its page never loads, as the browser-hosted
-    // workbench's service worker can leave one (seen in CI).
-    let served = 0;
-    const blank = /\/webview\/browser\/pre\/index\.html\?/;
-    await wb.page.route(blank, (route) => (served++ === 0 ? route.fulfill({ contentType: 'text/html', body: '<!DOCTYPE html><title>blank</title>' }) : route.continue()));
-    const mark = await wb.logMark();
+    const blank = await wb.blankNextWebview();
     await wb.openActivity('Explorer');
     const file = wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'mnist.onnx' }).first();
     await file.waitFor({ timeout: 15000 });
     await file.dblclick();
-    await wb.waitForLog(/model editor "mnist\.onnx": the page sent nothing in 15 s while shown \(a blank webview\); reopening it \(1 of 2\)/, 40000, { since: mark });
-    await waitUntil('the reopened editor\'s frame (served as it is)', () => served >= 2, 15000);
-    await wb.page.unroute(blank);
+    await blank.reopened(/model editor "mnist\.onnx": the page sent nothing in 15 s while shown \(a blank webview\); reopening it \(1 of 2\)/);
     const frame = await wb.webviewFrame(hasElement('#param-count'), 30000);
     assert.match(await frame.locator('#param-count').innerText(), /^5,998 /);
     const tabs = await wb.page.locator('.tabs-container .tab').allInnerTexts();
