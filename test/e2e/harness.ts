@@ -56,6 +56,9 @@ export class Workbench {
       page.on('crash', () => keepConsole(page, 'the page crashed'));
       await page.goto(launched.url);
       await page.waitForSelector('.monaco-workbench .activitybar', { timeout: 90000 });
+      // Our extension's contributions are registered (its activity bar item shows, and with it the custom
+      // editors): a file double-clicked before that opens in the text editor ("binary"), as it would for a user.
+      await page.locator('.activitybar .action-item a[aria-label^="Mobile AI"]').waitFor({ timeout: 90000 });
       return new Workbench(page, browser, launched, workspace, adbPort, `127.0.0.1:${phonePort}`, tmp);
     } catch (err) {
       await browser?.close();

@@ -99,8 +99,14 @@ test('a saved llama-bench JSONL imported from the Explorer shows its rates, and 
     const ask = wb.page.locator('.quick-input-widget', { hasText: /already exists/ });
     await ask.waitFor({ timeout: 15000 });
     await ask.locator('.monaco-button', { hasText: 'Cancel' }).click();
-    await wb.page.keyboard.press('Escape');
-    await wb.page.waitForTimeout(1000);
+    // Declining takes the save dialog back to its file list; close it, and make sure it stays closed (under
+    // load it can come back after an early Escape, and would then close the next test's pickers).
+    await waitUntil('the save dialog closed for good', async () => {
+      const widget = wb.page.locator('.quick-input-widget');
+      if (await widget.isVisible()) await wb.page.keyboard.press('Escape');
+      await wb.page.waitForTimeout(1000);
+      return !(await widget.isVisible());
+    }, 20000);
     assert.equal(await readFile(csvFile, 'utf8'), csv, 'the file is not replaced when the user says no');
   });
 });
@@ -112,13 +118,22 @@ test('Benchmark LLM on Phone… runs the GPT-2 decoder on the virtual phone and 
       const rows = await wb.treeRows('Devices');
       return rows.some((r) => /Virtual Phone/.test(r));
     }, 60000);
-    await wb.runCommand('Mobile AI: Benchmark LLM on Phone…');
-    await pick('Another benchmark…'); // mobileai.yaml defines one; this test chooses by hand
-    await pick(/Virtual Phone/);
-    await pick('tiny-random-gpt2-fp32-past.onnx');
-    await pick('ONNX decoder (Mobile AI)');
-    // The virtual phone says it is charging over USB, as a plugged-in phone does: unplug it for the run.
-    await pick('Unplug for the run');
+    const choose = async () => {
+      await wb.runCommand('Mobile AI: Benchmark LLM on Phone…');
+      await pick('Another benchmark…'); // mobileai.yaml defines one; this test chooses by hand
+      await pick(/Virtual Phone/);
+      await pick('tiny-random-gpt2-fp32-past.onnx');
+      await pick('ONNX decoder (Mobile AI)');
+      // The virtual phone says it is charging over USB, as a plugged-in phone does: unplug it for the run.
+      await pick('Unplug for the run');
+    };
+    // Once, under heavy load in CI, the workbench hid the last picker as it showed (the row was there, hidden,
+    // nothing in our log). The choices are made again once, and the test says so; the second time must work.
+    await choose().catch(async (err: Error) => {
+      t.diagnostic(`a picker closed before it was answered; choosing again. ${err.message.split('\n')[0]}`);
+      await wb.page.keyboard.press('Escape');
+      await choose();
+    });
     const frame = await wb.webviewFrame(hasElement('#run-stats'), 60000);
     // Live: samples from the phone arrive while the bench runs.
     const liveSamples = await waitUntil('live samples while the bench runs', async () => {
