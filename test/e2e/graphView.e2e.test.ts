@@ -45,7 +45,8 @@ async function openGraph(t: { diagnostic(m: string): void }, file: string): Prom
   try {
     frame = await wb.webviewFrame(match, 30000);
   } catch (err) {
-    // As in model.e2e: the first webview of a fresh browser profile sometimes fails inside VS Code itself.
+    // Seen before the harness waited for our contributions: the file opened in the text editor ("binary").
+    // Kept as a fallback that should not be needed; the diagnostic says when it was.
     t.diagnostic(`the model editor did not render on the first open; reopening. ${(err as Error).message}`);
     await wb.runCommand('View: Close All Editors');
     await row.dblclick();
