@@ -169,8 +169,9 @@ export function registerAgentCommands(context: vscode.ExtensionContext, store: D
                 viewer.load(e.meta, [], true);
                 // Watch the phone next to the trace (the live screen panel opens beside the viewer).
                 // The viewer keeps the focus and stays visible; the screen takes the column to its right.
-                // It is opened once the viewer's page has loaded (at most 5 s): two webviews created in the same
-                // instant could leave one of them blank (its page never loaded) in the browser-hosted workbench.
+                // It is opened once the viewer's page has loaded (at most 5 s): two webviews loading together can
+                // leave one blank in the browser-hosted workbench (webviews/panelHost.ts reopens such a page after
+                // 15 s; not loading them together avoids the wait).
                 if (s.showScreen) {
                   const v = viewer;
                   void v.loaded(5000).then(() => vscode.commands.executeCommand('mobileai.screen.open', serial, { besideColumn: v.column, preserveFocus: true }));

@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { webviewHtml } from '../webviews/html';
 import { PanelHost } from '../webviews/panelHost';
 import { preview } from '../../../webview/shared/messages';
 import { isFromAgentWebview, type ToAgentWebview, type ViewerStep } from '../../../webview/agent/protocol';
@@ -23,8 +22,6 @@ export class AgentViewer {
     return this.host.panel;
   }
   private ready = false;
-  private markReady!: () => void;
-  private readonly readySeen = new Promise<void>((resolve) => (this.markReady = resolve));
   private queue: ToAgentWebview[] = [];
   private meta: RunMeta | undefined;
   private live = false;
@@ -33,8 +30,7 @@ export class AgentViewer {
   private constructor(ctx: vscode.ExtensionContext, readonly dir: string, private readonly log: Logger, private readonly actions: ViewerActions) {
     this.host = new PanelHost({
       viewType: 'mobileai.agentTrace', title: `Agent: ${path.basename(dir).slice(20) || path.basename(dir)}`, show: vscode.ViewColumn.Active,
-      options: { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview'), vscode.Uri.file(dir)] },
-      html: (webview) => webviewHtml(webview, ctx.extensionUri, 'agent', 'Agent trace'),
+      extensionUri: ctx.extensionUri, app: 'agent', pageTitle: 'Agent trace', roots: [vscode.Uri.file(dir)],
     }, this.log);
     this.host.onDidDispose(() => {
       this.disposed = true;
@@ -48,7 +44,6 @@ export class AgentViewer {
       }
       if (m.type === 'ready') {
         this.ready = true;
-        this.markReady();
         for (const q of this.queue.splice(0)) void this.panel.webview.postMessage(q);
       } else if (m.type === 'stop') this.actions.stop?.();
       else if (m.type === 'showScreen' && this.meta) this.actions.showScreen(this.meta.device.serial);
@@ -69,7 +64,7 @@ export class AgentViewer {
 
   /** Resolves once the viewer's page has loaded (its first message), or after `timeoutMs` whatever happened. */
   async loaded(timeoutMs: number): Promise<void> {
-    await waitAtMost(this.readySeen, timeoutMs);
+    await waitAtMost(this.host.pageLoaded, timeoutMs);
   }
 
   setStop(stop: (() => void) | undefined): void {

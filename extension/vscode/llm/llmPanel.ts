@@ -1,5 +1,4 @@
 import * as vscode from 'vscode';
-import { webviewHtml } from '../webviews/html';
 import { PanelHost } from '../webviews/panelHost';
 import { isFromLlmWebview, type FromLlmWebview, type RunSummary, type ShapePoint, type ToLlmWebview } from '../../../webview/llm/protocol';
 import type { LlmRunRecord, LlmSample } from '../../core/llm/runRecord';
@@ -34,8 +33,7 @@ export class LlmPanel {
   private constructor(ctx: vscode.ExtensionContext, private readonly log: Logger, private readonly root: () => string | undefined, private readonly actions: LlmPanelActions) {
     this.host = new PanelHost({
       viewType: 'mobileai.llm', title: 'LLM Runs', show: vscode.ViewColumn.Active,
-      options: { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')] },
-      html: (webview) => webviewHtml(webview, ctx.extensionUri, 'llm', 'LLM Runs'),
+      extensionUri: ctx.extensionUri, app: 'llm', pageTitle: 'LLM Runs',
     }, this.log);
     this.host.onDidDispose(() => {
       this.disposed = true;

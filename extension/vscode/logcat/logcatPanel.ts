@@ -1,5 +1,4 @@
 import * as vscode from 'vscode';
-import { webviewHtml } from '../webviews/html';
 import { PanelHost } from '../webviews/panelHost';
 import { preview } from '../../../webview/shared/messages';
 import { isFromLogcatWebview, type CrashInfo, type LogcatState, type Row, type ToLogcatWebview } from '../../../webview/logcat/protocol';
@@ -52,8 +51,7 @@ export class LogcatPanel {
     const name = store.known(serial)?.model ?? serial;
     this.host = new PanelHost({
       viewType: 'mobileai.logcat', title: `Logcat: ${name}`, show: vscode.ViewColumn.Active,
-      options: { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')] },
-      html: (webview) => webviewHtml(webview, ctx.extensionUri, 'logcat', `Logcat: ${name}`),
+      extensionUri: ctx.extensionUri, app: 'logcat', pageTitle: `Logcat: ${name}`,
     }, this.log);
     this.compiled = compileFilter(this.filter, this.model.processOf);
     this.stream = new LogcatStream(store.adb, serial, this.model, {

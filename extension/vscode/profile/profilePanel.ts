@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { webviewHtml } from '../webviews/html';
 import { PanelHost } from '../webviews/panelHost';
 import { isFromProfileWebview, type FromProfileWebview, type ToProfileWebview } from '../../../webview/profile/protocol';
 import { preview } from '../../../webview/shared/messages';
@@ -36,8 +35,7 @@ export class ProfilePanel {
     this.request = request;
     this.host = new PanelHost({
       viewType: 'mobileai.profile', title: `Profile: ${path.basename(request.model)}`, show: vscode.ViewColumn.Beside,
-      options: { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')] },
-      html: (webview) => webviewHtml(webview, ctx.extensionUri, 'profile', 'Profile'),
+      extensionUri: ctx.extensionUri, app: 'profile', pageTitle: 'Profile',
     }, this.log);
     this.ready = new Promise((r) => (this.markReady = r));
     this.host.onDidReceiveMessage((m: unknown) => this.handleMessage(m));

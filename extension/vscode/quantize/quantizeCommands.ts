@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { webviewHtml } from '../webviews/html';
 import { PanelHost } from '../webviews/panelHost';
 import { preview } from '../../../webview/shared/messages';
 import { isFromQuantizeWebview, type ToQuantizeWebview } from '../../../webview/quantize/protocol';
@@ -108,8 +107,7 @@ export class QuantizePanel {
   constructor(private readonly ctx: vscode.ExtensionContext, private readonly store: DeviceStore, private readonly log: Logger, private readonly req: Omit<QuantizeRequest, 'signal' | 'progress'>, private readonly origin: QuantizeOrigin = {}) {
     this.host = new PanelHost({
       viewType: 'mobileai.quantize', title: `Quantize: ${path.basename(req.input)}`, show: vscode.ViewColumn.Beside,
-      options: { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')] },
-      html: (webview) => webviewHtml(webview, ctx.extensionUri, 'quantize', 'Quantize'),
+      extensionUri: ctx.extensionUri, app: 'quantize', pageTitle: 'Quantize',
     }, this.log);
     this.ready = new Promise((r) => (this.markReady = r));
     this.host.onDidDispose(() => {

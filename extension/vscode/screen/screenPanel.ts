@@ -1,5 +1,4 @@
 import * as vscode from 'vscode';
-import { webviewHtml } from '../webviews/html';
 import { PanelHost } from '../webviews/panelHost';
 import { isFromScreenWebview, type FromScreenWebview, type InputEvent, type ToScreenWebview } from '../../../webview/screen/protocol';
 import { ScreencapStream, inputArgv } from '../../core/screen/screencap';
@@ -46,8 +45,7 @@ class ScreenPanel {
     const column = place?.besideColumn !== undefined ? place.besideColumn + 1 : vscode.ViewColumn.Beside;
     this.host = new PanelHost({
       viewType: 'mobileai.screen', title: `Screen: ${name}`, show: { viewColumn: column, preserveFocus: place?.preserveFocus ?? false },
-      options: { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')] },
-      html: (webview) => webviewHtml(webview, ctx.extensionUri, 'screen', `Screen: ${name}`, { wasm: true }),
+      extensionUri: ctx.extensionUri, app: 'screen', pageTitle: `Screen: ${name}`, wasm: true,
     }, log);
     this.stream = new ScreencapStream(store.adb, serial, (f) => {
       this.recorder?.jpeg(f.jpeg);

@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { webviewHtml } from '../webviews/html';
 import { PanelHost } from '../webviews/panelHost';
 import { preview } from '../../../webview/shared/messages';
 import { isFromSearchWebview, type PlotPoint, type ToSearchWebview } from '../../../webview/search/protocol';
@@ -42,8 +41,7 @@ export class SearchPanel {
     const what = multi ? `${req.space} for ${req.targets?.map((t) => t.name).join(', ')}` : `${req.space} ≤ ${req.budgetMs} ms`;
     this.host = new PanelHost({
       viewType: 'mobileai.search', title: from ? `Search "${from}" (mobileai.yaml): ${what}` : `Search: ${what}`, show: vscode.ViewColumn.Active,
-      options: { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview')] },
-      html: (webview) => webviewHtml(webview, ctx.extensionUri, 'search', 'Search'),
+      extensionUri: ctx.extensionUri, app: 'search', pageTitle: 'Search',
     }, this.log);
     this.ready = new Promise((r) => (this.markReady = r));
     this.host.onDidDispose(() => void this.worker?.terminate());

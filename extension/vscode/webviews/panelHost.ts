@@ -1,14 +1,20 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../../core/util/log';
+import { webviewHtml } from './html';
 
-/** What a panel is: the arguments of `createWebviewPanel` and its page. */
+/** What a panel is: where it opens and which of our webview apps (`webview/<app>/`) it shows. */
 export interface PanelSpec {
   viewType: string;
   title: string;
   show: vscode.ViewColumn | { viewColumn: vscode.ViewColumn; preserveFocus?: boolean };
-  options: vscode.WebviewPanelOptions & vscode.WebviewOptions;
-  /** The page, for the panel's webview (its URIs are the webview's). */
-  html(webview: vscode.Webview): string;
+  extensionUri: vscode.Uri;
+  app: string;
+  /** The page's own <title>. */
+  pageTitle: string;
+  /** The app compiles WebAssembly (the screen's software H.264 decoder). */
+  wasm?: boolean;
+  /** Folders the page may load from besides our bundles (the agent viewer's run folder). */
+  roots?: vscode.Uri[];
 }
 
 /*
@@ -77,6 +83,9 @@ export class PanelHost implements vscode.Disposable {
   private readonly disposed = new vscode.EventEmitter<void>();
   readonly onDidChangeViewState = this.viewState.event;
   readonly onDidDispose = this.disposed.event;
+  private markLoaded!: () => void;
+  /** Resolves when a page (the first, or a reopened one) has sent its first message. */
+  readonly pageLoaded = new Promise<void>((resolve) => (this.markLoaded = resolve));
 
   constructor(private readonly spec: PanelSpec, private readonly log: Logger) {
     this.current = this.create(spec.show);
@@ -103,8 +112,11 @@ export class PanelHost implements vscode.Disposable {
   }
 
   private create(show: PanelSpec['show']): vscode.WebviewPanel {
-    const p = vscode.window.createWebviewPanel(this.spec.viewType, this.spec.title, show, this.spec.options);
-    p.webview.html = this.spec.html(p.webview);
+    const { viewType, title, extensionUri, app, pageTitle, wasm, roots = [] } = this.spec;
+    const p = vscode.window.createWebviewPanel(viewType, title, show, {
+      enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), ...roots],
+    });
+    p.webview.html = webviewHtml(p.webview, extensionUri, app, pageTitle, { wasm });
     const mine = () => p === this.current && !this.closed;
     const watch = watchPageLoad(p, () => mine() && this.reopen());
     this.subscriptions.push(
@@ -114,6 +126,7 @@ export class PanelHost implements vscode.Disposable {
         watch.seen();
         if (!this.loaded) {
           this.loaded = true;
+          this.markLoaded();
           if (this.reopens) this.log.info(`${this.spec.viewType}: the reopened panel's page loaded`);
         }
         const results = this.handlers.map((h) => h(m));
